@@ -1,0 +1,223 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './errors.ts';
+import { parseLogLevel, type LogLevel } from './logger.ts';
+
+export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+export type Severity = (typeof SEVERITIES)[number] | 'UNKNOWN';
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `90s`, `15m`, `4h`, `7d` to seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)([smhd])$/.exec(text.trim());
+  if (!match) throw new Error(`a duration is written like 90s, 15m, 4h or 7d: got '${text}'`);
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+}
+
+const duration = z.string().transform((text, ctx) => {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is written YYYY-MM-DD');
+
+const timezone = z.string().refine(isValidTimeZone, { error: (issue) => `not an IANA time zone: '${String(issue.input)}'` });
+
+const severityName = z.enum(SEVERITIES);
+
+const slaTarget = z.strictObject({ ack: duration, resolve: duration, postmortem: duration.optional() });
+
+const DEFAULT_SLA = {
+  SEV1: { ack: '15m', resolve: '1h', postmortem: '48h' },
+  SEV2: { ack: '30m', resolve: '4h', postmortem: '7d' },
+  SEV3: { ack: '2h', resolve: '24h' },
+  SEV4: { ack: '24h', resolve: '7d' },
+};
+
+const jiraSearch = z.strictObject({ jql: z.string().min(1) });
+
+const configSchema = z.strictObject({
+  timezone: timezone.default('UTC'),
+  repeatWindowDays: z.number().int().positive().default(90),
+  schedule: z
+    .strictObject({
+      sync: z.string().default('*/5 * * * *'),
+      dailyReport: z.string().default('0 6 * * *'),
+      weeklyReport: z.string().default('0 6 * * 1'),
+      monthlyReport: z.string().default('0 6 1 * *'),
+    })
+    .prefault({}),
+  severity: z
+    .strictObject({
+      map: z.record(z.string(), severityName).default({}),
+      fromUrgency: z.record(z.string(), severityName).default({}),
+    })
+    .prefault({}),
+  sla: z
+    .strictObject({
+      SEV1: slaTarget.prefault(DEFAULT_SLA.SEV1),
+      SEV2: slaTarget.prefault(DEFAULT_SLA.SEV2),
+      SEV3: slaTarget.prefault(DEFAULT_SLA.SEV3),
+      SEV4: slaTarget.prefault(DEFAULT_SLA.SEV4),
+    })
+    .prefault({}),
+  pagerduty: z.strictObject({ since: isoDay.default('2025-01-01') }).prefault({}),
+  jira: z
+    .strictObject({
+      since: isoDay.default('2025-01-01'),
+      incidents: jiraSearch.default({ jql: 'labels = incident OR issuetype = Incident' }),
+      postmortems: jiraSearch.default({ jql: 'labels = postmortem OR issuetype = "Post-incident review"' }),
+      actionItems: jiraSearch.default({ jql: 'labels = action-item' }),
+      newStatuses: z.array(z.string()).default(['Open', 'New', 'To Do']),
+      fields: z
+        .strictObject({
+          severity: z.string().default('priority'),
+          rootCause: z.string().nullable().default(null),
+          pagerdutyIncident: z.string().nullable().default(null),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+export type FileConfig = z.output<typeof configSchema>;
+export type SlaPolicy = FileConfig['sla'];
+
+export interface PagerDutyEnv {
+  token: string;
+  apiUrl: string;
+  webhookSecret: string | undefined;
+}
+
+export interface JiraEnv {
+  baseUrl: string;
+  email: string;
+  apiToken: string;
+}
+
+export interface Config extends FileConfig {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  configPath: string | undefined;
+  logLevel: LogLevel;
+  pagerduty: FileConfig['pagerduty'] & { env: PagerDutyEnv | undefined };
+  jira: FileConfig['jira'] & { env: JiraEnv | undefined };
+}
+
+/** Applies the schema to an already-parsed YAML document; errors name the key. */
+export function parseFileConfig(document: unknown, origin = 'configuration'): FileConfig {
+  const result = configSchema.safeParse(document ?? {});
+  if (result.success) return result.data;
+  // An unknown key is reported first: it is usually a typo of a key that then looks missing.
+  const issues = result.error.issues;
+  const issue = issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+    throw new UsageError(`${origin}: unknown key '${where}${issue.keys[0]}'`);
+  }
+  throw new UsageError(`${origin}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+}
+
+/** Reads a secret from NAME or from the file named by NAME_FILE. */
+function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const direct = env[name];
+  if (direct !== undefined && direct !== '') return direct;
+  const file = env[`${name}_FILE`];
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new UsageError(`${name}_FILE names a file that cannot be read: ${file}`, { cause: error });
+  }
+}
+
+function urlFromEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string | undefined {
+  const value = env[name] || fallback;
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new UsageError(`${name} is not a URL: got '${value}'`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const explicitPath = env.INCIDENT_LENS_CONFIG;
+  const configPath = explicitPath
+    ? path.resolve(cwd, explicitPath)
+    : existsSync(path.join(cwd, 'incident-lens.yaml'))
+      ? path.join(cwd, 'incident-lens.yaml')
+      : undefined;
+  let document: unknown = {};
+  if (configPath !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (error) {
+      throw new UsageError(`INCIDENT_LENS_CONFIG names a file that cannot be read: ${configPath}`, { cause: error });
+    }
+    try {
+      document = parseYaml(text);
+    } catch (error) {
+      throw new UsageError(`${configPath} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+        cause: error,
+      });
+    }
+  }
+  const file = parseFileConfig(document, configPath ?? 'built-in defaults');
+
+  let logLevel: LogLevel;
+  try {
+    logLevel = parseLogLevel(env.LOG_LEVEL);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+
+  const pagerdutyToken = secretFromEnv(env, 'PAGERDUTY_TOKEN');
+  const jiraBaseUrl = urlFromEnv(env, 'JIRA_BASE_URL');
+  let jiraEnv: JiraEnv | undefined;
+  if (jiraBaseUrl !== undefined) {
+    const email = env.JIRA_EMAIL;
+    const apiToken = secretFromEnv(env, 'JIRA_API_TOKEN');
+    if (!email) throw new UsageError('JIRA_BASE_URL is set but JIRA_EMAIL is not: set the Jira account e-mail');
+    if (!apiToken) throw new UsageError('JIRA_BASE_URL is set but JIRA_API_TOKEN is not: set a Jira API token');
+    jiraEnv = { baseUrl: jiraBaseUrl, email, apiToken };
+  }
+
+  return {
+    ...file,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(cwd, env.INCIDENT_LENS_DATA_DIR || '.incident-lens'),
+    configPath,
+    logLevel,
+    pagerduty: {
+      ...file.pagerduty,
+      env: pagerdutyToken
+        ? {
+            token: pagerdutyToken,
+            apiUrl: urlFromEnv(env, 'PAGERDUTY_API_URL', 'https://api.pagerduty.com')!,
+            webhookSecret: secretFromEnv(env, 'PAGERDUTY_WEBHOOK_SECRET'),
+          }
+        : undefined,
+    },
+    jira: { ...file.jira, env: jiraEnv },
+  };
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

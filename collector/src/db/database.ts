@@ -1,0 +1,75 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.ts';
+import { migrate } from './migrate.ts';
+import type { Database } from './schema.ts';
+
+export type { Database };
+
+// pg returns `date` columns as JS Dates at local midnight by default; a due
+// date is a calendar day, so keep the text.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+// int8 counts from count(*) fit comfortably in a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  url: string;
+  /** Closes the pool and stops the embedded server if this handle started it. */
+  close(): Promise<void>;
+}
+
+export const EMBEDDED_DATABASE = 'incident_lens';
+
+export function createKysely(url: string, maxConnections = 10): Kysely<Database> {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: url, max: maxConnections, application_name: 'incident-lens' }),
+    }),
+  });
+}
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded PostgreSQL under the data
+ * directory, then applies pending migrations.
+ */
+export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
+  let embedded: EmbeddedServer | undefined;
+  let url = config.databaseUrl;
+  if (url === undefined) {
+    embedded = await startEmbeddedPostgres(config.dataDir, logger);
+    url = embedded.url(EMBEDDED_DATABASE);
+    await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
+  }
+  const db = createKysely(url);
+  try {
+    await migrate(db, logger);
+  } catch (error) {
+    await db.destroy();
+    await embedded?.stop();
+    throw error;
+  }
+  return {
+    db,
+    url,
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** CREATE DATABASE if missing (there is no IF NOT EXISTS for databases). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,180 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Severity } from '../config.ts';
+
+/** timestamptz: read as Date, written as Date or ISO text. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** bigint ids come back from pg as strings; they are only ever passed back. */
+type BigId = ColumnType<string, string | number, string | number>;
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: DefaultTimestamp;
+}
+
+export interface SourcesTable {
+  id: Generated<number>;
+  kind: 'pagerduty' | 'jira';
+  base_url: string;
+  name: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface TeamsTable {
+  id: Generated<BigId>;
+  source_id: number;
+  external_id: string;
+  name: string;
+  html_url: string | null;
+}
+
+export type ServicesTable = TeamsTable;
+
+export interface IncidentsTable {
+  id: Generated<BigId>;
+  source_id: number;
+  external_id: string;
+  number: number | null;
+  title: string;
+  status: string;
+  urgency: string | null;
+  priority_raw: string | null;
+  severity: Severity;
+  service_id: BigId | null;
+  team_id: BigId | null;
+  created_at: Timestamp;
+  acknowledged_at: NullableTimestamp;
+  resolved_at: NullableTimestamp;
+  detected_at: NullableTimestamp;
+  merged: Generated<boolean>;
+  escalated: Generated<boolean>;
+  unack_count: Generated<number>;
+  root_cause_key: string | null;
+  html_url: string | null;
+  jira_issue_key: string | null;
+  jira_url: string | null;
+  source_updated_at: NullableTimestamp;
+  synced_at: DefaultTimestamp;
+}
+
+export type IncidentEventType =
+  | 'trigger'
+  | 'acknowledge'
+  | 'unacknowledge'
+  | 'escalate'
+  | 'assign'
+  | 'delegate'
+  | 'resolve'
+  | 'reopen'
+  | 'annotate'
+  | 'notify'
+  | 'snooze'
+  | 'priority_change'
+  | 'urgency_change'
+  | 'merge'
+  | 'status_change'
+  | 'other';
+
+export interface IncidentEventsTable {
+  id: Generated<BigId>;
+  incident_id: BigId;
+  source_id: number;
+  external_id: string;
+  type: IncidentEventType;
+  raw_type: string;
+  occurred_at: Timestamp;
+  agent: string | null;
+  summary: string | null;
+}
+
+export interface PostmortemsTable {
+  id: Generated<BigId>;
+  source_id: number;
+  external_id: string;
+  incident_id: BigId | null;
+  title: string;
+  status: string;
+  status_category: string;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+  root_cause_key: string | null;
+  html_url: string | null;
+  source_updated_at: NullableTimestamp;
+  synced_at: DefaultTimestamp;
+}
+
+export interface ActionItemsTable {
+  id: Generated<BigId>;
+  source_id: number;
+  external_id: string;
+  incident_id: BigId | null;
+  postmortem_id: BigId | null;
+  title: string;
+  status: string;
+  status_category: string;
+  owner: string | null;
+  /** `date` is read as text (YYYY-MM-DD): a calendar day has no time zone. */
+  due_date: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+  html_url: string | null;
+  source_updated_at: NullableTimestamp;
+  synced_at: DefaultTimestamp;
+}
+
+export interface SyncCheckpointsTable {
+  source_id: number;
+  stream: string;
+  cursor_at: Timestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export type SyncMode = 'full' | 'incremental' | 'since' | 'webhook';
+export type SyncOutcome = 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+export interface SyncRunsTable {
+  id: Generated<BigId>;
+  source_id: number;
+  mode: SyncMode;
+  started_at: DefaultTimestamp;
+  finished_at: NullableTimestamp;
+  outcome: ColumnType<SyncOutcome, SyncOutcome | undefined, SyncOutcome>;
+  window_start: NullableTimestamp;
+  window_end: NullableTimestamp;
+  requests: Generated<number>;
+  records_upserted: Generated<number>;
+  events_upserted: Generated<number>;
+  quarantined: Generated<number>;
+  error: string | null;
+}
+
+export interface IngestErrorsTable {
+  id: Generated<BigId>;
+  source_id: number;
+  sync_run_id: BigId | null;
+  record_kind: string;
+  external_id: string | null;
+  reason: string;
+  payload: string;
+  payload_hash: string;
+  first_seen_at: DefaultTimestamp;
+  last_seen_at: DefaultTimestamp;
+  seen_count: Generated<number>;
+}
+
+export interface Database {
+  schema_migrations: SchemaMigrationsTable;
+  sources: SourcesTable;
+  teams: TeamsTable;
+  services: ServicesTable;
+  incidents: IncidentsTable;
+  incident_events: IncidentEventsTable;
+  postmortems: PostmortemsTable;
+  action_items: ActionItemsTable;
+  sync_checkpoints: SyncCheckpointsTable;
+  sync_runs: SyncRunsTable;
+  ingest_errors: IngestErrorsTable;
+}

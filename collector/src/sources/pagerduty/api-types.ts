@@ -1,0 +1,96 @@
+/**
+ * The parts of PagerDuty REST API v2 objects that Incident Lens reads, as
+ * described in shared/specs/pagerduty-rest-v2.openapi.json. Everything is
+ * optional on purpose: records come from outside and are validated by the
+ * mapper, which quarantines what it cannot use.
+ */
+
+export interface PdReference {
+  id?: string;
+  type?: string;
+  summary?: string | null;
+  self?: string | null;
+  html_url?: string | null;
+}
+
+export interface PdPriority extends PdReference {
+  name?: string | null;
+  description?: string | null;
+  order?: number;
+  color?: string;
+}
+
+export interface PdResolveReason {
+  type?: string;
+  incident?: PdReference;
+}
+
+export interface PdIncident {
+  id?: string;
+  type?: string;
+  summary?: string;
+  self?: string;
+  html_url?: string;
+  incident_number?: number;
+  title?: string;
+  created_at?: string;
+  updated_at?: string;
+  status?: string;
+  incident_key?: string | null;
+  service?: PdReference;
+  assignments?: unknown[];
+  last_status_change_at?: string;
+  resolved_at?: string | null;
+  first_trigger_log_entry?: PdReference;
+  escalation_policy?: PdReference;
+  teams?: PdReference[];
+  acknowledgements?: unknown[];
+  priority?: PdPriority | null;
+  resolve_reason?: PdResolveReason | null;
+  urgency?: string;
+}
+
+export interface PdLogEntry {
+  id?: string;
+  type?: string;
+  summary?: string;
+  self?: string;
+  html_url?: string | null;
+  created_at?: string;
+  channel?: { type?: string; [key: string]: unknown };
+  agent?: PdReference;
+  note?: string;
+  contexts?: unknown[];
+  service?: PdReference;
+  /** A reference, or the full incident when requested with include[]=incidents. */
+  incident?: PdIncident;
+  teams?: PdReference[];
+  event_details?: Record<string, unknown>;
+  /** escalate_log_entry, assign_log_entry... */
+  assignees?: PdReference[];
+}
+
+export interface PdPage {
+  offset: number;
+  limit: number;
+  more: boolean;
+  total: number | null;
+}
+
+export interface PdIncidentsPage extends PdPage {
+  incidents: PdIncident[];
+}
+
+export interface PdLogEntriesPage extends PdPage {
+  log_entries: PdLogEntry[];
+}
+
+export interface PdErrorBody {
+  error: { code?: number; message?: string; errors?: string[] };
+}
+
+/** PagerDuty's documented limits, which the client and the test server share. */
+export const PD_MAX_LIMIT = 100;
+export const PD_MAX_OFFSET_PLUS_LIMIT = 10_000;
+export const PD_MAX_WINDOW_DAYS = 180;
+export const PD_RATE_LIMIT_PER_MINUTE = 960;
