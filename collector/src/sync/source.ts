@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { Database, SyncMode } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { SyncCounts } from './store.ts';
+
+/** Reports how far a sync has come; the CLI draws it on a terminal or logs it. */
+export interface ProgressSink {
+  update(stage: string, done: number, total?: number): void;
+}
+
+export interface SyncRequest {
+  mode: Exclude<SyncMode, 'webhook'>;
+  /** Start of a backfill (`--since`); for `full`, the configured history start. */
+  since?: Date;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+}
+
+export interface SyncSummary extends SyncCounts {
+  source: 'pagerduty' | 'jira';
+  sourceId: number;
+  runId: number;
+  windowStart: Date;
+  windowEnd: Date;
+  durationMs: number;
+}
+
+/**
+ * A source adapter's sync: walks its windows from the checkpoint, maps and
+ * upserts, records a sync run. Adding a source means adding one of these.
+ */
+export interface SourceSync {
+  readonly source: 'pagerduty' | 'jira';
+  run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary>;
+}

@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, IncidentEventType, SyncMode, SyncOutcome } from '../db/schema.ts';
+import type { Severity } from '../config.ts';
+
+/**
+ * Writes shared by every source: one statement per batch, idempotent on the
+ * natural key (source, external id) so a retried sync never duplicates a row.
+ */
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function ensureSource(db: Db, kind: 'pagerduty' | 'jira', baseUrl: string, name: string): Promise<number> {
+  const row = await db
+    .insertInto('sources')
+    .values({ kind, base_url: baseUrl, name })
+    .onConflict((oc) => oc.columns(['kind', 'base_url']).doUpdateSet({ name }))
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export interface NamedRef {
+  externalId: string;
+  name: string;
+  htmlUrl: string | null;
+}
+
+/** Upserts teams or services and returns their ids by external id. */
+export async function upsertRefs(
+  db: Db,
+  table: 'teams' | 'services',
+  sourceId: number,
+  refs: Iterable<NamedRef>,
+): Promise<Map<string, number>> {
+  const unique = new Map<string, NamedRef>();
+  for (const ref of refs) unique.set(ref.externalId, ref);
+  if (unique.size === 0) return new Map();
+  const rows = await db
+    .insertInto(table)
+    .values(
+      [...unique.values()].map((ref) => ({
+        source_id: sourceId,
+        external_id: ref.externalId,
+        name: ref.name,
+        html_url: ref.htmlUrl,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'),
+        html_url: eb.ref('excluded.html_url'),
+      })),
+    )
+    .returning(['id', 'external_id'])
+    .execute();
+  return new Map(rows.map((row) => [row.external_id, row.id]));
+}
+
+export interface IncidentRow {
+  externalId: string;
+  number: number | null;
+  title: string;
+  status: string;
+  urgency: string | null;
+  priorityRaw: string | null;
+  severity: Severity;
+  serviceExternalId: string | null;
+  teamExternalId: string | null;
+  createdAt: string;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+  merged: boolean;
+  htmlUrl: string | null;
+  sourceUpdatedAt: string | null;
+}
+
+/** Upserts a batch of incidents; returns internal ids by external id. */
+export async function upsertIncidents(
+  db: Db,
+  sourceId: number,
+  incidents: IncidentRow[],
+  serviceIds: Map<string, number>,
+  teamIds: Map<string, number>,
+): Promise<Map<string, number>> {
+  if (incidents.length === 0) return new Map();
+  const rows = await db
+    .insertInto('incidents')
+    .values(
+      incidents.map((incident) => ({
+        source_id: sourceId,
+        external_id: incident.externalId,
+        number: incident.number,
+        title: incident.title,
+        status: incident.status,
+        urgency: incident.urgency,
+        priority_raw: incident.priorityRaw,
+        severity: incident.severity,
+        service_id: incident.serviceExternalId ? (serviceIds.get(incident.serviceExternalId) ?? null) : null,
+        team_id: incident.teamExternalId ? (teamIds.get(incident.teamExternalId) ?? null) : null,
+        created_at: incident.createdAt,
+        acknowledged_at: incident.acknowledgedAt,
+        resolved_at: incident.resolvedAt,
+        merged: incident.merged,
+        html_url: incident.htmlUrl,
+        source_updated_at: incident.sourceUpdatedAt,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
+        number: eb.ref('excluded.number'),
+        title: eb.ref('excluded.title'),
+        status: eb.ref('excluded.status'),
+        urgency: eb.ref('excluded.urgency'),
+        priority_raw: eb.ref('excluded.priority_raw'),
+        severity: eb.ref('excluded.severity'),
+        service_id: eb.ref('excluded.service_id'),
+        team_id: eb.ref('excluded.team_id'),
+        created_at: eb.ref('excluded.created_at'),
+        acknowledged_at: eb.ref('excluded.acknowledged_at'),
+        resolved_at: eb.ref('excluded.resolved_at'),
+        merged: eb.ref('excluded.merged'),
+        html_url: eb.ref('excluded.html_url'),
+        source_updated_at: eb.ref('excluded.source_updated_at'),
+        synced_at: sql`now()`,
+      })),
+    )
+    .returning(['id', 'external_id'])
+    .execute();
+  return new Map(rows.map((row) => [row.external_id, row.id]));
+}
+
+export interface EventRow {
+  incidentId: number;
+  externalId: string;
+  type: IncidentEventType;
+  rawType: string;
+  occurredAt: string;
+  agent: string | null;
+  summary: string | null;
+}
+
+export async function upsertEvents(db: Db, sourceId: number, events: EventRow[]): Promise<void> {
+  if (events.length === 0) return;
+  await db
+    .insertInto('incident_events')
+    .values(
+      events.map((event) => ({
+        incident_id: event.incidentId,
+        source_id: sourceId,
+        external_id: event.externalId,
+        type: event.type,
+        raw_type: event.rawType,
+        occurred_at: event.occurredAt,
+        agent: event.agent,
+        summary: event.summary,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
+        incident_id: eb.ref('excluded.incident_id'),
+        type: eb.ref('excluded.type'),
+        raw_type: eb.ref('excluded.raw_type'),
+        occurred_at: eb.ref('excluded.occurred_at'),
+        agent: eb.ref('excluded.agent'),
+        summary: eb.ref('excluded.summary'),
+      })),
+    )
+    .execute();
+}
+
+/**
+ * Derives the timeline fields of METRICS.md section 1 from every stored event
+ * of the given incidents: the FIRST acknowledgement (a re-ack after an unack
+ * does not move it), the unack count, whether it was ever escalated, and the
+ * last resolve while the incident is resolved. Incidents with no stored events
+ * keep the values their record gave.
+ */
+export async function refreshTimelineFields(db: Db, incidentIds: Iterable<number>): Promise<void> {
+  const ids = [...new Set(incidentIds)];
+  if (ids.length === 0) return;
+  await sql`
+    UPDATE incidents AS i
+    SET acknowledged_at = e.first_ack,
+        unack_count     = e.unacks,
+        escalated       = e.escalations > 0,
+        resolved_at     = CASE WHEN i.status = 'resolved'
+                               THEN coalesce(e.last_resolve, i.resolved_at) END
+    FROM (
+      SELECT ev.incident_id,
+             min(ev.occurred_at) FILTER (WHERE ev.type = 'acknowledge' AND ev.occurred_at >= inc.created_at) AS first_ack,
+             count(*) FILTER (WHERE ev.type = 'unacknowledge')::int AS unacks,
+             count(*) FILTER (WHERE ev.type = 'escalate') AS escalations,
+             max(ev.occurred_at) FILTER (WHERE ev.type = 'resolve' AND ev.occurred_at >= inc.created_at) AS last_resolve
+      FROM incident_events AS ev
+      JOIN incidents AS inc ON inc.id = ev.incident_id
+      WHERE ev.incident_id = ANY(${ids}::bigint[])
+      GROUP BY ev.incident_id
+    ) AS e
+    WHERE i.id = e.incident_id`.execute(db);
+}
+
+export interface QuarantinedRecord {
+  recordKind: string;
+  externalId: string | null;
+  reason: string;
+  /** The record as received; stored verbatim as text. */
+  payload: unknown;
+}
+
+/** Records the mapper could not use, kept with the reason; a repeat sighting bumps a counter. */
+export async function quarantine(
+  db: Db,
+  sourceId: number,
+  syncRunId: number | null,
+  records: QuarantinedRecord[],
+): Promise<void> {
+  if (records.length === 0) return;
+  const unique = new Map<string, QuarantinedRecord & { text: string }>();
+  for (const record of records) {
+    const text = typeof record.payload === 'string' ? record.payload : JSON.stringify(record.payload) ?? 'undefined';
+    const hash = createHash('sha256').update(`${record.reason}\n${text}`).digest('hex');
+    unique.set(hash, { ...record, text });
+  }
+  await db
+    .insertInto('ingest_errors')
+    .values(
+      [...unique.entries()].map(([hash, record]) => ({
+        source_id: sourceId,
+        sync_run_id: syncRunId,
+        record_kind: record.recordKind,
+        external_id: record.externalId,
+        reason: record.reason,
+        payload: record.text,
+        payload_hash: hash,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'record_kind', 'payload_hash']).doUpdateSet({
+        last_seen_at: sql`now()`,
+        seen_count: sql`ingest_errors.seen_count + 1`,
+        sync_run_id: sql`excluded.sync_run_id`,
+      }),
+    )
+    .execute();
+}
+
+export async function readCheckpoint(db: Db, sourceId: number, stream: string): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('sync_checkpoints')
+    .select('cursor_at')
+    .where('source_id', '=', sourceId)
+    .where('stream', '=', stream)
+    .executeTakeFirst();
+  return row?.cursor_at;
+}
+
+/** Moves a checkpoint forward only: a backfill never rewinds what incremental syncs rely on. */
+export async function advanceCheckpoint(db: Db, sourceId: number, stream: string, cursorAt: Date): Promise<void> {
+  await db
+    .insertInto('sync_checkpoints')
+    .values({ source_id: sourceId, stream, cursor_at: cursorAt })
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'stream']).doUpdateSet({
+        cursor_at: sql`greatest(sync_checkpoints.cursor_at, excluded.cursor_at)`,
+        updated_at: sql`now()`,
+      }),
+    )
+    .execute();
+}
+
+export interface SyncCounts {
+  requests: number;
+  recordsUpserted: number;
+  eventsUpserted: number;
+  quarantined: number;
+}
+
+export async function startSyncRun(db: Db, sourceId: number, mode: SyncMode, windowStart: Date): Promise<number> {
+  const row = await db
+    .insertInto('sync_runs')
+    .values({ source_id: sourceId, mode, window_start: windowStart })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function finishSyncRun(
+  db: Db,
+  runId: number,
+  outcome: Exclude<SyncOutcome, 'running'>,
+  counts: SyncCounts,
+  windowEnd: Date | null,
+  error: string | null,
+): Promise<void> {
+  await db
+    .updateTable('sync_runs')
+    .set({
+      outcome,
+      finished_at: sql`now()`,
+      window_end: windowEnd,
+      requests: counts.requests,
+      records_upserted: counts.recordsUpserted,
+      events_upserted: counts.eventsUpserted,
+      quarantined: counts.quarantined,
+      error,
+    })
+    .where('id', '=', runId)
+    .execute();
+}
