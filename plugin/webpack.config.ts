@@ -1,0 +1,19 @@
+import CopyWebpackPlugin from 'copy-webpack-plugin';
+import path from 'node:path';
+import type { Configuration } from 'webpack';
+import grafanaConfig, { type Env } from './.config/webpack/webpack.config.ts';
+
+// Extends the scaffolded config the way create-plugin documents: the dashboards
+// the app includes are the ones provisioning/ serves, copied, never duplicated.
+export default async function config(env: Env): Promise<Configuration> {
+  const base = await grafanaConfig(env);
+  return {
+    ...base,
+    plugins: [
+      ...(base.plugins ?? []),
+      new CopyWebpackPlugin({
+        patterns: [{ from: path.resolve(process.cwd(), '../provisioning/dashboards/*.json'), to: 'dashboards/[name][ext]' }],
+      }),
+    ],
+  };
+}
