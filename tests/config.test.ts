@@ -51,7 +51,7 @@ describe('parseFileConfig', () => {
 describe('loadConfig', () => {
   it('reads secrets only from the environment', () => {
     const config = loadConfig({ PAGERDUTY_TOKEN: 'tok', PAGERDUTY_API_URL: 'http://127.0.0.1:9/' }, '/nonexistent');
-    expect(config.pagerduty.env).toEqual({ token: 'tok', apiUrl: 'http://127.0.0.1:9', webhookSecret: undefined });
+    expect(config.pagerduty.env).toEqual({ token: 'tok', apiUrl: 'http://127.0.0.1:9', webhookSecret: undefined, requestsPerMinute: 960 });
     expect(config.jira.env).toBeUndefined();
   });
 

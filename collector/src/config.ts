@@ -94,6 +94,8 @@ export interface PagerDutyEnv {
   token: string;
   apiUrl: string;
   webhookSecret: string | undefined;
+  /** Client-side pacing; PagerDuty's published limit unless the account has a higher one. */
+  requestsPerMinute: number;
 }
 
 export interface JiraEnv {
@@ -206,11 +208,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
             token: pagerdutyToken,
             apiUrl: urlFromEnv(env, 'PAGERDUTY_API_URL', 'https://api.pagerduty.com')!,
             webhookSecret: secretFromEnv(env, 'PAGERDUTY_WEBHOOK_SECRET'),
+            requestsPerMinute: positiveIntegerFromEnv(env, 'PAGERDUTY_REQUESTS_PER_MINUTE', 960),
           }
         : undefined,
     },
     jira: { ...file.jira, env: jiraEnv },
   };
+}
+
+function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new UsageError(`${name} must be a positive whole number: got '${value}'`);
+  return number;
 }
 
 export function isValidTimeZone(zone: string): boolean {

@@ -20,9 +20,13 @@ export interface SyncSummary extends SyncCounts {
   source: 'pagerduty' | 'jira';
   sourceId: number;
   runId: number;
+  /** What actually ran: an incremental sync with no checkpoint yet is a full one. */
+  mode: SyncMode;
   windowStart: Date;
   windowEnd: Date;
   durationMs: number;
+  /** Time spent mapping and writing to the database, the rest being the API. */
+  writeMs: number;
 }
 
 /**

@@ -46,6 +46,7 @@ export function createPagerDutySync(config: Config): SourceSync {
   return new PagerDutySync({
     apiUrl: env.apiUrl,
     token: env.token,
+    requestsPerMinute: env.requestsPerMinute,
     historyStart: new Date(`${config.pagerduty.since}T00:00:00Z`),
     severity: config.severity,
   });
@@ -104,9 +105,11 @@ export class PagerDutySync implements SourceSync {
       source: 'pagerduty',
       sourceId,
       runId,
+      mode,
       windowStart: since,
       windowEnd: until,
       durationMs: Date.now() - started,
+      writeMs: Math.round(writer.writeMs),
       ...counts,
     };
     logger.info({ ...summary }, 'sync finished');
@@ -156,6 +159,8 @@ export class PagerDutySync implements SourceSync {
 
 /** Writes one API page per transaction: a failed sync never leaves half a page. */
 class PageWriter {
+  writeMs = 0;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sourceId: number,
@@ -166,6 +171,7 @@ class PageWriter {
   ) {}
 
   async writeIncidents(records: PdIncident[]): Promise<void> {
+    const started = performance.now();
     const rejected: QuarantinedRecord[] = [];
     const mapped: MappedIncident[] = [];
     for (const record of records) {
@@ -180,9 +186,11 @@ class PageWriter {
     });
     this.counts.recordsUpserted += mapped.length;
     this.counts.quarantined += rejected.length;
+    this.writeMs += performance.now() - started;
   }
 
   async writeLogEntries(entries: PdLogEntry[]): Promise<void> {
+    let started = performance.now();
     const rejected: QuarantinedRecord[] = [];
     const events: MappedEvent[] = [];
     const included = new Map<string, MappedIncident>();
@@ -205,10 +213,14 @@ class PageWriter {
     const missing = [...new Set(events.map((event) => event.incidentExternalId))].filter(
       (id) => !known.has(id) && !included.has(id),
     );
-    for (const id of missing) {
-      const fetched = await this.fetchIncident(id);
-      const incident = fetched ? mapIncident(fetched, this.severity) : undefined;
-      if (incident?.ok) included.set(id, incident.value);
+    if (missing.length > 0) {
+      this.writeMs += performance.now() - started;
+      for (const id of missing) {
+        const fetched = await this.fetchIncident(id);
+        const incident = fetched ? mapIncident(fetched, this.severity) : undefined;
+        if (incident?.ok) included.set(id, incident.value);
+      }
+      started = performance.now();
     }
 
     await this.db.transaction().execute(async (trx) => {
@@ -235,6 +247,7 @@ class PageWriter {
       this.counts.recordsUpserted += upserted.size;
       this.counts.quarantined += rejected.length;
     });
+    this.writeMs += performance.now() - started;
   }
 
   private async fetchIncident(id: string): Promise<PdIncident | undefined> {
