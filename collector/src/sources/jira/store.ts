@@ -1,0 +1,299 @@
+import { sql, type ColumnType, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { ActionItemRow, JiraIssueFacts, JiraIssueKind, PostmortemRow } from './mapper.ts';
+
+/**
+ * Jira's writes: post-mortems, action items, the issue facts of
+ * sql/003_jira_issues.sql, and the link resolution that runs over all of
+ * them. One statement per batch, idempotent on (source, issue key).
+ */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface JiraIssuesTable {
+  source_id: number;
+  issue_key: string;
+  kind: JiraIssueKind;
+  issue_id: string;
+  linked_keys: string[];
+  pagerduty_incident_ids: string[];
+  root_cause_key: string | null;
+  html_url: string;
+  created_at: Timestamp;
+  source_updated_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  synced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+function withJiraTables(db: Db) {
+  return db.withTables<{ jira_issues: JiraIssuesTable }>();
+}
+
+/** Rows in key order, so that concurrent writers lock them in the same order. */
+function byKey<T>(rows: T[], key: (row: T) => string): T[] {
+  const unique = new Map(rows.map((row) => [key(row), row]));
+  return [...unique.values()].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssueFacts[]): Promise<void> {
+  if (facts.length === 0) return;
+  await withJiraTables(db)
+    .insertInto('jira_issues')
+    .values(
+      byKey(facts, (fact) => `${fact.issueKey}\u0000${fact.kind}`).map((fact) => ({
+        source_id: sourceId,
+        issue_key: fact.issueKey,
+        kind: fact.kind,
+        issue_id: fact.issueId,
+        linked_keys: fact.linkedKeys,
+        pagerduty_incident_ids: fact.pagerdutyIncidentIds,
+        root_cause_key: fact.rootCauseKey,
+        html_url: fact.htmlUrl,
+        created_at: fact.createdAt,
+        source_updated_at: fact.updatedAt,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'issue_key', 'kind']).doUpdateSet((eb) => ({
+        issue_id: eb.ref('excluded.issue_id'),
+        linked_keys: eb.ref('excluded.linked_keys'),
+        pagerduty_incident_ids: eb.ref('excluded.pagerduty_incident_ids'),
+        root_cause_key: eb.ref('excluded.root_cause_key'),
+        html_url: eb.ref('excluded.html_url'),
+        created_at: eb.ref('excluded.created_at'),
+        source_updated_at: eb.ref('excluded.source_updated_at'),
+        synced_at: sql`now()`,
+      })),
+    )
+    .execute();
+}
+
+/** Links (incident_id) are left to resolveJiraLinks. */
+export async function upsertPostmortems(db: Db, sourceId: number, rows: PostmortemRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('postmortems')
+    .values(
+      byKey(rows, (row) => row.externalId).map((row) => ({
+        source_id: sourceId,
+        external_id: row.externalId,
+        title: row.title,
+        status: row.status,
+        status_category: row.statusCategory,
+        created_at: row.createdAt,
+        completed_at: row.completedAt,
+        root_cause_key: row.rootCauseKey,
+        html_url: row.htmlUrl,
+        source_updated_at: row.sourceUpdatedAt,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
+        title: eb.ref('excluded.title'),
+        status: eb.ref('excluded.status'),
+        status_category: eb.ref('excluded.status_category'),
+        created_at: eb.ref('excluded.created_at'),
+        completed_at: eb.ref('excluded.completed_at'),
+        root_cause_key: eb.ref('excluded.root_cause_key'),
+        html_url: eb.ref('excluded.html_url'),
+        source_updated_at: eb.ref('excluded.source_updated_at'),
+        synced_at: sql`now()`,
+      })),
+    )
+    .execute();
+}
+
+/** Links (incident_id, postmortem_id) are left to resolveJiraLinks. */
+export async function upsertActionItems(db: Db, sourceId: number, rows: ActionItemRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('action_items')
+    .values(
+      byKey(rows, (row) => row.externalId).map((row) => ({
+        source_id: sourceId,
+        external_id: row.externalId,
+        title: row.title,
+        status: row.status,
+        status_category: row.statusCategory,
+        owner: row.owner,
+        due_date: row.dueDate,
+        created_at: row.createdAt,
+        completed_at: row.completedAt,
+        html_url: row.htmlUrl,
+        source_updated_at: row.sourceUpdatedAt,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
+        title: eb.ref('excluded.title'),
+        status: eb.ref('excluded.status'),
+        status_category: eb.ref('excluded.status_category'),
+        owner: eb.ref('excluded.owner'),
+        due_date: eb.ref('excluded.due_date'),
+        created_at: eb.ref('excluded.created_at'),
+        completed_at: eb.ref('excluded.completed_at'),
+        html_url: eb.ref('excluded.html_url'),
+        source_updated_at: eb.ref('excluded.source_updated_at'),
+        synced_at: sql`now()`,
+      })),
+    )
+    .execute();
+}
+
+/** Which of these PagerDuty incident ids are stored, from any PagerDuty account. */
+export async function knownPagerDutyIncidents(db: Db, ids: Iterable<string>): Promise<Set<string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('incidents')
+    .innerJoin('sources', 'sources.id', 'incidents.source_id')
+    .select('incidents.external_id')
+    .where('sources.kind', '=', 'pagerduty')
+    .where('incidents.external_id', 'in', unique)
+    .execute();
+  return new Set(rows.map((row) => row.external_id));
+}
+
+/**
+ * Derives every Jira link from the stored facts, for all Jira sites at once;
+ * running it twice changes nothing. Run it in one transaction:
+ *
+ * 1. Each Jira incident ticket stands for the PagerDuty incident it refers
+ *    to (the earliest, unmerged first), else for its own incident row.
+ * 2. A post-mortem belongs to the incident of a linked ticket (issue link,
+ *    parent or sub-task, either direction), else to a PagerDuty incident it
+ *    refers to; several candidates: the earliest incident (merged ones last).
+ * 3. An action item belongs to a linked post-mortem (the earliest), and to
+ *    the incident of a linked ticket, else of that post-mortem, else of a
+ *    PagerDuty incident it refers to.
+ * 4. Ticket rows now claimed by a PagerDuty incident are deleted: one
+ *    incident is never counted twice.
+ * 5. Every incident gets its ticket (key, URL) and root cause: the latest
+ *    post-mortem's, else the ticket's (METRICS.md 8).
+ */
+export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void> {
+  await sql`
+    CREATE TEMP TABLE jira_ticket_target ON COMMIT DROP AS
+    SELECT t.source_id, t.issue_key, t.created_at, t.html_url, t.root_cause_key,
+           coalesce(pd.id, own.id) AS incident_id,
+           pd.id IS NOT NULL AS claimed
+    FROM jira_issues AS t
+    LEFT JOIN LATERAL (
+      SELECT i.id
+      FROM incidents AS i
+      JOIN sources AS s ON s.id = i.source_id AND s.kind = 'pagerduty'
+      WHERE i.external_id = ANY(t.pagerduty_incident_ids)
+      ORDER BY i.merged, i.created_at, i.id
+      LIMIT 1
+    ) AS pd ON true
+    LEFT JOIN incidents AS own ON own.source_id = t.source_id AND own.external_id = t.issue_key
+    WHERE t.kind = 'incident'`.execute(trx);
+
+  // Links are symmetric: whichever side lists the other is enough.
+  await sql`
+    CREATE TEMP TABLE jira_edge ON COMMIT DROP AS
+    SELECT source_id, issue_key AS from_key, unnest(linked_keys) AS to_key FROM jira_issues
+    UNION
+    SELECT source_id, unnest(linked_keys), issue_key FROM jira_issues`.execute(trx);
+  await sql`CREATE INDEX ON jira_edge (source_id, from_key)`.execute(trx);
+  await sql`ANALYZE jira_ticket_target`.execute(trx);
+  await sql`ANALYZE jira_edge`.execute(trx);
+
+  await sql`
+    UPDATE postmortems AS pm
+    SET incident_id = target.incident_id
+    FROM (
+      SELECT p.source_id, p.issue_key,
+             (SELECT candidate.incident_id
+              FROM (
+                SELECT tt.incident_id, 1 AS rank, inc.created_at
+                FROM jira_edge AS e
+                JOIN jira_ticket_target AS tt ON tt.source_id = e.source_id AND tt.issue_key = e.to_key
+                JOIN incidents AS inc ON inc.id = tt.incident_id
+                WHERE e.source_id = p.source_id AND e.from_key = p.issue_key
+                UNION ALL
+                SELECT i.id, 2 + i.merged::int, i.created_at
+                FROM incidents AS i
+                JOIN sources AS s ON s.id = i.source_id AND s.kind = 'pagerduty'
+                WHERE i.external_id = ANY(p.pagerduty_incident_ids)
+              ) AS candidate
+              ORDER BY candidate.rank, candidate.created_at, candidate.incident_id
+              LIMIT 1) AS incident_id
+      FROM jira_issues AS p
+      WHERE p.kind = 'postmortem'
+    ) AS target
+    WHERE pm.source_id = target.source_id AND pm.external_id = target.issue_key
+      AND pm.incident_id IS DISTINCT FROM target.incident_id`.execute(trx);
+
+  await sql`
+    UPDATE action_items AS ai
+    SET postmortem_id = target.postmortem_id, incident_id = target.incident_id
+    FROM (
+      SELECT a.source_id, a.issue_key, pm.id AS postmortem_id,
+             coalesce(
+               (SELECT tt.incident_id
+                FROM jira_edge AS e
+                JOIN jira_ticket_target AS tt ON tt.source_id = e.source_id AND tt.issue_key = e.to_key
+                JOIN incidents AS inc ON inc.id = tt.incident_id
+                WHERE e.source_id = a.source_id AND e.from_key = a.issue_key
+                ORDER BY inc.created_at, inc.id
+                LIMIT 1),
+               pm.incident_id,
+               (SELECT i.id
+                FROM incidents AS i
+                JOIN sources AS s ON s.id = i.source_id AND s.kind = 'pagerduty'
+                WHERE i.external_id = ANY(a.pagerduty_incident_ids)
+                ORDER BY i.merged, i.created_at, i.id
+                LIMIT 1)
+             ) AS incident_id
+      FROM jira_issues AS a
+      LEFT JOIN LATERAL (
+        SELECT p.id, p.incident_id
+        FROM jira_edge AS e
+        JOIN postmortems AS p ON p.source_id = e.source_id AND p.external_id = e.to_key
+        WHERE e.source_id = a.source_id AND e.from_key = a.issue_key
+        ORDER BY p.created_at, p.id
+        LIMIT 1
+      ) AS pm ON true
+      WHERE a.kind = 'action_item'
+    ) AS target
+    WHERE ai.source_id = target.source_id AND ai.external_id = target.issue_key
+      AND (ai.postmortem_id, ai.incident_id) IS DISTINCT FROM (target.postmortem_id, target.incident_id)`.execute(trx);
+
+  // Nothing points at a claimed ticket's own row any more (the updates above
+  // moved every link to the PagerDuty incident); its events go with it.
+  await sql`
+    DELETE FROM incidents AS i
+    USING jira_ticket_target AS tt
+    WHERE tt.claimed AND i.source_id = tt.source_id AND i.external_id = tt.issue_key`.execute(trx);
+
+  await sql`
+    WITH ticket AS (
+      SELECT DISTINCT ON (incident_id) incident_id, issue_key, html_url
+      FROM jira_ticket_target
+      WHERE incident_id IS NOT NULL
+      ORDER BY incident_id, created_at, issue_key
+    ), ticket_cause AS (
+      SELECT DISTINCT ON (incident_id) incident_id, root_cause_key
+      FROM jira_ticket_target
+      WHERE incident_id IS NOT NULL AND root_cause_key IS NOT NULL
+      ORDER BY incident_id, created_at, issue_key
+    ), postmortem_cause AS (
+      SELECT DISTINCT ON (incident_id) incident_id, root_cause_key
+      FROM postmortems
+      WHERE incident_id IS NOT NULL AND root_cause_key IS NOT NULL
+      ORDER BY incident_id, created_at DESC, id DESC
+    ), derived AS (
+      SELECT i.id, t.issue_key, t.html_url, coalesce(pc.root_cause_key, tc.root_cause_key) AS root_cause_key
+      FROM incidents AS i
+      LEFT JOIN ticket AS t ON t.incident_id = i.id
+      LEFT JOIN ticket_cause AS tc ON tc.incident_id = i.id
+      LEFT JOIN postmortem_cause AS pc ON pc.incident_id = i.id
+    )
+    UPDATE incidents AS i
+    SET jira_issue_key = d.issue_key, jira_url = d.html_url, root_cause_key = d.root_cause_key
+    FROM derived AS d
+    WHERE i.id = d.id
+      AND (i.jira_issue_key, i.jira_url, i.root_cause_key) IS DISTINCT FROM (d.issue_key, d.html_url, d.root_cause_key)`.execute(trx);
+}
