@@ -165,6 +165,17 @@ export interface IngestErrorsTable {
   seen_count: Generated<number>;
 }
 
+export interface WebhookEventsTable {
+  source_kind: 'pagerduty' | 'jira';
+  event_id: string;
+  event_type: string;
+  incident_external_id: string;
+  occurred_at: NullableTimestamp;
+  received_at: DefaultTimestamp;
+  processed_at: NullableTimestamp;
+  error: string | null;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   sources: SourcesTable;
@@ -177,4 +188,5 @@ export interface Database {
   sync_checkpoints: SyncCheckpointsTable;
   sync_runs: SyncRunsTable;
   ingest_errors: IngestErrorsTable;
+  webhook_events: WebhookEventsTable;
 }
