@@ -626,11 +626,11 @@ describe('Jira error bodies', () => {
   });
 
   it('waits as Retry-After or X-RateLimit-Reset says', () => {
-    expect(jiraDialect.retryAfterSeconds(new Headers({ 'Retry-After': '7' }))).toBe(7);
+    expect(jiraDialect.retryAfterSeconds(429, new Headers({ 'Retry-After': '7' }))).toBe(7);
     const reset = new Date(Date.now() + 30_000).toISOString();
-    const wait = jiraDialect.retryAfterSeconds(new Headers({ 'X-RateLimit-Reset': reset }));
+    const wait = jiraDialect.retryAfterSeconds(429, new Headers({ 'X-RateLimit-Reset': reset }));
     expect(wait).toBeGreaterThan(28);
     expect(wait).toBeLessThanOrEqual(30);
-    expect(jiraDialect.retryAfterSeconds(new Headers())).toBeUndefined();
+    expect(jiraDialect.retryAfterSeconds(429, new Headers())).toBeUndefined();
   });
 });

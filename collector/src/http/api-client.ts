@@ -9,7 +9,7 @@ export interface ApiDialect {
   /** The variable a user fixes when the API answers 401/403. */
   credentialHint: string;
   /** Seconds to wait, from a 429/503 response's headers, or undefined to back off. */
-  retryAfterSeconds(headers: Headers): number | undefined;
+  retryAfterSeconds(status: number, headers: Headers): number | undefined;
   /** A one-line description of an error body, without echoing credentials. */
   describeError(status: number, body: string): string;
 }
@@ -32,7 +32,13 @@ export interface ApiClientOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Observes every response (for metrics and statistics). */
-  onResponse?: (event: { status: number | 'network-error'; path: string }) => void;
+  onResponse?: (event: ApiResponseEvent) => void;
+}
+
+/** One answer of an API, or a request that got none. */
+export interface ApiResponseEvent {
+  status: number | 'network-error';
+  path: string;
 }
 
 type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
@@ -189,7 +195,7 @@ export class ApiClient {
       );
     }
     if (response.status === 429 || response.status >= 500) {
-      const wait = response.status === 429 || response.status === 503 ? dialect.retryAfterSeconds(response.headers) : undefined;
+      const wait = response.status === 429 || response.status === 503 ? dialect.retryAfterSeconds(response.status, response.headers) : undefined;
       throw new RetryableError(`HTTP ${response.status}: ${description}`, wait);
     }
     throw new ApiError(`${dialect.sourceName} ${method} ${path} answered HTTP ${response.status}: ${description}`, response.status);

@@ -24,7 +24,7 @@ export const jiraDialect: ApiDialect = {
   sourceName: 'Jira',
   credentialHint: 'JIRA_EMAIL and JIRA_API_TOKEN (and that the account may browse the projects)',
   // Jira sends Retry-After in seconds on 429/503, and X-RateLimit-Reset as an ISO 8601 instant.
-  retryAfterSeconds: (headers) => secondsHeader(headers, 'retry-after') ?? secondsHeader(headers, 'x-ratelimit-reset'),
+  retryAfterSeconds: (_status, headers) => secondsHeader(headers, 'retry-after') ?? secondsHeader(headers, 'x-ratelimit-reset'),
   describeError(status, body) {
     try {
       const error = JSON.parse(body) as JiraErrorBody;

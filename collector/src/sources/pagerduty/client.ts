@@ -14,7 +14,9 @@ import {
 export const pagerDutyDialect: ApiDialect = {
   sourceName: 'PagerDuty',
   credentialHint: 'PAGERDUTY_TOKEN',
-  retryAfterSeconds: (headers) => secondsHeader(headers, 'ratelimit-reset') ?? secondsHeader(headers, 'retry-after'),
+  // ratelimit-reset rides on every response; it means "wait" only on a 429.
+  retryAfterSeconds: (status, headers) =>
+    (status === 429 ? secondsHeader(headers, 'ratelimit-reset') : undefined) ?? secondsHeader(headers, 'retry-after'),
   describeError(status, body) {
     try {
       const { error } = JSON.parse(body) as PdErrorBody;
