@@ -1,0 +1,18 @@
+# The Incident Lens collector: `incident-lens serve` (scheduler + HTTP on 8080).
+# It runs from its TypeScript sources through tsx, as the CLI does in a clone.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+# npm ci needs every workspace's manifest; only the collector's dependencies are installed.
+COPY package.json package-lock.json ./
+COPY collector/package.json collector/
+COPY plugin/package.json plugin/
+RUN npm ci --omit=dev --workspace collector --include-workspace-root=false --no-audit --no-fund
+COPY collector collector
+COPY sql sql
+
+USER node
+EXPOSE 8080
+ENTRYPOINT ["node", "collector/bin/incident-lens.js"]
+CMD ["serve", "--port", "8080"]
