@@ -1,0 +1,488 @@
+/**
+ * A PagerDuty REST API v2 look-alike on loopback, serving a PagerDutyHistory:
+ * GET /incidents, /incidents/{id}, /incidents/{id}/log_entries, /log_entries,
+ * /log_entries/{id}. It enforces the rules a real client must survive, with
+ * PagerDuty's error body `{"error":{"message","code","errors"}}` and codes
+ * from developer.pagerduty.com (Errors, Pagination, Rate Limits):
+ *
+ * - `Authorization: Token token=<token>` or 401 (2006 Authentication failed).
+ * - `Accept: application/vnd.pagerduty+json;version=2` or 400 (2001). The
+ *   real API falls back to the token's version without it; this fake is
+ *   stricter so that a client cannot forget the header.
+ * - Classic pagination: limit 1..100 (default 25), offset + limit <= 10000
+ *   or 400 (2002 "Arguments Caused Error"), `total` null unless total=true,
+ *   `more` exact, order stable within a window.
+ * - /incidents: since/until on created_at, [since, until). Both missing: the
+ *   month before now; only since: one month from it; only until: the month
+ *   before it. A span over 180 days is a 400; date_range=all lifts the window.
+ *   statuses[], urgencies[], service_ids[], team_ids[], sort_by (at most two
+ *   of incident_number, created_at, resolved_at, urgency, each :asc/:desc).
+ * - /log_entries: the same window defaults (no span limit is documented),
+ *   newest first, team_ids[], is_overview (leaves out notifications) and
+ *   include[]=incidents (the full incident in each entry's `incident`).
+ *   /incidents/{id}/log_entries lists the whole log unless since/until is given.
+ * - Rate limit per token over a sliding window, `ratelimit-limit`,
+ *   `ratelimit-remaining`, `ratelimit-reset` (seconds) on every response and
+ *   429 (2020 "Rate Limit Exceeded") beyond it. The window runs on real time,
+ *   not on `now`, so a frozen server clock cannot lock a client out for good.
+ * - Seeded faults: 500/502/503 with an error body, slow answers, connections
+ *   destroyed before any response, and bodies cut in half after a header
+ *   announcing their full length.
+ *
+ * Times are rendered in UTC whatever `time_zone` says.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  PD_MAX_LIMIT,
+  PD_MAX_OFFSET_PLUS_LIMIT,
+  PD_MAX_WINDOW_DAYS,
+  PD_RATE_LIMIT_PER_MINUTE,
+} from '../sources/pagerduty/api-types.ts';
+import type {
+  IncidentQuery,
+  IncidentSort,
+  IncidentSortField,
+  LogEntryQuery,
+  PagerDutyHistory,
+  RecordList,
+} from './pagerduty-history.ts';
+
+export interface FaultOptions {
+  /** Seed of the fault draws; the same seed and request sequence fail the same way. */
+  seed?: number;
+  /** Share of requests answered 500, 502 or 503. */
+  serverErrorRate?: number;
+  /** Share of requests answered after `slowMs`. */
+  slowRate?: number;
+  /** Delay of a slow answer; default 2000 ms. */
+  slowMs?: number;
+  /** Share of requests whose connection is destroyed before any response. */
+  dropRate?: number;
+  /** Share of responses cut in half after a full content-length header. */
+  truncateRate?: number;
+}
+
+export interface FakePagerDutyOptions {
+  history: PagerDutyHistory;
+  token: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Per token, over a sliding window; default 960 (PagerDuty's limit per API key). */
+  rateLimitPerMinute?: number;
+  /** Length of the rate-limit window; default 60 s. Shorter only to test recovery quickly. */
+  rateLimitWindowMs?: number;
+  /** Default none. */
+  faults?: FaultOptions;
+  /** Server clock for default windows; default real time. */
+  now?: () => Date;
+}
+
+export interface FakePagerDuty {
+  /** e.g. http://127.0.0.1:43123 (no trailing slash) */
+  url: string;
+  /** Every request received, including refused ones. */
+  requestCount(): number;
+  requestsByPath(): Record<string, number>;
+  /** 429s sent. */
+  rateLimitedCount(): number;
+  setFaults(faults: FaultOptions | undefined): void;
+  setRateLimit(perMinute: number): void;
+  stop(): Promise<void>;
+}
+
+const ACCEPT_V2 = 'application/vnd.pagerduty+json;version=2';
+const DEFAULT_LIMIT = 25;
+const DAY_MS = 86_400_000;
+const STATUSES = new Set(['triggered', 'acknowledged', 'resolved']);
+const URGENCIES = new Set(['high', 'low']);
+const SORT_FIELDS = new Set<IncidentSortField>(['incident_number', 'created_at', 'resolved_at', 'urgency']);
+const PAGE_CACHE_SIZE = 16;
+
+/** An answer in PagerDuty's error shape. */
+class PagerDutyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+    readonly errors?: string[],
+  ) {
+    super(message);
+  }
+
+  body(): unknown {
+    return { error: { message: this.message, code: this.code, ...(this.errors ? { errors: this.errors } : {}) } };
+  }
+}
+
+const invalidInput = (detail: string) => new PagerDutyError(400, 2001, 'Invalid Input Provided', [detail]);
+const notFound = () => new PagerDutyError(404, 2100, 'Not Found');
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+/** A sliding-window log per token: admitted requests count, refused ones do not. */
+class RateLimiter {
+  private readonly admitted = new Map<string, number[]>();
+
+  constructor(
+    public limit: number,
+    private readonly windowMs: number,
+  ) {}
+
+  take(key: string, nowMs: number): RateDecision {
+    let times = this.admitted.get(key);
+    if (!times) this.admitted.set(key, (times = []));
+    while (times.length > 0 && times[0]! <= nowMs - this.windowMs) times.shift();
+    const allowed = times.length < this.limit;
+    if (allowed) times.push(nowMs);
+    const oldest = times[0];
+    return {
+      allowed,
+      limit: this.limit,
+      remaining: Math.max(0, this.limit - times.length),
+      resetSeconds: oldest === undefined ? Math.ceil(this.windowMs / 1000) : Math.max(1, Math.ceil((oldest + this.windowMs - nowMs) / 1000)),
+    };
+  }
+}
+
+type Fault = { kind: 'none' | 'drop' | 'truncate' } | { kind: 'error'; status: number };
+
+class FaultInjector {
+  private random: () => number = () => 0;
+  private faults: FaultOptions = {};
+
+  configure(faults: FaultOptions | undefined): void {
+    this.faults = faults ?? {};
+    this.random = mulberry32(this.faults.seed ?? 1);
+  }
+
+  draw(): { fault: Fault; delayMs: number } {
+    const f = this.faults;
+    const r = this.random();
+    const delayMs = this.random() < (f.slowRate ?? 0) ? (f.slowMs ?? 2000) : 0;
+    let edge = f.serverErrorRate ?? 0;
+    if (r < edge) return { fault: { kind: 'error', status: [500, 502, 503][Math.floor(this.random() * 3)]! }, delayMs };
+    edge += f.dropRate ?? 0;
+    if (r < edge) return { fault: { kind: 'drop' }, delayMs };
+    edge += f.truncateRate ?? 0;
+    if (r < edge) return { fault: { kind: 'truncate' }, delayMs };
+    return { fault: { kind: 'none' }, delayMs };
+  }
+}
+
+const SERVER_ERROR_MESSAGES: Record<number, string> = {
+  500: 'An internal error has occurred. PagerDuty team has been notified.',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+function addMonths(ms: number, months: number): number {
+  const date = new Date(ms);
+  date.setUTCMonth(date.getUTCMonth() + months);
+  return date.getTime();
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+function parseTime(params: URLSearchParams, name: string): number | undefined {
+  const text = params.get(name);
+  if (text === null || text === '') return undefined;
+  // A date-time without an offset is read as UTC (PagerDuty would use the account's zone).
+  const normalized = /[T ]\d{2}:\d{2}/.test(text) && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? `${text}Z` : text;
+  const ms = ISO_TIME.test(text) ? Date.parse(normalized.replace(' ', 'T')) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    const hint = text.includes(' ') ? " (a '+' in a query string must be sent as %2B)" : '';
+    throw invalidInput(`'${name}' is not an ISO 8601 date-time: ${JSON.stringify(text)}${hint}`);
+  }
+  return ms;
+}
+
+interface Window {
+  since?: number;
+  until?: number;
+}
+
+/** PagerDuty's default window: a month, ending now or at the given bound. */
+function defaultedWindow(params: URLSearchParams, nowMs: number): Required<Window> {
+  const since = parseTime(params, 'since');
+  const until = parseTime(params, 'until');
+  const window =
+    since === undefined && until === undefined
+      ? { since: addMonths(nowMs, -1), until: nowMs }
+      : since === undefined
+        ? { since: addMonths(until!, -1), until: until! }
+        : until === undefined
+          ? { since, until: addMonths(since, 1) }
+          : { since, until };
+  if (window.until < window.since) throw invalidInput("'until' must not be before 'since'");
+  return window;
+}
+
+function incidentWindow(params: URLSearchParams, nowMs: number): Window {
+  const dateRange = params.get('date_range');
+  if (dateRange !== null) {
+    if (dateRange !== 'all') throw invalidInput(`'date_range' must be 'all', got ${JSON.stringify(dateRange)}`);
+    return {};
+  }
+  const window = defaultedWindow(params, nowMs);
+  if (window.until - window.since > PD_MAX_WINDOW_DAYS * DAY_MS) {
+    throw invalidInput(`The date range between 'since' and 'until' cannot exceed 6 months (${PD_MAX_WINDOW_DAYS} days)`);
+  }
+  return window;
+}
+
+interface Paging {
+  limit: number;
+  offset: number;
+  total: boolean;
+}
+
+function parsePaging(params: URLSearchParams): Paging {
+  const whole = (name: string, fallback: number) => {
+    const text = params.get(name);
+    if (text === null || text === '') return fallback;
+    if (!/^\d{1,9}$/.test(text)) throw invalidInput(`'${name}' must be a whole number, got ${JSON.stringify(text)}`);
+    return Number(text);
+  };
+  const limit = whole('limit', DEFAULT_LIMIT);
+  const offset = whole('offset', 0);
+  if (limit < 1 || limit > PD_MAX_LIMIT) throw invalidInput(`'limit' must be between 1 and ${PD_MAX_LIMIT}, got ${limit}`);
+  if (offset + limit > PD_MAX_OFFSET_PLUS_LIMIT) {
+    throw new PagerDutyError(400, 2002, 'Arguments Caused Error', [
+      `Offset+limit exceeds maximum allowed value of ${PD_MAX_OFFSET_PLUS_LIMIT}. Please try to refine your search to reduce the returned set of records below this number, like adding a date range.`,
+    ]);
+  }
+  return { limit, offset, total: params.get('total') === 'true' };
+}
+
+function setParam(params: URLSearchParams, name: string, allowed?: ReadonlySet<string>, rule?: string): Set<string> | undefined {
+  const values = params.getAll(name);
+  if (values.length === 0) return undefined;
+  if (allowed) for (const value of values) if (!allowed.has(value)) throw invalidInput(rule!);
+  return new Set(values);
+}
+
+function parseSort(params: URLSearchParams): IncidentSort[] | undefined {
+  const parts = [...params.getAll('sort_by'), ...params.getAll('sort_by[]')].flatMap((v) => v.split(',')).filter(Boolean);
+  if (parts.length === 0) return undefined;
+  if (parts.length > 2) throw invalidInput("'sort_by' takes at most two fields");
+  return parts.map((part) => {
+    const [field, direction = 'asc', extra] = part.split(':');
+    if (!SORT_FIELDS.has(field as IncidentSortField) || (direction !== 'asc' && direction !== 'desc') || extra !== undefined) {
+      throw invalidInput(`'sort_by' must be incident_number, created_at, resolved_at or urgency, optionally :asc or :desc; got ${JSON.stringify(part)}`);
+    }
+    return { field: field as IncidentSortField, descending: direction === 'desc' };
+  });
+}
+
+function page(key: 'incidents' | 'log_entries', list: RecordList, paging: Paging, render: (ref: number) => unknown): unknown {
+  const end = Math.min(list.length, paging.offset + paging.limit);
+  const items: unknown[] = [];
+  for (let position = paging.offset; position < end; position++) items.push(render(list.at(position)));
+  return {
+    [key]: items,
+    limit: paging.limit,
+    offset: paging.offset,
+    more: end < list.length,
+    total: paging.total ? list.length : null,
+  };
+}
+
+function serializeQuery(kind: string, query: IncidentQuery | LogEntryQuery): string {
+  return kind + JSON.stringify(query, (_key, value: unknown) => (value instanceof Set ? [...value].sort() : value));
+}
+
+export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise<FakePagerDuty> {
+  const { history, token } = options;
+  const now = options.now ?? (() => new Date());
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? PD_RATE_LIMIT_PER_MINUTE, options.rateLimitWindowMs ?? 60_000);
+  const faults = new FaultInjector();
+  faults.configure(options.faults);
+  let requests = 0;
+  let rateLimited = 0;
+  const byPath = new Map<string, number>();
+  const pending = new Set<NodeJS.Timeout>();
+  // Sequential page requests of one window share its ordered list.
+  const lists = new Map<string, RecordList>();
+  let listsVersion = history.version;
+
+  const cachedList = (key: string, build: () => RecordList): RecordList => {
+    if (listsVersion !== history.version) {
+      lists.clear();
+      listsVersion = history.version;
+    }
+    let list = lists.get(key);
+    if (!list) {
+      list = build();
+      if (lists.size >= PAGE_CACHE_SIZE) lists.delete(lists.keys().next().value!);
+      lists.set(key, list);
+    }
+    return list;
+  };
+
+  const route = (path: string, params: URLSearchParams): unknown => {
+    const nowMs = now().getTime();
+    const segments = path.split('/').filter(Boolean).map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        throw notFound();
+      }
+    });
+    const [resource, id, sub, ...rest] = segments;
+    if (rest.length > 0) throw notFound();
+    if (resource === 'incidents' && id === undefined) {
+      const paging = parsePaging(params);
+      const query: IncidentQuery = {
+        ...incidentWindow(params, nowMs),
+        statuses: setParam(params, 'statuses[]', STATUSES, 'Status must be a list of triggered, acknowledged, or resolved.'),
+        urgencies: setParam(params, 'urgencies[]', URGENCIES, 'Urgencies must be a list of high or low.'),
+        serviceIds: setParam(params, 'service_ids[]'),
+        teamIds: setParam(params, 'team_ids[]'),
+        sortBy: parseSort(params),
+      };
+      const list = cachedList(serializeQuery('incidents', query), () => history.listIncidents(query));
+      return page('incidents', list, paging, (ref) => history.renderIncident(ref));
+    }
+    if (resource === 'incidents' && id !== undefined && sub === undefined) {
+      const ref = history.findIncident(id);
+      if (ref === undefined) throw notFound();
+      return { incident: history.renderIncident(ref) };
+    }
+    if (resource === 'incidents' && id !== undefined && sub === 'log_entries') {
+      const ref = history.findIncident(id);
+      if (ref === undefined) throw notFound();
+      const paging = parsePaging(params);
+      const since = parseTime(params, 'since');
+      const until = parseTime(params, 'until');
+      if (since !== undefined && until !== undefined && until < since) throw invalidInput("'until' must not be before 'since'");
+      const query: LogEntryQuery = { since, until, incident: ref, overview: params.get('is_overview') === 'true' };
+      return logEntriesPage(query, paging, params);
+    }
+    if (resource === 'log_entries' && id === undefined) {
+      const paging = parsePaging(params);
+      const query: LogEntryQuery = {
+        ...defaultedWindow(params, nowMs),
+        teamIds: setParam(params, 'team_ids[]'),
+        overview: params.get('is_overview') === 'true',
+      };
+      return logEntriesPage(query, paging, params);
+    }
+    if (resource === 'log_entries' && id !== undefined && sub === undefined) {
+      const ref = history.findLogEntry(id);
+      if (ref === undefined) throw notFound();
+      return { log_entry: history.renderLogEntry(ref, includesIncidents(params)) };
+    }
+    throw notFound();
+  };
+
+  const includesIncidents = (params: URLSearchParams) => params.getAll('include[]').includes('incidents');
+
+  const logEntriesPage = (query: LogEntryQuery, paging: Paging, params: URLSearchParams): unknown => {
+    const list = cachedList(serializeQuery('log_entries', query), () => history.listLogEntries(query));
+    const withIncidents = includesIncidents(params);
+    return page('log_entries', list, paging, (ref) => history.renderLogEntry(ref, withIncidents));
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    requests++;
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    byPath.set(url.pathname, (byPath.get(url.pathname) ?? 0) + 1);
+    const credentials = /^Token token=(.+)$/.exec(request.headers.authorization ?? '');
+    const presented = credentials?.[1] ?? '';
+    const rate = limiter.take(presented, Date.now());
+    const headers: Record<string, string | number> = {
+      'ratelimit-limit': rate.limit,
+      'ratelimit-remaining': rate.remaining,
+      'ratelimit-reset': rate.resetSeconds,
+    };
+    const answer = (status: number, body: unknown, fault: Fault = { kind: 'none' }) => {
+      const buffer = Buffer.from(JSON.stringify(body));
+      response.writeHead(status, {
+        ...headers,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': buffer.length,
+      });
+      if (fault.kind === 'truncate') {
+        response.write(buffer.subarray(0, Math.floor(buffer.length / 2)), () => response.destroy());
+      } else {
+        response.end(buffer);
+      }
+    };
+    const fail = (error: PagerDutyError) => answer(error.status, error.body());
+
+    if (!rate.allowed) {
+      rateLimited++;
+      return fail(new PagerDutyError(429, 2020, 'Rate Limit Exceeded'));
+    }
+    if (!credentials || presented !== token) return fail(new PagerDutyError(401, 2006, 'Authentication failed'));
+    const accepted = (request.headers.accept ?? '').split(',').some((type) => type.replace(/\s+/g, '').toLowerCase() === ACCEPT_V2);
+    if (!accepted) {
+      return fail(invalidInput(`The Accept header must be ${ACCEPT_V2}, got ${JSON.stringify(request.headers.accept ?? '')}`));
+    }
+    if (request.method !== 'GET') return fail(new PagerDutyError(404, 2100, 'Not Found', ['This test server answers GET requests only.']));
+
+    const { fault, delayMs } = faults.draw();
+    const respond = () => {
+      pending.delete(timer);
+      if (fault.kind === 'drop') {
+        request.socket.destroy();
+        return;
+      }
+      if (fault.kind === 'error') {
+        return answer(fault.status, new PagerDutyError(fault.status, 2000, SERVER_ERROR_MESSAGES[fault.status]!).body());
+      }
+      let body: unknown;
+      try {
+        body = route(url.pathname, url.searchParams);
+      } catch (error) {
+        if (error instanceof PagerDutyError) return answer(error.status, error.body(), fault);
+        return answer(500, new PagerDutyError(500, 2000, SERVER_ERROR_MESSAGES[500]!, [String(error)]).body());
+      }
+      answer(200, body, fault);
+    };
+    const timer = setTimeout(respond, delayMs);
+    pending.add(timer);
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requestCount: () => requests,
+    requestsByPath: () => Object.fromEntries(byPath),
+    rateLimitedCount: () => rateLimited,
+    setFaults: (next) => faults.configure(next),
+    setRateLimit: (perMinute) => {
+      if (!Number.isInteger(perMinute) || perMinute < 1) throw new RangeError(`rate limit must be a whole number >= 1, got ${perMinute}`);
+      limiter.limit = perMinute;
+    },
+    stop: async () => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
