@@ -24,12 +24,22 @@ export interface DatabaseHandle {
 
 export const EMBEDDED_DATABASE = 'incident_lens';
 
-export function createKysely(url: string, maxConnections = 10): Kysely<Database> {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: url, max: maxConnections, application_name: 'incident-lens' }),
-    }),
-  });
+export function createKysely(url: string, maxConnections = 10, logger?: Logger): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections, application_name: 'incident-lens' });
+  // The server closing a connection (a restart, a failover, its own
+  // shutdown) emits 'error' on the pool for an idle connection, and on the
+  // client for one checked out between queries (a held advisory lock); either
+  // ends the process if nobody listens. The pool drops such a connection and
+  // opens another on the next query, so a long-running `serve` rides out a
+  // database restart: the sync under way fails, the next one runs.
+  const onConnectionError = (error: Error & { code?: string }) => {
+    const shutdown = error.code === '57P01';
+    logger?.[shutdown ? 'debug' : 'warn']({ code: error.code }, `database connection closed: ${error.message}`);
+  };
+  pool.on('connect', (client) => client.on('error', onConnectionError));
+  // The pool re-emits an idle connection's error, which the listener above has logged.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /**
@@ -44,7 +54,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     url = embedded.url(EMBEDDED_DATABASE);
     await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
   }
-  const db = createKysely(url);
+  const db = createKysely(url, 10, logger);
   try {
     await migrate(db, logger);
   } catch (error) {

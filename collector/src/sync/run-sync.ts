@@ -2,21 +2,32 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { UsageError } from '../errors.ts';
+import type { ApiResponseEvent } from '../http/api-client.ts';
 import type { Logger } from '../logger.ts';
 import { createPagerDutySync } from '../sources/pagerduty/sync.ts';
 import type { SourceSync, SyncRequest, SyncSummary } from './source.ts';
+import { withSourceLock, type WhenBusy } from './source-lock.ts';
 
 export type SourceName = 'pagerduty' | 'jira';
 
+/** Observers attached to every source's API client (the serve command's metrics). */
+export interface SourceHooks {
+  onResponse?: (source: SourceName, event: ApiResponseEvent) => void;
+}
+
 /** The sources the environment configures, in the order they sync. */
-export function configuredSources(config: Config): SourceSync[] {
+export function configuredSources(config: Config, hooks: SourceHooks = {}): SourceSync[] {
   const sources: SourceSync[] = [];
-  if (config.pagerduty.env) sources.push(createPagerDutySync(config));
+  const observe = (source: SourceName) => {
+    const { onResponse } = hooks;
+    return onResponse && ((event: ApiResponseEvent) => onResponse(source, event));
+  };
+  if (config.pagerduty.env) sources.push(createPagerDutySync(config, { onResponse: observe('pagerduty') }));
   return sources;
 }
 
-export function selectSources(config: Config, which: SourceName | 'all'): SourceSync[] {
-  const sources = configuredSources(config).filter((source) => which === 'all' || source.source === which);
+export function selectSources(config: Config, which: SourceName | 'all', hooks: SourceHooks = {}): SourceSync[] {
+  const sources = configuredSources(config, hooks).filter((source) => which === 'all' || source.source === which);
   if (sources.length === 0) {
     const hint =
       which === 'jira'
@@ -29,14 +40,25 @@ export function selectSources(config: Config, which: SourceName | 'all'): Source
   return sources;
 }
 
-/** Runs each source in turn; PagerDuty first, so Jira tickets find the incidents they refer to. */
+/**
+ * Runs each source in turn; PagerDuty first, so Jira tickets find the
+ * incidents they refer to. Each source runs under its advisory lock: when
+ * another process is syncing it, a manual sync waits and a scheduled one
+ * skips that source (and returns no summary for it).
+ */
 export async function runSync(
   db: Kysely<Database>,
   sources: SourceSync[],
   request: SyncRequest,
   logger: Logger,
+  whenBusy: WhenBusy = 'wait',
 ): Promise<SyncSummary[]> {
   const summaries: SyncSummary[] = [];
-  for (const source of sources) summaries.push(await source.run(db, request, logger));
+  for (const source of sources) {
+    const locked = await withSourceLock(db, source.source, { whenBusy, logger, signal: request.signal }, () =>
+      source.run(db, request, logger),
+    );
+    if (locked.acquired) summaries.push(locked.value);
+  }
   return summaries;
 }

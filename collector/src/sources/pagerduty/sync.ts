@@ -40,7 +40,7 @@ export interface PagerDutySyncOptions extends Omit<PagerDutyClientOptions, 'logg
   sourceKey?: string;
 }
 
-export function createPagerDutySync(config: Config): SourceSync {
+export function createPagerDutySync(config: Config, hooks: Pick<PagerDutySyncOptions, 'onResponse'> = {}): PagerDutySync {
   const env = config.pagerduty.env;
   if (!env) throw new Error('PagerDuty is not configured: set PAGERDUTY_TOKEN');
   return new PagerDutySync({
@@ -49,6 +49,7 @@ export function createPagerDutySync(config: Config): SourceSync {
     requestsPerMinute: env.requestsPerMinute,
     historyStart: new Date(`${config.pagerduty.since}T00:00:00Z`),
     severity: config.severity,
+    ...hooks,
   });
 }
 
@@ -146,14 +147,27 @@ export class PagerDutySync implements SourceSync {
     return ensureSource(db, 'pagerduty', key, `PagerDuty ${new URL(key).host}`);
   }
 
+  /**
+   * A client for many targeted fetches (webhooks): sharing one keeps them
+   * serial and paced under the rate limit together. The signal ends its waits.
+   */
+  createIncidentClient(logger: Logger, signal?: AbortSignal): PagerDutyClient {
+    return new PagerDutyClient({ ...this.options, logger, signal });
+  }
+
   /** Brings one incident and its whole timeline up to date (webhooks). */
-  async syncIncident(db: Kysely<Database>, incidentId: string, logger: Logger): Promise<void> {
-    const client = new PagerDutyClient({ ...this.options, logger });
+  async syncIncident(
+    db: Kysely<Database>,
+    incidentId: string,
+    logger: Logger,
+    client = this.createIncidentClient(logger),
+  ): Promise<SyncCounts> {
     const sourceId = await this.sourceId(db);
     const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
     const writer = new PageWriter(db, sourceId, null, this.options.severity, counts, client);
     await writer.writeIncidents([await client.getIncident(incidentId)]);
     for await (const page of client.incidentLogEntries(incidentId)) await writer.writeLogEntries(page);
+    return counts;
   }
 }
 

@@ -1,0 +1,102 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { InterruptedError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * One PostgreSQL advisory lock per source, so that two `serve` processes, or
+ * `serve` and a manual `sync`, never walk the same source's windows at once.
+ * The lock is session-level on a connection held for the whole sync: if the
+ * process dies, PostgreSQL ends the session and the lock goes with it.
+ */
+
+/** First key of the two-key advisory locks: marks them as incident-lens sync locks. */
+export const SYNC_LOCK_CLASS = 0x1e1c_5c00;
+
+/** Second key, one per source kind; a new source gets the next number. */
+const SOURCE_LOCK_KEYS: Record<'pagerduty' | 'jira', number> = { pagerduty: 1, jira: 2 };
+
+export type SourceKind = keyof typeof SOURCE_LOCK_KEYS;
+
+/** What to do when another process holds the lock: wait for it (manual sync) or skip (scheduled sync). */
+export type WhenBusy = 'wait' | 'skip';
+
+export interface SourceLockOptions {
+  whenBusy: WhenBusy;
+  logger: Logger;
+  /** Stops waiting for the lock (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** How often a waiting process asks again; default 1 s. */
+  pollMs?: number;
+}
+
+export type LockedRun<T> = { acquired: true; value: T } | { acquired: false; holderPid: number | null };
+
+/**
+ * Runs `work` while holding the source's lock. With `skip`, returns
+ * `{ acquired: false }` at once when another session holds it; with `wait`,
+ * asks again every `pollMs` until it is free or the signal fires.
+ */
+export async function withSourceLock<T>(
+  db: Kysely<Database>,
+  source: SourceKind,
+  options: SourceLockOptions,
+  work: () => Promise<T>,
+): Promise<LockedRun<T>> {
+  const key = SOURCE_LOCK_KEYS[source];
+  return db.connection().execute(async (connection) => {
+    const tryLock = async () => {
+      const result = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${SYNC_LOCK_CLASS}, ${key}) AS locked`.execute(
+        connection,
+      );
+      return result.rows[0]?.locked === true;
+    };
+
+    let acquired = await tryLock();
+    if (!acquired) {
+      const holderPid = await lockHolderPid(db, source);
+      if (options.whenBusy === 'skip') {
+        options.logger.info(
+          { source, holderPid },
+          'another process is syncing this source (it holds the sync lock); skipping this run',
+        );
+        return { acquired: false, holderPid };
+      }
+      options.logger.info({ source, holderPid }, 'another process is syncing this source (it holds the sync lock); waiting for it');
+      while (!acquired) {
+        try {
+          await sleep(options.pollMs ?? 1000, undefined, { signal: options.signal });
+        } catch {
+          throw new InterruptedError();
+        }
+        acquired = await tryLock();
+      }
+    }
+
+    options.logger.debug({ source }, 'sync lock acquired');
+    try {
+      return { acquired: true, value: await work() };
+    } finally {
+      // Logged before the unlock, so that a log line never claims the lock after another process got it.
+      options.logger.debug({ source }, 'sync lock releasing');
+      try {
+        await sql`SELECT pg_advisory_unlock(${SYNC_LOCK_CLASS}, ${key})`.execute(connection);
+      } catch (error) {
+        // A broken connection has already lost its session, and the lock with it.
+        options.logger.warn({ source, err: error }, 'could not release the sync lock; the session is gone, and so is the lock');
+      }
+    }
+  });
+}
+
+/** The server process id of the session holding a source's lock (pg_stat_activity.pid), if any. */
+export async function lockHolderPid(db: Kysely<Database>, source: SourceKind): Promise<number | null> {
+  // Two-key advisory locks show in pg_locks as classid, objid with objsubid = 2.
+  const result = await sql<{ pid: number }>`
+    SELECT pid FROM pg_locks
+    WHERE locktype = 'advisory' AND granted
+      AND classid = ${SYNC_LOCK_CLASS}::bigint::oid AND objid = ${SOURCE_LOCK_KEYS[source]}::bigint::oid AND objsubid = 2
+    LIMIT 1`.execute(db);
+  return result.rows[0]?.pid ?? null;
+}
