@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { ReadinessReport } from './readiness.ts';
+import { WEBHOOK_BODY_LIMIT_BYTES, type WebhookAnswer, type WebhookDelivery } from './webhooks.ts';
+
+export interface HttpHandlers {
+  readiness(): Promise<ReadinessReport>;
+  metrics(): Promise<{ contentType: string; text: string }>;
+  /** Absent when no PAGERDUTY_WEBHOOK_SECRET is configured: the endpoint is then 404. */
+  pagerDutyWebhook?: (delivery: WebhookDelivery) => Promise<WebhookAnswer>;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  handlers: HttpHandlers;
+  logger: Logger;
+  /** Default 256 KiB, PagerDuty's own ceiling. */
+  bodyLimitBytes?: number;
+}
+
+export interface RunningHttpServer {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets requests under way finish, then closes what is left. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const ROUTES: Record<string, string> = {
+  '/healthz': 'GET',
+  '/readyz': 'GET',
+  '/metrics': 'GET',
+  '/webhooks/pagerduty': 'POST',
+};
+
+class BodyTooLarge extends Error {}
+
+/** The collector's HTTP endpoints on node:http: probes, metrics and webhooks. */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { handlers, logger } = options;
+  const bodyLimit = options.bodyLimitBytes ?? WEBHOOK_BODY_LIMIT_BYTES;
+
+  const route = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
+    const method = ROUTES[path];
+    if (method === undefined) return sendJson(response, 404, { status: 'not found' });
+    if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
+      response.setHeader('Allow', method === 'GET' ? 'GET, HEAD' : method);
+      return sendJson(response, 405, { status: 'method not allowed' });
+    }
+    switch (path) {
+      case '/healthz':
+        return sendJson(response, 200, { status: 'ok' });
+      case '/readyz': {
+        const report = await handlers.readiness();
+        return sendJson(response, report.ready ? 200 : 503, {
+          status: report.ready ? 'ready' : 'not ready',
+          failing: report.checks.filter((check) => !check.ok).map((check) => check.name),
+          checks: report.checks,
+        });
+      }
+      case '/metrics': {
+        const { contentType, text } = await handlers.metrics();
+        response.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+        response.end(text);
+        return;
+      }
+      case '/webhooks/pagerduty': {
+        if (!handlers.pagerDutyWebhook) {
+          return sendJson(response, 404, { status: 'not found', reason: 'webhooks are disabled: PAGERDUTY_WEBHOOK_SECRET is not set' });
+        }
+        let rawBody: Buffer;
+        try {
+          rawBody = await readBody(request, bodyLimit);
+        } catch (error) {
+          if (!(error instanceof BodyTooLarge)) throw error;
+          logger.warn({ path, limitBytes: bodyLimit, remoteAddress: request.socket.remoteAddress }, 'webhook refused: body too large');
+          response.setHeader('Connection', 'close');
+          return sendJson(response, 413, { status: 'rejected', reason: `the body is larger than ${bodyLimit} bytes` });
+        }
+        const answer = await handlers.pagerDutyWebhook({
+          rawBody,
+          signatureHeader: request.headers['x-pagerduty-signature'] as string | undefined,
+          receivedAt: new Date(),
+          remoteAddress: request.socket.remoteAddress,
+        });
+        return sendJson(response, answer.status, answer.body);
+      }
+    }
+  };
+
+  const server = createServer((request, response) => {
+    const started = performance.now();
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    response.on('finish', () => {
+      logger.debug({ method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
+    });
+    route(request, response, path).catch((error: unknown) => {
+      logger.error({ path, err: error }, `http handler failed: ${errorMessage(error)}`);
+      if (!response.headersSent) sendJson(response, 500, { status: 'error' });
+      else response.destroy();
+    });
+  });
+  // A slow client cannot hold a connection open for long.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  logger.info({ host: options.host, port }, 'http server listening');
+
+  return {
+    url: `http://${hostInUrl}:${port}`,
+    port,
+    async close(graceMs = 3000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/** The raw body (signatures are over its exact bytes), refused past `limit` bytes. */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    // Read no further; the connection closes after the 413.
+    request.resume();
+    return Promise.reject(new BodyTooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.off('data', onData);
+        request.resume();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}

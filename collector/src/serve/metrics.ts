@@ -1,0 +1,223 @@
+import type { Kysely } from 'kysely';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database } from '../db/schema.ts';
+import { ApiError, AuthError, InterruptedError } from '../errors.ts';
+import type { ApiResponseEvent } from '../http/api-client.ts';
+import type { Logger } from '../logger.ts';
+import type { SourceSync, SyncSummary } from '../sync/source.ts';
+import type { SourceKind } from '../sync/source-lock.ts';
+import type { SyncCounts } from '../sync/store.ts';
+import { lastSuccessfulSyncs } from './readiness.ts';
+
+/** How a scheduled sync of one source ended; `skipped` means another process held its lock. */
+export type SyncRunOutcome = 'succeeded' | 'failed' | 'interrupted' | 'skipped';
+
+/** What became of a webhook delivery. */
+export type WebhookOutcome =
+  | 'accepted'
+  | 'duplicate'
+  | 'ignored'
+  | 'bad_signature'
+  | 'malformed'
+  | 'too_large'
+  | 'unavailable';
+
+/** Reads a number from the database at scrape time; undefined leaves the gauge empty. */
+export type ScrapeReader = (db: Kysely<Database>) => Promise<number | undefined>;
+
+export interface CollectorMetricsOptions {
+  db: Kysely<Database>;
+  sources: readonly SourceSync[];
+  logger: Logger;
+  /** The open overdue action items, read from the SQL object the alert rule uses, when it exists. */
+  openOverdueActionItems?: ScrapeReader;
+}
+
+/**
+ * The collector's Prometheus metrics, in their own registry (two collectors
+ * in one process, as in tests, do not share counters). Names follow the
+ * Prometheus conventions: a `incident_lens_` prefix, base units (seconds),
+ * `_total` on counters. Values that other processes also move (the last
+ * successful sync) are read from the database at scrape time.
+ */
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  private readonly syncRuns: Counter<'source' | 'outcome'>;
+  private readonly syncDuration: Histogram<'source' | 'outcome'>;
+  private readonly syncErrors: Counter<'source' | 'reason'>;
+  private readonly apiRequests: Counter<'source' | 'code'>;
+  private readonly apiRateLimited: Counter<'source'>;
+  private readonly recordsIngested: Counter<'source' | 'kind'>;
+  private readonly recordsQuarantined: Counter<'source'>;
+  private readonly webhookEvents: Counter<'source' | 'outcome'>;
+  private readonly webhookLatency: Histogram<'source'>;
+  private readonly webhookBacklog: Gauge<'source'>;
+  private readonly jobsSkipped: Counter<'job'>;
+
+  constructor(options: CollectorMetricsOptions) {
+    const registers = [this.registry];
+    const { db, logger } = options;
+    collectDefaultMetrics({ register: this.registry });
+
+    this.syncRuns = new Counter({
+      name: 'incident_lens_sync_runs_total',
+      help: 'Scheduled syncs by source and outcome (skipped: another process held the source lock).',
+      labelNames: ['source', 'outcome'],
+      registers,
+    });
+    this.syncDuration = new Histogram({
+      name: 'incident_lens_sync_duration_seconds',
+      help: 'Wall time of a sync run, by source and outcome.',
+      labelNames: ['source', 'outcome'],
+      buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    this.syncErrors = new Counter({
+      name: 'incident_lens_sync_errors_total',
+      help: 'Syncs that did not succeed, by source and reason (auth, api, interrupted, other).',
+      labelNames: ['source', 'reason'],
+      registers,
+    });
+    this.apiRequests = new Counter({
+      name: 'incident_lens_api_requests_total',
+      help: 'Requests to a source API by HTTP status code (network_error: no answer).',
+      labelNames: ['source', 'code'],
+      registers,
+    });
+    this.apiRateLimited = new Counter({
+      name: 'incident_lens_api_rate_limited_total',
+      help: 'HTTP 429 answers from a source API.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.recordsIngested = new Counter({
+      name: 'incident_lens_records_ingested_total',
+      help: 'Records written to the database by source and kind (record: incidents, issues; event: timeline entries).',
+      labelNames: ['source', 'kind'],
+      registers,
+    });
+    this.recordsQuarantined = new Counter({
+      name: 'incident_lens_records_quarantined_total',
+      help: 'Records the mapper could not use, kept in ingest_errors.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.webhookEvents = new Counter({
+      name: 'incident_lens_webhook_events_total',
+      help: 'Webhook deliveries by outcome.',
+      labelNames: ['source', 'outcome'],
+      registers,
+    });
+    this.webhookLatency = new Histogram({
+      name: 'incident_lens_webhook_to_database_seconds',
+      help: 'From receiving a webhook to committing its incident, refreshed from the API.',
+      labelNames: ['source'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    });
+    this.webhookBacklog = new Gauge({
+      name: 'incident_lens_webhook_backlog_incidents',
+      help: 'Incidents waiting for a refresh after a webhook.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.jobsSkipped = new Counter({
+      name: 'incident_lens_scheduled_runs_skipped_total',
+      help: 'Scheduled runs not started because the previous run of the job was still going.',
+      labelNames: ['job'],
+      registers,
+    });
+
+    const sourceKinds = options.sources.map((source) => source.source);
+    new Gauge({
+      name: 'incident_lens_last_successful_sync_timestamp_seconds',
+      help: 'Unix time at which the last successful sync of a source finished (any process).',
+      labelNames: ['source'],
+      registers,
+      async collect() {
+        try {
+          const latest = await lastSuccessfulSyncs(db);
+          this.reset();
+          for (const kind of sourceKinds) {
+            const at = latest.get(kind);
+            if (at) this.set({ source: kind }, at.getTime() / 1000);
+          }
+        } catch (error) {
+          // A scrape during a database outage still answers, without this series.
+          this.reset();
+          logger.debug({ err: error }, 'could not read the last successful syncs for /metrics');
+        }
+      },
+    });
+
+    const readOverdue = options.openOverdueActionItems;
+    if (readOverdue) {
+      new Gauge({
+        name: 'incident_lens_action_items_open_overdue',
+        help: 'Open action items past their due date, as the overdue-action-items alert rule counts them.',
+        registers,
+        async collect() {
+          try {
+            const count = await readOverdue(db);
+            this.reset();
+            if (count !== undefined) this.set(count);
+          } catch (error) {
+            this.reset();
+            logger.debug({ err: error }, 'could not read the open overdue action items for /metrics');
+          }
+        },
+      });
+    }
+
+    for (const kind of sourceKinds) {
+      this.apiRateLimited.inc({ source: kind }, 0);
+      this.webhookBacklog.set({ source: kind }, 0);
+      for (const outcome of ['succeeded', 'failed', 'interrupted', 'skipped'] as const) this.syncRuns.inc({ source: kind, outcome }, 0);
+    }
+  }
+
+  observeApiResponse(source: SourceKind, event: ApiResponseEvent): void {
+    this.apiRequests.inc({ source, code: event.status === 'network-error' ? 'network_error' : String(event.status) });
+    if (event.status === 429) this.apiRateLimited.inc({ source });
+  }
+
+  observeSync(source: SourceKind, outcome: SyncRunOutcome, durationSeconds: number, error?: unknown): void {
+    this.syncRuns.inc({ source, outcome });
+    if (outcome !== 'skipped') this.syncDuration.observe({ source, outcome }, durationSeconds);
+    if (outcome === 'failed' || outcome === 'interrupted') this.syncErrors.inc({ source, reason: errorReason(error) });
+  }
+
+  observeIngested(source: SourceKind, counts: Pick<SyncSummary, 'recordsUpserted' | 'eventsUpserted' | 'quarantined'> | SyncCounts): void {
+    this.recordsIngested.inc({ source, kind: 'record' }, counts.recordsUpserted);
+    this.recordsIngested.inc({ source, kind: 'event' }, counts.eventsUpserted);
+    this.recordsQuarantined.inc({ source }, counts.quarantined);
+  }
+
+  observeWebhook(source: SourceKind, outcome: WebhookOutcome): void {
+    this.webhookEvents.inc({ source, outcome });
+  }
+
+  observeWebhookApplied(source: SourceKind, latencySeconds: number): void {
+    this.webhookLatency.observe({ source }, latencySeconds);
+  }
+
+  setWebhookBacklog(source: SourceKind, incidents: number): void {
+    this.webhookBacklog.set({ source }, incidents);
+  }
+
+  observeJobSkipped(job: string): void {
+    this.jobsSkipped.inc({ job });
+  }
+
+  /** The exposition text and its content type, for GET /metrics. */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}
+
+function errorReason(error: unknown): 'auth' | 'api' | 'interrupted' | 'other' {
+  if (error instanceof AuthError) return 'auth';
+  if (error instanceof ApiError) return 'api';
+  if (error instanceof InterruptedError) return 'interrupted';
+  return 'other';
+}

@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatePagerDutyHistory, type PagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
+import { startFakePagerDuty, type FakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
+import { startServe, type ServeInstance } from '../collector/src/serve/serve.ts';
+import { parseSignatureHeader, parseWebhookEvent, signatureMatches, WEBHOOK_BODY_LIMIT_BYTES } from '../collector/src/serve/webhooks.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import {
+  TEST_TOKEN,
+  TEST_WEBHOOK_SECRET,
+  captureLogger,
+  eventually,
+  fakePagerDutySources,
+  incidentWebhookBody,
+  pagerDutySignature,
+  serveConfig,
+  type CapturedLogger,
+} from './support/serve.ts';
+
+const HISTORY_START = new Date('2026-09-01T00:00:00Z');
+const HISTORY_END = new Date('2026-11-01T00:00:00Z');
+const OLD_SECRET = 'whsec-rotated-out-77aa01';
+/** No scheduled sync during these tests: only webhooks move the database. */
+const NEVER = '0 0 1 1 *';
+
+describe('X-PagerDuty-Signature parsing and verification (pure)', () => {
+  const body = Buffer.from('{"event":{"id":"01ABC"}}');
+  const good = pagerDutySignature(body, TEST_WEBHOOK_SECRET);
+  const old = pagerDutySignature(body, OLD_SECRET);
+
+  it.each([
+    [undefined, 'missing'],
+    ['', 'missing'],
+    ['sha256=abc', 'no v1 signature'],
+    ['v1=xyz', 'not 64 hexadecimal digits'],
+    ['v1', 'not a list of version=signature'],
+    [`${good},,${old}`, 'not a list of version=signature'],
+  ])('header %j is malformed (%s)', (header, reason) => {
+    const parsed = parseSignatureHeader(header);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toContain(reason);
+  });
+
+  it.each([
+    ['one signature', good, true],
+    ['a rotation pair, new secret first', `${good},${old}`, true],
+    ['a rotation pair, new secret second, with a space', `${old}, ${good}`, true],
+    ['a later version next to v1', `v2=${'ab'.repeat(40)},${good}`, true],
+    ['upper-case hex', good.toUpperCase().replace('V1=', 'v1='), true],
+    ['only the rotated-out secret', old, false],
+    ['a signature of another body', pagerDutySignature('{"event":{"id":"01ABD"}}', TEST_WEBHOOK_SECRET), false],
+  ])('%s: matches = %s', (_case, header, expected) => {
+    const parsed = parseSignatureHeader(header);
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok && signatureMatches(body, parsed.signatures, TEST_WEBHOOK_SECRET)).toBe(expected);
+  });
+});
+
+describe('v3 event parsing (pure)', () => {
+  it.each([
+    ['incident.triggered', 'Q1ABCDE'],
+    ['incident.acknowledged', 'Q1ABCDE'],
+    ['incident.unacknowledged', 'Q1ABCDE'],
+    ['incident.escalated', 'Q1ABCDE'],
+    ['incident.reassigned', 'Q1ABCDE'],
+    ['incident.priority_updated', 'Q1ABCDE'],
+    ['incident.resolved', 'Q1ABCDE'],
+    ['incident.reopened', 'Q1ABCDE'],
+    ['incident.annotated', 'Q1ABCDE'],
+  ])('%s names incident %s', (eventType, incidentId) => {
+    const event = parseWebhookEvent(Buffer.from(incidentWebhookBody('01EVT', eventType, incidentId, new Date('2026-11-22T08:00:00Z'))));
+    expect(event).toEqual({
+      kind: 'incident',
+      eventId: '01EVT',
+      eventType,
+      incidentId,
+      occurredAt: new Date('2026-11-22T08:00:00Z'),
+    });
+  });
+
+  it.each([
+    ['service.updated', JSON.stringify({ event: { id: 'E1', event_type: 'service.updated', data: { id: 'PSVC', type: 'service' } } }), 'ignored'],
+    ['incident.responder.added', JSON.stringify({ event: { id: 'E2', event_type: 'incident.responder.added', data: {} } }), 'ignored'],
+    ['not JSON', '{"event": ', 'invalid'],
+    ['no event', '{"messages": []}', 'invalid'],
+    ['no event id', JSON.stringify({ event: { event_type: 'incident.resolved', data: { id: 'Q1', type: 'incident' } } }), 'invalid'],
+    ['no incident id', JSON.stringify({ event: { id: 'E3', event_type: 'incident.resolved', data: { type: 'incident' } } }), 'invalid'],
+    ['an incident id with a path in it', JSON.stringify({ event: { id: 'E4', event_type: 'incident.resolved', data: { id: '../users', type: 'incident' } } }), 'invalid'],
+  ])('%s is %s', (_case, body, kind) => {
+    expect(parseWebhookEvent(Buffer.from(body)).kind).toBe(kind);
+  });
+});
+
+describe('POST /webhooks/pagerduty on a running serve', () => {
+  let database: TestDatabase;
+  let history: PagerDutyHistory;
+  let pagerDuty: FakePagerDuty;
+  let serve: ServeInstance;
+  let capture: CapturedLogger;
+  let eventCounter = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    history = generatePagerDutyHistory({ seed: 21, start: HISTORY_START, end: HISTORY_END, incidents: 20 });
+    pagerDuty = await startFakePagerDuty({ history, token: TEST_TOKEN, rateLimitPerMinute: 1_000_000 });
+    capture = captureLogger('debug');
+    const config = serveConfig(
+      { PAGERDUTY_TOKEN: TEST_TOKEN, PAGERDUTY_API_URL: pagerDuty.url, PAGERDUTY_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+      { sync: NEVER },
+    );
+    serve = await startServe(database.db, config, capture.logger, {
+      host: '127.0.0.1',
+      port: 0,
+      syncAtStart: false,
+      createSources: fakePagerDutySources(pagerDuty, HISTORY_START),
+    });
+  });
+  afterAll(async () => {
+    await serve?.stop();
+    await pagerDuty?.stop();
+    await database?.destroy();
+  });
+
+  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+    fetch(`${serve.url}/webhooks/pagerduty`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } });
+
+  /** A fresh triggered incident in the fake PagerDuty, as if it had just paged. */
+  const newIncident = () => {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    return history.addIncident({ createdAt: new Date(now - 60_000), priority: 'P2', urgency: 'high', serviceIndex: 1 });
+  };
+  const nextEventId = () => `01HWEBHOOK${String(++eventCounter).padStart(6, '0')}`;
+  const incidentFetches = (incidentId: string) => pagerDuty.requestsByPath()[`/incidents/${incidentId}`] ?? 0;
+
+  it('a signed event is answered 202 at once, and its incident is in the database within 5 seconds', async () => {
+    const incidentId = newIncident();
+    history.acknowledge(incidentId, new Date(Math.floor(Date.now() / 1000) * 1000));
+    const body = incidentWebhookBody(nextEventId(), 'incident.acknowledged', incidentId);
+    const sent = performance.now();
+    const response = await post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'accepted' });
+    expect(performance.now() - sent).toBeLessThan(1000);
+
+    const stored = await eventually(
+      () =>
+        database.db
+          .selectFrom('incidents')
+          .select(['status', 'acknowledged_at'])
+          .where('external_id', '=', incidentId)
+          .where('status', '=', 'acknowledged')
+          .executeTakeFirst(),
+      5000,
+      'the acknowledged incident in the database',
+    );
+    const expected = history.expectedFacts().find((fact) => fact.id === incidentId)!;
+    expect(stored.acknowledged_at?.toISOString()).toBe(new Date(expected.firstAckAt!).toISOString());
+    const events = await database.db
+      .selectFrom('incident_events')
+      .innerJoin('incidents', 'incidents.id', 'incident_events.incident_id')
+      .select('incident_events.type')
+      .where('incidents.external_id', '=', incidentId)
+      .execute();
+    expect(events.map((event) => event.type).sort()).toEqual(expect.arrayContaining(['acknowledge', 'trigger']));
+
+    const row = await database.db.selectFrom('webhook_events').selectAll().where('incident_external_id', '=', incidentId).executeTakeFirstOrThrow();
+    expect(row.processed_at).not.toBeNull();
+    expect(row.error).toBeNull();
+  });
+
+  it('takes a delivery signed with a rotation pair, and refuses one signed only with the retired secret', async () => {
+    const incidentId = newIncident();
+    const rotated = incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId);
+    const accepted = await post(rotated, { 'X-PagerDuty-Signature': pagerDutySignature(rotated, OLD_SECRET, TEST_WEBHOOK_SECRET) });
+    expect(accepted.status).toBe(202);
+
+    const retired = incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId);
+    const refused = await post(retired, { 'X-PagerDuty-Signature': pagerDutySignature(retired, OLD_SECRET) });
+    expect(refused.status).toBe(403);
+    await serve.webhookQueue!.idle();
+  });
+
+  it('refuses a wrong signature with 403 and logs it without the body', async () => {
+    const marker = 'FORGED-PAYLOAD-7f3e9c';
+    const body = JSON.stringify({ event: { id: marker, event_type: 'incident.resolved', data: { id: 'QFORGED', type: 'incident' } } });
+    const response = await post(body, {
+      'X-PagerDuty-Signature': pagerDutySignature(body, 'a-guessed-secret'),
+      Authorization: 'Bearer forged-bearer-token-1b2c',
+    });
+    expect(response.status).toBe(403);
+    const refusal = capture.entries().findLast((entry) => entry.msg === 'webhook refused: no signature matches PAGERDUTY_WEBHOOK_SECRET');
+    expect(refusal).toMatchObject({ level: 'warn', signatures: 1, bytes: Buffer.byteLength(body) });
+    expect(capture.text()).not.toContain(marker);
+    expect(capture.text()).not.toContain('forged-bearer-token-1b2c');
+    expect(await database.db.selectFrom('webhook_events').select('event_id').where('event_id', '=', marker).executeTakeFirst()).toBeUndefined();
+  });
+
+  it.each([
+    ['a missing header', undefined],
+    ['a header of another scheme', 'sha256=0123'],
+    ['a v1 value that is not a digest', 'v1=not-hex'],
+  ])('answers 400 to %s', async (_case, header) => {
+    const body = incidentWebhookBody(nextEventId(), 'incident.resolved', 'QNOSIG01');
+    const response = await post(body, header === undefined ? {} : { 'X-PagerDuty-Signature': header });
+    expect(response.status).toBe(400);
+  });
+
+  it('answers a replayed event id 200 without fetching the incident again', async () => {
+    const incidentId = newIncident();
+    const body = incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId);
+    const headers = { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) };
+    expect((await post(body, headers)).status).toBe(202);
+    await serve.webhookQueue!.idle();
+    const fetchesAfterFirst = incidentFetches(incidentId);
+    expect(fetchesAfterFirst).toBe(1);
+
+    const replay = await post(body, headers);
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual({ status: 'duplicate' });
+    await serve.webhookQueue!.idle();
+    expect(incidentFetches(incidentId)).toBe(fetchesAfterFirst);
+    const rows = await database.db.selectFrom('webhook_events').select('event_id').where('incident_external_id', '=', incidentId).execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('refuses a body over the limit with 413, whether it declares its length or not', async () => {
+    const padding = 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES);
+    const body = JSON.stringify({ event: { id: nextEventId(), event_type: 'incident.resolved', data: { id: 'QBIG0001', type: 'incident', padding } } });
+    const headers = { 'Content-Type': 'application/json', 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) };
+    const declared = await fetch(`${serve.url}/webhooks/pagerduty`, { method: 'POST', body, headers });
+    expect(declared.status).toBe(413);
+
+    const chunked = await fetch(`${serve.url}/webhooks/pagerduty`, {
+      method: 'POST',
+      headers,
+      body: new ReadableStream({
+        start(controller) {
+          for (let offset = 0; offset < body.length; offset += 16_384) controller.enqueue(Buffer.from(body.slice(offset, offset + 16_384)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
+
+  it('acknowledges event types it does not use without storing them', async () => {
+    const body = JSON.stringify({ event: { id: 'SERVICE-EVT-1', event_type: 'service.updated', data: { id: 'PSVC01', type: 'service' } } });
+    const response = await post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'ignored' });
+  });
+
+  it('answers the probes, and 404 / 405 elsewhere', async () => {
+    expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${serve.url}/webhooks/pagerduty`)).status).toBe(405);
+    expect((await fetch(`${serve.url}/nothing-here`)).status).toBe(404);
+  });
+
+  it('never writes the API token, the webhook secret or an Authorization header to the log', async () => {
+    await serve.webhookQueue!.idle();
+    const text = capture.text();
+    expect(capture.entries().length).toBeGreaterThan(10);
+    expect(text).not.toContain(TEST_TOKEN);
+    expect(text).not.toContain(TEST_WEBHOOK_SECRET);
+    expect(text).not.toContain(OLD_SECRET);
+    expect(text).not.toMatch(/Token token=/i);
+    expect(text).not.toMatch(/"authorization"\s*:\s*"(?!\[redacted\])/i);
+  });
+});
+
+describe('webhooks without PAGERDUTY_WEBHOOK_SECRET', () => {
+  it('are disabled: 404', async () => {
+    const database = await createTestDatabase();
+    const history = generatePagerDutyHistory({ seed: 22, start: HISTORY_START, end: HISTORY_END, incidents: 1 });
+    const pagerDuty = await startFakePagerDuty({ history, token: TEST_TOKEN });
+    const config = serveConfig({ PAGERDUTY_TOKEN: TEST_TOKEN, PAGERDUTY_API_URL: pagerDuty.url }, { sync: NEVER });
+    const serve = await startServe(database.db, config, captureLogger().logger, {
+      host: '127.0.0.1',
+      port: 0,
+      syncAtStart: false,
+      createSources: fakePagerDutySources(pagerDuty, HISTORY_START),
+    });
+    try {
+      const body = incidentWebhookBody('E-NOSECRET', 'incident.triggered', 'Q0000001');
+      const response = await fetch(`${serve.url}/webhooks/pagerduty`, {
+        method: 'POST',
+        body,
+        headers: { 'X-PagerDuty-Signature': pagerDutySignature(body, 'anything') },
+      });
+      expect(response.status).toBe(404);
+      expect(serve.webhookQueue).toBeUndefined();
+    } finally {
+      await serve.stop();
+      await pagerDuty.stop();
+      await database.destroy();
+    }
+  });
+});
