@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/schema.ts';
 import { ApiError, InterruptedError, errorMessage } from '../../errors.ts';
@@ -11,6 +11,7 @@ import {
   quarantine,
   readCheckpoint,
   refreshTimelineFields,
+  relaxDurability,
   startSyncRun,
   upsertEvents,
   upsertIncidents,
@@ -28,7 +29,6 @@ const CHECKPOINT_STREAM = 'timeline';
 /** Log entries can become visible a little after their timestamp; re-read this much. */
 export const INCREMENTAL_OVERLAP_MS = 10 * 60_000;
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export interface PagerDutySyncOptions extends Omit<PagerDutyClientOptions, 'logger' | 'signal'> {
   /** First day of history for a full sync. */
@@ -85,7 +85,7 @@ export class PagerDutySync implements SourceSync {
 
     const runId = await startSyncRun(db, sourceId, mode, since);
     const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
-    const writer = new PageWriter(db, sourceId, runId, this.options.severity, counts, client);
+    const writer = new BatchWriter(db, sourceId, runId, this.options.severity, counts, client);
     logger.info({ source: 'pagerduty', mode, since: since.toISOString(), until: until.toISOString() }, 'sync started');
 
     try {
@@ -119,7 +119,7 @@ export class PagerDutySync implements SourceSync {
 
   private async syncWindow(
     client: PagerDutyClient,
-    writer: PageWriter,
+    writer: BatchWriter,
     window: TimeWindow,
     includeIncidents: boolean,
     request: SyncRequest,
@@ -128,7 +128,7 @@ export class PagerDutySync implements SourceSync {
     let incidentsDone = 0;
     for await (const page of prefetchNext(client.incidents(window, (total) => (incidentTotal += total)))) {
       throwIfAborted(request.signal);
-      await writer.writeIncidents(page);
+      await writer.addIncidents(page);
       incidentsDone += page.length;
       request.progress?.update(`incidents to ${window.until.toISOString().slice(0, 10)}`, incidentsDone, incidentTotal);
     }
@@ -136,10 +136,11 @@ export class PagerDutySync implements SourceSync {
     let entriesDone = 0;
     for await (const page of prefetchNext(client.logEntries(window, includeIncidents, (total) => (entryTotal += total)))) {
       throwIfAborted(request.signal);
-      await writer.writeLogEntries(page);
+      await writer.addLogEntries(page);
       entriesDone += page.length;
       request.progress?.update(`log entries to ${window.until.toISOString().slice(0, 10)}`, entriesDone, entryTotal);
     }
+    await writer.flush();
   }
 
   private sourceId(db: Kysely<Database>): Promise<number> {
@@ -164,16 +165,29 @@ export class PagerDutySync implements SourceSync {
   ): Promise<SyncCounts> {
     const sourceId = await this.sourceId(db);
     const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
-    const writer = new PageWriter(db, sourceId, null, this.options.severity, counts, client);
-    await writer.writeIncidents([await client.getIncident(incidentId)]);
-    for await (const page of client.incidentLogEntries(incidentId)) await writer.writeLogEntries(page);
+    const writer = new BatchWriter(db, sourceId, null, this.options.severity, counts, client);
+    await writer.addIncidents([await client.getIncident(incidentId)]);
+    for await (const page of client.incidentLogEntries(incidentId)) await writer.addLogEntries(page);
+    await writer.flush();
     return counts;
   }
 }
 
-/** Writes one API page per transaction: a failed sync never leaves half a page. */
-class PageWriter {
+/** Records buffered before one write; a few API pages' worth. */
+const FLUSH_RECORDS = 5_000;
+
+/**
+ * Buffers mapped pages and writes them in one transaction per batch: the
+ * incidents, then the events that refer to them, then the timeline fields
+ * derived from all stored events. A failed or interrupted sync never leaves
+ * half a batch, and the sync flushes before it moves the checkpoint.
+ */
+class BatchWriter {
   writeMs = 0;
+  private incidents = new Map<string, MappedIncident>();
+  private events = new Map<string, MappedEvent>();
+  private payloads = new Map<string, PdLogEntry>();
+  private rejected: QuarantinedRecord[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -184,61 +198,68 @@ class PageWriter {
     private readonly client: PagerDutyClient,
   ) {}
 
-  async writeIncidents(records: PdIncident[]): Promise<void> {
-    const started = performance.now();
-    const rejected: QuarantinedRecord[] = [];
-    const mapped: MappedIncident[] = [];
-    for (const record of records) {
-      const result = mapIncident(record, this.severity);
-      if (result.ok) mapped.push(result.value);
-      else rejected.push({ recordKind: 'pagerduty.incident', externalId: result.externalId, reason: result.reason, payload: record });
-    }
-    await this.db.transaction().execute(async (trx) => {
-      const ids = await this.upsertMapped(trx, mapped);
-      await refreshTimelineFields(trx, ids.values());
-      await quarantine(trx, this.sourceId, this.runId, rejected);
-    });
-    this.counts.recordsUpserted += mapped.length;
-    this.counts.quarantined += rejected.length;
-    this.writeMs += performance.now() - started;
+  async addIncidents(records: PdIncident[]): Promise<void> {
+    for (const record of records) this.addIncident(record);
+    await this.flushIfFull();
   }
 
-  async writeLogEntries(entries: PdLogEntry[]): Promise<void> {
-    let started = performance.now();
-    const rejected: QuarantinedRecord[] = [];
-    const events: MappedEvent[] = [];
-    const included = new Map<string, MappedIncident>();
+  async addLogEntries(entries: PdLogEntry[]): Promise<void> {
     for (const entry of entries) {
       const result = mapLogEntry(entry);
       if (!result.ok) {
-        rejected.push({ recordKind: 'pagerduty.log_entry', externalId: result.externalId, reason: result.reason, payload: entry });
+        this.rejected.push({ recordKind: 'pagerduty.log_entry', externalId: result.externalId, reason: result.reason, payload: entry });
         continue;
       }
-      events.push(result.value);
-      if (result.value.incident) {
-        const incident = mapIncident(result.value.incident, this.severity);
-        if (incident.ok) included.set(incident.value.row.externalId, incident.value);
-      }
+      this.events.set(result.value.externalId, result.value);
+      this.payloads.set(result.value.externalId, entry);
+      // An included incident is its state now: newer than anything buffered.
+      if (result.value.incident) this.addIncident(result.value.incident);
     }
+    await this.flushIfFull();
+  }
+
+  private addIncident(record: PdIncident): void {
+    const result = mapIncident(record, this.severity);
+    if (result.ok) this.incidents.set(result.value.row.externalId, result.value);
+    else this.rejected.push({ recordKind: 'pagerduty.incident', externalId: result.externalId, reason: result.reason, payload: record });
+  }
+
+  private async flushIfFull(): Promise<void> {
+    if (this.incidents.size + this.events.size + this.rejected.length >= FLUSH_RECORDS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.incidents.size + this.events.size + this.rejected.length === 0) return;
+    let started = performance.now();
+    const incidents = [...this.incidents.values()];
+    const events = [...this.events.values()];
+    const rejected = this.rejected;
+    const payloads = this.payloads;
+    this.incidents = new Map();
+    this.events = new Map();
+    this.payloads = new Map();
+    this.rejected = [];
 
     // Entries of incidents we have never seen (created before the synced
     // history) are completed with a targeted fetch, outside the transaction.
-    const known = await this.incidentIds(this.db, events.map((event) => event.incidentExternalId));
-    const missing = [...new Set(events.map((event) => event.incidentExternalId))].filter(
-      (id) => !known.has(id) && !included.has(id),
-    );
+    const buffered = new Set(incidents.map((incident) => incident.row.externalId));
+    const known = await this.incidentIds(events.map((event) => event.incidentExternalId).filter((id) => !buffered.has(id)));
+    const missing = [...new Set(events.map((event) => event.incidentExternalId))].filter((id) => !buffered.has(id) && !known.has(id));
     if (missing.length > 0) {
       this.writeMs += performance.now() - started;
       for (const id of missing) {
         const fetched = await this.fetchIncident(id);
         const incident = fetched ? mapIncident(fetched, this.severity) : undefined;
-        if (incident?.ok) included.set(id, incident.value);
+        if (incident?.ok) incidents.push(incident.value);
       }
       started = performance.now();
     }
 
     await this.db.transaction().execute(async (trx) => {
-      const upserted = await this.upsertMapped(trx, [...included.values()]);
+      await relaxDurability(trx);
+      const services = await upsertRefs(trx, 'services', this.sourceId, nonNull(incidents.map((incident) => incident.service)));
+      const teams = await upsertRefs(trx, 'teams', this.sourceId, nonNull(incidents.map((incident) => incident.team)));
+      const upserted = await upsertIncidents(trx, this.sourceId, incidents.map((incident) => incident.row), services, teams);
       const ids = new Map([...known, ...upserted]);
       const rows: EventRow[] = [];
       for (const event of events) {
@@ -248,17 +269,17 @@ class PageWriter {
             recordKind: 'pagerduty.log_entry',
             externalId: event.externalId,
             reason: `log entry refers to incident ${event.incidentExternalId}, which PagerDuty did not return`,
-            payload: entries.find((entry) => entry.id === event.externalId),
+            payload: payloads.get(event.externalId),
           });
           continue;
         }
         rows.push({ ...event, incidentId });
       }
       await upsertEvents(trx, this.sourceId, rows);
-      await refreshTimelineFields(trx, rows.map((row) => row.incidentId));
+      await refreshTimelineFields(trx, [...upserted.values(), ...rows.map((row) => row.incidentId)]);
       await quarantine(trx, this.sourceId, this.runId, rejected);
-      this.counts.eventsUpserted += rows.length;
       this.counts.recordsUpserted += upserted.size;
+      this.counts.eventsUpserted += rows.length;
       this.counts.quarantined += rejected.length;
     });
     this.writeMs += performance.now() - started;
@@ -273,36 +294,17 @@ class PageWriter {
     }
   }
 
-  private async upsertMapped(trx: Db, mapped: MappedIncident[]): Promise<Map<string, number>> {
-    const services = await upsertRefs(trx, 'services', this.sourceId, nonNull(mapped.map((incident) => incident.service)));
-    const teams = await upsertRefs(trx, 'teams', this.sourceId, nonNull(mapped.map((incident) => incident.team)));
-    return upsertIncidentsSorted(trx, this.sourceId, mapped, services, teams);
-  }
-
-  private async incidentIds(db: Db, externalIds: string[]): Promise<Map<string, number>> {
+  private async incidentIds(externalIds: string[]): Promise<Map<string, number>> {
     const unique = [...new Set(externalIds)];
     if (unique.length === 0) return new Map();
-    const rows = await db
+    const rows = await this.db
       .selectFrom('incidents')
       .select(['id', 'external_id'])
       .where('source_id', '=', this.sourceId)
-      .where('external_id', 'in', unique)
+      .where('external_id', '=', (eb) => eb.fn.any(eb.val(unique)))
       .execute();
     return new Map(rows.map((row) => [row.external_id, row.id]));
   }
-}
-
-/** Rows in key order, so that concurrent writers lock them in the same order. */
-function upsertIncidentsSorted(
-  trx: Db,
-  sourceId: number,
-  mapped: MappedIncident[],
-  services: Map<string, number>,
-  teams: Map<string, number>,
-): Promise<Map<string, number>> {
-  const byId = new Map(mapped.map((incident) => [incident.row.externalId, incident.row]));
-  const rows = [...byId.values()].sort((a, b) => (a.externalId < b.externalId ? -1 : 1));
-  return upsertIncidents(trx, sourceId, rows, services, teams);
 }
 
 function nonNull<T>(values: (T | null)[]): T[] {
