@@ -1,0 +1,169 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, type Config } from './config.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { runDemo } from './demo/run-demo.ts';
+import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createProgress } from './progress.ts';
+import { runServe } from './serve/serve.ts';
+import { runSync, selectSources, type SourceName } from './sync/run-sync.ts';
+
+/** What every command gets: validated configuration, a logger, a stop signal. */
+export interface CommandContext {
+  config: Config;
+  logger: Logger;
+  signal: AbortSignal;
+  stdout: NodeJS.WritableStream;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError(`expected a TCP port 0-65535: got '${value}'`);
+  return port;
+}
+
+function parseIsoDate(value: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError(`expected an ISO date such as 2026-01-31: got '${value}'`);
+  }
+  return date;
+}
+
+/** Opens the database for a command and always closes it (and the embedded server). */
+async function withDatabase<T>(context: CommandContext, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+  const handle = await openDatabase(context.config, context.logger);
+  try {
+    return await work(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+function buildProgram(contextFactory: () => CommandContext): Command {
+  const program = new Command('incident-lens')
+    .description('Incident metrics from PagerDuty and Jira, in PostgreSQL and Grafana')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: () => undefined, writeOut: (text) => process.stdout.write(text) });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      const context = contextFactory();
+      await withDatabase(context, async ({ db }) => {
+        // openDatabase already migrated; say where the schema stands.
+        const applied = await migrate(db, context.logger);
+        const rows = await db.selectFrom('schema_migrations').select('name').orderBy('version').execute();
+        context.stdout.write(`schema is current: ${rows.length} migrations applied (${applied} just now)\n`);
+      });
+    });
+
+  program
+    .command('sync')
+    .description('pull incidents and timelines from the configured sources')
+    .addOption(new Option('--source <source>', 'which source').choices(['pagerduty', 'jira', 'all']).default('all'))
+    .option('--since <date>', 'backfill from this ISO date', parseIsoDate)
+    .option('--full', 're-read the whole configured history', false)
+    .action(async (options: { source: SourceName | 'all'; since?: Date; full: boolean }) => {
+      const context = contextFactory();
+      if (options.full && options.since) throw new UsageError('--full and --since cannot be combined: choose one');
+      const sources = selectSources(context.config, options.source);
+      await withDatabase(context, async ({ db }) => {
+        const progress = createProgress(context.logger);
+        try {
+          const summaries = await runSync(
+            db,
+            sources,
+            {
+              mode: options.full ? 'full' : options.since ? 'since' : 'incremental',
+              since: options.since,
+              signal: context.signal,
+              progress,
+            },
+            context.logger,
+          );
+          progress.done();
+          for (const summary of summaries) {
+            context.stdout.write(
+              `${summary.source}: ${summary.recordsUpserted} records, ${summary.eventsUpserted} events, ` +
+                `${summary.quarantined} quarantined, ${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+            );
+          }
+        } finally {
+          progress.done();
+        }
+      });
+    });
+
+  program
+    .command('serve')
+    .description('sync on schedule and serve /healthz, /readyz, /metrics and /webhooks/pagerduty until SIGTERM')
+    .option('--port <n>', 'HTTP port', parsePort, 8080)
+    .option('--host <address>', 'address to listen on; 0.0.0.0 (or ::) to accept connections from other hosts', '127.0.0.1')
+    .action(async (options: { port: number; host: string }) => {
+      const context = contextFactory();
+      await withDatabase(context, (handle) => runServe(handle, context, options));
+    });
+
+  program
+    .command('demo')
+    .description('run the whole pipeline on built-in simulated sources')
+    .action(async () => {
+      const context = contextFactory();
+      await withDatabase(context, (handle) => runDemo(handle, context));
+    });
+
+  return program;
+}
+
+/** Runs the command line; returns the exit code (INTERFACES.md: 0, 1 runtime, 2 usage). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    process.stderr.write(`\nincident-lens: ${signal} received; finishing the current batch and stopping\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let logger: Logger | undefined;
+  const contextFactory = (): CommandContext => {
+    const config = loadConfig(env);
+    logger = createLogger(config.logLevel);
+    return { config, logger, signal: controller.signal, stdout: process.stdout };
+  };
+
+  try {
+    await buildProgram(contextFactory).parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT_OK;
+      process.stderr.write(`incident-lens: ${error.message.replace(/^error: /, '')}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`incident-lens: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof InterruptedError || error instanceof AuthError) {
+      process.stderr.write(`incident-lens: ${error.message}\n`);
+      return EXIT_FAILURE;
+    }
+    logger?.debug({ err: error }, 'command failed');
+    process.stderr.write(`incident-lens: ${errorMessage(error)}${causeSuffix(error)}\n`);
+    return EXIT_FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function causeSuffix(error: unknown): string {
+  const cause = error instanceof Error ? (error as Error & { cause?: unknown }).cause : undefined;
+  return cause instanceof Error ? ` (${cause.message.split('\n')[0]})` : '';
+}

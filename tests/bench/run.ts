@@ -1,0 +1,16 @@
+import { benchPagerDutySync } from './pagerduty-sync.bench.ts';
+
+/** `npm run bench [-- name...]`: prints figures; nothing here asserts timings. */
+const benches: Record<string, () => Promise<void>> = {
+  'pagerduty-sync': () => benchPagerDutySync(),
+};
+
+const selected = process.argv.slice(2);
+for (const name of selected.length > 0 ? selected : Object.keys(benches)) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown benchmark '${name}'; choose from ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  await bench();
+}
