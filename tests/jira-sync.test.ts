@@ -429,6 +429,29 @@ describe('Jira sync errors', () => {
     expect((error as Error).message).toContain("jira.fields.rootCause names the Jira field 'customfield_99999'");
   });
 
+  it('names the setting whose JQL Jira refuses', async () => {
+    const server = await serve(site());
+    const error = await run(syncFor(server, { searches: { incident: 'labels = incident', postmortem: 'component = postmortem', action_item: 'labels = action-item' } })).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(/^Jira refused the search of jira\.postmortems\.jql \(\(component = postmortem\) AND updated >= .*Field 'component' does not exist/);
+  });
+
+  it('goes on without remote links when the site has issue linking off', async () => {
+    await storePagerDutyIncidents();
+    const history = site();
+    const server = await serve(history, { issueLinkingDisabled: true });
+    const summary = await run(syncFor(server));
+    expect(summary.quarantined).toBe(0);
+    expect(server.requests.filter((request) => request.path.endsWith('/remotelink'))).toHaveLength(1);
+    // Tickets that name their PagerDuty incident only in a remote link now stand on their own.
+    const remoteOnly = [...history.issues.values()].filter((issue) => issue.remoteLinks.length > 0).map((issue) => issue.key);
+    expect(remoteOnly.length).toBeGreaterThan(0);
+    const own = await database.db.selectFrom('incidents').select('external_id').where('external_id', 'in', remoteOnly).execute();
+    expect(own).toHaveLength(remoteOnly.length);
+  });
+
   it('quarantines an issue it cannot map, once, and maps the rest', async () => {
     await storePagerDutyIncidents();
     const history = site();

@@ -17,7 +17,8 @@
  *   ORDER BY. Unknown fields and bad dates are 400s with Jira's wording.
  * - GET /rest/api/3/issue/{key}/changelog (startAt paging), POST
  *   /rest/api/3/changelog/bulkfetch (nextPageToken, fieldIds filter),
- *   GET /rest/api/3/issue/{key}/remotelink, /myself, /field, /status.
+ *   GET /rest/api/3/issue/{key}/remotelink (403 when issue linking is
+ *   off), /myself, /field, /status.
  * - 429 with Retry-After (seconds) and X-RateLimit-Reset (ISO 8601) beyond
  *   a sliding-window budget; scripted failures (503 with Retry-After, 500)
  *   for retry tests.
@@ -60,6 +61,8 @@ export interface FakeJiraOptions {
   embeddedChangelogLimit?: number;
   /** Most histories one bulk changelog page returns. Default 1000. */
   maxBulkChangelogPage?: number;
+  /** The site has issue linking turned off: remote links answer 403. */
+  issueLinkingDisabled?: boolean;
 }
 
 export interface FakeJiraRequest {
@@ -162,7 +165,10 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
       const idOrKey = decodeURIComponent(issuePath[1]!);
       const issue = history.issues.get(idOrKey) ?? history.issueById(idOrKey);
       if (!issue) throw new JiraError(404, ['Issue does not exist or you do not have permission to see it.']);
-      if (issuePath[2] === 'remotelink') return issue.remoteLinks.map((link) => render.remoteLink(issue, link));
+      if (issuePath[2] === 'remotelink') {
+        if (options.issueLinkingDisabled) throw new JiraError(403, ['Issue linking is disabled.']);
+        return issue.remoteLinks.map((link) => render.remoteLink(issue, link));
+      }
       return changelogPage(issue, query);
     }
     throw new JiraError(404, [`No resource for ${method} ${path}`]);

@@ -1,5 +1,5 @@
 import { isValidTimeZone } from '../../config.ts';
-import { UsageError } from '../../errors.ts';
+import { ApiError, UsageError } from '../../errors.ts';
 import { ApiClient, secondsHeader, type ApiClientOptions, type ApiDialect } from '../../http/api-client.ts';
 import type { Logger } from '../../logger.ts';
 import {
@@ -86,8 +86,15 @@ export class JiraClient {
     return this.api.get<JiraStatus[]>('/rest/api/3/status');
   }
 
-  remoteLinks(issueKey: string): Promise<JiraRemoteLink[]> {
-    return this.api.get<JiraRemoteLink[]>(`/rest/api/3/issue/${encodeURIComponent(issueKey)}/remotelink`);
+  /** An issue deleted since the search has none. */
+  async remoteLinks(issueKey: string): Promise<JiraRemoteLink[]> {
+    try {
+      const links = await this.api.get<JiraRemoteLink[]>(`/rest/api/3/issue/${encodeURIComponent(issueKey)}/remotelink`);
+      return Array.isArray(links) ? links : [];
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return [];
+      throw error;
+    }
   }
 
   /**

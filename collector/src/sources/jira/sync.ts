@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database, SyncMode } from '../../db/schema.ts';
-import { InterruptedError, UsageError, errorMessage } from '../../errors.ts';
+import { ApiError, AuthError, InterruptedError, UsageError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeverityRules } from '../../severity.ts';
 import type { SourceSync, SyncRequest, SyncSummary } from '../../sync/source.ts';
@@ -18,7 +18,7 @@ import {
   type QuarantinedRecord,
   type SyncCounts,
 } from '../../sync/store.ts';
-import { FIRST_RESPONSE_SLA_NAME, SLA_FIELD_SCHEMA, type JiraFieldDetails, type JiraIssue } from './api-types.ts';
+import { FIRST_RESPONSE_SLA_NAME, SLA_FIELD_SCHEMA, type JiraFieldDetails, type JiraIssue, type JiraRemoteLink } from './api-types.ts';
 import { boundedJql, JiraClient, type JiraClientOptions } from './client.ts';
 import {
   linkedIssueKeys,
@@ -53,6 +53,12 @@ export const INCREMENTAL_OVERLAP_MS = 15 * 60_000;
 
 /** Searches in this order: a post-mortem's incident and an action item's post-mortem are usually stored first. */
 const KINDS: readonly JiraIssueKind[] = ['incident', 'postmortem', 'action_item'];
+
+const SETTINGS: Record<JiraIssueKind, string> = {
+  incident: 'jira.incidents.jql',
+  postmortem: 'jira.postmortems.jql',
+  action_item: 'jira.actionItems.jql',
+};
 
 const STREAMS: Record<JiraIssueKind, string> = {
   incident: 'incidents',
@@ -139,22 +145,31 @@ export class JiraSync implements SourceSync {
     try {
       const site = await this.discoverSite(client);
       const writer = new PageWriter(db, sourceId, runId, site.rules, counts);
+      const remoteLinks = new RemoteLinkReader(client, logger);
       const fields = searchFields(site.rules);
       const newestSeen = new Map<JiraIssueKind, Date>();
       for (const kind of KINDS) {
         const jql = boundedJql(this.options.searches[kind], bounds.get(kind)!, site.timeZone);
         let done = 0;
-        for await (const issues of client.searchIssues(jql, fields)) {
-          if (request.signal?.aborted) throw new InterruptedError();
-          const records = await withRemoteLinks(client, kind, issues, site.rules);
-          await writer.write(kind, records);
-          for (const issue of issues) {
-            const updated = parseJiraInstant(issue.fields?.updated);
-            const newest = newestSeen.get(kind);
-            if (updated !== undefined && (!newest || new Date(updated) > newest)) newestSeen.set(kind, new Date(updated));
+        try {
+          for await (const issues of client.searchIssues(jql, fields)) {
+            if (request.signal?.aborted) throw new InterruptedError();
+            const records = await remoteLinks.attach(kind, issues, site.rules);
+            await writer.write(kind, records);
+            for (const issue of issues) {
+              const updated = parseJiraInstant(issue.fields?.updated);
+              const newest = newestSeen.get(kind);
+              if (updated !== undefined && (!newest || new Date(updated) > newest)) newestSeen.set(kind, new Date(updated));
+            }
+            done += issues.length;
+            request.progress?.update(`jira ${STREAMS[kind].replace('_', ' ')}`, done);
           }
-          done += issues.length;
-          request.progress?.update(`jira ${STREAMS[kind].replace('_', ' ')}`, done);
+        } catch (error) {
+          // A JQL Jira refuses is a configuration error: name the setting.
+          if (error instanceof ApiError && error.status === 400) {
+            throw new UsageError(`Jira refused the search of ${SETTINGS[kind]} (${jql}): ${error.message}`, { cause: error });
+          }
+          throw error;
         }
       }
       const resolving = performance.now();
@@ -246,25 +261,43 @@ export function firstResponseSlaField(fields: JiraFieldDetails[]): string | null
 /**
  * Remote links cost one request per issue, so they are read only where a
  * PagerDuty reference decides something and the issue's own fields carry
- * none: incident tickets, and post-mortems with no linked issue.
+ * none: incident tickets, and post-mortems with no linked issue. A site with
+ * issue linking disabled answers 403; the run then goes on without them.
  */
-async function withRemoteLinks(
-  client: JiraClient,
-  kind: JiraIssueKind,
-  issues: JiraIssue[],
-  rules: JiraMappingRules,
-): Promise<JiraIssueRecord[]> {
-  const records: JiraIssueRecord[] = [];
-  for (const issue of issues) {
-    const record: JiraIssueRecord = { issue };
-    const needed =
-      (kind === 'incident' || (kind === 'postmortem' && linkedIssueKeys(issue).length === 0)) &&
-      typeof issue.key === 'string' &&
-      pagerDutyReferences(record, rules.fields.pagerdutyIncident).length === 0;
-    if (needed) record.remoteLinks = await client.remoteLinks(issue.key!);
-    records.push(record);
+class RemoteLinkReader {
+  private disabled = false;
+
+  constructor(
+    private readonly client: JiraClient,
+    private readonly logger: Logger,
+  ) {}
+
+  async attach(kind: JiraIssueKind, issues: JiraIssue[], rules: JiraMappingRules): Promise<JiraIssueRecord[]> {
+    const records: JiraIssueRecord[] = [];
+    for (const issue of issues) {
+      const record: JiraIssueRecord = { issue };
+      const needed =
+        !this.disabled &&
+        (kind === 'incident' || (kind === 'postmortem' && linkedIssueKeys(issue).length === 0)) &&
+        typeof issue.key === 'string' &&
+        pagerDutyReferences(record, rules.fields.pagerdutyIncident).length === 0;
+      if (needed) record.remoteLinks = await this.read(issue.key!);
+      records.push(record);
+    }
+    return records;
   }
-  return records;
+
+  private async read(issueKey: string): Promise<JiraRemoteLink[]> {
+    try {
+      return await this.client.remoteLinks(issueKey);
+    } catch (error) {
+      // The credentials already worked for the search: a 403 here means remote links are off.
+      if (!(error instanceof AuthError)) throw error;
+      this.disabled = true;
+      this.logger.warn({ source: 'jira', reason: error.message }, 'remote links unavailable; PagerDuty references in them are not read');
+      return [];
+    }
+  }
 }
 
 /** Writes one search page per transaction: a failed sync never leaves half a page. */
