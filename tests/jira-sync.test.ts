@@ -398,6 +398,39 @@ describe('Jira tickets and PagerDuty incidents', () => {
     expect(events.every((row) => truth.jiraIncidents.has(row.external_id))).toBe(true);
   });
 
+  it('an action item read before its post-mortem links to it when the post-mortem arrives', async () => {
+    await storePagerDutyIncidents();
+    const history = site();
+    const [ticketPagerDutyId, ticket] = [...history.expectedFacts().ticketByPagerDutyId.entries()][0]!;
+    const created = new Date('2026-03-20T10:00:00Z');
+    // A draft post-mortem, not yet labelled, so no search finds it.
+    const draft = history.addIssue({ project: 'OPS', issueType: ISSUE_TYPES.task, summary: 'Post-mortem draft', created, labels: [] });
+    history.link(draft, ticket, LINK_TYPES.relates, created);
+    const item = history.addIssue({
+      project: 'OPS',
+      issueType: ISSUE_TYPES.subtask,
+      summary: 'Add a canary stage',
+      created: new Date('2026-03-20T11:00:00Z'),
+      labels: ['action-item'],
+      parentKey: draft,
+      duedate: '2026-04-10',
+    });
+    const server = await serve(history);
+    await run(syncFor(server));
+    const before = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', item).executeTakeFirstOrThrow();
+    expect(before).toMatchObject({ postmortem_id: null, incident_id: null });
+
+    history.edit(draft, new Date('2026-04-02T09:00:00Z'), { labels: ['postmortem', 'root-cause:bad-deploy'] });
+    await run(syncFor(server));
+    // The item itself did not change; the post-mortem's sub-task list and the stored facts link it.
+    const postmortem = await database.db.selectFrom('postmortems').selectAll().where('external_id', '=', draft).executeTakeFirstOrThrow();
+    const incident = await database.db.selectFrom('incidents').selectAll().where('external_id', '=', ticketPagerDutyId).executeTakeFirstOrThrow();
+    const after = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', item).executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ postmortem_id: postmortem.id, incident_id: incident.id });
+    expect(postmortem.incident_id).toBe(incident.id);
+    expect(incident.root_cause_key).toBe('bad-deploy');
+  });
+
   it('reads the configured root-cause and PagerDuty fields', async () => {
     await storePagerDutyIncidents();
     const history = site({ customFields: true });
