@@ -173,15 +173,6 @@ export interface JiraSearchRequest {
   nextPageToken?: string;
 }
 
-/** PageBeanChangelog */
-export interface JiraChangelogPage {
-  startAt?: number;
-  maxResults?: number;
-  total?: number;
-  isLast?: boolean;
-  values?: JiraHistory[];
-}
-
 /** BulkChangelogRequestBean */
 export interface JiraBulkChangelogRequest {
   issueIdsOrKeys: string[];
