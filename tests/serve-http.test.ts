@@ -191,6 +191,36 @@ describe('a running serve: /readyz and /metrics', () => {
     await eventually(async () => ((await readyz()).status === 200 ? true : undefined), 10_000, '/readyz to answer 200 again', 200);
   });
 
+  it('reports the open overdue action items that lens.open_overdue_action_items() returns', async () => {
+    const empty = await scrape();
+    expect(sampleValue(empty, 'incident_lens_action_items_open_overdue', { team: '' })).toBe(0);
+
+    const jira = await database.db
+      .insertInto('sources')
+      .values({ kind: 'jira', base_url: 'https://acme.atlassian.net', name: 'Jira acme' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const item = { source_id: jira.id, status: 'To Do', status_category: 'To Do', created_at: '2026-09-20T10:00:00Z' };
+    await database.db
+      .insertInto('action_items')
+      .values([
+        { ...item, external_id: 'OPS-1', title: 'Alert on connection pool exhaustion', due_date: '2026-10-01' },
+        { ...item, external_id: 'OPS-2', title: 'Load-test the failover', due_date: '2099-01-01' },
+        {
+          ...item,
+          external_id: 'OPS-3',
+          title: 'Raise the pool size',
+          due_date: '2026-10-01',
+          status: 'Done',
+          status_category: 'Done',
+          completed_at: '2026-09-25T10:00:00Z',
+        },
+      ])
+      .execute();
+    const families = await scrape();
+    expect(sampleValue(families, 'incident_lens_action_items_open_overdue', { team: '' })).toBe(1);
+  });
+
   it('counts 429 answers by source', async () => {
     pagerDuty.setRateLimit(1);
     try {

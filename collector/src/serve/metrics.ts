@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/schema.ts';
 import { ApiError, AuthError, InterruptedError } from '../errors.ts';
 import type { ApiResponseEvent } from '../http/api-client.ts';
 import type { Logger } from '../logger.ts';
-import type { SourceSync, SyncSummary } from '../sync/source.ts';
+import type { SourceSync } from '../sync/source.ts';
 import type { SourceKind } from '../sync/source-lock.ts';
 import type { SyncCounts } from '../sync/store.ts';
 import { lastSuccessfulSyncs } from './readiness.ts';
@@ -22,15 +22,10 @@ export type WebhookOutcome =
   | 'too_large'
   | 'unavailable';
 
-/** Reads a number from the database at scrape time; undefined leaves the gauge empty. */
-export type ScrapeReader = (db: Kysely<Database>) => Promise<number | undefined>;
-
 export interface CollectorMetricsOptions {
   db: Kysely<Database>;
   sources: readonly SourceSync[];
   logger: Logger;
-  /** The open overdue action items, read from the SQL object the alert rule uses, when it exists. */
-  openOverdueActionItems?: ScrapeReader;
 }
 
 /**
@@ -150,24 +145,24 @@ export class CollectorMetrics {
       },
     });
 
-    const readOverdue = options.openOverdueActionItems;
-    if (readOverdue) {
-      new Gauge({
-        name: 'incident_lens_action_items_open_overdue',
-        help: 'Open action items past their due date, as the overdue-action-items alert rule counts them.',
-        registers,
-        async collect() {
-          try {
-            const count = await readOverdue(db);
-            this.reset();
-            if (count !== undefined) this.set(count);
-          } catch (error) {
-            this.reset();
-            logger.debug({ err: error }, 'could not read the open overdue action items for /metrics');
-          }
-        },
-      });
-    }
+    new Gauge({
+      name: 'incident_lens_action_items_open_overdue',
+      help: 'Open action items past their deadline, by team, from lens.open_overdue_action_items() as the alert rule reads it.',
+      labelNames: ['team'],
+      registers,
+      async collect() {
+        try {
+          const rows = await openOverdueActionItemsByTeam(db);
+          this.reset();
+          // The total series stays present at zero, so that an alert on it resolves.
+          if (rows.length === 0) this.set({ team: '' }, 0);
+          for (const row of rows) this.set({ team: row.team }, row.count);
+        } catch (error) {
+          this.reset();
+          logger.debug({ err: error }, 'could not read the open overdue action items for /metrics');
+        }
+      },
+    });
 
     for (const kind of sourceKinds) {
       this.apiRateLimited.inc({ source: kind }, 0);
@@ -187,7 +182,7 @@ export class CollectorMetrics {
     if (outcome === 'failed' || outcome === 'interrupted') this.syncErrors.inc({ source, reason: errorReason(error) });
   }
 
-  observeIngested(source: SourceKind, counts: Pick<SyncSummary, 'recordsUpserted' | 'eventsUpserted' | 'quarantined'> | SyncCounts): void {
+  observeIngested(source: SourceKind, counts: SyncCounts): void {
     this.recordsIngested.inc({ source, kind: 'record' }, counts.recordsUpserted);
     this.recordsIngested.inc({ source, kind: 'event' }, counts.eventsUpserted);
     this.recordsQuarantined.inc({ source }, counts.quarantined);
@@ -213,6 +208,16 @@ export class CollectorMetrics {
   async exposition(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
+}
+
+/** Open overdue action items per team name ('' for items of no team), as the alert rule counts them. */
+export async function openOverdueActionItemsByTeam(db: Kysely<Database>): Promise<{ team: string; count: number }[]> {
+  const result = await sql<{ team: string | null; count: number }>`
+    SELECT team_name AS team, count(*)::int AS count
+    FROM lens.open_overdue_action_items()
+    GROUP BY team_name
+    ORDER BY team_name`.execute(db);
+  return result.rows.map((row) => ({ team: row.team ?? '', count: row.count }));
 }
 
 function errorReason(error: unknown): 'auth' | 'api' | 'interrupted' | 'other' {

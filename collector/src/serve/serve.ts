@@ -5,12 +5,13 @@ import type { DatabaseHandle } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { ApiError, InterruptedError, errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { applyPolicy } from '../metrics/policy.ts';
 import { PagerDutySync } from '../sources/pagerduty/sync.ts';
 import { runSync, selectSources, type SourceHooks } from '../sync/run-sync.ts';
 import type { SourceSync } from '../sync/source.ts';
 import { startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { IncidentRefreshQueue, type QueuedEvent } from './incident-refresh-queue.ts';
-import { CollectorMetrics, type ScrapeReader } from './metrics.ts';
+import { CollectorMetrics } from './metrics.ts';
 import { checkReadiness } from './readiness.ts';
 import { JobScheduler, type ScheduledJob } from './scheduler.ts';
 import { PagerDutyWebhookReceiver } from './webhooks.ts';
@@ -28,8 +29,6 @@ export interface ServeOptions {
   port: number;
   /** The sources to sync; default: every source the environment configures. Tests pass tuned ones. */
   createSources?: (hooks: SourceHooks) => SourceSync[];
-  /** The open overdue action items for /metrics, when the SQL object exists. */
-  openOverdueActionItems?: ScrapeReader;
   /** Scheduled report jobs, keyed by their schedule key (dailyReport, weeklyReport, monthlyReport). */
   reportJobs?: Partial<Record<'dailyReport' | 'weeklyReport' | 'monthlyReport', () => Promise<void>>>;
   /** Run a sync right away instead of waiting for the first tick (default true). */
@@ -59,10 +58,12 @@ export async function startServe(
   options: ServeOptions,
 ): Promise<ServeInstance> {
   const stopping = new AbortController();
+  // The SQL objects that /metrics and the alert rules read use the configured policy and zone.
+  await applyPolicy(db, config);
   let metrics: CollectorMetrics | undefined;
   const hooks: SourceHooks = { onResponse: (source, event) => metrics?.observeApiResponse(source, event) };
   const sources = options.createSources ? options.createSources(hooks) : selectSources(config, 'all', hooks);
-  metrics = new CollectorMetrics({ db, sources, logger, openOverdueActionItems: options.openOverdueActionItems });
+  metrics = new CollectorMetrics({ db, sources, logger });
   const collectorMetrics = metrics;
 
   const jobs: ScheduledJob[] = [
