@@ -536,20 +536,41 @@ export interface JiraHistoryOptions {
   longChangelogShare?: number;
 }
 
-/** Root causes, most frequent first, so that repeats within 90 days happen. */
-const ROOT_CAUSES = [
-  'db-connection-pool',
-  'bad-deploy',
-  'expired-tls-certificate',
-  'dns-misconfiguration',
-  'disk-full',
+/** Chronic causes, most frequent first: they come back within 90 days. */
+const CHRONIC_CAUSES = ['db-connection-pool', 'bad-deploy', 'expired-tls-certificate', 'dns-misconfiguration', 'disk-full', 'upstream-rate-limit'];
+/** Share of root causes that are chronic; the rest are one of many component failures, which recur now and then. */
+const CHRONIC_SHARE = 0.15;
+const CAUSE_COMPONENTS = [
+  'checkout-api',
+  'payments-gateway',
+  'search-index',
+  'auth-service',
+  'notification-worker',
+  'billing-batch',
+  'cdn-edge',
+  'postgres-primary',
+  'kafka-cluster',
+  'image-resizer',
+  'feature-store',
+  'session-cache',
+  'mobile-bff',
+  'report-export',
+  'email-relay',
+  'inventory-sync',
+];
+const CAUSE_FAILURES = [
+  'oom-kill',
+  'slow-query',
+  'thread-pool-exhaustion',
+  'bad-config-push',
+  'dependency-timeout',
+  'disk-pressure',
+  'schema-migration-lock',
+  'retry-storm',
+  'clock-skew',
   'memory-leak',
-  'upstream-rate-limit',
-  'config-drift',
   'queue-backlog',
   'cache-stampede',
-  'network-partition',
-  'feature-flag-misfire',
 ];
 
 /** Post-mortem deadlines of the default SLA policy (METRICS.md 5). */
@@ -597,16 +618,17 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
   const subdomain = options.pagerduty.subdomain;
   const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
   const person = () => pick(PEOPLE);
-  // Zipf-like: the first causes recur, the tail is rare.
-  const causeWeights = ROOT_CAUSES.map((_, index) => 1 / (index + 1));
-  const causeTotal = causeWeights.reduce((sum, weight) => sum + weight, 0);
+  // Zipf-like among the chronic causes: the first ones recur most.
+  const chronicWeights = CHRONIC_CAUSES.map((_, index) => 1 / (index + 1));
+  const chronicTotal = chronicWeights.reduce((sum, weight) => sum + weight, 0);
   const drawCause = () => {
-    let r = rng() * causeTotal;
-    for (let index = 0; index < ROOT_CAUSES.length; index++) {
-      r -= causeWeights[index]!;
-      if (r < 0) return ROOT_CAUSES[index]!;
+    if (!chance(CHRONIC_SHARE)) return `${pick(CAUSE_COMPONENTS)}-${pick(CAUSE_FAILURES)}`;
+    let r = rng() * chronicTotal;
+    for (let index = 0; index < CHRONIC_CAUSES.length; index++) {
+      r -= chronicWeights[index]!;
+      if (r < 0) return CHRONIC_CAUSES[index]!;
     }
-    return ROOT_CAUSES[0]!;
+    return CHRONIC_CAUSES[0]!;
   };
   // Teams write the same cause in their own style; normalisation makes them one key.
   const causeLabel = (cause: string) => {
