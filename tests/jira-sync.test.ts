@@ -437,8 +437,16 @@ describe('Jira tickets and PagerDuty incidents', () => {
     expect([...history.issues.values()].some((issue) => issue.custom.customfield_10060 !== undefined)).toBe(true);
     expect([...history.issues.values()].some((issue) => issue.custom.customfield_10050 !== undefined)).toBe(true);
     const server = await serve(history);
-    await run(syncFor(server, { fields: { severity: 'priority', rootCause: 'customfield_10050', pagerdutyIncident: 'customfield_10060' } }));
+    await run(
+      syncFor(server, {
+        fields: { severity: 'priority', rootCause: 'customfield_10050', pagerdutyIncident: 'customfield_10060' },
+        siteUrl: 'https://acme.atlassian.net',
+      }),
+    );
     await expectMatchesTruth(history);
+    const [pagerdutyId, key] = [...history.expectedFacts().ticketByPagerDutyId.entries()][0]!;
+    const incident = await database.db.selectFrom('incidents').select(['jira_issue_key', 'jira_url']).where('external_id', '=', pagerdutyId).executeTakeFirstOrThrow();
+    expect(incident).toEqual({ jira_issue_key: key, jira_url: `https://acme.atlassian.net/browse/${key}` });
   });
 });
 

@@ -76,6 +76,8 @@ export interface JiraSyncOptions extends Omit<JiraClientOptions, 'logger' | 'sig
   severity: SeverityRules;
   /** Identity of the site in the sources table; defaults to the site URL. */
   sourceKey?: string;
+  /** Where issue pages live (`<siteUrl>/browse/KEY`) when the API is reached elsewhere; defaults to baseUrl. */
+  siteUrl?: string;
   overlapMs?: number;
 }
 
@@ -236,7 +238,7 @@ export class JiraSync implements SourceSync {
     return {
       timeZone: myself.timeZone ?? undefined,
       rules: {
-        siteUrl: this.options.baseUrl,
+        siteUrl: this.options.siteUrl ?? this.options.baseUrl,
         newStatuses: this.options.newStatuses,
         fields: this.options.fields,
         severity: this.options.severity,
