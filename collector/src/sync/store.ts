@@ -187,7 +187,11 @@ export async function refreshTimelineFields(db: Db, incidentIds: Iterable<number
       WHERE ev.incident_id = ANY(${ids}::bigint[])
       GROUP BY ev.incident_id
     ) AS e
-    WHERE i.id = e.incident_id`.execute(db);
+    WHERE i.id = e.incident_id
+      -- An unchanged row is not rewritten: no dead tuple, no index churn.
+      AND (i.acknowledged_at, i.unack_count, i.escalated, i.resolved_at) IS DISTINCT FROM
+          (e.first_ack, e.unacks, e.escalations > 0,
+           CASE WHEN i.status = 'resolved' THEN coalesce(e.last_resolve, i.resolved_at) END)`.execute(db);
 }
 
 export interface QuarantinedRecord {
