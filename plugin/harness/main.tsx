@@ -99,7 +99,7 @@ function PanelInDashboard() {
   useEffect(() => {
     runSqlQuery({
       datasourceUid: 'incident-lens-pg',
-      rawSql: 'SELECT * FROM incident_facts WHERE $__timeFilter(created_at) ORDER BY created_at DESC LIMIT 12',
+      rawSql: "SELECT * FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), 'UTC') WHERE NOT merged LIMIT 12",
       timeRange,
     })
       .then((frame) => setSeries([frame]))

@@ -10,6 +10,9 @@ import { answerDsQuery, type DsQueryRequest } from './grafana-postgres.ts';
 
 const HARNESS_DIR = fileURLToPath(new URL('../../plugin/harness/', import.meta.url));
 const DIST_DIR = path.join(HARNESS_DIR, 'dist');
+// Grafana serves @grafana/ui's icons from public/build/img/icons; the package ships them.
+const ICONS_DIR = fileURLToPath(new URL('../../node_modules/@grafana/ui/dist/public/img/icons/', import.meta.url));
+const ICONS_PATH = '/public/build/img/icons/';
 const PLUGIN_ID = 'incidentlens-analytics-app';
 export const DATASOURCE_UID = 'incident-lens-pg';
 
@@ -85,6 +88,13 @@ export async function startHarnessServer(options: { readerUrl: string; jsonData?
     }
     if (url.pathname.startsWith('/api/')) {
       sendJson(response, 404, { message: `the harness does not serve ${url.pathname}` });
+      return;
+    }
+    if (url.pathname.startsWith(ICONS_PATH)) {
+      const icon = path.join(ICONS_DIR, path.normalize(url.pathname.slice(ICONS_PATH.length)));
+      const found = icon.startsWith(ICONS_DIR) && existsSync(icon);
+      response.writeHead(found ? 200 : 404, { 'content-type': 'image/svg+xml' });
+      response.end(found ? await readFile(icon) : '');
       return;
     }
     const file = path.join(DIST_DIR, path.normalize(url.pathname));

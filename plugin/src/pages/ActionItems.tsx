@@ -1,20 +1,24 @@
+import type { GrafanaTheme2, TimeRange } from '@grafana/data';
+import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
-import { RadioButtonGroup, Stack } from '@grafana/ui';
+import { RadioButtonGroup, TimeRangePicker, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { ActionItemsTable } from '../components/ActionItemsTable/ActionItemsTable';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { toActionItemRow } from '../data/actionItemRows';
 import { ACTION_ITEMS_SQL } from '../data/queries';
 import { useSqlQuery } from '../data/useSqlQuery';
-import { relativeTimeRange } from '../utils/timeRange';
+import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
 
 type Scope = 'open' | 'all';
 
 export function ActionItemsPage() {
+  const styles = useStyles2(getStyles);
   const { datasourceUid, timezone } = useAppSettings();
   const [scope, setScope] = useState<Scope>('open');
-  const timeRange = useMemo(() => relativeTimeRange('now-1h'), []);
+  // Due dates lie ahead as well as behind: the default range looks both ways.
+  const [timeRange, setTimeRange] = useState<TimeRange>(() => relativeTimeRange('now-90d', 'now+30d'));
   const variables = useMemo(
     () => ({ timezone: { value: timezone }, include_done: { value: scope === 'all' ? 'true' : 'false' } }),
     [timezone, scope]
@@ -25,28 +29,43 @@ export function ActionItemsPage() {
 
   return (
     <PluginPage
-      subTitle={`Post-mortem follow-through: overdue items first. An item is overdue after the end of its due day in ${timezone}.`}
+      subTitle={`Post-mortem follow-through. Every overdue item comes first, whatever its due date; then the items due in the range. An item is overdue after the end of its due day in ${timezone}.`}
     >
-      <Stack direction="column" gap={2}>
-        <Stack direction="row" gap={2} alignItems="center">
-          <RadioButtonGroup<Scope>
-            options={[
-              { label: 'Open', value: 'open' },
-              { label: 'All', value: 'all' },
-            ]}
-            value={scope}
-            onChange={setScope}
-          />
-          {!query.loading && !query.error && (
-            <span data-testid="action-items-summary">
-              {items.length} items, {overdue} overdue
-            </span>
-          )}
-        </Stack>
-        <QueryStatus loading={query.loading} error={query.error} subject="action items">
-          <ActionItemsTable items={items} />
-        </QueryStatus>
-      </Stack>
+      <div className={styles.controls}>
+        <RadioButtonGroup<Scope>
+          options={[
+            { label: 'Open', value: 'open' },
+            { label: 'Open and done', value: 'all' },
+          ]}
+          value={scope}
+          onChange={setScope}
+        />
+        {!query.loading && !query.error && (
+          <span data-testid="action-items-summary" className={styles.summary}>
+            {items.length} items, <strong className={overdue > 0 ? styles.bad : undefined}>{overdue} overdue</strong>
+          </span>
+        )}
+        <div className={styles.spacer} />
+        <TimeRangePicker
+          value={timeRange}
+          timeZone={timezone}
+          onChange={setTimeRange}
+          onChangeTimeZone={() => {}}
+          onMoveBackward={() => setTimeRange((range) => shiftTimeRange(range, -1))}
+          onMoveForward={() => setTimeRange((range) => shiftTimeRange(range, 1))}
+          onZoom={() => setTimeRange(zoomOutTimeRange)}
+        />
+      </div>
+      <QueryStatus loading={query.loading && items.length === 0} error={query.error} subject="action items">
+        <ActionItemsTable items={items} />
+      </QueryStatus>
     </PluginPage>
   );
 }
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  controls: css({ display: 'flex', gap: theme.spacing(2), alignItems: 'center', marginBottom: theme.spacing(2) }),
+  summary: css({ color: theme.colors.text.secondary }),
+  bad: css({ color: theme.colors.error.text }),
+  spacer: css({ flexGrow: 1 }),
+});

@@ -28,18 +28,20 @@ export function IncidentsPage() {
   const [timeRange, setTimeRange] = useState<TimeRange>(() => relativeTimeRange('now-30d'));
   const [filters, setFilters] = useState<Filters>({ service: [], team: [], severity: [], status: [] });
 
-  const options = useSqlQuery(datasourceUid, INCIDENT_FILTER_OPTIONS_SQL, timeRange);
+  const zone = useMemo(() => ({ timezone: { value: timezone } }), [timezone]);
+  const options = useSqlQuery(datasourceUid, INCIDENT_FILTER_OPTIONS_SQL, timeRange, zone);
   const choices = (kind: string) =>
     options.rows.filter((row) => row.kind === kind).map((row) => ({ label: String(row.value), value: String(row.value) }));
 
   const variables = useMemo(
     () => ({
+      timezone: { value: timezone },
       service: filterVariable(filters.service),
       team: filterVariable(filters.team),
       severity: filterVariable(filters.severity),
       status: filterVariable(filters.status),
     }),
-    [filters]
+    [filters, timezone]
   );
   const incidents = useSqlQuery(datasourceUid, INCIDENTS_SQL, timeRange, variables);
   const rows = useMemo(() => incidents.rows.map(toIncidentRow), [incidents.rows]);

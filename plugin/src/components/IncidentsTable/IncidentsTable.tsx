@@ -1,6 +1,6 @@
 import type { GrafanaTheme2 } from '@grafana/data';
 import { css } from '@emotion/css';
-import { InteractiveTable, Stack, TextLink, useStyles2, type Column } from '@grafana/ui';
+import { InteractiveTable, TextLink, useStyles2, type Column } from '@grafana/ui';
 import React, { useMemo } from 'react';
 import type { IncidentRow } from '../../data/incidentRows';
 import { formatInstant } from '../../utils/format';
@@ -128,8 +128,9 @@ export function IncidentsTable({ incidents, timeZone, options }: Props) {
 }
 
 function IncidentLinks({ incident }: { incident: IncidentRow }) {
+  const styles = useStyles2(getStyles);
   return (
-    <Stack direction="row" gap={1}>
+    <span className={styles.links}>
       {incident.pagerdutyUrl && (
         <TextLink href={incident.pagerdutyUrl} external>
           PagerDuty
@@ -145,7 +146,7 @@ function IncidentLinks({ incident }: { incident: IncidentRow }) {
           Post-mortem
         </TextLink>
       )}
-    </Stack>
+    </span>
   );
 }
 
@@ -154,4 +155,5 @@ const getStyles = (theme: GrafanaTheme2) => ({
   number: css({ color: theme.colors.text.secondary, fontVariantNumeric: 'tabular-nums' }),
   time: css({ whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' }),
   empty: css({ padding: theme.spacing(2), color: theme.colors.text.secondary }),
+  links: css({ display: 'inline-flex', gap: theme.spacing(1), whiteSpace: 'nowrap' }),
 });

@@ -19,10 +19,13 @@ interface Props {
   label: string;
 }
 
+// What to show when the event has not happened: still in time, too late, or no target to be late for.
+const NOT_YET: Record<SlaOutcome | 'none', string> = { pending: 'pending', breached: 'missed', met: '–', none: '–' };
+
 /** A time to ack or resolve, coloured by the SLA outcome the SQL computed (green met, red breached, amber pending). */
 export function SlaOutcomeBadge({ seconds, outcome, targetSeconds, label }: Props) {
   const styles = useStyles2(getStyles);
-  const text = seconds === null ? (outcome === 'pending' ? 'pending' : '–') : formatDuration(seconds);
+  const text = seconds === null ? NOT_YET[outcome ?? 'none'] : formatDuration(seconds);
   const className = outcome ? styles[outcome] : styles.none;
   const target = targetSeconds !== null && targetSeconds !== undefined ? `target ${formatDuration(targetSeconds)}` : 'no target';
   const description = `${label}: ${text}, ${outcome ?? 'unclassified'} (${target})`;

@@ -1,5 +1,6 @@
 import {
   applyFieldOverrides,
+  FieldColorModeId,
   FieldType,
   toDataFrame,
   type GrafanaTheme2,
@@ -41,7 +42,7 @@ export function TrendChart({ title, times, series, unit, timeRange, timeZone, he
           name: line.name,
           type: FieldType.number,
           values: line.values,
-          config: { unit, custom: { lineWidth: 2, pointSize: 5, showPoints: 'always', spanNulls: true, fillOpacity: 10 } },
+          config: { unit, color: { mode: FieldColorModeId.PaletteClassic }, custom: { lineWidth: 2, pointSize: 5, showPoints: 'always', spanNulls: true, fillOpacity: 10 } },
         })),
       ],
     });
