@@ -4,13 +4,17 @@ import type { CommandContext } from '../cli.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { createProgress } from '../progress.ts';
+import { createJiraSync } from '../sources/jira/sync.ts';
 import { PagerDutySync } from '../sources/pagerduty/sync.ts';
+import { generateJiraHistory } from './jira-history.ts';
+import { startFakeJira } from './jira-server.ts';
 import { generatePagerDutyHistory, type PagerDutyHistory } from './pagerduty-history.ts';
 import { startFakePagerDuty } from './pagerduty-server.ts';
 
 export const DEMO_SEED = 20_261_122;
 export const DEMO_INCIDENTS = 2_400;
 export const DEMO_PAGERDUTY_KEY = 'demo://pagerduty';
+export const DEMO_JIRA_KEY = 'demo://jira';
 
 /**
  * The history covers the twelve full months before the current one and the
@@ -32,41 +36,76 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
   const { start, end } = demoWindow(new Date());
   const history = generatePagerDutyHistory({ seed: DEMO_SEED, start, end, incidents: DEMO_INCIDENTS });
   const token = randomBytes(16).toString('hex');
-  const server = await startFakePagerDuty({ history, token });
+  const pagerduty = await startFakePagerDuty({ history, token });
+  const site = generateJiraHistory({
+    seed: DEMO_SEED,
+    end,
+    severity: context.config.severity,
+    pagerduty: { incidents: history.expectedFacts(), subdomain: history.subdomain },
+  });
+  const jiraEmail = 'demo@incident-lens.invalid';
+  const jiraToken = randomBytes(16).toString('hex');
+  const jira = await startFakeJira({ history: site, email: jiraEmail, apiToken: jiraToken });
   stdout.write(
-    `Simulated PagerDuty on ${server.url}: ${history.incidentCount} incidents, ${history.logEntryCount} log entries, ` +
-      `${start.toISOString().slice(0, 10)} to ${end.toISOString().slice(0, 10)}\n`,
+    `Simulated PagerDuty on ${pagerduty.url}: ${history.incidentCount} incidents, ${history.logEntryCount} log entries, ` +
+      `${start.toISOString().slice(0, 10)} to ${end.toISOString().slice(0, 10)}\n` +
+      `Simulated Jira Cloud on ${jira.url}: incident tickets, post-mortems and action items\n`,
   );
   try {
     await removeDemoData(db);
-    const sync = new PagerDutySync({
-      apiUrl: server.url,
+    const progress = createProgress(logger);
+    const pagerdutySync = new PagerDutySync({
+      apiUrl: pagerduty.url,
       token,
       historyStart: start,
       severity: context.config.severity,
       sourceKey: DEMO_PAGERDUTY_KEY,
     });
-    const progress = createProgress(logger);
-    const summary = await sync.run(db, { mode: 'full', signal: context.signal, progress }, logger);
+    const pagerdutySummary = await pagerdutySync.run(db, { mode: 'full', signal: context.signal, progress }, logger);
+    const jiraSync = createJiraSync(context.config, {
+      baseUrl: jira.url,
+      email: jiraEmail,
+      apiToken: jiraToken,
+      siteUrl: 'https://acme.atlassian.net',
+      sourceKey: DEMO_JIRA_KEY,
+      historyStart: start,
+      requestsPerMinute: 60_000,
+    });
+    const jiraSummary = await jiraSync.run(db, { mode: 'full', signal: context.signal, progress }, logger);
     progress.done();
-    stdout.write(
-      `Synced through the real PagerDuty client: ${summary.recordsUpserted} incidents, ${summary.eventsUpserted} timeline events, ` +
-        `${summary.quarantined} quarantined, ${summary.requests} API requests, ${(summary.durationMs / 1000).toFixed(1)} s\n\n`,
-    );
-    stdout.write(await ingestTable(db, summary.sourceId));
-    stdout.write(await verifyAgainstTruth(db, summary.sourceId, history));
+    for (const summary of [pagerdutySummary, jiraSummary]) {
+      stdout.write(
+        `Synced ${summary.source} through its real client: ${summary.recordsUpserted} records, ${summary.eventsUpserted} timeline events, ` +
+          `${summary.quarantined} quarantined, ${summary.requests} API requests, ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+      );
+    }
+    stdout.write('\n');
+    stdout.write(await ingestTable(db, pagerdutySummary.sourceId));
+    stdout.write(await jiraLinkLine(db, jiraSummary.sourceId));
+    stdout.write(await verifyAgainstTruth(db, pagerdutySummary.sourceId, history));
   } finally {
-    await server.stop();
+    await pagerduty.stop();
+    await jira.stop();
   }
 }
 
-/** The demo owns its source: a rerun starts from an empty copy of it. */
+/**
+ * The demo owns its sources: a rerun starts from empty copies of them. Jira
+ * rows point at PagerDuty incidents, so Jira's go first.
+ */
 async function removeDemoData(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const source = await trx.selectFrom('sources').select('id').where('base_url', '=', DEMO_PAGERDUTY_KEY).executeTakeFirst();
-    if (!source) return;
-    for (const table of ['action_items', 'postmortems', 'incident_events', 'incidents', 'services', 'teams', 'sync_checkpoints', 'ingest_errors', 'sync_runs'] as const) {
-      await trx.deleteFrom(table).where('source_id', '=', source.id).execute();
+    for (const key of [DEMO_JIRA_KEY, DEMO_PAGERDUTY_KEY]) {
+      const source = await trx.selectFrom('sources').select('id').where('base_url', '=', key).executeTakeFirst();
+      if (!source) continue;
+      await sql`UPDATE incidents SET jira_issue_key = NULL, jira_url = NULL WHERE jira_issue_key IS NOT NULL AND source_id = ${source.id}`.execute(trx);
+      for (const table of ['action_items', 'postmortems', 'incident_events', 'incidents'] as const) {
+        await trx.deleteFrom(table).where('source_id', '=', source.id).execute();
+      }
+      await sql`DELETE FROM jira_issues WHERE source_id = ${source.id}`.execute(trx);
+      for (const table of ['services', 'teams', 'sync_checkpoints', 'ingest_errors', 'sync_runs'] as const) {
+        await trx.deleteFrom(table).where('source_id', '=', source.id).execute();
+      }
     }
   });
 }
@@ -105,6 +144,22 @@ async function ingestTable(db: Kysely<Database>, sourceId: number): Promise<stri
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const format = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column]!)).join('  ');
   return ['Incidents ingested per month (UTC) and severity:', format(header), ...lines.map(format), ''].join('\n') + '\n';
+}
+
+/** What Jira added: tickets attached to PagerDuty incidents, post-mortems and action items. */
+async function jiraLinkLine(db: Kysely<Database>, jiraSourceId: number): Promise<string> {
+  const row = await sql<{ attached: number; own: number; postmortems: number; linked_postmortems: number; items: number; linked_items: number }>`
+    SELECT (SELECT count(*) FROM incidents WHERE jira_issue_key IS NOT NULL AND source_id <> ${jiraSourceId})::int AS attached,
+           (SELECT count(*) FROM incidents WHERE source_id = ${jiraSourceId})::int AS own,
+           (SELECT count(*) FROM postmortems WHERE source_id = ${jiraSourceId})::int AS postmortems,
+           (SELECT count(*) FROM postmortems WHERE source_id = ${jiraSourceId} AND incident_id IS NOT NULL)::int AS linked_postmortems,
+           (SELECT count(*) FROM action_items WHERE source_id = ${jiraSourceId})::int AS items,
+           (SELECT count(*) FROM action_items WHERE source_id = ${jiraSourceId} AND (incident_id IS NOT NULL OR postmortem_id IS NOT NULL))::int AS linked_items`.execute(db);
+  const counts = row.rows[0]!;
+  return (
+    `Jira: ${counts.attached} incident tickets attached to their PagerDuty incidents, ${counts.own} Jira-only incidents, ` +
+    `${counts.postmortems} post-mortems (${counts.linked_postmortems} linked), ${counts.items} action items (${counts.linked_items} linked)\n`
+  );
 }
 
 /** Compares what the sync stored with the simulator's ground truth. */

@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.ts';
 import { UsageError } from '../errors.ts';
 import type { ApiResponseEvent } from '../http/api-client.ts';
 import type { Logger } from '../logger.ts';
+import { createJiraSync } from '../sources/jira/sync.ts';
 import { createPagerDutySync } from '../sources/pagerduty/sync.ts';
 import type { SourceSync, SyncRequest, SyncSummary } from './source.ts';
 import { withSourceLock, type WhenBusy } from './source-lock.ts';
@@ -23,6 +24,7 @@ export function configuredSources(config: Config, hooks: SourceHooks = {}): Sour
     return onResponse && ((event: ApiResponseEvent) => onResponse(source, event));
   };
   if (config.pagerduty.env) sources.push(createPagerDutySync(config, { onResponse: observe('pagerduty') }));
+  if (config.jira.env) sources.push(createJiraSync(config, { onResponse: observe('jira') }));
   return sources;
 }
 
