@@ -176,6 +176,23 @@ export interface WebhookEventsTable {
   error: string | null;
 }
 
+/** METRICS.md 5 and 6: targets in whole seconds; NULL post-mortem due: not required. */
+export interface SlaPolicyTable {
+  severity: Exclude<Severity, 'UNKNOWN'>;
+  ack_target_seconds: number;
+  resolve_target_seconds: number;
+  postmortem_due_seconds: number | null;
+  updated_at: DefaultTimestamp;
+}
+
+/** One row: the repeat window (METRICS.md 8) and the zone of scheduled reports. */
+export interface MetricSettingsTable {
+  singleton: Generated<boolean>;
+  repeat_window_days: Generated<number>;
+  timezone: Generated<string>;
+  updated_at: DefaultTimestamp;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   sources: SourcesTable;
@@ -189,4 +206,6 @@ export interface Database {
   sync_runs: SyncRunsTable;
   ingest_errors: IngestErrorsTable;
   webhook_events: WebhookEventsTable;
+  sla_policy: SlaPolicyTable;
+  metric_settings: MetricSettingsTable;
 }
