@@ -58,7 +58,7 @@ ORDER BY created_at DESC`;
 export const ACTION_ITEMS_SQL = `
 SELECT o.action_item_id AS id, o.external_id, o.title, o.owner, o.team_name AS team, o.status, o.due_date,
   true AS overdue, false AS done, NULL::timestamptz AS completed_at, o.html_url,
-  o.incident_external_id || coalesce(' · ' || o.incident_title, '') AS incident_label, o.incident_url,
+  o.incident_external_id AS incident_label, o.incident_url,
   o.postmortem_external_id AS postmortem_label, o.postmortem_url, o.deadline
 FROM lens.open_overdue_action_items(now(), '$timezone') o
 UNION ALL

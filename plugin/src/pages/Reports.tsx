@@ -70,7 +70,7 @@ export function ReportsPage() {
           <TimeZonePicker
             inputId="report-timezone"
             width={30}
-            value={timezone}
+            value={timezone === 'UTC' ? 'utc' : timezone}
             onChange={(zone) => zone && update({ tz: zone === 'utc' ? 'UTC' : zone })}
           />
         </Field>

@@ -73,7 +73,7 @@ export function AppConfigForm({ meta }: { meta: AppPluginMeta<AppSettings> }) {
         <TimeZonePicker
           inputId="incident-lens-timezone"
           width={40}
-          value={timezone}
+          value={timezone === 'UTC' ? 'utc' : timezone}
           onChange={(zone) => zone && setTimezone(zone === 'utc' ? 'UTC' : zone)}
         />
       </Field>

@@ -48,6 +48,7 @@ export function IncidentsTable({ incidents, timeZone, options }: Props) {
       {
         id: 'title',
         header: 'Incident',
+        minWidth: 240,
         cell: ({ row }) => (
           <span className={styles.title}>
             {row.original.number !== null && <span className={styles.number}>#{row.original.number}</span>}
@@ -55,8 +56,8 @@ export function IncidentsTable({ incidents, timeZone, options }: Props) {
           </span>
         ),
       },
-      settings.showService && { id: 'service', header: 'Service', sortType: 'alphanumeric' },
-      settings.showTeam && { id: 'team', header: 'Team', sortType: 'alphanumeric' },
+      settings.showService && { id: 'service', header: 'Service', sortType: 'alphanumeric', disableGrow: true },
+      settings.showTeam && { id: 'team', header: 'Team', sortType: 'alphanumeric', disableGrow: true },
       { id: 'status', header: 'Status', sortType: 'alphanumeric', disableGrow: true },
       {
         id: 'createdAt',
