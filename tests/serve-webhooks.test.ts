@@ -129,7 +129,8 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     return history.addIncident({ createdAt: new Date(now - 60_000), priority: 'P2', urgency: 'high', serviceIndex: 1 });
   };
   const nextEventId = () => `01HWEBHOOK${String(++eventCounter).padStart(6, '0')}`;
-  const incidentFetches = (incidentId: string) => pagerDuty.requestsByPath()[`/incidents/${incidentId}`] ?? 0;
+  /** Targeted fetches of an incident: its log entries, which carry the incident. */
+  const incidentFetches = (incidentId: string) => pagerDuty.requestsByPath()[`/incidents/${incidentId}/log_entries`] ?? 0;
 
   it('a signed event is answered 202 at once, and its incident is in the database within 5 seconds', async () => {
     const incidentId = newIncident();
@@ -212,6 +213,8 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     await serve.webhookQueue!.idle();
     const fetchesAfterFirst = incidentFetches(incidentId);
     expect(fetchesAfterFirst).toBe(1);
+    // The log entries carried the incident: no second request for it.
+    expect(pagerDuty.requestsByPath()[`/incidents/${incidentId}`]).toBeUndefined();
 
     const replay = await post(body, headers);
     expect(replay.status).toBe(200);
@@ -220,6 +223,17 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     expect(incidentFetches(incidentId)).toBe(fetchesAfterFirst);
     const rows = await database.db.selectFrom('webhook_events').select('event_id').where('incident_external_id', '=', incidentId).execute();
     expect(rows).toHaveLength(1);
+  });
+
+  it('fetches the incident itself when no log entry carries it', async () => {
+    const template = history.renderIncident(history.findIncident(history.incidentId(0))!) as Record<string, unknown>;
+    history.addRawIncident({ ...template, id: 'QRAWNOLOG', incident_number: 90_001, title: 'An incident with no log entries' });
+    const body = incidentWebhookBody(nextEventId(), 'incident.priority_updated', 'QRAWNOLOG');
+    expect((await post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })).status).toBe(202);
+    await serve.webhookQueue!.idle();
+    const stored = await database.db.selectFrom('incidents').select('title').where('external_id', '=', 'QRAWNOLOG').executeTakeFirst();
+    expect(stored).toEqual({ title: 'An incident with no log entries' });
+    expect(pagerDuty.requestsByPath()['/incidents/QRAWNOLOG']).toBe(1);
   });
 
   it('refuses a body over the limit with 413, whether it declares its length or not', async () => {

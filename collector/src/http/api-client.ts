@@ -22,6 +22,12 @@ export interface ApiClientOptions {
   logger: Logger;
   /** Client-side pacing: at most this many requests in any minute (a token bucket). */
   requestsPerMinute?: number;
+  /**
+   * Size of the bucket: how many requests may go at once before the pacing
+   * applies. Default a minute's worth; a long-running caller that must not
+   * spend the server's window in one burst (webhook refreshes) sets it small.
+   */
+  burstRequests?: number;
   /** Retries of one request after the first attempt. */
   maxRetries?: number;
   /** Give up retrying a request once this much time has passed since its first attempt. */
@@ -76,9 +82,10 @@ export class ApiClient {
       backoffCapMs: 30_000,
       timeoutMs: 30_000,
       ...options,
+      burstRequests: options.burstRequests ?? options.requestsPerMinute ?? 960,
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
-    this.tokens = this.options.requestsPerMinute;
+    this.tokens = this.options.burstRequests;
   }
 
   get<T>(path: string, query: Query = {}): Promise<T> {
@@ -100,7 +107,7 @@ export class ApiClient {
     const perMs = this.options.requestsPerMinute / 60_000;
     for (;;) {
       const now = Date.now();
-      this.tokens = Math.min(this.options.requestsPerMinute, this.tokens + (now - this.lastRefill) * perMs);
+      this.tokens = Math.min(this.options.burstRequests, this.tokens + (now - this.lastRefill) * perMs);
       this.lastRefill = now;
       if (this.tokens >= 1) {
         this.tokens -= 1;

@@ -21,7 +21,7 @@ import {
   type SyncCounts,
 } from '../../sync/store.ts';
 import type { SeverityRules } from '../../severity.ts';
-import { PD_MAX_WINDOW_DAYS, type PdIncident, type PdLogEntry } from './api-types.ts';
+import { PD_MAX_WINDOW_DAYS, PD_RATE_LIMIT_PER_MINUTE, type PdIncident, type PdLogEntry } from './api-types.ts';
 import { chunkWindow, PagerDutyClient, type PagerDutyClientOptions, type TimeWindow } from './client.ts';
 import { mapIncident, mapLogEntry, type MappedEvent, type MappedIncident } from './mapper.ts';
 
@@ -150,13 +150,28 @@ export class PagerDutySync implements SourceSync {
 
   /**
    * A client for many targeted fetches (webhooks): sharing one keeps them
-   * serial and paced under the rate limit together. The signal ends its waits.
+   * serial and paced together. It runs as long as `serve` does, so it is
+   * paced evenly at most of the rate limit with only a small burst: a burst
+   * of a minute's worth would spend the server's window at once and leave
+   * the next events waiting for it to slide. The rest of the limit is the
+   * scheduled sync's. The signal ends its waits.
    */
   createIncidentClient(logger: Logger, signal?: AbortSignal): PagerDutyClient {
-    return new PagerDutyClient({ ...this.options, logger, signal });
+    const perMinute = this.options.requestsPerMinute ?? PD_RATE_LIMIT_PER_MINUTE;
+    return new PagerDutyClient({
+      ...this.options,
+      requestsPerMinute: Math.max(1, Math.floor(perMinute * 0.85)),
+      burstRequests: Math.max(1, Math.floor(perMinute / 20)),
+      logger,
+      signal,
+    });
   }
 
-  /** Brings one incident and its whole timeline up to date (webhooks). */
+  /**
+   * Brings one incident and its whole timeline up to date (webhooks). The
+   * log entries carry the incident's current state, so one request usually
+   * does; the incident is fetched on its own only if no entry carried it.
+   */
   async syncIncident(
     db: Kysely<Database>,
     incidentId: string,
@@ -166,8 +181,12 @@ export class PagerDutySync implements SourceSync {
     const sourceId = await this.sourceId(db);
     const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
     const writer = new BatchWriter(db, sourceId, null, this.options.severity, counts, client);
-    await writer.addIncidents([await client.getIncident(incidentId)]);
-    for await (const page of client.incidentLogEntries(incidentId)) await writer.addLogEntries(page);
+    let carried = false;
+    for await (const page of client.incidentLogEntries(incidentId, true)) {
+      carried ||= page.some((entry) => entry.incident?.id === incidentId);
+      await writer.addLogEntries(page);
+    }
+    if (!carried) await writer.addIncidents([await client.getIncident(incidentId)]);
     await writer.flush();
     return counts;
   }
