@@ -1,8 +1,10 @@
 import { benchPagerDutySync } from './pagerduty-sync.bench.ts';
+import { benchWebhookLatency } from './webhook-latency.bench.ts';
 
 /** `npm run bench [-- name...]`: prints figures; nothing here asserts timings. */
 const benches: Record<string, () => Promise<void>> = {
   'pagerduty-sync': () => benchPagerDutySync(),
+  'webhook-latency': () => benchWebhookLatency(),
 };
 
 const selected = process.argv.slice(2);
