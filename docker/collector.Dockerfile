@@ -15,4 +15,5 @@ COPY sql sql
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "collector/bin/incident-lens.js"]
-CMD ["serve", "--port", "8080"]
+# serve listens on 127.0.0.1 by default; in a container that is unreachable from outside.
+CMD ["serve", "--port", "8080", "--host", "0.0.0.0"]

@@ -255,6 +255,8 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
       duplex: 'half',
     } as RequestInit);
     expect(chunked.status).toBe(413);
+    const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+    expect(metrics).toContain('incident_lens_webhook_events_total{source="pagerduty",outcome="too_large"} 2');
   });
 
   it('acknowledges event types it does not use without storing them', async () => {

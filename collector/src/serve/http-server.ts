@@ -10,6 +10,8 @@ export interface HttpHandlers {
   metrics(): Promise<{ contentType: string; text: string }>;
   /** Absent when no PAGERDUTY_WEBHOOK_SECRET is configured: the endpoint is then 404. */
   pagerDutyWebhook?: (delivery: WebhookDelivery) => Promise<WebhookAnswer>;
+  /** Told about a webhook refused for its size, before it reaches the handler. */
+  onWebhookTooLarge?: () => void;
 }
 
 export interface HttpServerOptions {
@@ -77,6 +79,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           rawBody = await readBody(request, bodyLimit);
         } catch (error) {
           if (!(error instanceof BodyTooLarge)) throw error;
+          handlers.onWebhookTooLarge?.();
           logger.warn({ path, limitBytes: bodyLimit, remoteAddress: request.socket.remoteAddress }, 'webhook refused: body too large');
           response.setHeader('Connection', 'close');
           return sendJson(response, 413, { status: 'rejected', reason: `the body is larger than ${bodyLimit} bytes` });

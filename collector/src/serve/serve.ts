@@ -96,6 +96,7 @@ export async function startServe(
           ),
         metrics: () => collectorMetrics.exposition(),
         pagerDutyWebhook: webhook && ((delivery) => webhook.receiver.receive(delivery)),
+        onWebhookTooLarge: () => collectorMetrics.observeWebhook('pagerduty', 'too_large'),
       },
     });
   } catch (error) {
