@@ -13,6 +13,7 @@ import { startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { IncidentRefreshQueue, type QueuedEvent } from './incident-refresh-queue.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { checkReadiness } from './readiness.ts';
+import { reportJobs, type ReportJobName } from './report-jobs.ts';
 import { JobScheduler, type ScheduledJob } from './scheduler.ts';
 import { PagerDutyWebhookReceiver } from './webhooks.ts';
 
@@ -29,8 +30,8 @@ export interface ServeOptions {
   port: number;
   /** The sources to sync; default: every source the environment configures. Tests pass tuned ones. */
   createSources?: (hooks: SourceHooks) => SourceSync[];
-  /** Scheduled report jobs, keyed by their schedule key (dailyReport, weeklyReport, monthlyReport). */
-  reportJobs?: Partial<Record<'dailyReport' | 'weeklyReport' | 'monthlyReport', () => Promise<void>>>;
+  /** The report jobs by schedule key; default: write each period's report JSON under the data directory. */
+  reportJobs?: Partial<Record<ReportJobName, () => Promise<void>>>;
   /** Run a sync right away instead of waiting for the first tick (default true). */
   syncAtStart?: boolean;
 }
@@ -69,8 +70,9 @@ export async function startServe(
   const jobs: ScheduledJob[] = [
     { name: 'sync', expression: config.schedule.sync, run: () => syncEverySource(db, sources, collectorMetrics, stopping.signal, logger) },
   ];
+  const reports = options.reportJobs ?? reportJobs(db, config, logger);
   for (const key of ['dailyReport', 'weeklyReport', 'monthlyReport'] as const) {
-    const run = options.reportJobs?.[key];
+    const run = reports[key];
     if (run) jobs.push({ name: key, expression: config.schedule[key], run });
   }
   const scheduler = new JobScheduler(jobs, {
