@@ -14,7 +14,7 @@ import { IncidentRefreshQueue, type QueuedEvent } from './incident-refresh-queue
 import { CollectorMetrics } from './metrics.ts';
 import { checkReadiness } from './readiness.ts';
 import { reportJobs, type ReportJobName } from './report-jobs.ts';
-import { JobScheduler, type ScheduledJob } from './scheduler.ts';
+import { JobScheduler, assertCronExpression, type ScheduledJob } from './scheduler.ts';
 import { PagerDutyWebhookReceiver } from './webhooks.ts';
 
 /** Past this, a stop gives up waiting and the process exits anyway (orchestrators kill at 10 s). */
@@ -242,6 +242,17 @@ async function pruneWebhookEvents(db: Kysely<Database>, logger: Logger): Promise
       .execute();
   } catch (error) {
     logger.warn({ err: error }, `could not prune old webhook event ids: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * Refuses a configuration serve cannot run (exit 2) before any database is
+ * opened or started: no source configured, or a schedule node-cron cannot read.
+ */
+export function checkServeConfig(config: Config): void {
+  selectSources(config, 'all');
+  for (const key of ['sync', 'dailyReport', 'weeklyReport', 'monthlyReport'] as const) {
+    assertCronExpression(`schedule.${key}`, config.schedule[key]);
   }
 }
 
