@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildReport, type ReportJson } from '../collector/src/metrics/report-data.ts';
 import { launchChromium } from './support/chromium.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { loadIncidentFixtures } from './support/incident-fixtures.ts';
@@ -36,45 +36,32 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-/** The figures the Reports page shows with data-value attributes, as lens.period_metrics returns them. */
-async function reportFigures(date: string, timezone: string, asOf: string): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      `SELECT * FROM lens.period_metrics('month', $1::date, $2::timestamptz, $3, ARRAY['total'])`,
-      [date, asOf, timezone]
-    );
-    const total = rows[0] as Record<string, number | null>;
-    const value = (name: string) => (total[name] === null ? 'null' : String(total[name]));
-    return {
-      'report-mtta-count': value('mtta_count'),
-      'report-mtta-mean': value('mtta_mean_seconds'),
-      'report-mtta-median': value('mtta_median_seconds'),
-      'report-mtta-p90': value('mtta_p90_seconds'),
-      'report-mtta-p95': value('mtta_p95_seconds'),
-      'report-mttr-count': value('mttr_count'),
-      'report-mttr-mean': value('mttr_mean_seconds'),
-      'report-mttr-median': value('mttr_median_seconds'),
-      'report-mttr-p90': value('mttr_p90_seconds'),
-      'report-mttr-p95': value('mttr_p95_seconds'),
-      'report-sla-ack-met': value('ack_met'),
-      'report-sla-ack-breached': value('ack_breached'),
-      'report-sla-ack-pending': value('ack_pending'),
-      'report-sla-ack-compliance': value('ack_compliance'),
-      'report-sla-resolve-met': value('resolve_met'),
-      'report-sla-resolve-breached': value('resolve_breached'),
-      'report-sla-resolve-pending': value('resolve_pending'),
-      'report-sla-resolve-compliance': value('resolve_compliance'),
-      'report-escalation-rate': value('escalation_rate'),
-      'report-repeat-rate': value('repeat_rate'),
-    };
-  } finally {
-    await client.end();
+/** The figures the Reports page shows with data-value attributes, from the report the CLI prints. */
+function reportFigures(report: ReportJson): Record<string, string> {
+  const value = (figure: number | null) => (figure === null ? 'null' : String(figure));
+  const figures: Record<string, string> = {
+    'report-escalation-rate': value(report.escalationRate),
+    'report-repeat-rate': value(report.repeatRate),
+  };
+  for (const [id, stats] of [['mtta', report.mtta], ['mttr', report.mttr]] as const) {
+    figures[`report-${id}-count`] = value(stats.count);
+    figures[`report-${id}-mean`] = value(stats.meanSeconds);
+    figures[`report-${id}-median`] = value(stats.medianSeconds);
+    figures[`report-${id}-p90`] = value(stats.p90Seconds);
+    figures[`report-${id}-p95`] = value(stats.p95Seconds);
   }
+  for (const [id, counts] of [['ack', report.sla.ack], ['resolve', report.sla.resolve]] as const) {
+    figures[`report-sla-${id}-met`] = value(counts.met);
+    figures[`report-sla-${id}-breached`] = value(counts.breached);
+    figures[`report-sla-${id}-pending`] = value(counts.pending);
+    figures[`report-sla-${id}-compliance`] = value(counts.compliance);
+  }
+  return figures;
 }
 
 async function screenshot(name: string): Promise<void> {
+  // Icons arrive as separate SVG requests after the content.
+  await page.waitForLoadState('networkidle');
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
@@ -100,21 +87,29 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     expect(await page.getByRole('region', { name: 'Incidents by severity' }).getByText('SEV1').count()).toBe(1);
   });
 
-  it('Reports shows the period figures of SQL for the same period, zone and as-of instant', async () => {
-    const asOf = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+  it('Reports shows the same MTTA, MTTR and SLA figures as incident-lens report for the period', async () => {
+    const asOf = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const lastMonth = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
-    const query = new URLSearchParams({ period: 'month', date: lastMonth, tz: 'Europe/Berlin', asOf });
+    const timezone = 'Europe/Berlin';
+    const query = new URLSearchParams({ period: 'month', date: lastMonth, tz: timezone, asOf: asOf.toISOString() });
     await page.goto(`${harness.url}${APP}/reports?${query}`);
     await waitToSee(page.getByTestId('report-mtta-mean'), 'reports');
     await screenshot('reports');
-    const expected = await reportFigures(lastMonth, 'Europe/Berlin', asOf);
+
+    const report = await buildReport(database.db, { granularity: 'month', date: lastMonth, timezone, asOf });
+    const expected = reportFigures(report);
     const shown: Record<string, string | null> = {};
     for (const id of Object.keys(expected)) shown[id] = await page.getByTestId(id).getAttribute('data-value');
     expect(shown).toEqual(expected);
+    expect(report.mtta.count).toBeGreaterThan(0);
+    expect(await page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value').textContent()).toBe(String(report.incidents.total));
+    expect(await page.getByRole('region', { name: 'Open overdue action items' }).getByTestId('stat-value').textContent()).toBe(
+      String(report.actionItems.openOverdueTotal)
+    );
+    expect(await page.getByTestId('report-period').textContent()).toContain(report.period.start.slice(0, 10));
 
     await page.getByRole('button', { name: 'Previous month' }).click();
-    await expect.poll(() => page.getByTestId('report-period').textContent()).not.toContain(`from ${lastMonth.slice(0, 7)}-01`);
-    expect(new URL(page.url()).searchParams.get('date')?.slice(0, 7)).not.toBe(lastMonth.slice(0, 7));
+    await expect.poll(() => page.getByTestId('report-period').textContent()).not.toContain(`from ${report.period.start.slice(0, 10)}`);
     await screenshot('reports-previous-month');
   });
 
