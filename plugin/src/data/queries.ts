@@ -80,9 +80,12 @@ const REPORT_PERIOD = `lens.period_bounds('$granularity', '$date'::date, '$timez
 export const REPORT_SQL = `
 WITH period AS (SELECT * FROM ${REPORT_PERIOD}),
 as_of AS (SELECT '$as_of'::timestamptz AS instant),
+-- The same call as buildReport (all four dimensions): a running period is computed live, and
+-- a mean summed in another plan's row order may differ from the CLI's in the last bit.
 figures AS (
   SELECT m.* FROM period p, as_of a,
-  LATERAL lens.metrics(p.period_start, p.period_end, a.instant, '$timezone', '$granularity', ARRAY['total', 'severity']) m
+  LATERAL lens.metrics(p.period_start, p.period_end, a.instant, '$timezone', '$granularity',
+                       ARRAY['total', 'severity', 'service', 'team']) m
 ),
 total AS (SELECT * FROM figures WHERE dimension = 'total'),
 items AS (
@@ -92,7 +95,10 @@ items AS (
 )
 SELECT json_build_object(
   'period', json_build_object('granularity', '$granularity', 'start', lens.iso_local(p.period_start, '$timezone'),
-    'end', lens.iso_local(p.period_end, '$timezone'), 'timezone', '$timezone', 'asOf', lens.iso_local(a.instant, 'UTC')),
+    'end', lens.iso_local(p.period_end, '$timezone'), 'timezone', '$timezone',
+    'asOf', to_char(a.instant AT TIME ZONE 'UTC',
+      CASE WHEN date_trunc('second', a.instant) = a.instant THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"' END),
+    'label', p.period_label),
   'incidents', json_build_object('total', t.incidents, 'open', t.open, 'merged', t.merged, 'unclassified', t.unclassified,
     'bySeverity', json_build_object('SEV1', t.sev1, 'SEV2', t.sev2, 'SEV3', t.sev3, 'SEV4', t.sev4, 'UNKNOWN', t.unknown)),
   'mtta', json_build_object('count', t.mtta_count, 'unacknowledged', t.unacknowledged, 'meanSeconds', t.mtta_mean_seconds,
@@ -108,7 +114,7 @@ SELECT json_build_object(
         'resolve', json_build_object('met', s.resolve_met, 'breached', s.resolve_breached, 'pending', s.resolve_pending,
           'compliance', s.resolve_compliance))), '{}')
       FROM figures s WHERE s.dimension = 'severity' AND s.dimension_key <> 'UNKNOWN')),
-  'bySeverity', (SELECT coalesce(json_object_agg(s.dimension_key, json_build_object('count', s.incidents,
+  'bySeverity', (SELECT coalesce(json_object_agg(s.dimension_key, json_build_object('count', s.incidents, 'share', s.share,
       'mtta', json_build_object('count', s.mtta_count, 'unacknowledged', s.unacknowledged, 'meanSeconds', s.mtta_mean_seconds,
         'medianSeconds', s.mtta_median_seconds, 'p90Seconds', s.mtta_p90_seconds, 'p95Seconds', s.mtta_p95_seconds),
       'mttr', json_build_object('count', s.mttr_count, 'meanSeconds', s.mttr_mean_seconds, 'medianSeconds', s.mttr_median_seconds,

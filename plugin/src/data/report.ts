@@ -23,7 +23,7 @@ export interface SlaCounts {
 }
 
 export interface Report {
-  period: { granularity: string; start: string; end: string; timezone: string; asOf: string };
+  period: { granularity: string; start: string; end: string; timezone: string; asOf: string; label: string };
   incidents: { total: number; open: number; merged: number; unclassified: number; bySeverity: Record<SeverityName, number> };
   mtta: MttaStats;
   mttr: DurationStats;
@@ -32,7 +32,7 @@ export interface Report {
     resolve: SlaCounts;
     bySeverity: Partial<Record<SeverityName, { ack: SlaCounts; resolve: SlaCounts }>>;
   };
-  bySeverity: Partial<Record<SeverityName, { count: number; mtta: MttaStats; mttr: DurationStats }>>;
+  bySeverity: Partial<Record<SeverityName, { count: number; share: number | null; mtta: MttaStats; mttr: DurationStats }>>;
   postmortems: { required: number; completed: number; completedOnTime: number; overdue: number };
   actionItems: {
     total: number;
