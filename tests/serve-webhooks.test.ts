@@ -236,6 +236,50 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     expect(pagerDuty.requestsByPath()['/incidents/QRAWNOLOG']).toBe(1);
   });
 
+  it('serves a storm with a few reads of the account\'s recent changes, every incident right', async () => {
+    const requestsBefore = pagerDuty.requestCount();
+    const createdAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const incidentIds = Array.from({ length: 12 }, () =>
+      history.addIncident({ createdAt, priority: 'P1', urgency: 'high', serviceIndex: 2 }),
+    );
+    const deliveries: { body: string }[] = [];
+    for (const [index, incidentId] of incidentIds.entries()) {
+      deliveries.push({ body: incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId, createdAt) });
+      if (index % 2 === 0) {
+        history.acknowledge(incidentId, createdAt);
+        deliveries.push({ body: incidentWebhookBody(nextEventId(), 'incident.acknowledged', incidentId, createdAt) });
+      }
+    }
+    const answers = await Promise.all(
+      deliveries.map(({ body }) => post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(deliveries.map(() => 202));
+    await serve.webhookQueue!.idle();
+
+    const stored = await database.db
+      .selectFrom('incidents')
+      .select(['external_id', 'status', 'acknowledged_at'])
+      .where('external_id', 'in', incidentIds)
+      .orderBy('external_id')
+      .execute();
+    const facts = history.expectedFacts().filter((fact) => incidentIds.includes(fact.id));
+    expect(stored.map((row) => ({ id: row.external_id, status: row.status, firstAckAt: row.acknowledged_at?.toISOString() ?? null }))).toEqual(
+      facts
+        .map((fact) => ({ id: fact.id, status: fact.status, firstAckAt: fact.firstAckAt && new Date(fact.firstAckAt).toISOString() }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    const unprocessed = await database.db
+      .selectFrom('webhook_events')
+      .select('event_id')
+      .where('incident_external_id', 'in', incidentIds)
+      .where('processed_at', 'is', null)
+      .execute();
+    expect(unprocessed).toEqual([]);
+    // Fewer requests than incidents: the account's log entries served most of them at once.
+    expect(pagerDuty.requestsByPath()['/log_entries']).toBeGreaterThan(0);
+    expect(pagerDuty.requestCount() - requestsBefore).toBeLessThan(incidentIds.length);
+  });
+
   it('refuses a body over the limit with 413, whether it declares its length or not', async () => {
     const padding = 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES);
     const body = JSON.stringify({ event: { id: nextEventId(), event_type: 'incident.resolved', data: { id: 'QBIG0001', type: 'incident', padding } } });

@@ -24,6 +24,8 @@ const REPLAY_UNPROCESSED_WITHIN_MS = 60 * 60_000;
 /** PagerDuty redelivers for about 20 minutes; event ids are kept much longer than that. */
 const WEBHOOK_EVENT_RETENTION_DAYS = 7;
 const WEBHOOK_REFRESH_CONCURRENCY = 4;
+/** How much before the oldest waiting event a storm's read of recent changes starts (clock and visibility slack). */
+const STORM_WINDOW_MARGIN_MS = 10_000;
 
 export interface ServeOptions {
   host: string;
@@ -206,8 +208,40 @@ function setUpWebhooks(
         throw error;
       }
     },
+    refreshMany: async (waiting) => {
+      const incidentIds = [...waiting.keys()];
+      const events = [...waiting.values()].flat();
+      const oldest = Math.min(...events.map((event) => (event.occurredAt ?? event.receivedAt).getTime()));
+      const since = new Date(oldest - STORM_WINDOW_MARGIN_MS);
+      const storedBefore = await storedIncidents(db, incidentIds);
+      const { counts, incidentIds: changed } = await pagerDuty.syncRecentChanges(db, since, logger, client);
+      metrics.observeIngested('pagerduty', counts);
+      // Served when its whole timeline is now stored: it was stored before, or it began inside the window read.
+      const newlySeen = incidentIds.filter((incidentId) => changed.has(incidentId) && !storedBefore.has(incidentId));
+      const createdInside = await storedIncidents(db, newlySeen, since);
+      const served = new Set(incidentIds.filter((incidentId) => changed.has(incidentId) && (storedBefore.has(incidentId) || createdInside.has(incidentId))));
+      const servedEvents = incidentIds.filter((incidentId) => served.has(incidentId)).flatMap((incidentId) => waiting.get(incidentId)!);
+      if (servedEvents.length > 0) await markEvents(db, servedEvents.map((event) => event.eventId), null);
+      const appliedAt = Date.now();
+      for (const event of servedEvents) metrics.observeWebhookApplied('pagerduty', (appliedAt - event.receivedAt.getTime()) / 1000);
+      logger.debug({ incidents: incidentIds.length, served: served.size, since: since.toISOString() }, 'recent changes read after webhooks');
+      return served;
+    },
   });
   return { queue, receiver: new PagerDutyWebhookReceiver(db, secret, queue, metrics, logger) };
+}
+
+/** Which of these PagerDuty incidents are stored (and, with `createdSince`, began at or after it). */
+async function storedIncidents(db: Kysely<Database>, externalIds: string[], createdSince?: Date): Promise<Set<string>> {
+  if (externalIds.length === 0) return new Set();
+  let query = db
+    .selectFrom('incidents')
+    .innerJoin('sources', 'sources.id', 'incidents.source_id')
+    .select('incidents.external_id')
+    .where('sources.kind', '=', 'pagerduty')
+    .where('incidents.external_id', 'in', externalIds);
+  if (createdSince) query = query.where('incidents.created_at', '>=', createdSince);
+  return new Set((await query.execute()).map((row) => row.external_id));
 }
 
 /** Applied events get processed_at; failed ones keep their error and stay unprocessed. */
@@ -224,13 +258,15 @@ async function markEvents(db: Kysely<Database>, eventIds: string[], error: strin
 async function replayUnprocessedEvents(db: Kysely<Database>, queue: IncidentRefreshQueue, logger: Logger): Promise<void> {
   const rows = await db
     .selectFrom('webhook_events')
-    .select(['event_id', 'incident_external_id', 'received_at'])
+    .select(['event_id', 'incident_external_id', 'received_at', 'occurred_at'])
     .where('source_kind', '=', 'pagerduty')
     .where('processed_at', 'is', null)
     .where('received_at', '>', new Date(Date.now() - REPLAY_UNPROCESSED_WITHIN_MS))
     .orderBy('received_at')
     .execute();
-  for (const row of rows) queue.enqueue(row.incident_external_id, row.event_id, row.received_at);
+  for (const row of rows) {
+    queue.enqueue(row.incident_external_id, { eventId: row.event_id, receivedAt: row.received_at, occurredAt: row.occurred_at });
+  }
   if (rows.length > 0) logger.info({ events: rows.length }, 'webhook events accepted before the last stop are applied now');
 }
 

@@ -192,7 +192,7 @@ export class PagerDutyWebhookReceiver {
       { eventId: event.eventId, eventType: event.eventType, incidentId: event.incidentId },
       'webhook event accepted',
     );
-    this.queue.enqueue(event.incidentId, event.eventId, delivery.receivedAt);
+    this.queue.enqueue(event.incidentId, { eventId: event.eventId, receivedAt: delivery.receivedAt, occurredAt: event.occurredAt });
     return { status: 202, body: { status: 'accepted' } };
   }
 }

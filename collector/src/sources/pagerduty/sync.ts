@@ -190,6 +190,32 @@ export class PagerDutySync implements SourceSync {
     await writer.flush();
     return counts;
   }
+
+  /**
+   * Brings every incident that changed since `since` up to date from the
+   * account's log entries, each carrying its incident: a few requests for
+   * any number of incidents (a webhook storm). Returns the ids of the
+   * incidents it wrote; their entries before `since` are not read.
+   */
+  async syncRecentChanges(
+    db: Kysely<Database>,
+    since: Date,
+    logger: Logger,
+    client = this.createIncidentClient(logger),
+  ): Promise<{ counts: SyncCounts; incidentIds: Set<string> }> {
+    const sourceId = await this.sourceId(db);
+    const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
+    const writer = new BatchWriter(db, sourceId, null, this.options.severity, counts, client);
+    // Up to the end of the current second, so that an entry of this very second is read.
+    const until = new Date(floorToSecond(new Date()).getTime() + 1000);
+    const incidentIds = new Set<string>();
+    for await (const page of client.logEntries({ since: floorToSecond(since), until }, true)) {
+      for (const entry of page) if (entry.incident?.id) incidentIds.add(entry.incident.id);
+      await writer.addLogEntries(page);
+    }
+    await writer.flush();
+    return { counts, incidentIds };
+  }
 }
 
 /** Records buffered before one write; a few API pages' worth. */
