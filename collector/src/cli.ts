@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
@@ -6,7 +8,9 @@ import { runDemo } from './demo/run-demo.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
-import { runServe } from './serve/serve.ts';
+import { GRANULARITIES, type Granularity } from './metrics/report-data.ts';
+import { REPORT_FORMATS, parseAsOf, renderReport, type ReportFormat } from './report/render-report.ts';
+import { checkServeConfig, runServe } from './serve/serve.ts';
 import { runSync, selectSources, type SourceName } from './sync/run-sync.ts';
 
 /** What every command gets: validated configuration, a logger, a stop signal. */
@@ -105,7 +109,38 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .option('--host <address>', 'address to listen on; 0.0.0.0 (or ::) to accept connections from other hosts', '127.0.0.1')
     .action(async (options: { port: number; host: string }) => {
       const context = contextFactory();
+      checkServeConfig(context.config);
       await withDatabase(context, (handle) => runServe(handle, context, options));
+    });
+
+  program
+    .command('report')
+    .description('the metrics of one day, ISO week or month')
+    .addOption(new Option('--period <period>', 'day, week (ISO, Monday first) or month').choices([...GRANULARITIES]).makeOptionMandatory())
+    .requiredOption('--date <date>', 'any day of the period (YYYY-MM-DD), or YYYY-MM for a month')
+    .option('--tz <zone>', 'IANA time zone of the period (default: the configured timezone)')
+    .option('--as-of <instant>', 'compute as of this ISO instant (default: now)')
+    .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('json'))
+    .option('--out <file>', 'write to this file instead of standard output')
+    .action(async (options: { period: Granularity; date: string; tz?: string; asOf?: string; format: ReportFormat; out?: string }) => {
+      const context = contextFactory();
+      const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
+      await withDatabase(context, async ({ db }) => {
+        const text = await renderReport(db, context.config, {
+          granularity: options.period,
+          date: options.date,
+          timezone: options.tz ?? context.config.timezone,
+          asOf,
+          format: options.format,
+        });
+        if (options.out) {
+          await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+          await writeFile(options.out, text);
+          context.stdout.write(`wrote ${options.format} report to ${options.out}\n`);
+        } else {
+          context.stdout.write(text);
+        }
+      });
     });
 
   program

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.ts';
+import { applyPolicy } from '../metrics/policy.ts';
 import { migrate } from './migrate.ts';
 import type { Database } from './schema.ts';
 
@@ -57,6 +58,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   const db = createKysely(url, 10, logger);
   try {
     await migrate(db, logger);
+    // The SLA policy and repeat window of the YAML file are what the SQL metrics read.
+    await applyPolicy(db, config);
   } catch (error) {
     await db.destroy();
     await embedded?.stop();

@@ -1,9 +1,12 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { CommandContext } from '../cli.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { createProgress } from '../progress.ts';
+import { lastFullMonth, renderReport } from '../report/render-report.ts';
 import { createJiraSync } from '../sources/jira/sync.ts';
 import { PagerDutySync } from '../sources/pagerduty/sync.ts';
 import { generateJiraHistory } from './jira-history.ts';
@@ -83,10 +86,26 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
     stdout.write(await ingestTable(db, pagerdutySummary.sourceId));
     stdout.write(await jiraLinkLine(db, jiraSummary.sourceId));
     stdout.write(await verifyAgainstTruth(db, pagerdutySummary.sourceId, history));
+    stdout.write(await monthlyReports(handle, context));
   } finally {
     await pagerduty.stop();
     await jira.stop();
   }
+}
+
+/** The last full month's report: Markdown to the terminal, HTML for leadership under the data directory. */
+async function monthlyReports(handle: DatabaseHandle, context: CommandContext): Promise<string> {
+  const { config } = context;
+  const asOf = new Date();
+  const month = lastFullMonth(asOf, config.timezone);
+  const options = { granularity: 'month' as const, date: month, timezone: config.timezone, asOf };
+  const markdown = await renderReport(handle.db, config, { ...options, format: 'md' });
+  const html = await renderReport(handle.db, config, { ...options, format: 'html' });
+  const directory = path.join(config.dataDir, 'reports');
+  await mkdir(directory, { recursive: true });
+  const file = path.join(directory, `incident-report-${month}.html`);
+  await writeFile(file, html);
+  return `\n${markdown}\nHTML report for ${month}: ${file}\n`;
 }
 
 /**

@@ -1,0 +1,124 @@
+import { SEVERITIES } from '../config.ts';
+import type { ReportJson } from '../metrics/report-data.ts';
+import { describeChange, formatDuration, formatRate } from './format-values.ts';
+
+/**
+ * A concise report to paste into a retrospective: headline figures against
+ * the previous period, SLA by severity, repeat root causes and the overdue
+ * action items with their owners. Every figure comes from the report data.
+ */
+/** The most overdue items first; a retrospective needs the worst, not all of them. */
+const MARKDOWN_OVERDUE_ROWS = 15;
+
+export function renderMarkdown(report: ReportJson): string {
+  const { period, previous } = report;
+  const lines: string[] = [];
+  lines.push(`# Incident report ${period.label} (${period.granularity}, ${period.timezone})`);
+  lines.push('');
+  lines.push(`Period ${period.start} to ${period.end}, figures as of ${period.asOf}.`);
+  lines.push('');
+
+  const row = (name: string, current: string, before: string, change: ReturnType<typeof describeChange>) =>
+    `| ${name} | ${current} | ${previous ? before : '–'} | ${change?.text ?? '–'} |`;
+  lines.push(`| | ${period.label} | ${previous ? `previous (${previous.label})` : 'previous'} | change |`);
+  lines.push('|---|---:|---:|---|');
+  lines.push(
+    row('Incidents', String(report.incidents.total), String(previous?.incidents.total ?? ''), describeChange(report.incidents.total, previous?.incidents.total, 'count')),
+  );
+  lines.push(
+    row('MTTA (mean)', formatDuration(report.mtta.meanSeconds), formatDuration(previous?.mtta.meanSeconds ?? null), describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration')),
+  );
+  lines.push(
+    row('MTTA (median)', formatDuration(report.mtta.medianSeconds), formatDuration(previous?.mtta.medianSeconds ?? null), describeChange(report.mtta.medianSeconds, previous?.mtta.medianSeconds, 'duration')),
+  );
+  lines.push(
+    row('MTTR (mean)', formatDuration(report.mttr.meanSeconds), formatDuration(previous?.mttr.meanSeconds ?? null), describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration')),
+  );
+  lines.push(
+    row('MTTR (median)', formatDuration(report.mttr.medianSeconds), formatDuration(previous?.mttr.medianSeconds ?? null), describeChange(report.mttr.medianSeconds, previous?.mttr.medianSeconds, 'duration')),
+  );
+  lines.push(
+    row('Ack SLA compliance', formatRate(report.sla.ack.compliance), formatRate(previous?.sla.ack.compliance ?? null), describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate')),
+  );
+  lines.push(
+    row('Resolve SLA compliance', formatRate(report.sla.resolve.compliance), formatRate(previous?.sla.resolve.compliance ?? null), describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate')),
+  );
+  lines.push(
+    row('Escalation rate', formatRate(report.escalationRate), formatRate(previous?.escalationRate ?? null), describeChange(report.escalationRate, previous?.escalationRate, 'rate')),
+  );
+  lines.push(
+    row('Repeat rate', formatRate(report.repeatRate), formatRate(previous?.repeatRate ?? null), describeChange(report.repeatRate, previous?.repeatRate, 'rate')),
+  );
+  lines.push('');
+  lines.push(
+    `${report.incidents.open} still open, ${report.mtta.unacknowledged} never acknowledged, ` +
+      `${report.incidents.merged} merged duplicates left out, ${report.incidents.unclassified} without a severity.`,
+  );
+  lines.push('');
+
+  lines.push('## SLA by severity');
+  lines.push('');
+  lines.push('| Severity | Incidents | Ack met / breached / pending | Ack compliance | Resolve met / breached / pending | Resolve compliance | MTTA median | MTTR median |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const severity of SEVERITIES) {
+    const sla = report.sla.bySeverity[severity];
+    const figures = report.bySeverity[severity];
+    lines.push(
+      `| ${severity} | ${figures.count} | ${sla.ack.met} / ${sla.ack.breached} / ${sla.ack.pending} | ${formatRate(sla.ack.compliance)} | ` +
+        `${sla.resolve.met} / ${sla.resolve.breached} / ${sla.resolve.pending} | ${formatRate(sla.resolve.compliance)} | ` +
+        `${formatDuration(figures.mtta.medianSeconds)} | ${formatDuration(figures.mttr.medianSeconds)} |`,
+    );
+  }
+  lines.push('');
+
+  lines.push('## Repeat root causes');
+  lines.push('');
+  if (report.repeatRootCauses.length === 0) lines.push('No root cause repeated in this period.');
+  else {
+    lines.push('| Root cause | Incidents | Repeats | Incidents |');
+    lines.push('|---|---:|---:|---|');
+    for (const cause of report.repeatRootCauses.slice(0, 10)) {
+      lines.push(`| ${escapeCell(cause.rootCause)} | ${cause.count} | ${cause.repeats} | ${cause.incidents.join(', ')} |`);
+    }
+  }
+  lines.push('');
+
+  const { postmortems, actionItems } = report;
+  lines.push('## Follow-through');
+  lines.push('');
+  lines.push(
+    `- Post-mortems: ${postmortems.required} required, ${postmortems.completed} completed (${postmortems.completedOnTime} on time), ${postmortems.overdue} overdue.`,
+  );
+  lines.push(
+    `- Action items due this period: ${actionItems.total}, ${actionItems.completed} completed (${formatRate(actionItems.completionRate)}), ` +
+      `${actionItems.completedOnTime} on time (${formatRate(actionItems.onTimeRate)}), ${actionItems.open} open, ${actionItems.overdue} overdue; ` +
+      `${actionItems.noDueDate} created without a due date.`,
+  );
+  lines.push(`- Open overdue action items across all periods: ${actionItems.openOverdueTotal}.`);
+  lines.push('');
+
+  lines.push('## Overdue action items');
+  lines.push('');
+  if (report.overdueActionItems.length === 0) lines.push('None.');
+  else {
+    lines.push('| Item | Owner | Due | Overdue by | Incident | Team |');
+    lines.push('|---|---|---|---:|---|---|');
+    for (const item of report.overdueActionItems.slice(0, MARKDOWN_OVERDUE_ROWS)) {
+      lines.push(
+        `| ${item.externalId} ${escapeCell(item.title)} | ${escapeCell(item.owner ?? 'unassigned')} | ${item.dueDate} | ` +
+          `${formatDuration(item.overdueSeconds)} | ${item.incident ?? '–'} | ${escapeCell(item.team ?? '–')} |`,
+      );
+    }
+    const listed = Math.min(report.overdueActionItems.length, MARKDOWN_OVERDUE_ROWS);
+    if (listed < actionItems.openOverdueTotal) {
+      lines.push('');
+      lines.push(`(${actionItems.openOverdueTotal - listed} more; the HTML report and the Action items page list them.)`);
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}

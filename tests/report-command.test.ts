@@ -1,0 +1,197 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatePagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
+import { startFakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
+import { createLogger } from '../collector/src/logger.ts';
+import { buildReport, listPeriodIncidents } from '../collector/src/metrics/report-data.ts';
+import { renderCsv } from '../collector/src/report/csv.ts';
+import { describeChange, formatDuration, formatRate } from '../collector/src/report/format-values.ts';
+import { lastFullMonth, parseAsOf } from '../collector/src/report/render-report.ts';
+import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+
+const run = promisify(execFile);
+const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
+const AS_OF = '2026-11-22T09:00:00Z';
+
+let database: TestDatabase;
+let configPath: string;
+
+/** Runs the real CLI against the test database; resolves with its exit code and output. */
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { ...process.env, DATABASE_URL: database.url, INCIDENT_LENS_CONFIG: configPath, LOG_LEVEL: 'warn', ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-report-'));
+  configPath = path.join(directory, 'incident-lens.yaml');
+  await writeFile(configPath, 'timezone: Europe/Berlin\n');
+  const history = generatePagerDutyHistory({
+    seed: 31,
+    start: new Date('2026-08-01T00:00:00Z'),
+    end: new Date('2026-11-15T00:00:00Z'),
+    incidents: 600,
+  });
+  const server = await startFakePagerDuty({ history, token: 't', rateLimitPerMinute: 1_000_000 });
+  try {
+    await new PagerDutySync({
+      apiUrl: server.url,
+      token: 't',
+      requestsPerMinute: 1_000_000,
+      historyStart: new Date('2026-08-01T00:00:00Z'),
+      severity: { map: {}, fromUrgency: {} },
+      now: () => new Date('2026-11-15T00:00:00Z'),
+    }).run(database.db, { mode: 'full' }, createLogger('error'));
+  } finally {
+    await server.stop();
+  }
+});
+
+afterAll(async () => {
+  await database.destroy();
+});
+
+describe('incident-lens report', () => {
+  const request = { granularity: 'month' as const, date: '2026-10', timezone: 'Europe/Berlin', asOf: new Date(AS_OF) };
+
+  it('prints exactly the report data of the SQL metrics as JSON, in the documented shape', async () => {
+    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const printed = JSON.parse(result.stdout);
+    expect(printed).toEqual(JSON.parse(JSON.stringify(await buildReport(database.db, request))));
+    expect(printed.period).toMatchObject({
+      granularity: 'month',
+      start: '2026-10-01T00:00:00+02:00',
+      end: '2026-11-01T00:00:00+01:00',
+      timezone: 'Europe/Berlin',
+      asOf: AS_OF,
+    });
+    for (const key of ['incidents', 'mtta', 'mttr', 'sla', 'bySeverity', 'postmortems', 'actionItems', 'repeatRootCauses', 'repeatRate', 'escalationRate']) {
+      expect(printed).toHaveProperty(key);
+    }
+    expect(Object.keys(printed.incidents.bySeverity).sort()).toEqual(['SEV1', 'SEV2', 'SEV3', 'SEV4', 'UNKNOWN']);
+    expect(printed.incidents.total).toBeGreaterThan(100);
+    expect(printed.mtta.count + printed.mtta.unacknowledged).toBe(printed.incidents.total);
+  });
+
+  it('takes the configured time zone when --tz is absent', async () => {
+    const result = await cli(['report', '--period', 'month', '--date', '2026-10-15', '--as-of', AS_OF]);
+    expect(JSON.parse(result.stdout).period.start).toBe('2026-10-01T00:00:00+02:00');
+  });
+
+  it('writes Markdown with the headline, the previous period and the SLA table', async () => {
+    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'md']);
+    expect(result.code).toBe(0);
+    const report = await buildReport(database.db, request);
+    expect(result.stdout).toContain('# Incident report 2026-10 (month, Europe/Berlin)');
+    expect(result.stdout).toContain(`| Incidents | ${report.incidents.total} | ${report.previous!.incidents.total} |`);
+    expect(result.stdout).toContain(`| MTTA (mean) | ${formatDuration(report.mtta.meanSeconds)} |`);
+    expect(result.stdout).toContain(`| Ack SLA compliance | ${formatRate(report.sla.ack.compliance)} |`);
+    expect(result.stdout).toMatch(/\| SEV1 \| \d+ \| \d+ \/ \d+ \/ \d+ \|/);
+  });
+
+  it('writes a self-contained HTML file with server-rendered SVG charts', async () => {
+    const out = path.join(path.dirname(configPath), 'reports', 'october.html');
+    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'html', '--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(out);
+    const html = await readFile(out, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(5);
+    // Nothing is fetched when the file is opened.
+    expect(html).not.toMatch(/<script|<link |src="http|url\(http/);
+  });
+
+  it('writes one CSV row per incident of the period, with the computed fields', async () => {
+    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'csv']);
+    const lines = result.stdout.trimEnd().split('\r\n');
+    const report = await buildReport(database.db, request);
+    expect(lines).toHaveLength(report.incidents.total + 1);
+    const header = lines[0]!.split(',');
+    expect(header).toEqual(expect.arrayContaining(['incident', 'severity', 'tta_seconds', 'ttr_seconds', 'ack_sla', 'resolve_sla', 'service', 'team', 'pagerduty_url']));
+    const incidents = await listPeriodIncidents(database.db, request);
+    const first = lines[1]!.split(',');
+    expect(first[header.indexOf('incident')]).toBe(incidents[0]!.externalId);
+    expect(first[header.indexOf('tta_seconds')]).toBe(incidents[0]!.ttaSeconds === null ? '' : String(incidents[0]!.ttaSeconds));
+  });
+
+  it.each([
+    [['report', '--period', 'year', '--date', '2026'], /--period/],
+    [['report', '--period', 'month', '--date', '2026-13'], /--date is not a calendar date/],
+    [['report', '--period', 'day', '--date', '2026-10'], /needs a day/],
+    [['report', '--period', 'month', '--date', '2026-10', '--tz', 'Mars/Base'], /IANA time zone/],
+    [['report', '--period', 'month', '--date', '2026-10', '--as-of', 'yesterday'], /--as-of must be an ISO 8601 instant/],
+    [['report', '--period', 'month'], /--date/],
+  ])('exits 2 with a one-line error for %j', async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('exits 2 naming an unknown key of the configuration file', async () => {
+    const bad = path.join(path.dirname(configPath), 'bad.yaml');
+    await writeFile(bad, 'timezone: UTC\nrepeatWindowDay: 30\n');
+    const result = await cli(['report', '--period', 'month', '--date', '2026-10'], { INCIDENT_LENS_CONFIG: bad });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown key 'repeatWindowDay'");
+  });
+});
+
+describe('report formatting helpers', () => {
+  it.each([
+    [null, '–'],
+    [45, '45s'],
+    [312.5, '5m 13s'],
+    [900, '15m'],
+    [5400, '1h 30m'],
+    [200_000, '2d 7h'],
+  ])('formatDuration(%j) is %s', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text);
+  });
+
+  it.each([
+    [10, 8, 'count', '↑ 2'],
+    [300, 360, 'duration', '↓ 1m'],
+    [0.9, 0.85, 'rate', '↑ 5.0 pp'],
+    [0.5, 0.5, 'rate', '→ no change'],
+  ] as const)('describeChange(%j, %j) is %s', (current, previous, unit, text) => {
+    expect(describeChange(current, previous, unit)?.text).toBe(text);
+  });
+
+  it('has no change without a previous value', () => {
+    expect(describeChange(3, null, 'count')).toBeNull();
+    expect(describeChange(null, 3, 'count')).toBeNull();
+  });
+
+  it('quotes CSV fields per RFC 4180', () => {
+    const csv = renderCsv([{ externalId: 'Q1', number: null, title: 'Disk "full", again\nand again' } as never]);
+    expect(csv.split('\r\n')[1]!.startsWith('Q1,,"Disk ""full"", again\nand again"')).toBe(true);
+  });
+
+  it('names the last full month in the report zone', () => {
+    expect(lastFullMonth(new Date('2026-11-01T00:30:00Z'), 'Europe/Berlin')).toBe('2026-10');
+    expect(lastFullMonth(new Date('2026-11-01T00:30:00Z'), 'America/New_York')).toBe('2026-09');
+    expect(lastFullMonth(new Date('2026-01-15T12:00:00Z'), 'UTC')).toBe('2025-12');
+  });
+
+  it('accepts only instants with a zone for --as-of', () => {
+    expect(parseAsOf('2026-11-22T09:00:00+01:00').toISOString()).toBe('2026-11-22T08:00:00.000Z');
+    expect(() => parseAsOf('2026-11-22T09:00:00')).toThrow(/with a zone/);
+  });
+});
