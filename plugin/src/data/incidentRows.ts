@@ -25,6 +25,7 @@ export const INCIDENT_FIELDS = {
     'html_url',
     'jira_issue_key',
     'jira_url',
+    'postmortem_key',
     'postmortem_url',
     'timeline',
   ],
@@ -58,6 +59,7 @@ export interface IncidentRow {
   pagerdutyUrl: string | null;
   jiraIssueKey: string | null;
   jiraUrl: string | null;
+  postmortemKey: string | null;
   postmortemUrl: string | null;
   timeline: TimelineEvent[] | null;
 }
@@ -125,6 +127,7 @@ export function toIncidentRow(source: Row, index: number): IncidentRow {
     pagerdutyUrl: textOrNull(row.html_url),
     jiraIssueKey: textOrNull(row.jira_issue_key),
     jiraUrl: textOrNull(row.jira_url),
+    postmortemKey: textOrNull(row.postmortem_key),
     postmortemUrl: textOrNull(row.postmortem_url),
     timeline: parseTimeline(row.timeline),
   };

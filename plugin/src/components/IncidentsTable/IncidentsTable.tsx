@@ -48,7 +48,7 @@ export function IncidentsTable({ incidents, timeZone, options }: Props) {
       {
         id: 'title',
         header: 'Incident',
-        minWidth: 240,
+        minWidth: 200,
         cell: ({ row }) => (
           <span className={styles.title}>
             {row.original.number !== null && <span className={styles.number}>#{row.original.number}</span>}
@@ -116,15 +116,19 @@ export function IncidentsTable({ incidents, timeZone, options }: Props) {
     getRowId: (row: IncidentRow) => row.key,
     pageSize: settings.pageSize,
   };
-  return settings.showTimeline ? (
-    <InteractiveTable
-      {...common}
-      renderExpandedRow={(incident) => (
-        <IncidentTimeline createdAt={incident.createdAt} events={incident.timeline} timeZone={timeZone} />
+  return (
+    <div className={styles.scroll}>
+      {settings.showTimeline ? (
+        <InteractiveTable
+          {...common}
+          renderExpandedRow={(incident) => (
+            <IncidentTimeline createdAt={incident.createdAt} events={incident.timeline} timeZone={timeZone} />
+          )}
+        />
+      ) : (
+        <InteractiveTable {...common} />
       )}
-    />
-  ) : (
-    <InteractiveTable {...common} />
+    </div>
   );
 }
 
@@ -144,7 +148,7 @@ function IncidentLinks({ incident }: { incident: IncidentRow }) {
       )}
       {incident.postmortemUrl && (
         <TextLink href={incident.postmortemUrl} external>
-          Post-mortem
+          {incident.postmortemKey ?? 'Post-mortem'}
         </TextLink>
       )}
     </span>
@@ -157,4 +161,6 @@ const getStyles = (theme: GrafanaTheme2) => ({
   time: css({ whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' }),
   empty: css({ padding: theme.spacing(2), color: theme.colors.text.secondary }),
   links: css({ display: 'inline-flex', gap: theme.spacing(1), whiteSpace: 'nowrap' }),
+  // Narrow panels scroll sideways rather than cut the links off.
+  scroll: css({ overflowX: 'auto' }),
 });
