@@ -1,23 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database, SyncMode } from '../../db/schema.ts';
-import { ApiError, AuthError, InterruptedError, UsageError, errorMessage } from '../../errors.ts';
+import { ApiError, AuthError, InterruptedError, UsageError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeverityRules } from '../../severity.ts';
 import type { SourceSync, SyncRequest, SyncSummary } from '../../sync/source.ts';
 import {
   advanceCheckpoint,
   ensureSource,
-  finishSyncRun,
   quarantine,
   readCheckpoint,
-  startSyncRun,
   upsertEvents,
   upsertIncidents,
   type EventRow,
   type QuarantinedRecord,
   type SyncCounts,
 } from '../../sync/store.ts';
+import { recordSyncRun } from '../../sync/sync-run.ts';
 import { FIRST_RESPONSE_SLA_NAME, SLA_FIELD_SCHEMA, type JiraFieldDetails, type JiraIssue, type JiraRemoteLink } from './api-types.ts';
 import { boundedJql, JiraClient, type JiraClientOptions } from './client.ts';
 import {
@@ -123,7 +122,6 @@ export class JiraSync implements SourceSync {
   constructor(private readonly options: JiraSyncOptions) {}
 
   async run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary> {
-    const started = Date.now();
     const client = new JiraClient({ ...this.options, logger, signal: request.signal });
     const sourceId = await this.sourceId(db);
     const overlap = this.options.overlapMs ?? INCREMENTAL_OVERLAP_MS;
@@ -140,70 +138,60 @@ export class JiraSync implements SourceSync {
     const windowStart = new Date(Math.min(...[...bounds.values()].map((bound) => bound.getTime())));
     const windowEnd = new Date(Math.floor(Date.now() / 1000) * 1000);
 
-    const runId = await startSyncRun(db, sourceId, mode, windowStart);
-    const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
     let writeMs = 0;
-    logger.info({ source: 'jira', mode, since: windowStart.toISOString() }, 'sync started');
-    try {
-      const site = await this.discoverSite(client);
-      const writer = new PageWriter(db, sourceId, runId, site.rules, counts);
-      const remoteLinks = new RemoteLinkReader(client, logger);
-      const fields = searchFields(site.rules);
-      const newestSeen = new Map<JiraIssueKind, Date>();
-      for (const kind of KINDS) {
-        const jql = boundedJql(this.options.searches[kind], bounds.get(kind)!, site.timeZone);
-        let done = 0;
-        try {
-          for await (const issues of client.searchIssues(jql, fields)) {
-            if (request.signal?.aborted) throw new InterruptedError();
-            const records = await remoteLinks.attach(kind, issues, site.rules);
-            await writer.write(kind, records);
-            for (const issue of issues) {
-              const updated = parseJiraInstant(issue.fields?.updated);
-              const newest = newestSeen.get(kind);
-              if (updated !== undefined && (!newest || new Date(updated) > newest)) newestSeen.set(kind, new Date(updated));
-            }
-            done += issues.length;
-            request.progress?.update(`jira ${STREAMS[kind].replace('_', ' ')}`, done);
-          }
-        } catch (error) {
-          // A JQL Jira refuses is a configuration error: name the setting.
-          if (error instanceof ApiError && error.status === 400) {
-            throw new UsageError(`Jira refused the search of ${SETTINGS[kind]} (${jql}): ${error.message}`, { cause: error });
-          }
-          throw error;
-        }
-      }
-      const resolving = performance.now();
-      await db.transaction().execute(async (trx) => {
-        await resolveJiraLinks(trx);
+    return recordSyncRun(
+      db,
+      {
+        source: 'jira',
+        sourceId,
+        mode,
+        windowStart,
+        windowEnd,
+        requestCount: () => client.requestCount,
+        writeMs: () => writeMs,
+      },
+      logger,
+      async (runId, counts) => {
+        const site = await this.discoverSite(client);
+        const writer = new PageWriter(db, sourceId, runId, site.rules, counts);
+        const remoteLinks = new RemoteLinkReader(client, logger);
+        const fields = searchFields(site.rules);
+        const newestSeen = new Map<JiraIssueKind, Date>();
         for (const kind of KINDS) {
-          // A search that found nothing still proves nothing changed before its bound.
-          await advanceCheckpoint(trx, sourceId, STREAMS[kind], newestSeen.get(kind) ?? bounds.get(kind)!);
+          const jql = boundedJql(this.options.searches[kind], bounds.get(kind)!, site.timeZone);
+          let done = 0;
+          try {
+            for await (const issues of client.searchIssues(jql, fields)) {
+              if (request.signal?.aborted) throw new InterruptedError();
+              const records = await remoteLinks.attach(kind, issues, site.rules);
+              await writer.write(kind, records);
+              for (const issue of issues) {
+                const updated = parseJiraInstant(issue.fields?.updated);
+                const newest = newestSeen.get(kind);
+                if (updated !== undefined && (!newest || new Date(updated) > newest)) newestSeen.set(kind, new Date(updated));
+              }
+              done += issues.length;
+              request.progress?.update(`jira ${STREAMS[kind].replace('_', ' ')}`, done);
+            }
+          } catch (error) {
+            // A JQL Jira refuses is a configuration error: name the setting.
+            if (error instanceof ApiError && error.status === 400) {
+              throw new UsageError(`Jira refused the search of ${SETTINGS[kind]} (${jql}): ${error.message}`, { cause: error });
+            }
+            throw error;
+          }
         }
-      });
-      writeMs = writer.writeMs + performance.now() - resolving;
-      counts.requests = client.requestCount;
-      await finishSyncRun(db, runId, 'succeeded', counts, windowEnd, null);
-    } catch (error) {
-      counts.requests = client.requestCount;
-      const interrupted = error instanceof InterruptedError;
-      await finishSyncRun(db, runId, interrupted ? 'interrupted' : 'failed', counts, null, errorMessage(error));
-      throw error;
-    }
-    const summary: SyncSummary = {
-      source: 'jira',
-      sourceId,
-      runId,
-      mode,
-      windowStart,
-      windowEnd,
-      durationMs: Date.now() - started,
-      writeMs: Math.round(writeMs),
-      ...counts,
-    };
-    logger.info({ ...summary }, 'sync finished');
-    return summary;
+        const resolving = performance.now();
+        await db.transaction().execute(async (trx) => {
+          await resolveJiraLinks(trx);
+          for (const kind of KINDS) {
+            // A search that found nothing still proves nothing changed before its bound.
+            await advanceCheckpoint(trx, sourceId, STREAMS[kind], newestSeen.get(kind) ?? bounds.get(kind)!);
+          }
+        });
+        writeMs = writer.writeMs + performance.now() - resolving;
+      },
+    );
   }
 
   private sourceId(db: Kysely<Database>): Promise<number> {

@@ -1,18 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/schema.ts';
-import { ApiError, InterruptedError, errorMessage } from '../../errors.ts';
+import { ApiError, InterruptedError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SyncRequest, SourceSync, SyncSummary } from '../../sync/source.ts';
 import {
   advanceCheckpoint,
   ensureSource,
-  finishSyncRun,
   quarantine,
   readCheckpoint,
   refreshTimelineFields,
   relaxDurability,
-  startSyncRun,
   upsertEvents,
   upsertIncidents,
   upsertRefs,
@@ -20,6 +18,7 @@ import {
   type QuarantinedRecord,
   type SyncCounts,
 } from '../../sync/store.ts';
+import { recordSyncRun } from '../../sync/sync-run.ts';
 import type { SeverityRules } from '../../severity.ts';
 import { PD_MAX_WINDOW_DAYS, PD_RATE_LIMIT_PER_MINUTE, type PdIncident, type PdLogEntry } from './api-types.ts';
 import { chunkWindow, PagerDutyClient, type PagerDutyClientOptions, type TimeWindow } from './client.ts';
@@ -65,7 +64,6 @@ export class PagerDutySync implements SourceSync {
   constructor(private readonly options: PagerDutySyncOptions) {}
 
   async run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary> {
-    const started = Date.now();
     const client = new PagerDutyClient({ ...this.options, logger, signal: request.signal });
     const sourceId = await this.sourceId(db);
     const checkpoint = await readCheckpoint(db, sourceId, CHECKPOINT_STREAM);
@@ -83,38 +81,28 @@ export class PagerDutySync implements SourceSync {
     // current state from the log entries' included incidents.
     const includeIncidents = mode === 'incremental';
 
-    const runId = await startSyncRun(db, sourceId, mode, since);
-    const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
-    const writer = new BatchWriter(db, sourceId, runId, this.options.severity, counts, client);
-    logger.info({ source: 'pagerduty', mode, since: since.toISOString(), until: until.toISOString() }, 'sync started');
-
-    try {
-      const windows = since < until ? chunkWindow({ since, until }, PD_MAX_WINDOW_DAYS) : [];
-      for (const window of windows) {
-        await this.syncWindow(client, writer, window, includeIncidents, request);
-        await advanceCheckpoint(db, sourceId, CHECKPOINT_STREAM, window.until);
-      }
-      counts.requests = client.requestCount;
-      await finishSyncRun(db, runId, 'succeeded', counts, until, null);
-    } catch (error) {
-      counts.requests = client.requestCount;
-      const interrupted = error instanceof InterruptedError;
-      await finishSyncRun(db, runId, interrupted ? 'interrupted' : 'failed', counts, null, errorMessage(error));
-      throw error;
-    }
-    const summary: SyncSummary = {
-      source: 'pagerduty',
-      sourceId,
-      runId,
-      mode,
-      windowStart: since,
-      windowEnd: until,
-      durationMs: Date.now() - started,
-      writeMs: Math.round(writer.writeMs),
-      ...counts,
-    };
-    logger.info({ ...summary }, 'sync finished');
-    return summary;
+    let writer: BatchWriter | undefined;
+    return recordSyncRun(
+      db,
+      {
+        source: 'pagerduty',
+        sourceId,
+        mode,
+        windowStart: since,
+        windowEnd: until,
+        requestCount: () => client.requestCount,
+        writeMs: () => writer?.writeMs ?? 0,
+      },
+      logger,
+      async (runId, counts) => {
+        writer = new BatchWriter(db, sourceId, runId, this.options.severity, counts, client);
+        const windows = since < until ? chunkWindow({ since, until }, PD_MAX_WINDOW_DAYS) : [];
+        for (const window of windows) {
+          await this.syncWindow(client, writer, window, includeIncidents, request);
+          await advanceCheckpoint(db, sourceId, CHECKPOINT_STREAM, window.until);
+        }
+      },
+    );
   }
 
   private async syncWindow(

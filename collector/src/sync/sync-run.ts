@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { Database, SyncMode } from '../db/schema.ts';
+import { InterruptedError, errorMessage } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { SyncSummary } from './source.ts';
+import { finishSyncRun, startSyncRun, type SyncCounts } from './store.ts';
+
+export interface SyncRunSpec {
+  source: SyncSummary['source'];
+  sourceId: number;
+  mode: SyncMode;
+  windowStart: Date;
+  windowEnd: Date;
+  /** Requests the source's client has sent so far. */
+  requestCount: () => number;
+  /** Time the source spent mapping and writing, once the work is done. */
+  writeMs: () => number;
+}
+
+/**
+ * The life of one sync run, the same for every source: a `sync_runs` row
+ * opened before the work and closed after it as succeeded, failed or
+ * interrupted, with its counts and error, and the summary logged.
+ */
+export async function recordSyncRun(
+  db: Kysely<Database>,
+  spec: SyncRunSpec,
+  logger: Logger,
+  work: (runId: number, counts: SyncCounts) => Promise<void>,
+): Promise<SyncSummary> {
+  const started = Date.now();
+  const runId = await startSyncRun(db, spec.sourceId, spec.mode, spec.windowStart);
+  const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
+  logger.info(
+    { source: spec.source, mode: spec.mode, since: spec.windowStart.toISOString(), until: spec.windowEnd.toISOString() },
+    'sync started',
+  );
+  try {
+    await work(runId, counts);
+    counts.requests = spec.requestCount();
+    await finishSyncRun(db, runId, 'succeeded', counts, spec.windowEnd, null);
+  } catch (error) {
+    counts.requests = spec.requestCount();
+    const interrupted = error instanceof InterruptedError;
+    await finishSyncRun(db, runId, interrupted ? 'interrupted' : 'failed', counts, null, errorMessage(error));
+    throw error;
+  }
+  const summary: SyncSummary = {
+    source: spec.source,
+    sourceId: spec.sourceId,
+    runId,
+    mode: spec.mode,
+    windowStart: spec.windowStart,
+    windowEnd: spec.windowEnd,
+    durationMs: Date.now() - started,
+    writeMs: Math.round(spec.writeMs()),
+    ...counts,
+  };
+  logger.info({ ...summary }, 'sync finished');
+  return summary;
+}
