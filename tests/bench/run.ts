@@ -1,3 +1,4 @@
+import { benchMetrics } from './metrics.bench.ts';
 import { benchPagerDutySync } from './pagerduty-sync.bench.ts';
 import { benchWebhookLatency } from './webhook-latency.bench.ts';
 
@@ -5,6 +6,7 @@ import { benchWebhookLatency } from './webhook-latency.bench.ts';
 const benches: Record<string, () => Promise<void>> = {
   'pagerduty-sync': () => benchPagerDutySync(),
   'webhook-latency': () => benchWebhookLatency(),
+  metrics: () => benchMetrics(),
 };
 
 const selected = process.argv.slice(2);

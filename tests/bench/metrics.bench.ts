@@ -1,0 +1,203 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import { createKysely } from '../../collector/src/db/database.ts';
+import { migrate } from '../../collector/src/db/migrate.ts';
+import type { Database } from '../../collector/src/db/schema.ts';
+import { createLogger } from '../../collector/src/logger.ts';
+import { buildReport } from '../../collector/src/metrics/report-data.ts';
+import { expandGrafanaMacros } from '../support/grafana-postgres.ts';
+import { REPO_ROOT, benchDatabase, figure, median, percentile } from './support.ts';
+
+/**
+ * Issue 3's benchmark: 1,000,000 incidents over five years (services and
+ * teams, timelines, post-mortems, action items), then the median and p95
+ * time of the monthly and daily JSON reports and of every SQL text the
+ * provisioned dashboards run. BENCH_METRICS_DATABASE_URL reuses a database
+ * already loaded by an earlier run.
+ */
+export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENTS ?? 1_000_000)): Promise<void> {
+  console.log(`\nMetrics: ${incidents} incidents over 5 years`);
+  const reuse = process.env.BENCH_METRICS_DATABASE_URL;
+  const database = reuse ? { url: reuse, stop: async () => undefined } : await benchDatabase(`bench_metrics_${Date.now()}`);
+  const db = createKysely(database.url, 4);
+  try {
+    await migrate(db, createLogger('warn'));
+    const loaded = await sql<{ count: number }>`SELECT count(*) AS count FROM incidents`.execute(db);
+    if (loaded.rows[0]!.count === 0) {
+      const started = performance.now();
+      await loadHistory(db, incidents);
+      figure('history loaded (incl. facts and ANALYZE)', `${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    const counts = await sql<Record<string, number>>`
+      SELECT (SELECT count(*) FROM incidents) AS incidents, (SELECT count(*) FROM incident_events) AS events,
+             (SELECT count(*) FROM postmortems) AS postmortems, (SELECT count(*) FROM action_items) AS action_items`.execute(db);
+    for (const [name, value] of Object.entries(counts.rows[0]!)) figure(name, String(value));
+
+    const asOf = new Date();
+    const month = lastFullMonth(asOf);
+    // The first report of a closed month computes and caches it; later ones read the cache.
+    await sql`DELETE FROM lens.period_rollup`.execute(db);
+    await time('monthly report, first (computes, caches)', 1, () =>
+      buildReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }),
+    );
+    await time('monthly report (JSON, Europe/Berlin)', 20, () =>
+      buildReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }), '< 100 ms median');
+    await time('monthly report of the running month', 10, () =>
+      buildReport(db, { granularity: 'month', date: asOf.toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
+    await time('daily report (JSON, yesterday)', 20, () =>
+      buildReport(db, { granularity: 'day', date: new Date(asOf.getTime() - 86_400_000).toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
+
+    for (const query of dashboardQueries(asOf.getTime())) {
+      await time(`${query.dashboard}: ${query.title}`.slice(0, 44), 10, () => sql.raw(query.sql).execute(db), '< 50 ms');
+    }
+  } finally {
+    await db.destroy();
+    await database.stop();
+  }
+}
+
+async function time(name: string, runs: number, action: () => Promise<unknown>, target?: string): Promise<void> {
+  const samples: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    await action();
+    samples.push(performance.now() - started);
+  }
+  const text = runs === 1 ? `${samples[0]!.toFixed(1)} ms` : `${median(samples).toFixed(1)} / ${percentile(samples, 0.95).toFixed(1)} ms`;
+  figure(runs === 1 ? name : `${name}`, text, target);
+}
+
+function lastFullMonth(now: Date): string {
+  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return first.toISOString().slice(0, 7);
+}
+
+interface DashboardQuery {
+  dashboard: string;
+  title: string;
+  sql: string;
+}
+
+/** Grafana's relative ranges as the provisioned dashboards use them: now-30d, now-12M/M, now/M. */
+function relative(text: string, now: number): number {
+  const match = /^now(?:-(\d+)([dMh]))?(?:\/(M|d))?$/.exec(text);
+  if (!match) throw new Error(`unsupported relative time '${text}' in a dashboard`);
+  const date = new Date(now);
+  if (match[1]) {
+    const amount = Number(match[1]);
+    if (match[2] === 'M') date.setUTCMonth(date.getUTCMonth() - amount);
+    else date.setTime(date.getTime() - amount * (match[2] === 'd' ? 86_400_000 : 3_600_000));
+  }
+  if (match[3] === 'M') return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + (match[1] ? 0 : 1), 1) - (match[1] ? 0 : 1);
+  return date.getTime();
+}
+
+/** Every SQL text of the provisioned dashboards, with their default range and variables at "All". */
+function dashboardQueries(now: number): DashboardQuery[] {
+  const folder = path.join(REPO_ROOT, 'provisioning/dashboards');
+  const queries: DashboardQuery[] = [];
+  for (const file of readdirSync(folder).filter((name) => name.endsWith('.json'))) {
+    const dashboard = JSON.parse(readFileSync(path.join(folder, file), 'utf8')) as {
+      time: { from: string; to: string };
+      panels: Array<{ title: string; targets?: Array<{ rawSql?: string }>; panels?: unknown[] }>;
+    };
+    const range = { from: relative(dashboard.time.from, now), to: relative(dashboard.time.to, now) };
+    const walk = (panels: typeof dashboard.panels) => {
+      for (const panel of panels) {
+        for (const target of panel.targets ?? []) {
+          if (!target.rawSql) continue;
+          const text = expandGrafanaMacros(target.rawSql, range)
+            .replaceAll('$timezone', 'UTC')
+            .replace(/\$(team|service|severity)\b/g, "'__all'");
+          queries.push({ dashboard: file.replace(/\.json$/, ''), title: panel.title, sql: text });
+        }
+        walk((panel.panels ?? []) as typeof dashboard.panels);
+      }
+    };
+    walk(dashboard.panels);
+  }
+  return queries;
+}
+
+/**
+ * Five years of history ending now, generated in PostgreSQL (deterministic:
+ * setseed). Rates follow the seed runbooks: most incidents acked within
+ * minutes and resolved within hours, SEV1/SEV2 with post-mortems and action
+ * items, a few merged, escalated, still open or without a due date.
+ */
+async function loadHistory(db: Kysely<Database>, incidents: number): Promise<void> {
+  await db.connection().execute(async (connection) => {
+    await sql`SELECT setseed(0.3)`.execute(connection);
+    await sql`INSERT INTO sources (kind, base_url, name) VALUES ('pagerduty', 'https://acme.pagerduty.com', 'PagerDuty'),
+                                                             ('jira', 'https://acme.atlassian.net', 'Jira')`.execute(connection);
+    await sql`INSERT INTO teams (source_id, external_id, name) SELECT 1, 'PT' || g, 'Team ' || g FROM generate_series(1, 8) g`.execute(connection);
+    await sql`INSERT INTO services (source_id, external_id, name) SELECT 1, 'PS' || g, 'service-' || g FROM generate_series(1, 40) g`.execute(connection);
+    await sql`
+      INSERT INTO incidents (source_id, external_id, number, title, status, urgency, priority_raw, severity, service_id, team_id,
+                             created_at, acknowledged_at, resolved_at, detected_at, merged, escalated, unack_count, root_cause_key, html_url)
+      SELECT 1, 'Q' || lpad(to_hex(g), 8, '0'), g, 'Incident ' || g,
+        CASE WHEN resolved IS NULL THEN 'triggered' ELSE 'resolved' END, 'high', severity, severity, service, 1 + service % 8,
+        created,
+        -- An ack after the resolve never happens: those incidents were resolved unacknowledged.
+        CASE WHEN acknowledged <= least(coalesce(resolved, 'infinity'), now()) THEN acknowledged END,
+        resolved, detected, merged, escalated, (random() < 0.03)::integer,
+        CASE WHEN random() < (CASE WHEN severity IN ('SEV1', 'SEV2') THEN 0.7 ELSE 0.1 END)
+             THEN 'cause-' || floor(400 * random() ^ 3)::integer END,
+        'https://acme.pagerduty.com/incidents/Q' || g
+      FROM (
+        SELECT g, created, service, severity, merged, escalated,
+          CASE WHEN random() < 0.92 THEN created + make_interval(secs => least(20 * 3600, 240 * exp(random_normal(0, 1)) * CASE WHEN severity = 'SEV1' THEN 0.5 ELSE 1 END)) END AS acknowledged,
+          CASE WHEN (random() < 0.999 OR created < now() - interval '30 days') AND finished <= now() THEN finished END AS resolved,
+          CASE WHEN random() < 0.25 THEN created - make_interval(secs => 120 + 1080 * random()) END AS detected
+        FROM (
+          SELECT g, created, service, severity, merged, escalated,
+            created + make_interval(secs => least(60 * 86400, 900 + 5400 * exp(random_normal(0, 1.3)))) AS finished
+          FROM (
+            SELECT g,
+              least(now() - interval '1 minute',
+                    now() - interval '1826 days' + ((g - 1)::double precision / ${incidents}) * interval '1826 days'
+                      + make_interval(secs => 3600 * random())) AS created,
+              1 + floor(40 * random() ^ 1.5)::integer AS service,
+              CASE WHEN s < 0.02 THEN 'SEV1' WHEN s < 0.10 THEN 'SEV2' WHEN s < 0.45 THEN 'SEV3' WHEN s < 0.95 THEN 'SEV4' ELSE 'UNKNOWN' END AS severity,
+              random() < 0.015 AS merged, random() < 0.12 AS escalated
+            FROM (SELECT g, random() AS s FROM generate_series(1, ${incidents}) g) seeds
+          ) base
+        ) finishing
+      ) timed
+      ORDER BY g`.execute(connection);
+    await sql`
+      INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
+      SELECT i.id, 1, 'L' || i.id || '-' || e.kind, e.kind, e.kind || '_log_entry', e.at
+      FROM incidents i
+      CROSS JOIN LATERAL (VALUES ('trigger', i.created_at), ('acknowledge', i.acknowledged_at), ('resolve', i.resolved_at),
+                                 ('escalate', CASE WHEN i.escalated THEN i.created_at + interval '10 minutes' END)) AS e(kind, at)
+      WHERE e.at IS NOT NULL AND e.at <= now()
+      ORDER BY i.id`.execute(connection);
+    await sql`
+      INSERT INTO postmortems (source_id, external_id, incident_id, title, status, status_category, created_at, completed_at, root_cause_key)
+      SELECT 2, 'PIR-' || i.id, i.id, 'Post-incident review ' || i.external_id,
+        CASE WHEN done THEN 'Done' ELSE 'In Progress' END, CASE WHEN done THEN 'done' ELSE 'indeterminate' END,
+        i.resolved_at + interval '2 hours', CASE WHEN done THEN finished END, i.root_cause_key
+      FROM incidents i
+      CROSS JOIN LATERAL (SELECT i.resolved_at + make_interval(secs => 86400 * 10 * random() ^ 2) AS finished) f
+      CROSS JOIN LATERAL (SELECT random() < 0.85 AND f.finished <= now() AS done) d
+      WHERE i.severity IN ('SEV1', 'SEV2') AND i.resolved_at IS NOT NULL AND NOT i.merged AND i.resolved_at + interval '2 hours' <= now()
+      ORDER BY i.id`.execute(connection);
+    await sql`
+      INSERT INTO action_items (source_id, external_id, incident_id, postmortem_id, title, status, status_category, owner,
+                                due_date, created_at, completed_at)
+      SELECT 2, 'ACT-' || p.id || '-' || n, p.incident_id, p.id, 'Follow-up ' || n, CASE WHEN done THEN 'Done' ELSE 'To Do' END,
+        CASE WHEN done THEN 'done' ELSE 'new' END, 'owner-' || (p.id % 60),
+        CASE WHEN random() < 0.9 THEN (p.created_at + make_interval(days => 7 + floor(23 * random())::integer))::date END,
+        p.created_at, CASE WHEN done THEN finished END
+      FROM postmortems p
+      CROSS JOIN generate_series(1, 1 + (p.id % 3)::integer) n
+      CROSS JOIN LATERAL (SELECT p.created_at + make_interval(secs => 86400 * 35 * random()) AS finished) f
+      -- Old items are nearly all done; the open ones are mostly recent.
+      CROSS JOIN LATERAL (SELECT random() < CASE WHEN p.created_at < now() - interval '120 days' THEN 0.997 ELSE 0.85 END
+                                 AND f.finished <= now() AS done) d
+      ORDER BY p.id, n`.execute(connection);
+    await sql`VACUUM ANALYZE`.execute(connection);
+  });
+}
