@@ -133,7 +133,11 @@ describe('a running serve: /readyz and /metrics', () => {
   });
 
   it('/metrics parses as Prometheus text and carries the collector families and the process defaults', async () => {
-    const families = await scrape();
+    // The run is recorded in the database a moment before its counts reach the metrics.
+    const families = await eventually(async () => {
+      const scraped = await scrape();
+      return (sampleValue(scraped, 'incident_lens_records_ingested_total', { source: 'pagerduty', kind: 'record' }) ?? 0) > 0 ? scraped : undefined;
+    }, 5000, 'the first sync in /metrics');
     const types = Object.fromEntries([...families.values()].map((family) => [family.name, family.type]));
     expect(types).toMatchObject({
       incident_lens_sync_runs_total: 'counter',

@@ -6,6 +6,8 @@ import type { Database } from '../db/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { buildReport, type Granularity } from '../metrics/report-data.ts';
+import { renderHtml } from '../report/html.ts';
+import { renderMarkdown } from '../report/markdown.ts';
 
 export type ReportJobName = 'dailyReport' | 'weeklyReport' | 'monthlyReport';
 
@@ -50,26 +52,33 @@ export function periodLabel(granularity: Granularity, day: string): string {
 }
 
 /**
- * Writes the report JSON (INTERFACES.md) of the last complete period as of
- * `now` to `<data dir>/reports/<granularity>/<period>.json`, atomically, and
- * returns the file's path.
+ * Writes the report of the last complete period as of `now`, in JSON
+ * (INTERFACES.md), Markdown and HTML (the `report` command's layouts), to
+ * `<data dir>/reports/<granularity>/<period>.{json,md,html}`, each file
+ * atomically, and returns their paths.
  */
 export async function writeScheduledReport(
   db: Kysely<Database>,
-  config: Pick<Config, 'timezone' | 'dataDir'>,
+  config: Pick<Config, 'timezone' | 'dataDir' | 'sla'>,
   granularity: Granularity,
   now: Date,
-): Promise<string> {
+): Promise<string[]> {
   const day = previousPeriodDay(granularity, localDay(now, config.timezone));
   const report = await buildReport(db, { granularity, date: day, timezone: config.timezone, asOf: now });
   const directory = path.join(config.dataDir, 'reports', granularity);
   await mkdir(directory, { recursive: true });
-  const file = path.join(directory, `${periodLabel(granularity, day)}.json`);
-  // A reader never sees half a report: write aside, then rename over.
-  const partial = `${file}.partial`;
-  await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`);
-  await rename(partial, file);
-  return file;
+  const base = path.join(directory, periodLabel(granularity, day));
+  const files: [string, string][] = [
+    [`${base}.json`, `${JSON.stringify(report, null, 2)}\n`],
+    [`${base}.md`, renderMarkdown(report)],
+    [`${base}.html`, renderHtml(report, { policy: config.sla })],
+  ];
+  for (const [file, text] of files) {
+    // A reader never sees half a report: write aside, then rename over.
+    await writeFile(`${file}.partial`, text);
+    await rename(`${file}.partial`, file);
+  }
+  return files.map(([file]) => file);
 }
 
 /** The scheduler's report jobs: each writes its period's report and logs where. */
@@ -77,8 +86,8 @@ export function reportJobs(db: Kysely<Database>, config: Config, logger: Logger)
   const job = (name: ReportJobName) => async () => {
     const granularity = JOB_GRANULARITY[name];
     try {
-      const file = await writeScheduledReport(db, config, granularity, new Date());
-      logger.info({ job: name, file }, 'report written');
+      const files = await writeScheduledReport(db, config, granularity, new Date());
+      logger.info({ job: name, files }, 'report written');
     } catch (error) {
       logger.error({ job: name, err: error }, `${granularity} report failed: ${errorMessage(error)}`);
     }

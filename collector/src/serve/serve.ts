@@ -41,8 +41,6 @@ export interface ServeOptions {
 export interface ServeInstance {
   url: string;
   port: number;
-  metrics: CollectorMetrics;
-  scheduler: JobScheduler;
   /** Present when webhooks are enabled. */
   webhookQueue: IncidentRefreshQueue | undefined;
   /** Stops taking work, lets the current page commit and the locks go; does not close the database. */
@@ -63,11 +61,12 @@ export async function startServe(
   const stopping = new AbortController();
   // The SQL objects that /metrics and the alert rules read use the configured policy and zone.
   await applyPolicy(db, config);
-  let metrics: CollectorMetrics | undefined;
-  const hooks: SourceHooks = { onResponse: (source, event) => metrics?.observeApiResponse(source, event) };
+  // The sources' clients report to the metrics, which list the sources: the hook reaches them through this slot.
+  const observer: { metrics?: CollectorMetrics } = {};
+  const hooks: SourceHooks = { onResponse: (source, event) => observer.metrics?.observeApiResponse(source, event) };
   const sources = options.createSources ? options.createSources(hooks) : selectSources(config, 'all', hooks);
-  metrics = new CollectorMetrics({ db, sources, logger });
-  const collectorMetrics = metrics;
+  const collectorMetrics = new CollectorMetrics({ db, sources, logger });
+  observer.metrics = collectorMetrics;
 
   const jobs: ScheduledJob[] = [
     { name: 'sync', expression: config.schedule.sync, run: () => syncEverySource(db, sources, collectorMetrics, stopping.signal, logger) },
@@ -123,8 +122,6 @@ export async function startServe(
   return {
     url: http.url,
     port: http.port,
-    metrics: collectorMetrics,
-    scheduler,
     webhookQueue: webhook?.queue,
     stop() {
       stopped ??= (async () => {
