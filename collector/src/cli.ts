@@ -122,7 +122,8 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .option('--as-of <instant>', 'compute as of this ISO instant (default: now)')
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('json'))
     .option('--out <file>', 'write to this file instead of standard output')
-    .action(async (options: { period: Granularity; date: string; tz?: string; asOf?: string; format: ReportFormat; out?: string }) => {
+    .option('--published', 'the report as serve published it when the period closed', false)
+    .action(async (options: { period: Granularity; date: string; tz?: string; asOf?: string; format: ReportFormat; out?: string; published: boolean }) => {
       const context = contextFactory();
       const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
       await withDatabase(context, async ({ db }) => {
@@ -132,6 +133,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
           timezone: options.tz ?? context.config.timezone,
           asOf,
           format: options.format,
+          published: options.published,
         });
         if (options.out) {
           await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });

@@ -193,6 +193,15 @@ export interface MetricSettingsTable {
   updated_at: DefaultTimestamp;
 }
 
+export interface PublishedReportsTable {
+  granularity: 'day' | 'week' | 'month';
+  period_label: string;
+  timezone: string;
+  as_of: Timestamp;
+  report: ColumnType<unknown, string, string>;
+  published_at: DefaultTimestamp;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   sources: SourcesTable;
@@ -205,6 +214,7 @@ export interface Database {
   sync_checkpoints: SyncCheckpointsTable;
   sync_runs: SyncRunsTable;
   ingest_errors: IngestErrorsTable;
+  published_reports: PublishedReportsTable;
   webhook_events: WebhookEventsTable;
   sla_policy: SlaPolicyTable;
   metric_settings: MetricSettingsTable;

@@ -1,6 +1,7 @@
 import * as echarts from 'echarts';
 import { SEVERITIES, type SlaPolicy } from '../config.ts';
 import type { ReportJson } from '../metrics/report-data.ts';
+import type { ComparedReport } from './published.ts';
 import { describeChange, formatDuration, formatRate, type Change } from './format-values.ts';
 
 /**
@@ -153,6 +154,14 @@ function kpi(title: string, value: string, change: Change | null, lowerIsBetter:
     <div class="kpi-change ${tone}">${escapeHtml(change?.text ?? 'no previous period')}</div><div class="kpi-note">${escapeHtml(note)}</div></div>`;
 }
 
+function revisionBanner(report: ComparedReport): string {
+  if (!report.published || report.published.revisions.length === 0) return '';
+  const items = report.published.revisions
+    .map((revision) => `${escapeHtml(revision.figure)}: ${revision.published ?? '–'} published, ${revision.current ?? '–'} now`)
+    .join('; ');
+  return `<div class="revised"><strong>Revised since it was published on ${escapeHtml(report.published.publishedAt)}.</strong> Late data changed: ${items}.</div>`;
+}
+
 export interface HtmlReportOptions {
   /** The SLA policy in force, to label the targets. */
   policy: SlaPolicy;
@@ -160,7 +169,7 @@ export interface HtmlReportOptions {
   title?: string;
 }
 
-export function renderHtml(report: ReportJson, options: HtmlReportOptions): string {
+export function renderHtml(report: ComparedReport, options: HtmlReportOptions): string {
   const { period, previous, postmortems, actionItems } = report;
   const title = `${options.title ?? 'Incident response'}: ${period.label}`;
   const kpis = [
@@ -213,6 +222,7 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   h1 { font-size: 26px; margin: 0 0 4px; }
   h2 { font-size: 17px; margin: 32px 0 12px; }
   .sub { color: ${COLORS.muted}; font-size: 13px; }
+  .revised { background: #fff7e6; border: 1px solid #f0c36d; border-radius: 8px; padding: 10px 14px; margin-top: 16px; font-size: 13px; }
   .kpis { display: grid; grid-template-columns: repeat(6, 1fr); gap: 12px; margin-top: 24px; }
   .kpi { background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; padding: 14px; }
   .kpi-title { font-size: 12px; color: ${COLORS.muted}; text-transform: uppercase; letter-spacing: .04em; }
@@ -241,6 +251,7 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
 <main>
   <h1>${escapeHtml(title)}</h1>
   <div class="sub">${escapeHtml(period.granularity)} from ${escapeHtml(period.start)} to ${escapeHtml(period.end)} (${escapeHtml(period.timezone)}); figures as of ${escapeHtml(period.asOf)}${previous ? `; changes against ${escapeHtml(previous.label)}` : ''}</div>
+  ${revisionBanner(report)}
   <section class="kpis">${kpis}</section>
 
   <h2>Trends</h2>

@@ -1,5 +1,5 @@
 import { SEVERITIES } from '../config.ts';
-import type { ReportJson } from '../metrics/report-data.ts';
+import type { ComparedReport } from './published.ts';
 import { describeChange, formatDuration, formatRate } from './format-values.ts';
 
 /**
@@ -10,13 +10,25 @@ import { describeChange, formatDuration, formatRate } from './format-values.ts';
 /** The most overdue items first; a retrospective needs the worst, not all of them. */
 const MARKDOWN_OVERDUE_ROWS = 15;
 
-export function renderMarkdown(report: ReportJson): string {
+export function renderMarkdown(report: ComparedReport): string {
   const { period, previous } = report;
   const lines: string[] = [];
   lines.push(`# Incident report ${period.label} (${period.granularity}, ${period.timezone})`);
   lines.push('');
   lines.push(`Period ${period.start} to ${period.end}, figures as of ${period.asOf}.`);
   lines.push('');
+  if (report.published) {
+    const { publishedAt, revisions } = report.published;
+    if (revisions.length === 0) lines.push(`Unchanged since it was published on ${publishedAt}.`);
+    else {
+      lines.push(`**Revised since it was published on ${publishedAt}** (late data changed these figures):`);
+      lines.push('');
+      for (const revision of revisions) {
+        lines.push(`- ${revision.figure}: ${revision.published ?? '–'} published, ${revision.current ?? '–'} now`);
+      }
+    }
+    lines.push('');
+  }
 
   const row = (name: string, current: string, before: string, change: ReturnType<typeof describeChange>) =>
     `| ${name} | ${current} | ${previous ? before : '–'} | ${change?.text ?? '–'} |`;

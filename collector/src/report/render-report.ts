@@ -6,6 +6,7 @@ import { buildReport, listPeriodIncidents, type Granularity } from '../metrics/r
 import { renderCsv } from './csv.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
+import { compareWithPublished, readPublishedReport, type ComparedReport } from './published.ts';
 
 export const REPORT_FORMATS = ['json', 'md', 'html', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -16,6 +17,8 @@ export interface ReportOptions {
   timezone: string;
   asOf: Date;
   format: ReportFormat;
+  /** Show the report as it was published (frozen by `serve`), not as computed now. */
+  published?: boolean;
 }
 
 /** `--as-of`: an ISO 8601 instant with a zone (Z or an offset), so that a report is reproducible anywhere. */
@@ -30,16 +33,35 @@ export function parseAsOf(text: string): Date {
 /** The report of one period in one format: SQL computes, this only lays out. */
 export async function renderReport(db: Kysely<Database>, config: Config, options: ReportOptions): Promise<string> {
   const request = { granularity: options.granularity, date: options.date, timezone: options.timezone, asOf: options.asOf };
-  switch (options.format) {
-    case 'json':
-      return `${JSON.stringify(await buildReport(db, request), null, 2)}\n`;
-    case 'md':
-      return renderMarkdown(await buildReport(db, request));
-    case 'html':
-      return renderHtml(await buildReport(db, request), { policy: config.sla });
-    case 'csv':
-      return renderCsv(await listPeriodIncidents(db, request));
+  if (options.format === 'csv') {
+    if (options.published) throw new UsageError('--published keeps the report figures, not the incident rows: use json, md or html');
+    return renderCsv(await listPeriodIncidents(db, request));
   }
+  const report = options.published ? await publishedReport(db, request) : await compareWithPublished(db, await buildReport(db, request));
+  return formatReport(report, options.format, config);
+}
+
+export function formatReport(report: ComparedReport, format: Exclude<ReportFormat, 'csv'>, config: Pick<Config, 'sla'>): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'md':
+      return renderMarkdown(report);
+    case 'html':
+      return renderHtml(report, { policy: config.sla });
+  }
+}
+
+async function publishedReport(db: Kysely<Database>, request: Omit<ReportOptions, 'format'>): Promise<ComparedReport> {
+  // The period's label and zone identify it; compute them the same way as the live report.
+  const live = await buildReport(db, { ...request, trendPeriods: 0, overdueListLimit: 0 });
+  const stored = await readPublishedReport(db, live.period);
+  if (!stored) {
+    throw new UsageError(
+      `no published report for ${live.period.label} in ${live.period.timezone}: serve publishes each month's report when the month has closed`,
+    );
+  }
+  return stored.report;
 }
 
 /** The last month that has ended at `now` in `timezone`, as YYYY-MM. */

@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { buildReport, type Granularity } from '../metrics/report-data.ts';
+import { compareWithPublished, publishReport } from '../report/published.ts';
 import { renderHtml } from '../report/html.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 
@@ -64,7 +65,10 @@ export async function writeScheduledReport(
   now: Date,
 ): Promise<string[]> {
   const day = previousPeriodDay(granularity, localDay(now, config.timezone));
-  const report = await buildReport(db, { granularity, date: day, timezone: config.timezone, asOf: now });
+  const live = await buildReport(db, { granularity, date: day, timezone: config.timezone, asOf: now });
+  // A closed month is frozen as published the first time; later runs show what changed since.
+  if (granularity === 'month') await publishReport(db, live);
+  const report = await compareWithPublished(db, live);
   const directory = path.join(config.dataDir, 'reports', granularity);
   await mkdir(directory, { recursive: true });
   const base = path.join(directory, periodLabel(granularity, day));
