@@ -10,7 +10,7 @@ import { createLogger } from '../collector/src/logger.ts';
 import { buildReport, listPeriodIncidents } from '../collector/src/metrics/report-data.ts';
 import { renderCsv } from '../collector/src/report/csv.ts';
 import { describeChange, formatDuration, formatRate } from '../collector/src/report/format-values.ts';
-import { lastFullMonth, parseAsOf } from '../collector/src/report/render-report.ts';
+import { parseAsOf } from '../collector/src/report/render-report.ts';
 import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
@@ -182,12 +182,6 @@ describe('report formatting helpers', () => {
   it('quotes CSV fields per RFC 4180', () => {
     const csv = renderCsv([{ externalId: 'Q1', number: null, title: 'Disk "full", again\nand again' } as never]);
     expect(csv.split('\r\n')[1]!.startsWith('Q1,,"Disk ""full"", again\nand again"')).toBe(true);
-  });
-
-  it('names the last full month in the report zone', () => {
-    expect(lastFullMonth(new Date('2026-11-01T00:30:00Z'), 'Europe/Berlin')).toBe('2026-10');
-    expect(lastFullMonth(new Date('2026-11-01T00:30:00Z'), 'America/New_York')).toBe('2026-09');
-    expect(lastFullMonth(new Date('2026-01-15T12:00:00Z'), 'UTC')).toBe('2025-12');
   });
 
   it('accepts only instants with a zone for --as-of', () => {

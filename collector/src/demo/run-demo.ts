@@ -6,7 +6,8 @@ import type { CommandContext } from '../cli.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { createProgress } from '../progress.ts';
-import { lastFullMonth, renderReport } from '../report/render-report.ts';
+import { localDay, previousPeriodDay } from '../report/periods.ts';
+import { renderReport } from '../report/render-report.ts';
 import { createJiraSync } from '../sources/jira/sync.ts';
 import { PagerDutySync } from '../sources/pagerduty/sync.ts';
 import { generateJiraHistory } from './jira-history.ts';
@@ -97,7 +98,7 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
 async function monthlyReports(handle: DatabaseHandle, context: CommandContext): Promise<string> {
   const { config } = context;
   const asOf = new Date();
-  const month = lastFullMonth(asOf, config.timezone);
+  const month = previousPeriodDay('month', localDay(asOf, config.timezone)).slice(0, 7);
   const options = { granularity: 'month' as const, date: month, timezone: config.timezone, asOf };
   const markdown = await renderReport(handle.db, config, { ...options, format: 'md' });
   const html = await renderReport(handle.db, config, { ...options, format: 'html' });

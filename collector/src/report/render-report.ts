@@ -63,12 +63,3 @@ async function publishedReport(db: Kysely<Database>, request: Omit<ReportOptions
   }
   return stored.report;
 }
-
-/** The last month that has ended at `now` in `timezone`, as YYYY-MM. */
-export function lastFullMonth(now: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit' }).formatToParts(now);
-  const year = Number(parts.find((part) => part.type === 'year')!.value);
-  const month = Number(parts.find((part) => part.type === 'month')!.value);
-  const previous = new Date(Date.UTC(year, month - 2, 1));
-  return previous.toISOString().slice(0, 7);
-}
