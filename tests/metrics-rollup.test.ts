@@ -116,10 +116,21 @@ describe('period cache', () => {
       },
     },
     {
-      change: 'an escalation event',
-      apply: () =>
-        sql`INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
-            VALUES (${rows.incidentId('a')}, ${rows.pagerdutyId}, 'LE-1', 'escalate', 'escalate_log_entry', '2026-09-03T10:05:00Z')`.execute(database.db),
+      // The sync writes the escalate log entry, then flags the incident (METRICS.md 1).
+      change: 'an escalation',
+      apply: async () => {
+        await sql`INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
+                  VALUES (${rows.incidentId('a')}, ${rows.pagerdutyId}, 'LE-1', 'escalate', 'escalate_log_entry', '2026-09-03T10:05:00Z')`.execute(database.db);
+        await sql`UPDATE incidents SET escalated = true WHERE external_id = 'a'`.execute(database.db);
+      },
+    },
+    {
+      change: 'an escalation time corrected',
+      apply: async () => {
+        await sql`UPDATE incidents SET escalated = true WHERE external_id = 'a'`.execute(database.db);
+        await sql`INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
+                  VALUES (${rows.incidentId('a')}, ${rows.pagerdutyId}, 'LE-2', 'escalate', 'escalate_log_entry', '2026-09-03T10:05:00Z')`.execute(database.db);
+      },
     },
     { change: 'a new SLA policy', apply: () => sql`UPDATE sla_policy SET ack_target_seconds = 900 WHERE severity = 'SEV2'`.execute(database.db) },
     { change: 'a new repeat window', apply: () => sql`UPDATE metric_settings SET repeat_window_days = 1`.execute(database.db) },

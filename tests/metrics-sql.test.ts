@@ -275,6 +275,19 @@ describe('as of an instant', () => {
     expect([facts.get('silent')!.ack_outcome, facts.get('silent')!.resolve_outcome]).toEqual(expected.silent);
   });
 
+  it('counts an escalation from its log entry, or from creation when the source logged none', async () => {
+    await rows.incidents([{ id: 'escalated-unlogged', created: '2026-03-10T10:00:00Z', severity: 'SEV1', escalated: true }]);
+    await sql`UPDATE incidents SET escalated = true WHERE external_id = 'silent'`.execute(database.db);
+    await sql`INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
+              VALUES (${rows.incidentId('silent')}, ${rows.pagerdutyId}, 'LE-ESC', 'escalate', 'escalate_log_entry', '2026-03-10T10:20:00Z')`.execute(
+      database.db,
+    );
+    const before = await outcomes('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-10T10:19:59Z');
+    expect([before.get('silent')!.escalated, before.get('escalated-unlogged')!.escalated]).toEqual([false, true]);
+    const after = await outcomes('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-10T10:20:00Z');
+    expect(after.get('silent')!.escalated).toBe(true);
+  });
+
   it('counts an incident resolved after as_of as open, and its ack after as_of as none', async () => {
     const facts = await outcomes('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-10T10:10:00Z');
     expect(facts.get('on-the-second')).toMatchObject({ acknowledged_at: null, resolved_at: null, is_open: true, tta_seconds: null });
