@@ -34,6 +34,8 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
              (SELECT count(*) FROM postmortems) AS postmortems, (SELECT count(*) FROM action_items) AS action_items`.execute(db);
     for (const [name, value] of Object.entries(counts.rows[0]!)) figure(name, String(value));
 
+    await benchIngest(db);
+
     const asOf = new Date();
     const month = lastFullMonth(asOf);
     // The first report of a closed month computes and caches it; later ones read the cache.
@@ -66,6 +68,46 @@ async function time(name: string, runs: number, action: () => Promise<unknown>, 
   }
   const text = runs === 1 ? `${samples[0]!.toFixed(1)} ms` : `${median(samples).toFixed(1)} / ${percentile(samples, 0.95).toFixed(1)} ms`;
   figure(runs === 1 ? name : `${name}`, text, target);
+}
+
+/**
+ * What keeping the facts costs a sync: 20,000 incidents of the last days
+ * written in batches of 500 (as a sync writes them, each with its log
+ * entries), then written again unchanged (an incremental re-sync).
+ */
+async function benchIngest(db: Kysely<Database>): Promise<void> {
+  const batches = 40;
+  const size = 500;
+  const write = (run: string) => async () => {
+    for (let batch = 0; batch < batches; batch++) {
+      await sql`
+        INSERT INTO incidents (source_id, external_id, title, status, severity, service_id, team_id, created_at,
+                               acknowledged_at, resolved_at, root_cause_key)
+        SELECT 1, 'BENCH-' || n, 'Bench incident ' || n, 'resolved', 'SEV3', 1 + n % 40, 1 + n % 8,
+               timestamptz '2026-01-01' + n * interval '17 seconds', timestamptz '2026-01-01' + n * interval '17 seconds' + interval '3 minutes',
+               timestamptz '2026-01-01' + n * interval '17 seconds' + interval '2 hours', CASE WHEN n % 5 = 0 THEN 'cause-' || n % 40 END
+        FROM generate_series(${batch * size}::integer, ${batch * size + size - 1}::integer) n
+        ON CONFLICT (source_id, external_id) DO UPDATE SET
+          status = excluded.status, acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at,
+          root_cause_key = excluded.root_cause_key`.execute(db);
+      if (run === 'first') {
+        await sql`
+          INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
+          SELECT i.id, 1, i.external_id || '-' || k.kind, k.kind, k.kind || '_log_entry', i.created_at
+          FROM incidents i CROSS JOIN (VALUES ('trigger'), ('acknowledge'), ('resolve')) AS k(kind)
+          WHERE i.source_id = 1 AND i.external_id = ANY (${Array.from({ length: size }, (_, index) => `BENCH-${batch * size + index}`)})`.execute(db);
+      }
+    }
+  };
+  // A database reused from an earlier run starts without them again.
+  await sql`DELETE FROM incidents WHERE source_id = 1 AND external_id LIKE 'BENCH-%'`.execute(db);
+  for (const run of ['first', 'unchanged']) {
+    const started = performance.now();
+    await write(run)();
+    const seconds = (performance.now() - started) / 1000;
+    figure(`sync-like writes, ${run === 'first' ? 'new incidents + events' : 'unchanged re-sync'}`, `${((batches * size) / seconds).toFixed(0)} inc/s`);
+  }
+  await sql`ANALYZE incidents`.execute(db);
 }
 
 function lastFullMonth(now: Date): string {
