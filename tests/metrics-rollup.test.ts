@@ -254,6 +254,7 @@ describe('incident facts under any sequence of late changes', () => {
           expect(kept.rows).toEqual(rebuilt.rows);
         });
       }),
+      // LENS_FC_RUNS=300 searches harder when the fact upkeep changes.
       { numRuns: Number(process.env.LENS_FC_RUNS ?? 15) },
     );
   });
