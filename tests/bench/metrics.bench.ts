@@ -8,6 +8,7 @@ import { createLogger } from '../../collector/src/logger.ts';
 import { buildReport } from '../../collector/src/metrics/report-data.ts';
 import { expandGrafanaMacros } from '../support/grafana-postgres.ts';
 import { REPO_ROOT, benchDatabase, figure, median, percentile } from './support.ts';
+import { localDay, previousPeriodDay } from '../../collector/src/report/periods.ts';
 
 /**
  * Issue 3's benchmark: 1,000,000 incidents over five years (services and
@@ -37,7 +38,7 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
     await benchIngest(db);
 
     const asOf = new Date();
-    const month = lastFullMonth(asOf);
+    const month = previousPeriodDay('month', localDay(asOf, 'UTC')).slice(0, 7);
     // The first report of a closed month computes and caches it; later ones read the cache.
     await sql`DELETE FROM lens.period_rollup`.execute(db);
     await time('monthly report, first (computes, caches)', 1, () =>
@@ -108,11 +109,6 @@ async function benchIngest(db: Kysely<Database>): Promise<void> {
     figure(`sync-like writes, ${run === 'first' ? 'new incidents + events' : 'unchanged re-sync'}`, `${((batches * size) / seconds).toFixed(0)} inc/s`);
   }
   await sql`ANALYZE incidents`.execute(db);
-}
-
-function lastFullMonth(now: Date): string {
-  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  return first.toISOString().slice(0, 7);
 }
 
 interface DashboardQuery {
