@@ -4,13 +4,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
-import { runDemo } from './demo/run-demo.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
 import { GRANULARITIES, type Granularity } from './metrics/report-data.ts';
-import { REPORT_FORMATS, parseAsOf, renderReport, type ReportFormat } from './report/render-report.ts';
-import { checkServeConfig, runServe } from './serve/serve.ts';
+import { REPORT_FORMATS, type ReportFormat } from './report/formats.ts';
 import { runSync, selectSources, type SourceName } from './sync/run-sync.ts';
 
 /** What every command gets: validated configuration, a logger, a stop signal. */
@@ -45,6 +43,8 @@ async function withDatabase<T>(context: CommandContext, work: (handle: DatabaseH
   }
 }
 
+// The report, serve and demo modules bring the charting library (tens of
+// MB); they are loaded by the commands that use them, so a sync stays lean.
 function buildProgram(contextFactory: () => CommandContext): Command {
   const program = new Command('incident-lens')
     .description('Incident metrics from PagerDuty and Jira, in PostgreSQL and Grafana')
@@ -109,6 +109,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .option('--host <address>', 'address to listen on; 0.0.0.0 (or ::) to accept connections from other hosts', '127.0.0.1')
     .action(async (options: { port: number; host: string }) => {
       const context = contextFactory();
+      const { checkServeConfig, runServe } = await import('./serve/serve.ts');
       checkServeConfig(context.config);
       await withDatabase(context, (handle) => runServe(handle, context, options));
     });
@@ -125,6 +126,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .option('--published', 'the report as serve published it when the period closed', false)
     .action(async (options: { period: Granularity; date: string; tz?: string; asOf?: string; format: ReportFormat; out?: string; published: boolean }) => {
       const context = contextFactory();
+      const { parseAsOf, renderReport } = await import('./report/render-report.ts');
       const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
       await withDatabase(context, async ({ db }) => {
         const text = await renderReport(db, context.config, {
@@ -150,6 +152,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .description('run the whole pipeline on built-in simulated sources')
     .action(async () => {
       const context = contextFactory();
+      const { runDemo } = await import('./demo/run-demo.ts');
       await withDatabase(context, (handle) => runDemo(handle, context));
     });
 

@@ -8,8 +8,8 @@ import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import { compareWithPublished, readPublishedReport, type ComparedReport } from './published.ts';
 
-export const REPORT_FORMATS = ['json', 'md', 'html', 'csv'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import type { ReportFormat } from './formats.ts';
+
 
 export interface ReportOptions {
   granularity: Granularity;
