@@ -54,12 +54,13 @@ RETURN date_part('epoch', later - earlier);
 -- it to a timestamptz never depends on the session's zone.
 CREATE FUNCTION lens.seconds(amount double precision) RETURNS interval
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN make_interval(secs => amount);
+RETURN make_interval(secs => amount);-- Corrections to the metric functions of 005 (migrations are append-only).
 
--- METRICS.md 8: lower case, trimmed, runs of non-alphanumerics replaced by one '-'.
+-- Root cause keys as the Jira mapper writes them (normaliseRootCause): no
+-- leading or trailing '-', so 'Bad deploy!' and 'bad deploy' are one cause.
 CREATE FUNCTION lens.root_cause_slug(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-RETURN nullif(regexp_replace(lower(btrim(raw, E' \t\r\n')), '[^a-z0-9]+', '-', 'g'), '');
+RETURN nullif(btrim(regexp_replace(lower(btrim(raw, E' \t\r\n')), '[^a-z0-9]+', '-', 'g'), '-'), '');
 
 -- An instant as local ISO 8601 text with its offset, e.g. 2026-10-01T00:00:00+02:00.
 CREATE FUNCTION lens.iso_local(instant timestamptz, tz text) RETURNS text
@@ -105,7 +106,7 @@ BEGIN ATOMIC
   FROM lens.local_period(granularity, day::timestamp) p;
 END;
 
--- Every period that overlaps [range_start, range_end), in order.
+-- A month is stepped by a month, not by the length of the first one.
 CREATE FUNCTION lens.periods(granularity text, range_start timestamptz, range_end timestamptz, tz text)
 RETURNS TABLE (period_start timestamptz, period_end timestamptz, period_label text)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -113,7 +114,9 @@ BEGIN ATOMIC
   SELECT p.local_start AT TIME ZONE tz, p.local_end AT TIME ZONE tz, p.period_label
   FROM lens.local_period(granularity, range_start AT TIME ZONE tz) first_period
   CROSS JOIN LATERAL generate_series(first_period.local_start, range_end AT TIME ZONE tz,
-                                     first_period.local_end - first_period.local_start) AS step(local_start)
+                                     CASE granularity WHEN 'month' THEN interval '1 month'
+                                                      WHEN 'week' THEN interval '7 days'
+                                                      ELSE interval '1 day' END) AS step(local_start)
   CROSS JOIN LATERAL lens.local_period(granularity, step.local_start) p
   WHERE p.local_start < range_end AT TIME ZONE tz AND range_start < range_end
   ORDER BY p.local_start;
@@ -209,17 +212,16 @@ CREATE FUNCTION lens.record_change_everywhere() RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   INSERT INTO lens.fact_changes (affected) VALUES ('{(,)}');
-END;
+END;-- Writing an incident into the middle of a long root-cause history relinks
+-- only the incidents whose previous one can change, not every later one.
 
--- Brings the facts of the given incidents up to date with the core tables,
--- relinks the repeat chain of every root cause whose chain they change, and
--- records the instants that changed.
 CREATE FUNCTION lens.refresh_incident_facts(incident_ids bigint[]) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   changed_at timestamptz[];
   chain_cause text[];
   chain_since timestamptz[];
+  chain_last timestamptz[];
   relinked_at timestamptz[];
 BEGIN
   IF coalesce(cardinality(incident_ids), 0) = 0 THEN
@@ -229,31 +231,35 @@ BEGIN
   WITH wanted AS (
     SELECT DISTINCT t.id FROM unnest(incident_ids) AS t(id) WHERE t.id IS NOT NULL
   ),
+  -- Every table is reached by key through LATERAL ... OFFSET 0 (which keeps
+  -- PostgreSQL from turning it back into a join): the plan stays a few index
+  -- lookups per incident even when the statistics are stale (a first sync
+  -- fills an empty table), never a scan of every incident per batch.
   desired AS (
     SELECT i.id AS incident_id, i.created_at, i.severity, i.service_id, i.team_id, i.merged,
            i.acknowledged_at, i.resolved_at, i.detected_at,
-           coalesce(escalation.first_at, CASE WHEN i.escalated THEN i.created_at END) AS escalated_at,
+           -- The flag says whether there was an escalation (METRICS.md 1); the events, when.
+           CASE WHEN i.escalated THEN coalesce(
+             (SELECT min(e.occurred_at) FROM public.incident_events e WHERE e.incident_id = i.id AND e.type = 'escalate'),
+             i.created_at) END AS escalated_at,
            postmortem.completed_at AS postmortem_completed_at,
-           coalesce(postmortem_cause.key, lens.root_cause_slug(i.root_cause_key)) AS root_cause_key
+           coalesce(postmortem.cause, lens.root_cause_slug(i.root_cause_key)) AS root_cause_key
     FROM wanted
-    JOIN public.incidents i ON i.id = wanted.id
+    CROSS JOIN LATERAL (SELECT x.* FROM public.incidents x WHERE x.id = wanted.id OFFSET 0) i
+    -- One look at the incident's post-mortems for both facts.
     LEFT JOIN LATERAL (
-      SELECT min(e.occurred_at) AS first_at FROM public.incident_events e
-      WHERE e.incident_id = i.id AND e.type = 'escalate') escalation ON true
-    LEFT JOIN LATERAL (
-      SELECT min(p.completed_at) FILTER (WHERE lower(p.status_category) = 'done') AS completed_at
+      SELECT min(p.completed_at) FILTER (WHERE lower(p.status_category) = 'done') AS completed_at,
+             (array_agg(lens.root_cause_slug(p.root_cause_key) ORDER BY p.created_at DESC, p.id DESC)
+                FILTER (WHERE lens.root_cause_slug(p.root_cause_key) IS NOT NULL))[1] AS cause
       FROM public.postmortems p WHERE p.incident_id = i.id) postmortem ON true
-    LEFT JOIN LATERAL (
-      SELECT lens.root_cause_slug(p.root_cause_key) AS key FROM public.postmortems p
-      WHERE p.incident_id = i.id AND lens.root_cause_slug(p.root_cause_key) IS NOT NULL
-      ORDER BY p.created_at DESC, p.id DESC LIMIT 1) postmortem_cause ON true
   ),
   before AS (
-    SELECT f.* FROM lens.incident_fact f JOIN wanted ON wanted.id = f.incident_id
+    SELECT f.* FROM wanted CROSS JOIN LATERAL (SELECT x.* FROM lens.incident_fact x WHERE x.incident_id = wanted.id OFFSET 0) f
   ),
   removed AS (
-    DELETE FROM lens.incident_fact f USING wanted
-    WHERE f.incident_id = wanted.id AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.incident_id = f.incident_id)
+    DELETE FROM lens.incident_fact f
+    WHERE f.incident_id = ANY (ARRAY(SELECT b.incident_id FROM before b
+                                     WHERE NOT EXISTS (SELECT 1 FROM desired d WHERE d.incident_id = b.incident_id)))
     RETURNING f.incident_id
   ),
   written AS (
@@ -267,7 +273,9 @@ BEGIN
       created_at = excluded.created_at, severity = excluded.severity, service_id = excluded.service_id,
       team_id = excluded.team_id, merged = excluded.merged, acknowledged_at = excluded.acknowledged_at,
       resolved_at = excluded.resolved_at, detected_at = excluded.detected_at, escalated_at = excluded.escalated_at,
-      postmortem_completed_at = excluded.postmortem_completed_at, root_cause_key = excluded.root_cause_key
+      postmortem_completed_at = excluded.postmortem_completed_at, root_cause_key = excluded.root_cause_key,
+      -- The chain below relinks every incident that has a key; one without has no previous.
+      previous_same_cause_at = CASE WHEN excluded.root_cause_key IS NULL THEN NULL ELSE f.previous_same_cause_at END
     WHERE (f.created_at, f.severity, f.service_id, f.team_id, f.merged, f.acknowledged_at, f.resolved_at,
            f.detected_at, f.escalated_at, f.postmortem_completed_at, f.root_cause_key)
           IS DISTINCT FROM
@@ -291,40 +299,50 @@ BEGIN
     SELECT b.created_at, b.root_cause_key, true FROM before b JOIN removed r ON r.incident_id = b.incident_id
   ),
   chain_start AS (
-    SELECT t.root_cause_key AS cause, min(t.created_at) AS since FROM touched t
+    SELECT t.root_cause_key AS cause, min(t.created_at) AS since, max(t.created_at) AS last FROM touched t
     WHERE t.chain AND t.root_cause_key IS NOT NULL GROUP BY t.root_cause_key
   )
   SELECT (SELECT array_agg(t.created_at) FROM touched t),
          (SELECT array_agg(c.cause ORDER BY c.cause) FROM chain_start c),
-         (SELECT array_agg(c.since ORDER BY c.cause) FROM chain_start c)
-  INTO changed_at, chain_cause, chain_since;
+         (SELECT array_agg(c.since ORDER BY c.cause) FROM chain_start c),
+         (SELECT array_agg(c.last ORDER BY c.cause) FROM chain_start c)
+  INTO changed_at, chain_cause, chain_since, chain_last;
 
   IF changed_at IS NULL THEN
     RETURN;
   END IF;
 
-  -- A second statement, so that it reads the facts written above: every
-  -- incident of a touched cause, from the earliest touched instant on, gets
-  -- the latest earlier unmerged incident of its cause.
+  -- A second statement, so that it reads the facts written above. Only the
+  -- incidents of a touched cause between the first touched instant and the
+  -- first unmerged incident after the last one can get another previous
+  -- incident; later ones keep theirs, however long the cause's history.
   IF chain_cause IS NOT NULL THEN
     WITH chain_start AS (
-      SELECT s.cause, s.since FROM unnest(chain_cause, chain_since) AS s(cause, since)
+      SELECT s.cause, s.since,
+             (SELECT min(g.created_at) FROM lens.incident_fact g
+              WHERE g.root_cause_key = s.cause AND g.created_at > s.last AND NOT g.merged) AS until
+      FROM unnest(chain_cause, chain_since, chain_last) AS s(cause, since, last)
     ),
     chain AS (
-      SELECT f.incident_id, f.created_at, cs.since,
+      SELECT f.fact_row, f.incident_id, f.created_at, cs.since,
              max(f.created_at) FILTER (WHERE NOT f.merged) OVER (
-               PARTITION BY f.root_cause_key ORDER BY f.created_at
+               PARTITION BY cs.cause ORDER BY f.created_at
                RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS previous_at
       FROM chain_start cs
-      JOIN lens.incident_fact f ON f.root_cause_key = cs.cause
-      WHERE f.created_at >= coalesce(
-        (SELECT max(g.created_at) FROM lens.incident_fact g
-         WHERE g.root_cause_key = cs.cause AND g.created_at < cs.since AND NOT g.merged), '-infinity')
+      CROSS JOIN LATERAL (
+        SELECT x.ctid AS fact_row, x.incident_id, x.created_at, x.merged FROM lens.incident_fact x
+        WHERE x.root_cause_key = cs.cause
+          AND x.created_at >= coalesce(
+            (SELECT max(g.created_at) FROM lens.incident_fact g
+             WHERE g.root_cause_key = cs.cause AND g.created_at < cs.since AND NOT g.merged), '-infinity')
+          AND x.created_at <= coalesce(cs.until, 'infinity')
+        OFFSET 0) f
     ),
     relinked AS (
+      -- By row address: the rows were just read, so this is no scan either.
       UPDATE lens.incident_fact f SET previous_same_cause_at = chain.previous_at
       FROM chain
-      WHERE f.incident_id = chain.incident_id AND chain.created_at >= chain.since
+      WHERE f.ctid = chain.fact_row AND chain.created_at >= chain.since
         AND f.previous_same_cause_at IS DISTINCT FROM chain.previous_at
       RETURNING f.created_at
     )
@@ -334,7 +352,8 @@ BEGIN
   PERFORM lens.record_fact_change(changed_at || coalesce(relinked_at, '{}'));
 END $$;
 
--- Statement-level triggers: one refresh per statement, however many rows.
+-- An update that changes none of the columns the facts read (a re-sync
+-- writing the same incident again) costs no refresh.
 CREATE FUNCTION lens.on_incidents_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -344,7 +363,15 @@ BEGIN
   ELSIF TG_OP = 'INSERT' THEN
     PERFORM lens.refresh_incident_facts(ARRAY(SELECT n.id FROM new_rows n));
   ELSIF TG_OP = 'UPDATE' THEN
-    PERFORM lens.refresh_incident_facts(ARRAY(SELECT n.id FROM new_rows n UNION SELECT o.id FROM old_rows o));
+    PERFORM lens.refresh_incident_facts(ARRAY(
+      SELECT changed.id FROM (
+        SELECT n.id, n.created_at, n.severity, n.service_id, n.team_id, n.merged, n.acknowledged_at, n.resolved_at,
+               n.detected_at, n.escalated, n.root_cause_key
+        FROM new_rows n
+        EXCEPT
+        SELECT o.id, o.created_at, o.severity, o.service_id, o.team_id, o.merged, o.acknowledged_at, o.resolved_at,
+               o.detected_at, o.escalated, o.root_cause_key
+        FROM old_rows o) changed));
   ELSE
     PERFORM lens.refresh_incident_facts(ARRAY(SELECT o.id FROM old_rows o));
   END IF;
@@ -428,11 +455,7 @@ CREATE TRIGGER rollup_invalidate_update AFTER UPDATE ON public.metric_settings
 CREATE TRIGGER rollup_invalidate_insert_delete AFTER INSERT OR DELETE ON public.metric_settings
   FOR EACH ROW EXECUTE FUNCTION lens.on_policy_changed();
 
--- ---------------------------------------------------------------------------
--- Per-incident facts as of an instant (METRICS.md 1-9). Not SECURITY DEFINER
--- and a single SELECT, so that PostgreSQL inlines it into its callers; it
--- reads only objects of this schema.
-
+-- The repeat window as an InitPlan, evaluated once per query.
 CREATE FUNCTION lens.incident_outcomes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
 RETURNS TABLE (
   incident_id              bigint,
@@ -521,15 +544,16 @@ BEGIN ATOMIC
         p.postmortem_due,
         p.postmortem_due IS NOT NULL AS postmortem_required,
         f.root_cause_key,
-        f.root_cause_key IS NOT NULL AND NOT f.merged
-          AND f.previous_same_cause_at >= f.created_at - s.repeat_window AS is_repeat,
+        coalesce(f.root_cause_key IS NOT NULL AND NOT f.merged
+                 AND f.previous_same_cause_at >= f.created_at - (
+                   -- An InitPlan: evaluated once, where a join would pass every row through a loop.
+                   SELECT lens.seconds(st.repeat_window_days * 86400.0) FROM lens.settings st), false) AS is_repeat,
         f.created_at AT TIME ZONE tz AS local_created,
         greatest(f.created_at, f.acknowledged_at, f.resolved_at, f.escalated_at, f.postmortem_completed_at,
                  f.created_at + p.ack_target, f.created_at + p.resolve_target,
                  f.resolved_at + p.postmortem_due) AS settled_at
       FROM lens.incident_fact f
       -- Targets as intervals once per query, not once per row.
-      CROSS JOIN (SELECT lens.seconds(st.repeat_window_days * 86400.0) AS repeat_window FROM lens.settings st) s
       LEFT JOIN (SELECT sp.severity, lens.seconds(sp.ack_target_seconds) AS ack_target,
                         lens.seconds(sp.resolve_target_seconds) AS resolve_target,
                         lens.seconds(sp.postmortem_due_seconds) AS postmortem_due
@@ -852,6 +876,9 @@ BEGIN
   END IF;
 END $$;
 
+-- Few buckets, not the default thousand: joins on them are planned as such.
+ALTER FUNCTION lens.buckets(text, timestamptz, timestamptz, text) ROWS 20;
+
 -- Incident figures of [range_start, range_end), per bucket and dimension
 -- (total, severity, service, team). Grafana: WHERE dimension = 'total' for
 -- headline figures, granularity 'day' | 'week' | 'month' for time series.
@@ -906,9 +933,6 @@ BEGIN ATOMIC
   WHERE span.range_start IS NOT NULL;
 END;
 
--- One row per incident created in the range, with its facts as of as_of:
--- the Incidents page and the CSV report. Merged incidents are included and
--- flagged; every aggregate leaves them out.
 CREATE FUNCTION lens.incident_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
 RETURNS TABLE (
   incident_id bigint, source_kind text, external_id text, incident_number integer, title text,
@@ -937,7 +961,9 @@ BEGIN ATOMIC
     o.root_cause_key, o.is_repeat, o.business_hours,
     i.html_url, i.jira_issue_key, i.jira_url
   FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
-  JOIN public.incidents i ON i.id = o.incident_id
+  -- The range again on incidents: PostgreSQL then reads the range's rows by
+  -- index instead of hashing the whole table.
+  JOIN public.incidents i ON i.id = o.incident_id AND i.created_at >= range_start AND i.created_at < range_end
   JOIN public.sources src ON src.id = i.source_id
   LEFT JOIN public.services sv ON sv.id = o.service_id
   LEFT JOIN public.teams tm ON tm.id = o.team_id
@@ -984,21 +1010,53 @@ LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT (range_start AT TIME ZONE tz)::date + ((range_start AT TIME ZONE tz)::time > time '00:00')::integer,
          (range_end AT TIME ZONE tz)::date + ((range_end AT TIME ZONE tz)::time > time '00:00')::integer;
-END;
+END;-- Speed (issue 3 benchmark, 1,000,000 incidents). The functions keep their
+-- signatures and results; lens.action_item_metrics gains `dimensions`.
 
-CREATE FUNCTION lens.action_item_view(item public.action_items, as_of timestamptz, tz text,
-  OUT deadline timestamptz, OUT is_done boolean, OUT completed_on_time boolean, OUT is_overdue boolean)
+-- METRICS.md 7: an item due on a day must be done before the end of that
+-- day in the report's zone.
+CREATE FUNCTION lens.due_deadline(due_date date, tz text) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (due_date + 1)::timestamp AT TIME ZONE tz;
+
+-- The state of an action item as of an instant: done means a Done-category
+-- status reached by as_of. A set-returning SQL function of plain columns, so
+-- that PostgreSQL inlines it instead of calling it once per row.
+CREATE FUNCTION lens.action_item_state(deadline timestamptz, status_category text, completed_at timestamptz,
+                                       as_of timestamptz)
+RETURNS TABLE (is_done boolean, completed_on_time boolean, is_overdue boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-  SELECT d.deadline, d.is_done,
-         d.is_done AND item.completed_at < d.deadline,
-         NOT d.is_done AND d.deadline <= as_of
-  FROM (SELECT (item.due_date + 1)::timestamp AT TIME ZONE tz AS deadline,
-               coalesce(lower(item.status_category) = 'done' AND item.completed_at <= as_of, false) AS is_done) d;
+  SELECT d.is_done, d.is_done AND completed_at < deadline, NOT d.is_done AND deadline <= as_of
+  FROM (SELECT coalesce(lower(status_category) = 'done' AND completed_at <= as_of, false) AS is_done) d;
 END;
 
--- The range's action items: those due in it, and those without a due date
--- created in it (attribution = 'created_at', counted only as noDueDate).
+-- The items of a range as placed by METRICS.md 7: due in it, or without a due
+-- date and created in it; nothing created after as_of. Not SECURITY DEFINER,
+-- so that it is inlined into its callers (which are) and the columns they do
+-- not use are never read; only the owner may call it (REVOKE below).
+CREATE FUNCTION lens.placed_action_items(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+RETURNS TABLE (
+  id bigint, external_id text, title text, owner text, status text, status_category text, due_date date,
+  created_at timestamptz, completed_at timestamptz, incident_id bigint, postmortem_id bigint, html_url text,
+  attribution text, attributed_at timestamptz
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
+         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'due_date', a.due_date::timestamp AT TIME ZONE tz
+  FROM lens.local_days(range_start, range_end, tz) days
+  JOIN public.action_items a ON a.due_date >= days.first_day AND a.due_date < days.end_day
+  WHERE a.created_at <= as_of
+  UNION ALL
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
+         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'created_at', a.created_at
+  FROM public.action_items a
+  WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of;
+END;
+
+REVOKE EXECUTE ON FUNCTION lens.placed_action_items(timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
+
 CREATE FUNCTION lens.action_item_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text, status_category text,
@@ -1011,37 +1069,29 @@ RETURNS TABLE (
   html_url text, incident_url text, postmortem_url text
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- Thousands of rows fetched by key: cheaper than parallel workers hashing whole tables.
+SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1
 BEGIN ATOMIC
-  WITH placed AS (
-    SELECT a, 'due_date' AS attribution, a.due_date::timestamp AT TIME ZONE tz AS attributed_at
-    FROM lens.local_days(range_start, range_end, tz) days
-    JOIN public.action_items a ON a.due_date >= days.first_day AND a.due_date < days.end_day
-    WHERE a.created_at <= as_of
-    UNION ALL
-    SELECT a, 'created_at', a.created_at
-    FROM public.action_items a
-    WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
-  )
-  SELECT (p.a).id, (p.a).external_id, (p.a).title, (p.a).owner, (p.a).status, (p.a).status_category,
-    (p.a).due_date::date, v.deadline, (p.a).created_at,
-    CASE WHEN v.is_done THEN (p.a).completed_at END,
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category,
+    a.due_date, deadline.at, a.created_at, CASE WHEN v.is_done THEN a.completed_at END,
     v.is_done, v.completed_on_time, v.is_overdue,
-    p.attribution, p.attributed_at,
+    a.attribution, a.attributed_at,
     i.id, i.external_id, pm.id, pm.external_id, i.severity, i.service_id, sv.name, i.team_id, tm.name,
-    (p.a).html_url, i.html_url, pm.html_url
-  FROM placed p
-  CROSS JOIN LATERAL lens.action_item_view(p.a, as_of, tz) v
-  LEFT JOIN public.postmortems pm ON pm.id = (p.a).postmortem_id
-  LEFT JOIN public.incidents i ON i.id = coalesce((p.a).incident_id, pm.incident_id)
+    a.html_url, i.html_url, pm.html_url
+  FROM lens.placed_action_items(range_start, range_end, as_of, tz) a
+  CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
+  CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v
+  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.html_url, x.incident_id FROM public.postmortems x
+                     WHERE x.id = a.postmortem_id) pm ON true
+  LEFT JOIN public.incidents i ON i.id = coalesce(a.incident_id, pm.incident_id)
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id
-  ORDER BY p.attributed_at, (p.a).id;
+  ORDER BY a.attributed_at, a.id;
 END;
 
--- Action-item figures per bucket and dimension (total, service, team; the
--- incident's service and team).
 CREATE FUNCTION lens.action_item_metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                         granularity text DEFAULT NULL)
+                                         granularity text DEFAULT NULL,
+                                         dimensions text[] DEFAULT ARRAY['total', 'service', 'team'])
 RETURNS TABLE (
   period_start timestamptz, period_end timestamptz, period_label text,
   dimension text, dimension_key text, dimension_label text,
@@ -1049,38 +1099,68 @@ RETURNS TABLE (
   completion_rate double precision, on_time_rate double precision, no_due_date integer
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1
 BEGIN ATOMIC
-  WITH bucket AS (SELECT * FROM lens.buckets(granularity, range_start, range_end, tz)),
-  item AS (SELECT * FROM lens.action_item_facts(range_start, range_end, as_of, tz)),
-  grouped AS (
-    SELECT b.bucket_start, b.bucket_end, b.period_label,
-      CASE WHEN GROUPING(it.service_id) = 0 THEN 'service' WHEN GROUPING(it.team_id) = 0 THEN 'team' ELSE 'total' END AS dimension,
-      CASE WHEN GROUPING(it.service_id) = 0 THEN it.service_id::text WHEN GROUPING(it.team_id) = 0 THEN it.team_id::text END AS dimension_key,
-      CASE WHEN GROUPING(it.service_id) = 0 THEN coalesce(min(it.service_name), '(no service)')
-           WHEN GROUPING(it.team_id) = 0 THEN coalesce(min(it.team_name), '(no team)') ELSE 'All action items' END AS dimension_label,
-      count(it.action_item_id) FILTER (WHERE it.attribution = 'due_date') AS total,
-      count(*) FILTER (WHERE it.attribution = 'due_date' AND it.is_done) AS completed,
-      count(*) FILTER (WHERE it.attribution = 'due_date' AND it.completed_on_time) AS completed_on_time,
-      count(*) FILTER (WHERE it.attribution = 'due_date' AND it.is_overdue) AS overdue,
-      count(*) FILTER (WHERE it.attribution = 'created_at') AS no_due_date
-    FROM bucket b
+  -- Each local day of the range with its bounds, so that the zone is applied
+  -- once per day rather than once per item.
+  WITH day AS (
+    SELECT local_day::date AS day, local_day AT TIME ZONE tz AS day_start, lens.due_deadline(local_day::date, tz) AS deadline
+    FROM lens.local_days(range_start, range_end, tz) days
+    CROSS JOIN LATERAL generate_series(days.first_day::timestamp, days.end_day::timestamp - interval '1 day', interval '1 day') local_day
+  ),
+  item AS (
+    SELECT true AS dated, day.day_start AS attributed_at, v.is_done, v.completed_on_time, v.is_overdue,
+           coalesce(a.incident_id, (SELECT x.incident_id FROM public.postmortems x WHERE x.id = a.postmortem_id)) AS incident_id
+    FROM day
+    JOIN public.action_items a ON a.due_date = day.day
+    CROSS JOIN LATERAL lens.action_item_state(day.deadline, a.status_category, a.completed_at, as_of) v
+    WHERE a.created_at <= as_of
+    UNION ALL
+    SELECT false, a.created_at, NULL, NULL, NULL,
+           coalesce(a.incident_id, (SELECT x.incident_id FROM public.postmortems x WHERE x.id = a.postmortem_id))
+    FROM public.action_items a
+    WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
+  ),
+  -- Items per bucket, service, team and state (a few hundred rows), then the
+  -- figures of each requested dimension from those.
+  tally AS (
+    SELECT b.bucket_start, b.bucket_end, b.period_label, f.service_id, f.team_id,
+           it.dated, it.is_done, it.completed_on_time, it.is_overdue, count(it.dated) AS n
+    FROM lens.buckets(granularity, range_start, range_end, tz) b
     LEFT JOIN item it ON it.attributed_at >= b.bucket_start AND it.attributed_at < b.bucket_end
-    GROUP BY GROUPING SETS ((b.bucket_start, b.bucket_end, b.period_label),
-                            (b.bucket_start, b.bucket_end, b.period_label, it.service_id),
-                            (b.bucket_start, b.bucket_end, b.period_label, it.team_id))
+    -- The incident's service and team, by key (LATERAL: never a scan of every
+    -- incident), and only when a dimension needs them.
+    LEFT JOIN LATERAL (SELECT x.service_id, x.team_id FROM lens.incident_fact x
+                       WHERE x.incident_id = it.incident_id AND dimensions && ARRAY['service', 'team']) f ON true
+    GROUP BY b.bucket_start, b.bucket_end, b.period_label, f.service_id, f.team_id,
+             it.dated, it.is_done, it.completed_on_time, it.is_overdue
+  ),
+  grouped AS (
+    SELECT t.bucket_start, t.bucket_end, t.period_label, d.dimension,
+      CASE d.dimension WHEN 'service' THEN t.service_id::text WHEN 'team' THEN t.team_id::text END AS dimension_key,
+      coalesce(sum(t.n) FILTER (WHERE t.dated), 0) AS total,
+      coalesce(sum(t.n) FILTER (WHERE t.dated AND t.is_done), 0) AS completed,
+      coalesce(sum(t.n) FILTER (WHERE t.dated AND t.completed_on_time), 0) AS completed_on_time,
+      coalesce(sum(t.n) FILTER (WHERE t.dated AND t.is_overdue), 0) AS overdue,
+      coalesce(sum(t.n) FILTER (WHERE NOT t.dated), 0) AS no_due_date
+    FROM tally t
+    JOIN unnest(dimensions) AS d(dimension) ON d.dimension IN ('total', 'service', 'team')
+    -- An empty bucket still has its total row; per-service rows only where items are.
+    WHERE d.dimension = 'total' OR t.dated IS NOT NULL
+    GROUP BY t.bucket_start, t.bucket_end, t.period_label, d.dimension,
+             CASE d.dimension WHEN 'service' THEN t.service_id::text WHEN 'team' THEN t.team_id::text END
   )
-  SELECT g.bucket_start, g.bucket_end, g.period_label, g.dimension, g.dimension_key, g.dimension_label,
+  SELECT g.bucket_start, g.bucket_end, g.period_label, g.dimension, g.dimension_key,
+    CASE g.dimension WHEN 'total' THEN 'All action items'
+                     WHEN 'service' THEN coalesce((SELECT sv.name FROM public.services sv WHERE sv.id::text = g.dimension_key), '(no service)')
+                     ELSE coalesce((SELECT tm.name FROM public.teams tm WHERE tm.id::text = g.dimension_key), '(no team)') END,
     g.total::integer, g.completed::integer, g.completed_on_time::integer, (g.total - g.completed)::integer,
     g.overdue::integer, g.completed::double precision / nullif(g.total, 0),
     g.completed_on_time::double precision / nullif(g.total, 0), g.no_due_date::integer
   FROM grouped g
-  -- An empty bucket still has its total row; per-service rows only where items are.
-  WHERE g.dimension = 'total' OR g.total + g.no_due_date > 0
   ORDER BY g.bucket_start, array_position(ARRAY['total', 'service', 'team'], g.dimension), g.dimension_key;
 END;
 
--- Every action item not done and past its deadline at as_of, whatever its
--- period: the figure the overdue alert fires on (METRICS.md 7).
 CREATE FUNCTION lens.open_overdue_action_items(as_of timestamptz DEFAULT now(), tz text DEFAULT lens.default_timezone())
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text,
@@ -1091,30 +1171,36 @@ RETURNS TABLE (
   html_url text, incident_url text, postmortem_url text
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1
 BEGIN ATOMIC
-  WITH candidate AS (
-    -- Not done now (the partial index), or done only after as_of.
-    SELECT a FROM public.action_items a
-    WHERE (a.completed_at IS NULL OR lower(a.status_category) <> 'done')
-      AND a.due_date < (as_of AT TIME ZONE tz)::date + 1
-    UNION ALL
-    SELECT a FROM public.action_items a
-    WHERE a.completed_at > as_of AND lower(a.status_category) = 'done'
-      AND a.due_date < (as_of AT TIME ZONE tz)::date + 1
-  )
-  SELECT (c.a).id, (c.a).external_id, (c.a).title, (c.a).owner, (c.a).status,
-    (c.a).due_date::date, v.deadline, lens.seconds_between(as_of, v.deadline), (c.a).created_at,
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.due_date, deadline.at,
+    lens.seconds_between(as_of, deadline.at), a.created_at,
     i.id, i.external_id, i.title, pm.id, pm.external_id, pm.title,
     i.severity, i.service_id, sv.name, i.team_id, tm.name,
-    (c.a).html_url, i.html_url, pm.html_url
-  FROM candidate c
-  CROSS JOIN LATERAL lens.action_item_view(c.a, as_of, tz) v
-  LEFT JOIN public.postmortems pm ON pm.id = (c.a).postmortem_id
-  LEFT JOIN public.incidents i ON i.id = coalesce((c.a).incident_id, pm.incident_id)
+    a.html_url, i.html_url, pm.html_url
+  FROM (
+    -- Not done now (the partial index), or done only after as_of.
+    SELECT x.id, x.external_id, x.title, x.owner, x.status, x.status_category, x.due_date, x.created_at,
+           x.completed_at, x.incident_id, x.postmortem_id, x.html_url
+    FROM public.action_items x
+    WHERE (x.completed_at IS NULL OR lower(x.status_category) <> 'done')
+      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
+    UNION ALL
+    SELECT x.id, x.external_id, x.title, x.owner, x.status, x.status_category, x.due_date, x.created_at,
+           x.completed_at, x.incident_id, x.postmortem_id, x.html_url
+    FROM public.action_items x
+    WHERE x.completed_at > as_of AND lower(x.status_category) = 'done'
+      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
+  ) a
+  CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
+  CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v
+  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.title, x.html_url, x.incident_id FROM public.postmortems x
+                     WHERE x.id = a.postmortem_id) pm ON true
+  LEFT JOIN public.incidents i ON i.id = coalesce(a.incident_id, pm.incident_id)
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id
-  WHERE v.is_overdue AND (c.a).created_at <= as_of
-  ORDER BY v.deadline, (c.a).id;
+  WHERE v.is_overdue AND a.created_at <= as_of
+  ORDER BY deadline.at, a.id;
 END;
 
 -- Facts for the incidents already stored when this migration runs.
@@ -1124,3 +1210,8 @@ SELECT lens.refresh_incident_facts(ARRAY(SELECT id FROM public.incidents));
 REVOKE EXECUTE ON FUNCTION lens.refresh_incident_facts(bigint[]), lens.record_fact_change(timestamptz[]),
   lens.record_change_everywhere(), lens.compact_rollups(), lens.on_incidents_changed(),
   lens.on_incident_detail_changed(), lens.on_policy_changed() FROM PUBLIC;
+
+-- Estimates for "not done": without them PostgreSQL takes nearly every item
+-- for open and hashes whole tables to list a few hundred.
+CREATE STATISTICS action_items_status_category_stats ON (lower(status_category)) FROM public.action_items;
+ANALYZE public.action_items;
