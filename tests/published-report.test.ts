@@ -3,16 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../collector/src/config.ts';
-import { generatePagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
-import { createLogger } from '../collector/src/logger.ts';
 import { buildReport } from '../collector/src/metrics/report-data.ts';
 import { readPublishedReport, revisions } from '../collector/src/report/published.ts';
 import { renderReport } from '../collector/src/report/render-report.ts';
 import { writeScheduledReport } from '../collector/src/serve/report-jobs.ts';
-import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
 import { ensureSource, upsertIncidents } from '../collector/src/sync/store.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 
 let database: TestDatabase;
 let dataDir: string;
@@ -22,20 +19,7 @@ const config = () => ({ ...file, dataDir, databaseUrl: database.url }) as never;
 beforeAll(async () => {
   database = await createTestDatabase();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-published-'));
-  const history = generatePagerDutyHistory({ seed: 44, start: new Date('2026-09-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z'), incidents: 300 });
-  const server = await startFakePagerDuty({ history, token: 't', rateLimitPerMinute: 1_000_000 });
-  try {
-    await new PagerDutySync({
-      apiUrl: server.url,
-      token: 't',
-      requestsPerMinute: 1_000_000,
-      historyStart: new Date('2026-09-01T00:00:00Z'),
-      severity: { map: {}, fromUrgency: {} },
-      now: () => new Date('2026-11-01T00:00:00Z'),
-    }).run(database.db, { mode: 'full' }, createLogger('error'));
-  } finally {
-    await server.stop();
-  }
+  await syncSimulatedPagerDuty(database.db, { seed: 44, start: new Date('2026-09-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z'), incidents: 300 });
 });
 
 afterAll(async () => {

@@ -4,15 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
-import { createLogger } from '../collector/src/logger.ts';
 import { buildReport, listPeriodIncidents } from '../collector/src/metrics/report-data.ts';
 import { renderCsv } from '../collector/src/report/csv.ts';
 import { describeChange, formatDuration, formatRate } from '../collector/src/report/format-values.ts';
 import { parseAsOf } from '../collector/src/report/render-report.ts';
-import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
@@ -40,25 +37,12 @@ beforeAll(async () => {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-report-'));
   configPath = path.join(directory, 'incident-lens.yaml');
   await writeFile(configPath, 'timezone: Europe/Berlin\n');
-  const history = generatePagerDutyHistory({
+  await syncSimulatedPagerDuty(database.db, {
     seed: 31,
     start: new Date('2026-08-01T00:00:00Z'),
     end: new Date('2026-11-15T00:00:00Z'),
     incidents: 600,
   });
-  const server = await startFakePagerDuty({ history, token: 't', rateLimitPerMinute: 1_000_000 });
-  try {
-    await new PagerDutySync({
-      apiUrl: server.url,
-      token: 't',
-      requestsPerMinute: 1_000_000,
-      historyStart: new Date('2026-08-01T00:00:00Z'),
-      severity: { map: {}, fromUrgency: {} },
-      now: () => new Date('2026-11-15T00:00:00Z'),
-    }).run(database.db, { mode: 'full' }, createLogger('error'));
-  } finally {
-    await server.stop();
-  }
 });
 
 afterAll(async () => {
