@@ -147,11 +147,17 @@ function complianceChart(report: ReportJson): string {
   );
 }
 
-function kpi(title: string, value: string, change: Change | null, lowerIsBetter: boolean, note: string): string {
+/** `change` is 'not compared' for a figure that is not per period. */
+function kpi(title: string, value: string, change: Change | null | 'not compared', lowerIsBetter: boolean, note: string): string {
   let tone = 'neutral';
-  if (change && change.direction !== 'same') tone = (change.direction === 'down') === lowerIsBetter ? 'good' : 'bad';
+  let text = 'no previous period';
+  if (change === 'not compared') text = '';
+  else if (change) {
+    text = change.text;
+    if (change.direction !== 'same') tone = (change.direction === 'down') === lowerIsBetter ? 'good' : 'bad';
+  }
   return `<div class="kpi"><div class="kpi-title">${escapeHtml(title)}</div><div class="kpi-value">${escapeHtml(value)}</div>
-    <div class="kpi-change ${tone}">${escapeHtml(change?.text ?? 'no previous period')}</div><div class="kpi-note">${escapeHtml(note)}</div></div>`;
+    <div class="kpi-change ${tone}">${escapeHtml(text)}</div><div class="kpi-note">${escapeHtml(note)}</div></div>`;
 }
 
 function revisionBanner(report: ComparedReport): string {
@@ -178,7 +184,7 @@ export function renderHtml(report: ComparedReport, options: HtmlReportOptions): 
     kpi('MTTR (mean)', formatDuration(report.mttr.meanSeconds), describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration'), true, `median ${formatDuration(report.mttr.medianSeconds)}, p90 ${formatDuration(report.mttr.p90Seconds)}`),
     kpi('Ack SLA', formatRate(report.sla.ack.compliance), describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate'), false, `${report.sla.ack.breached} breached, ${report.sla.ack.pending} pending`),
     kpi('Resolve SLA', formatRate(report.sla.resolve.compliance), describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate'), false, `${report.sla.resolve.breached} breached, ${report.sla.resolve.pending} pending`),
-    kpi('Overdue action items', String(actionItems.openOverdueTotal), null, true, 'open and past due, all periods'),
+    kpi('Overdue action items', String(actionItems.openOverdueTotal), 'not compared', true, 'open and past due, all periods'),
   ].join('');
 
   const slaRows = SEVERITIES.map((severity) => {
