@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { MetricRows, periodMetrics, totalRow } from './support/metrics-rows.ts';
 
-// The derived state of sql/005_metrics.sql must never hide late data:
+// The derived state of sql/lens must never hide late data:
 // lens.incident_fact (kept by triggers) and lens.period_rollup (the cache of
 // closed periods). Each test caches September 2026, poisons the cached row
 // so that using it would show, changes the data late, and reads again.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { MetricRows, periodMetrics, totalRow, type MetricsRow } from './support/metrics-rows.ts';
 
-// The metric functions of sql/005_metrics.sql on hand-built rows. Every
+// The metric functions of sql/lens on hand-built rows. Every
 // expected figure is worked out by hand in the comments next to it.
 
 let database: TestDatabase;

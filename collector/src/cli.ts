@@ -3,7 +3,6 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
@@ -57,11 +56,15 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .description('apply pending database migrations')
     .action(async () => {
       const context = contextFactory();
-      await withDatabase(context, async ({ db }) => {
-        // openDatabase already migrated; say where the schema stands.
-        const applied = await migrate(db, context.logger);
+      await withDatabase(context, async ({ db, migration }) => {
         const rows = await db.selectFrom('schema_migrations').select('name').orderBy('version').execute();
-        context.stdout.write(`schema is current: ${rows.length} migrations applied (${applied} just now)\n`);
+        for (const name of migration.migrations) context.stdout.write(`applied migration ${name}\n`);
+        for (const name of migration.definitions) {
+          const changed = migration.changedDefinitions.includes(name) ? ' (changed)' : '';
+          context.stdout.write(`applied sql/lens/${name}${changed}\n`);
+        }
+        const definitions = migration.definitions.length > 0 ? '' : ', sql/lens unchanged';
+        context.stdout.write(`schema is current: ${rows.length} migrations${definitions}\n`);
       });
     });
 

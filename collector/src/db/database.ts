@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.ts';
 import { applyPolicy } from '../metrics/policy.ts';
-import { migrate } from './migrate.ts';
+import { migrate, type MigrationOutcome } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 export type { Database };
@@ -19,6 +19,8 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
 export interface DatabaseHandle {
   db: Kysely<Database>;
   url: string;
+  /** What opening the database migrated. */
+  migration: MigrationOutcome;
   /** Closes the pool and stops the embedded server if this handle started it. */
   close(): Promise<void>;
 }
@@ -56,8 +58,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
   }
   const db = createKysely(url, 10, logger);
+  let migration: MigrationOutcome;
   try {
-    await migrate(db, logger);
+    migration = await migrate(db, logger);
     // The SLA policy and repeat window of the YAML file are what the SQL metrics read.
     await applyPolicy(db, config);
   } catch (error) {
@@ -68,6 +71,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   return {
     db,
     url,
+    migration,
     async close() {
       await db.destroy();
       await embedded?.stop();

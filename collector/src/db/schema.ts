@@ -15,6 +15,13 @@ export interface SchemaMigrationsTable {
   applied_at: DefaultTimestamp;
 }
 
+/** The files of sql/lens as last applied (collector/src/db/migrate.ts). */
+export interface SchemaDefinitionsTable {
+  name: string;
+  checksum: string;
+  applied_at: DefaultTimestamp;
+}
+
 export interface SourcesTable {
   id: Generated<number>;
   kind: 'pagerduty' | 'jira';
@@ -204,6 +211,7 @@ export interface PublishedReportsTable {
 
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
+  schema_definitions: SchemaDefinitionsTable;
   sources: SourcesTable;
   teams: TeamsTable;
   services: ServicesTable;

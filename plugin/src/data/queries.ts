@@ -1,5 +1,5 @@
 // Every SQL text the app sends, in one place. Each selects from the metric
-// objects of the schema `lens` (sql/005_metrics.sql, sql/006_grafana_reader.sql),
+// objects of the schema `lens` (sql/lens/),
 // the single source of truth: nothing here computes a metric. Template
 // variables follow Grafana's SQL rules (templateVariables.ts); the $__ macros
 // are expanded by the datasource. "As of" is now(), as in Grafana panels,

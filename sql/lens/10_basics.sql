@@ -1,0 +1,48 @@
+-- The policy and settings as readers see them, and small helpers every
+-- other file uses. Re-applied by `migrate` whenever a file of sql/lens
+-- changes (sql/README.md).
+
+CREATE VIEW lens.sla_policy AS
+SELECT severity, ack_target_seconds, resolve_target_seconds, postmortem_due_seconds,
+       postmortem_due_seconds IS NOT NULL AS postmortem_required, updated_at
+FROM public.sla_policy;
+
+CREATE VIEW lens.settings AS
+SELECT repeat_window_days, timezone, updated_at FROM public.metric_settings;
+
+CREATE FUNCTION lens.default_timezone() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT coalesce((SELECT s.timezone FROM lens.settings s), 'UTC');
+END;
+
+-- The difference of two instants in seconds, to the microsecond (a
+-- timestamptz difference has no calendar days, so date_part is exact).
+CREATE FUNCTION lens.seconds_between(later timestamptz, earlier timestamptz) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN date_part('epoch', later - earlier);
+
+-- A fixed number of seconds as an interval with no day part, so that adding
+-- it to a timestamptz never depends on the session's zone.
+CREATE FUNCTION lens.seconds(amount double precision) RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN make_interval(secs => amount);
+
+-- Root cause keys as the Jira mapper writes them (normaliseRootCause): no
+-- leading or trailing '-', so 'Bad deploy!' and 'bad deploy' are one cause.
+CREATE FUNCTION lens.root_cause_slug(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+RETURN nullif(btrim(regexp_replace(lower(btrim(raw, E' \t\r\n')), '[^a-z0-9]+', '-', 'g'), '-'), '');
+
+-- An instant as local ISO 8601 text with its offset, e.g. 2026-10-01T00:00:00+02:00.
+CREATE FUNCTION lens.iso_local(instant timestamptz, tz text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT to_char(l.local_time, 'YYYY-MM-DD"T"HH24:MI:SS')
+         || CASE WHEN extract(microseconds FROM l.local_time)::bigint % 1000000 = 0 THEN ''
+                 ELSE '.' || rtrim(to_char(l.local_time, 'US'), '0') END
+         || CASE WHEN l.offset_minutes < 0 THEN '-' ELSE '+' END
+         || lpad((abs(l.offset_minutes) / 60)::text, 2, '0') || ':' || lpad((abs(l.offset_minutes) % 60)::text, 2, '0')
+  FROM (SELECT instant AT TIME ZONE tz AS local_time,
+               (extract(epoch FROM (instant AT TIME ZONE tz) - (instant AT TIME ZONE 'UTC')) / 60)::integer AS offset_minutes) l;
+END;

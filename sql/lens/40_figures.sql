@@ -1,0 +1,243 @@
+-- Per-incident outcomes and the aggregate figures of a range (METRICS.md
+-- 3-8), computed from lens.incident_fact and the policy.
+
+-- Each incident of [range_start, range_end) as of an instant: what had
+-- happened by as_of, its SLA outcomes, and whether it repeats a cause.
+CREATE FUNCTION lens.incident_outcomes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+RETURNS TABLE (
+  incident_id              bigint,
+  created_at               timestamptz,
+  severity                 text,
+  service_id               bigint,
+  team_id                  bigint,
+  merged                   boolean,
+  -- NULL when it had not happened by as_of.
+  acknowledged_at          timestamptz,
+  resolved_at              timestamptz,
+  is_open                  boolean,
+  escalated                boolean,
+  tta_seconds              double precision,
+  ttr_seconds              double precision,
+  -- created_at - detected_at, where the start of impact is known.
+  ttd_seconds              double precision,
+  -- The earlier of ack and resolve: the runbooks' response (METRICS.md 5).
+  first_response_at        timestamptz,
+  first_response_seconds   double precision,
+  ack_deadline             timestamptz,
+  -- met | breached | pending; NULL for UNKNOWN severity (no target).
+  ack_outcome              text,
+  resolve_deadline         timestamptz,
+  resolve_outcome          text,
+  postmortem_required      boolean,
+  postmortem_deadline      timestamptz,
+  postmortem_completed_at  timestamptz,
+  -- on_time | late | overdue | pending; NULL when not required.
+  postmortem_outcome       text,
+  root_cause_key           text,
+  is_repeat                boolean,
+  -- Mon-Fri 08:00-18:00 local time.
+  business_hours           boolean,
+  -- After this instant nothing about the incident changes with as_of.
+  settled_at               timestamptz
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  -- Each derived value is computed once per row in a subquery kept apart by
+  -- OFFSET 0; flattened, PostgreSQL would evaluate it again at every use.
+  SELECT r.incident_id, r.created_at, r.severity, r.service_id, r.team_id, r.merged,
+    r.acknowledged_at, r.resolved_at, r.resolved_at IS NULL, r.escalated,
+    lens.seconds_between(r.acknowledged_at, r.created_at),
+    lens.seconds_between(r.resolved_at, r.created_at),
+    r.ttd_seconds,
+    r.first_response_at,
+    lens.seconds_between(r.first_response_at, r.created_at),
+    r.ack_deadline,
+    CASE WHEN r.ack_deadline IS NULL THEN NULL
+         WHEN r.first_response_at <= r.ack_deadline THEN 'met'
+         WHEN r.first_response_at IS NOT NULL OR r.ack_deadline <= as_of THEN 'breached'
+         ELSE 'pending' END,
+    r.resolve_deadline,
+    CASE WHEN r.resolve_deadline IS NULL THEN NULL
+         WHEN r.resolved_at <= r.resolve_deadline THEN 'met'
+         WHEN r.resolved_at IS NOT NULL OR r.resolve_deadline <= as_of THEN 'breached'
+         ELSE 'pending' END,
+    r.postmortem_required,
+    r.postmortem_deadline,
+    r.postmortem_completed_at,
+    CASE WHEN NOT r.postmortem_required THEN NULL
+         WHEN r.postmortem_completed_at IS NOT NULL
+              AND (r.postmortem_deadline IS NULL OR r.postmortem_completed_at <= r.postmortem_deadline) THEN 'on_time'
+         WHEN r.postmortem_completed_at IS NOT NULL THEN 'late'
+         WHEN r.postmortem_deadline <= as_of THEN 'overdue'
+         ELSE 'pending' END,
+    r.root_cause_key,
+    r.is_repeat,
+    date_part('isodow', r.local_created) <= 5
+      AND r.local_created::time >= time '08:00' AND r.local_created::time < time '18:00',
+    r.settled_at
+  FROM (
+    SELECT seen.*,
+      least(seen.acknowledged_at, seen.resolved_at) AS first_response_at,
+      seen.resolved_at + seen.postmortem_due AS postmortem_deadline
+    FROM (
+      SELECT f.incident_id, f.created_at, f.severity, f.service_id, f.team_id, f.merged,
+        CASE WHEN f.acknowledged_at <= as_of THEN f.acknowledged_at END AS acknowledged_at,
+        CASE WHEN f.resolved_at <= as_of THEN f.resolved_at END AS resolved_at,
+        CASE WHEN f.postmortem_completed_at <= as_of THEN f.postmortem_completed_at END AS postmortem_completed_at,
+        coalesce(f.escalated_at <= as_of, false) AS escalated,
+        CASE WHEN f.detected_at <= f.created_at THEN lens.seconds_between(f.created_at, f.detected_at) END AS ttd_seconds,
+        f.created_at + p.ack_target AS ack_deadline,
+        f.created_at + p.resolve_target AS resolve_deadline,
+        p.postmortem_due,
+        p.postmortem_due IS NOT NULL AS postmortem_required,
+        f.root_cause_key,
+        coalesce(f.root_cause_key IS NOT NULL AND NOT f.merged
+                 AND f.previous_same_cause_at >= f.created_at - (
+                   -- An InitPlan: evaluated once, where a join would pass every row through a loop.
+                   SELECT lens.seconds(st.repeat_window_days * 86400.0) FROM lens.settings st), false) AS is_repeat,
+        f.created_at AT TIME ZONE tz AS local_created,
+        greatest(f.created_at, f.acknowledged_at, f.resolved_at, f.escalated_at, f.postmortem_completed_at,
+                 f.created_at + p.ack_target, f.created_at + p.resolve_target,
+                 f.resolved_at + p.postmortem_due) AS settled_at
+      FROM lens.incident_fact f
+      -- Targets as intervals once per query, not once per row.
+      LEFT JOIN (SELECT sp.severity, lens.seconds(sp.ack_target_seconds) AS ack_target,
+                        lens.seconds(sp.resolve_target_seconds) AS resolve_target,
+                        lens.seconds(sp.postmortem_due_seconds) AS postmortem_due
+                 FROM lens.sla_policy sp) p ON p.severity = f.severity
+      WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+      OFFSET 0
+    ) seen
+    OFFSET 0
+  ) r;
+END;
+
+-- The figures of the incidents created in [range_start, range_end) for the
+-- requested dimensions, in one pass, and the instant from which they no
+-- longer change with as_of. The total row, and with 'severity' one row per
+-- severity, exist even when no incident does.
+CREATE FUNCTION lens.compute_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                     dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'])
+RETURNS TABLE (stable_from timestamptz, figures lens.incident_metrics[])
+LANGUAGE sql STABLE PARALLEL SAFE
+-- Sorting a month of durations stays in memory.
+SET work_mem = '32MB'
+BEGIN ATOMIC
+  WITH outcome AS MATERIALIZED (
+    SELECT o.severity, o.service_id, o.team_id, o.merged, o.is_open, o.escalated, o.tta_seconds, o.ttr_seconds,
+           o.ttd_seconds, o.ack_outcome, o.resolve_outcome, o.postmortem_required, o.postmortem_outcome,
+           o.root_cause_key, o.is_repeat, o.business_hours, o.settled_at
+    FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
+  ),
+  -- Counting in two steps is several times faster than thirty FILTERs over
+  -- every row: first the number of incidents per combination of outcomes,
+  -- then the figures of each dimension from those few hundred rows. The
+  -- zero rows make the total and every severity exist when no incident does.
+  tally AS (
+    SELECT o.severity, o.service_id, o.team_id, o.merged, o.is_open, o.escalated, o.ack_outcome,
+           o.resolve_outcome, o.postmortem_required, o.postmortem_outcome, o.root_cause_key IS NOT NULL AS has_cause,
+           o.is_repeat, o.business_hours, count(*) AS n
+    FROM outcome o
+    GROUP BY o.severity, o.service_id, o.team_id, o.merged, o.is_open, o.escalated, o.ack_outcome,
+             o.resolve_outcome, o.postmortem_required, o.postmortem_outcome, o.root_cause_key IS NOT NULL,
+             o.is_repeat, o.business_hours
+    UNION ALL
+    SELECT zero.severity, NULL, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0
+    FROM unnest(ARRAY['SEV1', 'SEV2', 'SEV3', 'SEV4', 'UNKNOWN']) AS zero(severity)
+  ),
+  counted AS (
+    SELECT
+      CASE WHEN GROUPING(t.severity) = 0 THEN 'severity' WHEN GROUPING(t.service_id) = 0 THEN 'service'
+           WHEN GROUPING(t.team_id) = 0 THEN 'team' ELSE 'total' END AS dimension,
+      CASE WHEN GROUPING(t.severity) = 0 THEN t.severity WHEN GROUPING(t.service_id) = 0 THEN t.service_id::text
+           WHEN GROUPING(t.team_id) = 0 THEN t.team_id::text END AS dimension_key,
+      sum(t.n) AS rows_counted,
+      sum(t.n) FILTER (WHERE NOT t.merged) AS incidents,
+      sum(t.n) FILTER (WHERE t.merged) AS merged,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.is_open) AS open,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.severity = 'SEV1') AS sev1,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.severity = 'SEV2') AS sev2,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.severity = 'SEV3') AS sev3,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.severity = 'SEV4') AS sev4,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.severity = 'UNKNOWN') AS unknown,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.ack_outcome = 'met') AS ack_met,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.ack_outcome = 'breached') AS ack_breached,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.ack_outcome = 'pending') AS ack_pending,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.resolve_outcome = 'met') AS resolve_met,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.resolve_outcome = 'breached') AS resolve_breached,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.resolve_outcome = 'pending') AS resolve_pending,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.postmortem_required) AS pm_required,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.postmortem_outcome IN ('on_time', 'late')) AS pm_completed,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.postmortem_outcome = 'on_time') AS pm_on_time,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.postmortem_outcome = 'overdue') AS pm_overdue,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.escalated) AS escalated,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.business_hours) AS business_hours,
+      sum(t.n) FILTER (WHERE NOT t.merged AND NOT t.business_hours) AS off_hours,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.has_cause) AS root_cause_incidents,
+      sum(t.n) FILTER (WHERE NOT t.merged AND t.is_repeat) AS repeat_incidents
+    FROM tally t
+    GROUP BY GROUPING SETS ((), (t.severity), (t.service_id), (t.team_id))
+  ),
+  -- Durations need every value; only the requested dimensions are sorted.
+  timed AS (
+    SELECT d.dimension, d.dimension_key,
+      count(o.tta_seconds) AS mtta_count, avg(o.tta_seconds) AS mtta_mean,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.tta_seconds) AS mtta_p,
+      count(o.ttr_seconds) AS mttr_count, avg(o.ttr_seconds) AS mttr_mean,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttr_seconds) AS mttr_p,
+      count(o.ttd_seconds) AS mttd_count, avg(o.ttd_seconds) AS mttd_mean,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttd_seconds) AS mttd_p
+    FROM outcome o
+    CROSS JOIN LATERAL (
+      SELECT wanted.dimension,
+             CASE wanted.dimension WHEN 'severity' THEN o.severity WHEN 'service' THEN o.service_id::text
+                                   WHEN 'team' THEN o.team_id::text END AS dimension_key
+      FROM unnest(dimensions) AS wanted(dimension)) d
+    WHERE NOT o.merged
+    GROUP BY d.dimension, d.dimension_key
+  ),
+  grouped AS (
+    SELECT c.dimension, c.dimension_key,
+      coalesce(c.incidents, 0)::integer AS incidents, coalesce(c.merged, 0)::integer AS merged,
+      coalesce(c.open, 0)::integer AS open, coalesce(c.sev1, 0)::integer AS sev1,
+      coalesce(c.sev2, 0)::integer AS sev2, coalesce(c.sev3, 0)::integer AS sev3,
+      coalesce(c.sev4, 0)::integer AS sev4, coalesce(c.unknown, 0)::integer AS unknown,
+      coalesce(c.ack_met, 0)::integer AS ack_met, coalesce(c.ack_breached, 0)::integer AS ack_breached,
+      coalesce(c.ack_pending, 0)::integer AS ack_pending, coalesce(c.resolve_met, 0)::integer AS resolve_met,
+      coalesce(c.resolve_breached, 0)::integer AS resolve_breached,
+      coalesce(c.resolve_pending, 0)::integer AS resolve_pending,
+      coalesce(c.pm_required, 0)::integer AS pm_required, coalesce(c.pm_completed, 0)::integer AS pm_completed,
+      coalesce(c.pm_on_time, 0)::integer AS pm_on_time, coalesce(c.pm_overdue, 0)::integer AS pm_overdue,
+      coalesce(c.escalated, 0)::integer AS escalated, coalesce(c.business_hours, 0)::integer AS business_hours,
+      coalesce(c.off_hours, 0)::integer AS off_hours,
+      coalesce(c.root_cause_incidents, 0)::integer AS root_cause_incidents,
+      coalesce(c.repeat_incidents, 0)::integer AS repeat_incidents,
+      coalesce(t.mtta_count, 0)::integer AS mtta_count, t.mtta_mean, t.mtta_p,
+      coalesce(t.mttr_count, 0)::integer AS mttr_count, t.mttr_mean, t.mttr_p,
+      coalesce(t.mttd_count, 0)::integer AS mttd_count, t.mttd_mean, t.mttd_p
+    FROM counted c
+    LEFT JOIN timed t ON t.dimension = c.dimension AND coalesce(t.dimension_key, '') = coalesce(c.dimension_key, '')
+    WHERE c.dimension = ANY (dimensions) AND (c.dimension IN ('total', 'severity') OR c.rows_counted > 0)
+  )
+  SELECT greatest(range_end, (SELECT max(o.settled_at) FROM outcome o)),
+    coalesce(array_agg(ROW(
+      range_start, range_end, NULL, g.dimension, g.dimension_key, NULL, g.incidents,
+      g.incidents::double precision / nullif(g.dimension_incidents, 0),
+      g.merged, g.open, g.unknown, g.sev1, g.sev2, g.sev3, g.sev4, g.unknown,
+      g.mtta_count, g.incidents - g.mtta_count, g.mtta_mean, g.mtta_p[1], g.mtta_p[2], g.mtta_p[3],
+      g.mttr_count, g.mttr_mean, g.mttr_p[1], g.mttr_p[2], g.mttr_p[3],
+      g.ack_met, g.ack_breached, g.ack_pending, g.ack_met::double precision / nullif(g.ack_met + g.ack_breached, 0),
+      g.resolve_met, g.resolve_breached, g.resolve_pending,
+      g.resolve_met::double precision / nullif(g.resolve_met + g.resolve_breached, 0),
+      g.pm_required, g.pm_completed, g.pm_on_time, g.pm_overdue,
+      g.escalated, g.escalated::double precision / nullif(g.incidents, 0),
+      g.business_hours, g.off_hours,
+      g.mttd_count, g.mttd_mean, g.mttd_p[1], g.mttd_p[2], g.mttd_p[3],
+      g.root_cause_incidents, g.repeat_incidents,
+      g.repeat_incidents::double precision / nullif(g.root_cause_incidents, 0)
+    )::lens.incident_metrics
+    ORDER BY array_position(ARRAY['total', 'severity', 'service', 'team'], g.dimension), g.dimension_key), '{}')
+  -- Every incident is in exactly one group of a dimension: the groups' sum is the period's count.
+  FROM (SELECT grouped.*, sum(grouped.incidents) OVER (PARTITION BY grouped.dimension) AS dimension_incidents
+        FROM grouped) g;
+END;

@@ -1,0 +1,12 @@
+-- Runs after every other file of sql/lens, each time they are applied: the
+-- data derived by the definitions above is rebuilt, so that a changed
+-- formula never hides behind values an older one computed. Published
+-- reports (public.published_reports) are frozen by design and stay.
+
+TRUNCATE lens.incident_fact;
+SELECT lens.refresh_incident_facts(ARRAY(SELECT id FROM public.incidents));
+
+-- A new epoch also makes a cache row that a session still running the old
+-- definitions writes after this commits unusable.
+DELETE FROM lens.period_rollup;
+UPDATE lens.rollup_state SET epoch = epoch + 1;
