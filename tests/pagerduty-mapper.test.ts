@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PdIncident, PdLogEntry } from '../collector/src/sources/pagerduty/api-types.ts';
-import { mapIncident, mapLogEntry } from '../collector/src/sources/pagerduty/mapper.ts';
+import { mapIncident, mapLogEntry, mapUser } from '../collector/src/sources/pagerduty/mapper.ts';
 
 const rules = { map: {}, fromUrgency: { high: 'SEV2' as const } };
 
@@ -106,7 +106,7 @@ describe('mapLogEntry', () => {
     ['snooze_log_entry', 'snooze'],
     ['reach_ack_limit_log_entry', 'other'],
   ] as const)('%s is a %s event', (type, expected) => {
-    const result = mapLogEntry({ ...entry, type });
+    const result = mapLogEntry({ ...entry, type, user: { id: 'PUSER1', type: 'user_reference' } });
     expect(result.ok && result.value.type).toBe(expected);
   });
 
@@ -136,5 +136,71 @@ describe('mapLogEntry', () => {
     const result = mapLogEntry({ ...entry, ...patch } as PdLogEntry);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toContain(reason);
+  });
+});
+
+describe('on-call data from log entries (METRICS.md 10 and 11)', () => {
+  const notify = (channel: PdLogEntry['channel']): PdLogEntry => ({
+    ...entry,
+    type: 'notify_log_entry',
+    user: { id: 'PUSER1', type: 'user_reference', summary: 'Ada Lovelace', html_url: 'https://acme.pagerduty.com/users/PUSER1' },
+    channel,
+  });
+
+  it.each([
+    [{ type: 'sms_notification' }, 'sms', 'sms_notification'],
+    [{ type: 'phone_notification' }, 'phone', 'phone_notification'],
+    [{ type: 'push_notification' }, 'push', 'push_notification'],
+    [{ type: 'email_notification' }, 'email', 'email_notification'],
+    // channel.notification.type wins over channel.type when present.
+    [{ type: 'auto', notification: { type: 'phone_notification', address: '+1 555 0100' } }, 'phone', 'phone_notification'],
+    [{ type: 'auto', notification: {} }, 'unknown', 'auto'],
+    // Nothing guessed: anything else is unknown, and kept as sent.
+    [{ type: 'sms' }, 'unknown', 'sms'],
+    [{ type: 'carrier_pigeon_notification' }, 'unknown', 'carrier_pigeon_notification'],
+    [undefined, 'unknown', null],
+  ] as const)('channel %j is %s', (channel, method, channelType) => {
+    const result = mapLogEntry(notify(channel as PdLogEntry['channel']));
+    expect(result.ok && result.value.notification).toEqual({
+      user: { externalId: 'PUSER1', name: 'Ada Lovelace', timeZone: null, htmlUrl: 'https://acme.pagerduty.com/users/PUSER1' },
+      method,
+      channelType,
+    });
+  });
+
+  it('quarantines a notification that names no user', () => {
+    const result = mapLogEntry({ ...notify({ type: 'sms_notification' }), user: undefined });
+    expect(result).toMatchObject({ ok: false, reason: 'notify log entry names no user' });
+  });
+
+  it.each([
+    [{ id: 'PUSER1', type: 'user_reference' }, undefined, 'user', 'PUSER1', null],
+    [{ id: 'PSVC1', type: 'service_reference' }, { type: 'timeout' }, 'service', 'PSVC1', 'timeout'],
+    [{ id: 'PINT1', type: 'integration_reference' }, { type: 'api' }, 'integration', 'PINT1', 'api'],
+    [{ id: 'PINT2', type: 'generic_email_inbound_integration_reference' }, undefined, 'integration', 'PINT2', null],
+    [{ id: 'PKEY1', type: 'api_key_reference' }, undefined, 'api_key', 'PKEY1', null],
+    [undefined, undefined, null, null, null],
+  ] as const)('resolve by agent %j through %j', (agent, channel, agentType, agentId, channelType) => {
+    const result = mapLogEntry({ ...entry, type: 'resolve_log_entry', agent, channel } as PdLogEntry);
+    expect(result.ok && [result.value.agentType, result.value.agentId, result.value.channelType, result.value.notification])
+      .toEqual([agentType, agentId, channelType, null]);
+  });
+});
+
+describe('mapUser', () => {
+  it('keeps the IANA zone, or none', () => {
+    expect(mapUser({ id: 'PUSER1', name: 'Ada', time_zone: 'Asia/Kolkata', html_url: null })).toEqual({
+      ok: true,
+      value: { externalId: 'PUSER1', name: 'Ada', timeZone: 'Asia/Kolkata', htmlUrl: null },
+    });
+    expect(mapUser({ id: 'PUSER2', summary: 'Bob', time_zone: null })).toMatchObject({ ok: true, value: { name: 'Bob', timeZone: null } });
+  });
+
+  it.each([
+    [{ name: 'No id' }, 'user has no id'],
+    [{ id: 'PUSER3', time_zone: 'Mars/Olympus_Mons' }, 'user time_zone is not an IANA zone: "Mars/Olympus_Mons"'],
+    [{ id: 'PUSER4', time_zone: 5 }, 'user time_zone is not an IANA zone: 5'],
+  ])('quarantines %j', (user, reason) => {
+    expect(mapUser(user as never)).toMatchObject({ ok: false, reason });
   });
 });

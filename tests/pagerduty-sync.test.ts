@@ -26,7 +26,7 @@ afterEach(async () => {
   // Each test starts from empty tables.
   await database.db.deleteFrom('incident_events').execute();
   await database.db.deleteFrom('incidents').execute();
-  for (const table of ['services', 'teams', 'sync_checkpoints', 'ingest_errors', 'sync_runs', 'sources'] as const) {
+  for (const table of ['users', 'services', 'teams', 'sync_checkpoints', 'ingest_errors', 'sync_runs', 'sources'] as const) {
     await database.db.deleteFrom(table).execute();
   }
 });
@@ -112,6 +112,43 @@ describe('PagerDuty sync against the PagerDuty-compatible server', () => {
     expect(stored.some((incident) => incident.merged)).toBe(true);
     expect(stored.some((incident) => incident.unackCount > 0)).toBe(true);
     expect(stored.some((incident) => incident.resolvedAt === null)).toBe(true);
+  });
+
+  it('stores every notification with its user and method, and who acknowledged and resolved, from the same log entries', async () => {
+    const history = generatePagerDutyHistory({ seed: 11, start: START, end: END, incidents: 200 });
+    const server = await serve(history);
+    await run(syncFor(server));
+    await run(syncFor(server), { mode: 'full' });
+    const notify = await database.db
+      .selectFrom('incident_events')
+      .select(['external_id', 'occurred_at'])
+      .where('type', '=', 'notify')
+      .orderBy('external_id')
+      .execute();
+    const notifications = await database.db
+      .selectFrom('notifications')
+      .innerJoin('users', 'users.id', 'notifications.user_id')
+      .select(['notifications.external_id', 'notified_at', 'method', 'users.external_id as user'])
+      .orderBy('notifications.external_id')
+      .execute();
+    // One notification per notify entry, a second run adding none.
+    expect(notifications.map((row) => [row.external_id, row.notified_at.toISOString()])).toEqual(
+      notify.map((row) => [row.external_id, row.occurred_at.toISOString()]),
+    );
+    expect(notify.length).toBeGreaterThan(0);
+    expect(notifications.every((row) => ['sms', 'phone', 'push', 'email'].includes(row.method))).toBe(true);
+    const agents = await database.db
+      .selectFrom('incidents')
+      .select((eb) => [
+        eb.fn.count<number>('acknowledged_by').as('acknowledged_by'),
+        eb.fn.count<number>('acknowledged_at').as('acknowledged'),
+        eb.fn.count<number>('resolved_by').as('resolved_by'),
+        eb.fn.count<number>('resolved_at').as('resolved'),
+      ])
+      .executeTakeFirstOrThrow();
+    // Every first ack of the simulated account is made by a user, every resolve names its agent.
+    expect(Number(agents.acknowledged_by)).toBe(Number(agents.acknowledged));
+    expect(Number(agents.resolved_by)).toBe(Number(agents.resolved));
   });
 
   it('a second run, full or incremental, duplicates nothing', async () => {

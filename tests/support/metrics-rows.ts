@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Severity } from '../../collector/src/config.ts';
-import type { Database } from '../../collector/src/db/schema.ts';
+import type { Database, NotificationMethod, ResolvedBy } from '../../collector/src/db/schema.ts';
 
 /**
  * Hand-built rows in the core tables for the metric tests: every instant is
@@ -20,6 +20,22 @@ export interface IncidentSpec {
   unackCount?: number;
   rootCause?: string | null;
   detected?: string | null;
+  /** The user (UserSpec id) whose entry was the first acknowledgement. */
+  ackBy?: string | null;
+  resolvedBy?: ResolvedBy | null;
+}
+
+export interface UserSpec {
+  id: string;
+  name?: string;
+  zone?: string | null;
+}
+
+export interface NotificationSpec {
+  incident: string;
+  user: string;
+  at: string;
+  method: NotificationMethod;
 }
 
 export interface PostmortemSpec {
@@ -67,6 +83,7 @@ export class MetricRows {
   private readonly serviceIds = new Map<string, number>();
   private readonly teamIds = new Map<string, number>();
   readonly incidentIds = new Map<string, number>();
+  readonly userIds = new Map<string, number>();
   readonly postmortemIds = new Map<string, number>();
 
   private async serviceId(name: string | null | undefined): Promise<number | null> {
@@ -120,6 +137,8 @@ export class MetricRows {
         unack_count: spec.unackCount ?? 0,
         root_cause_key: spec.rootCause ?? null,
         html_url: `https://acme.pagerduty.com/incidents/${spec.id}`,
+        acknowledged_by: spec.ackBy ? this.userId(spec.ackBy) : null,
+        resolved_by: spec.resolvedBy ?? null,
       });
     }
     if (values.length === 0) return;
@@ -132,6 +151,48 @@ export class MetricRows {
     if (found === undefined) throw new Error(`no incident ${id} in this test`);
     return found;
   }
+
+  userId(id: string): number {
+    const found = this.userIds.get(id);
+    if (found === undefined) throw new Error(`no user ${id} in this test`);
+    return found;
+  }
+
+  async users(specs: UserSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    const rows = await this.db
+      .insertInto('users')
+      .values(specs.map((spec) => ({
+        source_id: this.pagerdutyId,
+        external_id: spec.id,
+        name: spec.name ?? `User ${spec.id}`,
+        time_zone: spec.zone ?? null,
+      })))
+      .returning(['id', 'external_id'])
+      .execute();
+    for (const row of rows) this.userIds.set(row.external_id, row.id);
+  }
+
+  /** One INSERT, as a sync batch writes; ids N1, N2... in the order given. */
+  async notifications(specs: NotificationSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    const start = this.notificationCount;
+    this.notificationCount += specs.length;
+    await this.db
+      .insertInto('notifications')
+      .values(specs.map((spec, index) => ({
+        source_id: this.pagerdutyId,
+        external_id: `N${start + index + 1}`,
+        incident_id: this.incidentId(spec.incident),
+        user_id: this.userId(spec.user),
+        notified_at: spec.at,
+        method: spec.method,
+        channel_type: spec.method === 'unknown' ? 'carrier_pigeon' : `${spec.method}_notification`,
+      })))
+      .execute();
+  }
+
+  private notificationCount = 0;
 
   async postmortems(specs: PostmortemSpec[]): Promise<void> {
     for (const spec of specs) {
@@ -181,8 +242,11 @@ export class MetricRows {
     await sql`DELETE FROM action_items`.execute(this.db);
     await sql`DELETE FROM postmortems`.execute(this.db);
     await sql`DELETE FROM incident_events`.execute(this.db);
+    await sql`DELETE FROM notifications`.execute(this.db);
     await sql`DELETE FROM incidents`.execute(this.db);
+    await sql`DELETE FROM users`.execute(this.db);
     this.incidentIds.clear();
+    this.userIds.clear();
     this.postmortemIds.clear();
   }
 }

@@ -65,6 +65,34 @@ export interface IncidentsTable {
   jira_url: string | null;
   source_updated_at: NullableTimestamp;
   synced_at: DefaultTimestamp;
+  acknowledged_by: BigId | null;
+  resolved_by: ResolvedBy | null;
+}
+
+/** What made an incident's resolving entry (METRICS.md 11). */
+export type ResolvedBy = 'user' | 'service' | 'integration' | 'timeout' | 'other';
+
+export type NotificationMethod = 'sms' | 'phone' | 'push' | 'email' | 'unknown';
+
+export interface UsersTable {
+  id: Generated<BigId>;
+  source_id: number;
+  external_id: string;
+  name: string;
+  time_zone: string | null;
+  html_url: string | null;
+  synced_at: DefaultTimestamp;
+}
+
+export interface NotificationsTable {
+  id: Generated<BigId>;
+  source_id: number;
+  external_id: string;
+  incident_id: BigId;
+  user_id: BigId;
+  notified_at: Timestamp;
+  method: NotificationMethod;
+  channel_type: string | null;
 }
 
 export type IncidentEventType =
@@ -95,6 +123,10 @@ export interface IncidentEventsTable {
   occurred_at: Timestamp;
   agent: string | null;
   summary: string | null;
+  /** user | service | integration | the source's own word for other agents. */
+  agent_type: string | null;
+  agent_id: string | null;
+  channel_type: string | null;
 }
 
 export interface PostmortemsTable {
@@ -197,6 +229,7 @@ export interface MetricSettingsTable {
   singleton: Generated<boolean>;
   repeat_window_days: Generated<number>;
   timezone: Generated<string>;
+  sleep_interruption_alert: Generated<number>;
   updated_at: DefaultTimestamp;
 }
 
@@ -217,6 +250,8 @@ export interface Database {
   services: ServicesTable;
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
+  users: UsersTable;
+  notifications: NotificationsTable;
   postmortems: PostmortemsTable;
   action_items: ActionItemsTable;
   sync_checkpoints: SyncCheckpointsTable;

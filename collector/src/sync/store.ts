@@ -8,7 +8,7 @@ import type { Severity } from '../config.ts';
  * natural key (source, external id) so a retried sync never duplicates a row.
  */
 
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * Sync pages commit without waiting for the WAL flush. A crash can lose the
@@ -137,6 +137,10 @@ export interface EventRow {
   occurredAt: string;
   agent: string | null;
   summary: string | null;
+  /** Who made the entry (user, service, integration...) and through which channel; PagerDuty only. */
+  agentType?: string | null;
+  agentId?: string | null;
+  channelType?: string | null;
 }
 
 /**
@@ -149,22 +153,29 @@ export async function upsertEvents(db: Db, sourceId: number, events: EventRow[])
   if (rows.length === 0) return;
   const column = <T>(pick: (row: EventRow) => T) => rows.map(pick);
   await sql`
-    INSERT INTO incident_events (source_id, incident_id, external_id, type, raw_type, occurred_at, agent, summary)
+    INSERT INTO incident_events AS e (source_id, incident_id, external_id, type, raw_type, occurred_at, agent, summary,
+                                      agent_type, agent_id, channel_type)
     SELECT ${sourceId}, u.*
     FROM unnest(
       ${column((row) => row.incidentId)}::bigint[], ${column((row) => row.externalId)}::text[],
       ${column((row) => row.type)}::text[], ${column((row) => row.rawType)}::text[],
       ${column((row) => row.occurredAt)}::timestamptz[], ${column((row) => row.agent)}::text[],
-      ${column((row) => row.summary)}::text[]) AS u
-    ON CONFLICT (source_id, external_id) DO NOTHING`.execute(db);
+      ${column((row) => row.summary)}::text[], ${column((row) => row.agentType ?? null)}::text[],
+      ${column((row) => row.agentId ?? null)}::text[], ${column((row) => row.channelType ?? null)}::text[]) AS u
+    -- Entries stored before agents were recorded get them on the next read.
+    ON CONFLICT (source_id, external_id) DO UPDATE SET
+      agent_type = excluded.agent_type, agent_id = excluded.agent_id, channel_type = excluded.channel_type
+    WHERE e.agent_type IS NULL AND e.agent_id IS NULL AND e.channel_type IS NULL
+      AND (excluded.agent_type, excluded.agent_id, excluded.channel_type) IS DISTINCT FROM (NULL, NULL, NULL)`.execute(db);
 }
 
 /**
  * Derives the timeline fields of METRICS.md section 1 from every stored event
  * of the given incidents: the FIRST acknowledgement (a re-ack after an unack
- * does not move it), the unack count, whether it was ever escalated, and the
- * last resolve while the incident is resolved. Incidents with no stored events
- * keep the values their record gave.
+ * does not move it) and the user who made it, the unack count, whether it was
+ * ever escalated, and the last resolve and what made it (section 11) while
+ * the incident is resolved. Incidents with no stored events keep the values
+ * their record gave.
  */
 export async function refreshTimelineFields(db: Db, incidentIds: Iterable<number>): Promise<void> {
   const ids = [...new Set(incidentIds)];
@@ -172,26 +183,43 @@ export async function refreshTimelineFields(db: Db, incidentIds: Iterable<number
   await sql`
     UPDATE incidents AS i
     SET acknowledged_at = e.first_ack,
+        acknowledged_by = e.first_ack_by,
         unack_count     = e.unacks,
         escalated       = e.escalations > 0,
         resolved_at     = CASE WHEN i.status = 'resolved'
-                               THEN coalesce(e.last_resolve, i.resolved_at) END
+                               THEN coalesce(e.last_resolve, i.resolved_at) END,
+        resolved_by     = CASE WHEN i.status = 'resolved' THEN e.last_resolve_by END
     FROM (
-      SELECT ev.incident_id,
-             min(ev.occurred_at) FILTER (WHERE ev.type = 'acknowledge' AND ev.occurred_at >= inc.created_at) AS first_ack,
-             count(*) FILTER (WHERE ev.type = 'unacknowledge')::int AS unacks,
-             count(*) FILTER (WHERE ev.type = 'escalate') AS escalations,
-             max(ev.occurred_at) FILTER (WHERE ev.type = 'resolve' AND ev.occurred_at >= inc.created_at) AS last_resolve
-      FROM incident_events AS ev
-      JOIN incidents AS inc ON inc.id = ev.incident_id
-      WHERE ev.incident_id = ANY(${ids}::bigint[])
-      GROUP BY ev.incident_id
+      SELECT g.*,
+             (SELECT u.id FROM users u
+              WHERE g.first_ack_agent_type = 'user' AND u.source_id = g.source_id AND u.external_id = g.first_ack_agent_id) AS first_ack_by
+      FROM (
+        SELECT ev.incident_id, inc.source_id,
+               min(ev.occurred_at) FILTER (WHERE ev.type = 'acknowledge' AND ev.occurred_at >= inc.created_at) AS first_ack,
+               (array_agg(ev.agent_type ORDER BY ev.occurred_at, ev.external_id)
+                  FILTER (WHERE ev.type = 'acknowledge' AND ev.occurred_at >= inc.created_at))[1] AS first_ack_agent_type,
+               (array_agg(ev.agent_id ORDER BY ev.occurred_at, ev.external_id)
+                  FILTER (WHERE ev.type = 'acknowledge' AND ev.occurred_at >= inc.created_at))[1] AS first_ack_agent_id,
+               count(*) FILTER (WHERE ev.type = 'unacknowledge')::int AS unacks,
+               count(*) FILTER (WHERE ev.type = 'escalate') AS escalations,
+               max(ev.occurred_at) FILTER (WHERE ev.type = 'resolve' AND ev.occurred_at >= inc.created_at) AS last_resolve,
+               (array_agg(CASE WHEN ev.channel_type = 'timeout' THEN 'timeout'
+                               WHEN ev.agent_type IN ('user', 'service', 'integration') THEN ev.agent_type
+                               WHEN ev.agent_type IS NOT NULL THEN 'other' END
+                          ORDER BY ev.occurred_at DESC, ev.external_id DESC)
+                  FILTER (WHERE ev.type = 'resolve' AND ev.occurred_at >= inc.created_at))[1] AS last_resolve_by
+        FROM incident_events AS ev
+        JOIN incidents AS inc ON inc.id = ev.incident_id
+        WHERE ev.incident_id = ANY(${ids}::bigint[])
+        GROUP BY ev.incident_id, inc.source_id
+      ) AS g
     ) AS e
     WHERE i.id = e.incident_id
       -- An unchanged row is not rewritten: no dead tuple, no index churn.
-      AND (i.acknowledged_at, i.unack_count, i.escalated, i.resolved_at) IS DISTINCT FROM
-          (e.first_ack, e.unacks, e.escalations > 0,
-           CASE WHEN i.status = 'resolved' THEN coalesce(e.last_resolve, i.resolved_at) END)`.execute(db);
+      AND (i.acknowledged_at, i.acknowledged_by, i.unack_count, i.escalated, i.resolved_at, i.resolved_by) IS DISTINCT FROM
+          (e.first_ack, e.first_ack_by, e.unacks, e.escalations > 0,
+           CASE WHEN i.status = 'resolved' THEN coalesce(e.last_resolve, i.resolved_at) END,
+           CASE WHEN i.status = 'resolved' THEN e.last_resolve_by END)`.execute(db);
 }
 
 export interface QuarantinedRecord {

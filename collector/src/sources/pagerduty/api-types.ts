@@ -57,8 +57,11 @@ export interface PdLogEntry {
   self?: string;
   html_url?: string | null;
   created_at?: string;
-  channel?: { type?: string; [key: string]: unknown };
+  /** notify_log_entry: `notification.type` says how the user was reached. */
+  channel?: { type?: string; notification?: { type?: string; [key: string]: unknown }; [key: string]: unknown };
   agent?: PdReference;
+  /** notify_log_entry: the user notified. */
+  user?: PdReference;
   note?: string;
   contexts?: unknown[];
   service?: PdReference;
@@ -68,6 +71,16 @@ export interface PdLogEntry {
   event_details?: Record<string, unknown>;
   /** escalate_log_entry, assign_log_entry... */
   assignees?: PdReference[];
+}
+
+export interface PdUser {
+  id?: string;
+  type?: string;
+  name?: string;
+  summary?: string;
+  email?: string;
+  time_zone?: string | null;
+  html_url?: string | null;
 }
 
 export interface PdPage {
@@ -83,6 +96,10 @@ export interface PdIncidentsPage extends PdPage {
 
 export interface PdLogEntriesPage extends PdPage {
   log_entries: PdLogEntry[];
+}
+
+export interface PdUsersPage extends PdPage {
+  users: PdUser[];
 }
 
 export interface PdErrorBody {

@@ -1,7 +1,7 @@
-import type { IncidentEventType } from '../../db/schema.ts';
+import type { IncidentEventType, NotificationMethod } from '../../db/schema.ts';
 import { normaliseSeverity, type SeverityRules } from '../../severity.ts';
 import type { IncidentRow, NamedRef } from '../../sync/store.ts';
-import type { PdIncident, PdLogEntry, PdReference } from './api-types.ts';
+import type { PdIncident, PdLogEntry, PdReference, PdUser } from './api-types.ts';
 
 /** Pure mapping from PagerDuty API records to the project's rows. */
 
@@ -20,9 +20,30 @@ export interface MappedEvent {
   rawType: string;
   occurredAt: string;
   agent: string | null;
+  /** user | service | integration, or the reference type PagerDuty sent for other agents. */
+  agentType: string | null;
+  agentId: string | null;
+  channelType: string | null;
   summary: string | null;
   /** The full incident when the entry was fetched with include[]=incidents. */
   incident: PdIncident | null;
+  /** notify_log_entry only: who was notified and how. */
+  notification: MappedNotification | null;
+}
+
+export interface MappedNotification {
+  user: MappedUser;
+  method: NotificationMethod;
+  /** The channel type as sent, kept when the method is unknown. */
+  channelType: string | null;
+}
+
+export interface MappedUser {
+  externalId: string;
+  name: string;
+  /** NULL when PagerDuty gives none; refs in log entries never carry one. */
+  timeZone: string | null;
+  htmlUrl: string | null;
 }
 
 const STATUSES = new Set(['triggered', 'acknowledged', 'resolved']);
@@ -42,6 +63,13 @@ const EVENT_TYPES: Record<string, IncidentEventType> = {
   snooze_log_entry: 'snooze',
   urgency_change_log_entry: 'urgency_change',
   priority_change_log_entry: 'priority_change',
+};
+
+const METHODS: Record<string, NotificationMethod> = {
+  sms_notification: 'sms',
+  phone_notification: 'phone',
+  push_notification: 'push',
+  email_notification: 'email',
 };
 
 function fail(reason: string, externalId: string | null | undefined): Mapped<never> {
@@ -128,6 +156,14 @@ export function mapLogEntry(entry: PdLogEntry): Mapped<MappedEvent> {
   if (!nonEmpty(incidentId)) return fail('log entry refers to no incident', id);
   const rawType = entry.type.replace(/_reference$/, '');
   const incident = entry.incident?.type === 'incident' ? entry.incident : null;
+  const channel = typeof entry.channel === 'object' && entry.channel !== null ? entry.channel : undefined;
+  const channelType = nonEmpty(channel?.type) ? channel.type : null;
+  let notification: MappedNotification | null = null;
+  if (rawType === 'notify_log_entry') {
+    const user = userRef(entry.user);
+    if (!user) return fail('notify log entry names no user', id);
+    notification = { user, ...notificationMethod(channel) };
+  }
   return {
     ok: true,
     value: {
@@ -137,8 +173,52 @@ export function mapLogEntry(entry: PdLogEntry): Mapped<MappedEvent> {
       rawType,
       occurredAt,
       agent: entry.agent?.summary ?? null,
+      agentType: agentType(entry.agent),
+      agentId: nonEmpty(entry.agent?.id) ? entry.agent.id : null,
+      channelType,
       summary: entry.summary ?? null,
       incident,
+      notification,
     },
   };
+}
+
+/** How a notify entry reached its user: channel.notification.type when present, else channel.type. */
+export function notificationMethod(channel: PdLogEntry['channel']): Pick<MappedNotification, 'method' | 'channelType'> {
+  const nested = typeof channel?.notification === 'object' && channel.notification !== null ? channel.notification.type : undefined;
+  const raw = nonEmpty(nested) ? nested : nonEmpty(channel?.type) ? channel.type : null;
+  return { method: (raw !== null && Object.hasOwn(METHODS, raw) ? METHODS[raw] : undefined) ?? 'unknown', channelType: raw };
+}
+
+/** The kind of agent that made an entry; integrations come in several reference types. */
+export function agentType(agent: PdReference | undefined): string | null {
+  if (!agent || !nonEmpty(agent.type)) return null;
+  const type = agent.type.replace(/_reference$/, '');
+  return type.endsWith('integration') ? 'integration' : type;
+}
+
+function userRef(ref: PdReference | undefined): MappedUser | null {
+  if (typeof ref !== 'object' || ref === null || !nonEmpty(ref.id)) return null;
+  return { externalId: ref.id, name: nonEmpty(ref.summary) ? ref.summary : ref.id, timeZone: null, htmlUrl: ref.html_url ?? null };
+}
+
+/** A zone the runtime's time zone database knows; PostgreSQL is checked again at write time. */
+function knownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function mapUser(user: PdUser): Mapped<MappedUser> {
+  if (typeof user !== 'object' || user === null) return fail('user is not an object', null);
+  if (!nonEmpty(user.id)) return fail('user has no id', null);
+  const zone = user.time_zone;
+  if (zone !== undefined && zone !== null && (typeof zone !== 'string' || !knownZone(zone))) {
+    return fail(`user time_zone is not an IANA zone: ${JSON.stringify(zone)}`, user.id);
+  }
+  const name = nonEmpty(user.name) ? user.name : nonEmpty(user.summary) ? user.summary : user.id;
+  return { ok: true, value: { externalId: user.id, name, timeZone: nonEmpty(zone) ? zone : null, htmlUrl: user.html_url ?? null } };
 }

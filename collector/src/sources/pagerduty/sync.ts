@@ -22,7 +22,8 @@ import { recordSyncRun } from '../../sync/sync-run.ts';
 import type { SeverityRules } from '../../severity.ts';
 import { PD_MAX_WINDOW_DAYS, PD_RATE_LIMIT_PER_MINUTE, type PdIncident, type PdLogEntry } from './api-types.ts';
 import { chunkWindow, PagerDutyClient, type PagerDutyClientOptions, type TimeWindow } from './client.ts';
-import { mapIncident, mapLogEntry, type MappedEvent, type MappedIncident } from './mapper.ts';
+import { mapIncident, mapLogEntry, type MappedEvent, type MappedIncident, type MappedUser } from './mapper.ts';
+import { upsertNotifications, upsertUsers, type NotificationRow } from './responders.ts';
 
 const CHECKPOINT_STREAM = 'timeline';
 /** Log entries can become visible a little after their timestamp; re-read this much. */
@@ -295,6 +296,7 @@ class BatchWriter {
       const upserted = await upsertIncidents(trx, this.sourceId, incidents.map((incident) => incident.row), services, teams);
       const ids = new Map([...known, ...upserted]);
       const rows: EventRow[] = [];
+      const notifications: NotificationRow[] = [];
       for (const event of events) {
         const incidentId = ids.get(event.incidentExternalId);
         if (incidentId === undefined) {
@@ -307,8 +309,14 @@ class BatchWriter {
           continue;
         }
         rows.push({ ...event, incidentId });
+        if (event.notification) {
+          notifications.push({ ...event.notification, incidentId, externalId: event.externalId, notifiedAt: event.occurredAt });
+        }
       }
       await upsertEvents(trx, this.sourceId, rows);
+      // Users named by the entries, before what refers to them: notifications and acknowledgements.
+      await upsertUsers(trx, this.sourceId, entryUsers(rows, notifications), 'log_entries');
+      await upsertNotifications(trx, this.sourceId, notifications);
       await refreshTimelineFields(trx, [...upserted.values(), ...rows.map((row) => row.incidentId)]);
       await quarantine(trx, this.sourceId, this.runId, rejected);
       this.counts.recordsUpserted += upserted.size;
@@ -338,6 +346,17 @@ class BatchWriter {
       .execute();
     return new Map(rows.map((row) => [row.external_id, row.id]));
   }
+}
+
+/** The users entries name: those notified, and users who acknowledged or resolved. */
+function entryUsers(events: (EventRow & Pick<MappedEvent, 'agent'>)[], notifications: NotificationRow[]): MappedUser[] {
+  const users = notifications.map((notification) => notification.user);
+  for (const event of events) {
+    if (event.agentType === 'user' && event.agentId && (event.type === 'acknowledge' || event.type === 'resolve')) {
+      users.push({ externalId: event.agentId, name: event.agent ?? event.agentId, timeZone: null, htmlUrl: null });
+    }
+  }
+  return users;
 }
 
 function nonNull<T>(values: (T | null)[]): T[] {
