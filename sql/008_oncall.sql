@@ -161,6 +161,18 @@ CREATE FUNCTION lens.night_of(local_at timestamp) RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN local_at::time < time '08:00' THEN local_at::date - 1 ELSE local_at::date END;
 
+-- Noise of one incident as of an instant. A set-returning SQL function of
+-- plain columns, so that PostgreSQL inlines it rather than calling it per row.
+CREATE FUNCTION lens.noise_state(created_at timestamptz, acknowledged_at timestamptz, resolved_at timestamptz,
+                                 resolved_by text, as_of timestamptz)
+RETURNS TABLE (auto_resolved boolean, transient boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT coalesce(resolved_at <= as_of AND resolved_by IN ('service', 'integration', 'timeout'), false),
+         coalesce(resolved_at <= as_of AND lens.seconds_between(resolved_at, created_at) <= 300
+                  AND NOT coalesce(acknowledged_at <= as_of, false), false);
+END;
+
 CREATE FUNCTION lens.compute_oncall(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
 RETURNS TABLE (stable_from timestamptz, figures lens.oncall_metrics[])
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -181,12 +193,10 @@ BEGIN ATOMIC
     FROM notified n WHERE n.interrupts
   ),
   incident AS MATERIALIZED (
-    SELECT i.service_id, i.team_id, i.acknowledged_by,
-           i.acknowledged_at <= as_of AS acked, i.resolved_at <= as_of AS resolved,
-           i.resolved_by IN ('service', 'integration', 'timeout') AS by_machine,
-           lens.seconds_between(i.resolved_at, i.created_at) <= 300 AS quick,
-           greatest(i.acknowledged_at, i.resolved_at) AS settled_at
+    SELECT i.service_id, i.team_id, CASE WHEN i.acknowledged_at <= as_of THEN i.acknowledged_by END AS acknowledged_by,
+           v.auto_resolved, v.transient, greatest(i.acknowledged_at, i.resolved_at) AS settled_at
     FROM public.incidents i
+    CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
     WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of AND NOT i.merged
   ),
   keyed AS (
@@ -201,10 +211,7 @@ BEGIN ATOMIC
       SELECT i.user_id, i.service_id, i.team_id, i.hour_of_week, 1, 0, i.band, i.night, NULL, NULL, NULL, NULL
       FROM interruption i
       UNION ALL
-      SELECT NULL, c.service_id, c.team_id, NULL, 0, 0, NULL, NULL,
-             CASE WHEN c.acked THEN c.acknowledged_by END, true,
-             coalesce(c.resolved AND c.by_machine, false),
-             coalesce(c.resolved AND c.quick AND NOT coalesce(c.acked, false), false)
+      SELECT NULL, c.service_id, c.team_id, NULL, 0, 0, NULL, NULL, c.acknowledged_by, true, c.auto_resolved, c.transient
       FROM incident c
       UNION ALL
       -- The total row exists when nothing happened.
@@ -385,3 +392,57 @@ SELECT sleep_interruption_alert FROM public.metric_settings;
 
 GRANT SELECT ON lens.oncall_settings TO incident_lens_reader;
 REVOKE EXECUTE ON FUNCTION lens.oncall_period_figures(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
+
+-- The `onCall` and `noise` parts of the report JSON (INTERFACES.md) for one
+-- period: responders by sleep, then total, descending, then name; services by
+-- incidents descending, then name; the heatmap's cells with interruptions.
+CREATE FUNCTION lens.oncall_report(granularity text, range_start timestamptz, range_end timestamptz,
+                                   as_of timestamptz, tz text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  WITH m AS MATERIALIZED (
+    SELECT x.* FROM lens.oncall_metrics(range_start, range_end, as_of, tz, granularity) x
+  )
+  SELECT jsonb_build_object(
+    'onCall', jsonb_build_object(
+      'interruptions', (SELECT jsonb_build_object('total', t.interruptions, 'business', t.business, 'off', t.off, 'sleep', t.sleep)
+                        FROM m t WHERE t.dimension = 'total'),
+      'nightsInterrupted', (SELECT t.nights_interrupted FROM m t WHERE t.dimension = 'total'),
+      'notifications', (SELECT t.notifications FROM m t WHERE t.dimension = 'total'),
+      'unknownMethod', (SELECT t.unknown_method FROM m t WHERE t.dimension = 'total'),
+      'responders', coalesce((SELECT jsonb_agg(jsonb_build_object(
+          'user', r.external_id, 'name', r.dimension_label, 'timeZone', r.time_zone,
+          'total', r.interruptions, 'business', r.business, 'off', r.off, 'sleep', r.sleep,
+          'nightsInterrupted', r.nights_interrupted, 'acknowledged', r.acknowledged)
+          ORDER BY r.sleep DESC, r.interruptions DESC, r.dimension_label, r.external_id)
+        FROM m r WHERE r.dimension = 'responder'), '[]'),
+      'byService', coalesce((SELECT jsonb_agg(jsonb_build_object(
+          'service', s.dimension_label, 'total', s.interruptions, 'business', s.business, 'off', s.off, 'sleep', s.sleep)
+          ORDER BY s.interruptions DESC, s.dimension_label)
+        FROM m s WHERE s.dimension = 'service' AND s.interruptions > 0), '[]'),
+      -- Hour of week in the report's zone: weekday 1 = Monday, hour 0-23.
+      'heatmap', coalesce((SELECT jsonb_agg(jsonb_build_object(
+          'weekday', h.dimension_key::integer / 24 + 1, 'hour', h.dimension_key::integer % 24,
+          'interruptions', h.interruptions) ORDER BY h.dimension_key::integer)
+        FROM m h WHERE h.dimension = 'hour_of_week'), '[]')),
+    'noise', (SELECT jsonb_build_object(
+        'autoResolved', t.auto_resolved, 'transient', t.transient,
+        'autoResolvedShare', t.auto_resolved_share, 'transientShare', t.transient_share,
+        'byService', coalesce((SELECT jsonb_agg(jsonb_build_object(
+            'service', s.dimension_label, 'incidents', s.incidents, 'autoResolved', s.auto_resolved, 'transient', s.transient)
+            ORDER BY s.incidents DESC, s.dimension_label)
+          FROM m s WHERE s.dimension = 'service' AND s.incidents > 0), '[]'))
+      FROM m t WHERE t.dimension = 'total'));
+END;
+
+-- Each incident of a range with its noise flags (the CSV report's columns).
+CREATE FUNCTION lens.incident_noise(range_start timestamptz, range_end timestamptz, as_of timestamptz)
+RETURNS TABLE (incident_id bigint, external_id text, auto_resolved boolean, transient boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT i.id, i.external_id, v.auto_resolved, v.transient
+  FROM public.incidents i
+  CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
+  WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of;
+END;

@@ -359,3 +359,60 @@ describe('property: bands add up', () => {
     );
   });
 });
+
+describe('the report’s onCall and noise', () => {
+  it('carries the figures in the shape of INTERFACES.md, and the CSV flags each incident', async () => {
+    const { buildReport, listPeriodIncidents } = await import('../collector/src/metrics/report-data.ts');
+    const { renderCsv } = await import('../collector/src/report/csv.ts');
+    await rows.users([{ id: 'PA', name: 'Ada', zone: 'Europe/Berlin' }, { id: 'PB', name: 'Bob', zone: null }]);
+    await rows.incidents([
+      // Resolved by the monitoring integration after 120 s, never acknowledged: auto-resolved and transient.
+      { id: 'I1', created: '2026-01-05T21:00:00Z', resolved: '2026-01-05T21:02:00Z', resolvedBy: 'integration', service: 'api' },
+      // Acknowledged by Bob, resolved by him.
+      { id: 'I2', created: '2026-01-06T09:00:00Z', ack: '2026-01-06T09:03:00Z', ackBy: 'PB', resolved: '2026-01-06T10:00:00Z', resolvedBy: 'user', service: 'web' },
+    ]);
+    await rows.notifications([
+      { incident: 'I1', user: 'PA', at: '2026-01-05T21:00:00Z', method: 'push' }, // Mon 22:00 Berlin: sleep, night of 01-05
+      { incident: 'I1', user: 'PA', at: '2026-01-05T21:01:00Z', method: 'email' }, // not an interruption
+      { incident: 'I2', user: 'PB', at: '2026-01-06T09:00:00Z', method: 'sms' }, // Tue 09:00 UTC (report zone): business
+    ]);
+    const report = await buildReport(database.db, { granularity: 'month', date: '2026-01', timezone: 'UTC', asOf: new Date('2026-03-01T00:00:00Z') });
+    expect(report.onCall).toEqual({
+      interruptions: { total: 2, business: 1, off: 0, sleep: 1 },
+      nightsInterrupted: 1,
+      notifications: 3,
+      unknownMethod: 0,
+      responders: [
+        { user: 'PA', name: 'Ada', timeZone: 'Europe/Berlin', total: 1, business: 0, off: 0, sleep: 1, nightsInterrupted: 1, acknowledged: 0 },
+        { user: 'PB', name: 'Bob', timeZone: 'UTC', total: 1, business: 1, off: 0, sleep: 0, nightsInterrupted: 0, acknowledged: 1 },
+      ],
+      byService: [
+        { service: 'api', total: 1, business: 0, off: 0, sleep: 1 },
+        { service: 'web', total: 1, business: 1, off: 0, sleep: 0 },
+      ],
+      // Monday 21:00 UTC and Tuesday 09:00 UTC.
+      heatmap: [
+        { weekday: 1, hour: 21, interruptions: 1 },
+        { weekday: 2, hour: 9, interruptions: 1 },
+      ],
+    });
+    expect(report.noise).toEqual({
+      autoResolved: 1,
+      transient: 1,
+      autoResolvedShare: 0.5,
+      transientShare: 0.5,
+      byService: [
+        { service: 'api', incidents: 1, autoResolved: 1, transient: 1 },
+        { service: 'web', incidents: 1, autoResolved: 0, transient: 0 },
+      ],
+    });
+    const csv = renderCsv(await listPeriodIncidents(database.db, { granularity: 'month', date: '2026-01', timezone: 'UTC', asOf: new Date('2026-03-01T00:00:00Z') }));
+    const [header, ...lines] = csv.trim().split('\r\n');
+    const columns = header!.split(',');
+    const flags = lines.map((line) => {
+      const cells = line.split(',');
+      return [cells[0], cells[columns.indexOf('auto_resolved')], cells[columns.indexOf('transient')]];
+    });
+    expect(flags).toEqual([['I1', 'true', 'true'], ['I2', 'false', 'false']]);
+  });
+});

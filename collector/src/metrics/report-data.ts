@@ -141,6 +141,41 @@ export interface OverdueActionItem {
   url: string | null;
 }
 
+export interface BandCounts {
+  total: number;
+  business: number;
+  off: number;
+  sleep: number;
+}
+
+/** On-call load (METRICS.md 10), computed by lens.oncall_report (sql/008_oncall.sql). */
+export interface OnCallFigures {
+  interruptions: BandCounts;
+  nightsInterrupted: number;
+  /** Every notification, email and unknown methods included. */
+  notifications: number;
+  unknownMethod: number;
+  responders: (BandCounts & {
+    user: string;
+    name: string;
+    timeZone: string;
+    nightsInterrupted: number;
+    acknowledged: number;
+  })[];
+  byService: (BandCounts & { service: string })[];
+  /** Cells with interruptions, in the report's zone: weekday 1 = Monday, hour 0-23. */
+  heatmap: { weekday: number; hour: number; interruptions: number }[];
+}
+
+/** Noise (METRICS.md 11). */
+export interface NoiseFigures {
+  autoResolved: number;
+  transient: number;
+  autoResolvedShare: number | null;
+  transientShare: number | null;
+  byService: { service: string; incidents: number; autoResolved: number; transient: number }[];
+}
+
 /** The report JSON of INTERFACES.md, plus extra fields (never renamed ones). */
 export interface ReportJson {
   period: ReportPeriod;
@@ -169,6 +204,8 @@ export interface ReportJson {
   previous: PreviousPeriod | null;
   trend: PeriodHeadline[];
   overdueActionItems: OverdueActionItem[];
+  onCall: OnCallFigures;
+  noise: NoiseFigures;
 }
 
 /** One incident of the period, for the CSV report and incident lists. */
@@ -204,6 +241,8 @@ export interface PeriodIncident {
   url: string | null;
   jiraIssue: string | null;
   jiraUrl: string | null;
+  autoResolved: boolean;
+  transient: boolean;
 }
 
 export type SlaOutcome = 'met' | 'breached' | 'pending';
@@ -489,6 +528,11 @@ export async function buildReport(db: Kysely<Database>, request: ReportRequest):
       const openOverdueTotal = overdueRows[0]?.total_overdue ?? 0;
       const overdue = overdueRows.slice(0, listLimit);
 
+      const onCall = (
+        await sql<{ figures: { onCall: OnCallFigures; noise: NoiseFigures } }>`
+          SELECT lens.oncall_report(${granularity}, ${period.period_start}, ${period.period_end}, ${asOf}, ${timezone}) AS figures`.execute(trx)
+      ).rows[0]!.figures;
+
       const severityRows = new Map(current.filter((row) => row.dimension === 'severity').map((row) => [row.dimension_key as Severity, row]));
       const severityRow = (severity: Severity) => severityRows.get(severity)!;
 
@@ -554,6 +598,8 @@ export async function buildReport(db: Kysely<Database>, request: ReportRequest):
           team: row.team_name,
           url: row.html_url,
         })),
+        onCall: onCall.onCall,
+        noise: onCall.noise,
       };
     });
 }
@@ -607,6 +653,8 @@ interface IncidentFactsRow {
   html_url: string | null;
   jira_issue_key: string | null;
   jira_url: string | null;
+  auto_resolved: boolean;
+  transient: boolean;
 }
 
 /**
@@ -628,8 +676,10 @@ export async function listPeriodIncidents(
       lens.iso_local(f.ack_deadline, ${timezone}) AS ack_deadline_text,
       lens.iso_local(f.resolve_deadline, ${timezone}) AS resolve_deadline_text,
       lens.iso_local(f.postmortem_deadline, ${timezone}) AS postmortem_deadline_text
+      , n.auto_resolved, n.transient
     FROM lens.period_bounds(${granularity}, ${day}::date, ${timezone}) p
     CROSS JOIN LATERAL lens.incident_facts(p.period_start, p.period_end, ${asOf}, ${timezone}) f
+    JOIN lens.incident_noise(p.period_start, p.period_end, ${asOf}) n ON n.incident_id = f.incident_id
     WHERE NOT f.merged
     ORDER BY f.created_at, f.external_id`.execute(db);
   return rows.rows.map((row) => ({
@@ -664,5 +714,7 @@ export async function listPeriodIncidents(
     url: row.html_url,
     jiraIssue: row.jira_issue_key,
     jiraUrl: row.jira_url,
+    autoResolved: row.auto_resolved,
+    transient: row.transient,
   }));
 }

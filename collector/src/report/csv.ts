@@ -32,6 +32,9 @@ const COLUMNS: [header: string, value: (incident: PeriodIncident) => string | nu
   ['jira_issue', (incident) => incident.jiraIssue],
   ['jira_url', (incident) => incident.jiraUrl],
   ['postmortem_url', (incident) => incident.postmortemUrl],
+  // Noise (METRICS.md 11), shown beside the figures it never changes.
+  ['auto_resolved', (incident) => incident.autoResolved],
+  ['transient', (incident) => incident.transient],
 ];
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */

@@ -3,6 +3,7 @@ import { SEVERITIES, type SlaPolicy } from '../config.ts';
 import type { ReportJson } from '../metrics/report-data.ts';
 import type { ComparedReport } from './published.ts';
 import { describeChange, formatDuration, formatRate, type Change } from './format-values.ts';
+import { onCallSection } from './oncall-html.ts';
 
 /**
  * The report leadership receives: one self-contained HTML file (inline CSS,
@@ -11,7 +12,7 @@ import { describeChange, formatDuration, formatRate, type Change } from './forma
  * data; the policy only labels the targets.
  */
 
-const COLORS = {
+export const COLORS = {
   text: '#1f2430',
   muted: '#6b7280',
   grid: '#e5e7eb',
@@ -23,11 +24,11 @@ const COLORS = {
   severity: { SEV1: '#d44a3a', SEV2: '#e8912d', SEV3: '#e0c341', SEV4: '#3d71d9', UNKNOWN: '#9ca3af' } as Record<string, string>,
 };
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-function svgChart(option: echarts.EChartsOption, width: number, height: number): string {
+export function svgChart(option: echarts.EChartsOption, width: number, height: number): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   chart.setOption({
     animation: false,
@@ -279,6 +280,8 @@ export function renderHtml(report: ComparedReport, options: HtmlReportOptions): 
     <thead><tr><th>Root cause</th><th class="num">Incidents</th><th class="num">Repeats</th><th>Incidents</th></tr></thead>
     <tbody>${repeatRows}</tbody>
   </table>
+
+  ${onCallSection(report)}
 
   <h2>Post-mortem and action-item follow-through</h2>
   <div class="follow">

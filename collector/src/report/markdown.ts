@@ -95,6 +95,36 @@ export function renderMarkdown(report: ComparedReport): string {
   }
   lines.push('');
 
+  const { onCall, noise } = report;
+  lines.push('## On-call load and noise');
+  lines.push('');
+  lines.push(
+    `- Interruptions (sms, phone, push, in each responder's zone): ${onCall.interruptions.total}; ${onCall.interruptions.sleep} in sleep hours ` +
+      `(${onCall.nightsInterrupted} nights interrupted), ${onCall.interruptions.off} off hours, ${onCall.interruptions.business} business hours.`,
+  );
+  lines.push(
+    `- Noise: ${noise.autoResolved} auto-resolved (${formatRate(noise.autoResolvedShare)}), ${noise.transient} transient (${formatRate(noise.transientShare)}).`,
+  );
+  lines.push('');
+  if (onCall.responders.length > 0) {
+    lines.push('| Responder | Zone | Sleep | Nights | Off | Business | Total | Acknowledged |');
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const row of onCall.responders.slice(0, 10)) {
+      lines.push(
+        `| ${escapeCell(row.name)} | ${row.timeZone} | ${row.sleep} | ${row.nightsInterrupted} | ${row.off} | ${row.business} | ${row.total} | ${row.acknowledged} |`,
+      );
+    }
+    lines.push('');
+  }
+  const noisiest = [...noise.byService]
+    .filter((row) => row.autoResolved + row.transient > 0)
+    .sort((a, b) => b.autoResolved + b.transient - (a.autoResolved + a.transient) || a.service.localeCompare(b.service))
+    .slice(0, 5);
+  if (noisiest.length > 0) {
+    lines.push(`Noisiest services: ${noisiest.map((row) => `${row.service} (${row.autoResolved} auto-resolved, ${row.transient} transient of ${row.incidents})`).join('; ')}.`);
+    lines.push('');
+  }
+
   const { postmortems, actionItems } = report;
   lines.push('## Follow-through');
   lines.push('');
