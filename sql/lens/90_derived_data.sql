@@ -9,4 +9,5 @@ SELECT lens.refresh_incident_facts(ARRAY(SELECT id FROM public.incidents));
 -- A new epoch also makes a cache row that a session still running the old
 -- definitions writes after this commits unusable.
 DELETE FROM lens.period_rollup;
+DELETE FROM lens.oncall_rollup;
 UPDATE lens.rollup_state SET epoch = epoch + 1;

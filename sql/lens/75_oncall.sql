@@ -1,0 +1,365 @@
+-- On-call load and noise (METRICS.md 10 and 11) from the tables of
+-- sql/008_oncall.sql: interruptions by band in each responder's own zone,
+-- nights interrupted, acknowledgements, auto-resolved and transient incidents.
+
+-- ---------------------------------------------------------------------------
+-- Late data: the cache of a period (lens.oncall_rollup) is valid only while
+-- no recorded change overlaps it, as for lens.period_rollup. A notification
+-- changes its own instant; a user's zone, the bands of all their
+-- notifications; an incident's acknowledger or resolver, its creation
+-- instant; its service or team, the instants of its notifications.
+
+CREATE FUNCTION lens.on_notifications_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    PERFORM lens.record_change_everywhere();
+  ELSIF TG_OP = 'INSERT' THEN
+    PERFORM lens.record_fact_change(ARRAY(SELECT n.notified_at FROM new_rows n));
+  ELSIF TG_OP = 'UPDATE' THEN
+    PERFORM lens.record_fact_change(ARRAY(SELECT n.notified_at FROM new_rows n UNION SELECT o.notified_at FROM old_rows o));
+  ELSE
+    PERFORM lens.record_fact_change(ARRAY(SELECT o.notified_at FROM old_rows o));
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER oncall_change_insert AFTER INSERT ON public.notifications
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_notifications_changed();
+CREATE TRIGGER oncall_change_update AFTER UPDATE ON public.notifications
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_notifications_changed();
+CREATE TRIGGER oncall_change_delete AFTER DELETE ON public.notifications
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_notifications_changed();
+CREATE TRIGGER oncall_change_truncate AFTER TRUNCATE ON public.notifications
+  FOR EACH STATEMENT EXECUTE FUNCTION lens.on_notifications_changed();
+
+-- Only a changed zone moves bands; a renamed user changes no cached figure
+-- (names are joined when read).
+CREATE FUNCTION lens.on_user_zone_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM lens.record_fact_change(ARRAY(SELECT n.notified_at FROM public.notifications n WHERE n.user_id = NEW.id));
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER oncall_zone_change AFTER UPDATE ON public.users
+  FOR EACH ROW WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION lens.on_user_zone_changed();
+
+CREATE FUNCTION lens.on_incident_responders_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM lens.record_fact_change(ARRAY(
+    SELECT changed.created_at FROM (
+      SELECT n.id, n.created_at, n.acknowledged_by, n.resolved_by FROM new_rows n
+      EXCEPT SELECT o.id, o.created_at, o.acknowledged_by, o.resolved_by FROM old_rows o) changed
+    UNION ALL
+    SELECT nt.notified_at FROM (
+      SELECT n.id, n.service_id, n.team_id FROM new_rows n
+      EXCEPT SELECT o.id, o.service_id, o.team_id FROM old_rows o) moved
+    JOIN public.notifications nt ON nt.incident_id = moved.id));
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER oncall_change_update AFTER UPDATE ON public.incidents
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+  EXECUTE FUNCTION lens.on_incident_responders_changed();
+
+REVOKE EXECUTE ON FUNCTION lens.on_notifications_changed(), lens.on_user_zone_changed(),
+  lens.on_incident_responders_changed() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The figures. An interruption is a notification by sms, phone or push (never
+-- email, never unknown), merged incidents' included. Its band is read in the
+-- notified user's own zone (the report's when the user has none), half-open:
+-- sleep 22:00-08:00 every day, business Mon-Fri 08:00-18:00, off the rest. A
+-- night is named by the date of its 22:00 start. It belongs to the period its
+-- own instant falls in. Noise (section 11) is over the period's unmerged
+-- incidents: auto-resolved when a service, an integration or a timeout made
+-- the resolving entry; transient when resolved at most 300 s after creation
+-- and not acknowledged, both as of as_of.
+
+
+-- The band of a local wall-clock time.
+CREATE FUNCTION lens.interruption_band(local_at timestamp) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN local_at::time >= time '22:00' OR local_at::time < time '08:00' THEN 'sleep'
+            WHEN extract(isodow FROM local_at) <= 5 AND local_at::time < time '18:00' THEN 'business'
+            ELSE 'off' END;
+
+-- The night a local time of the sleep band belongs to: the date of its 22:00.
+CREATE FUNCTION lens.night_of(local_at timestamp) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN local_at::time < time '08:00' THEN local_at::date - 1 ELSE local_at::date END;
+
+-- Noise of one incident as of an instant. A set-returning SQL function of
+-- plain columns, so that PostgreSQL inlines it rather than calling it per row.
+CREATE FUNCTION lens.noise_state(created_at timestamptz, acknowledged_at timestamptz, resolved_at timestamptz,
+                                 resolved_by text, as_of timestamptz)
+RETURNS TABLE (auto_resolved boolean, transient boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT coalesce(resolved_at <= as_of AND resolved_by IN ('service', 'integration', 'timeout'), false),
+         coalesce(resolved_at <= as_of AND lens.seconds_between(resolved_at, created_at) <= 300
+                  AND NOT coalesce(acknowledged_at <= as_of, false), false);
+END;
+
+CREATE FUNCTION lens.compute_oncall(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+RETURNS TABLE (stable_from timestamptz, figures lens.oncall_metrics[])
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH notified AS MATERIALIZED (
+    SELECT n.user_id, n.method, n.method IN ('sms', 'phone', 'push') AS interrupts,
+           f.service_id, f.team_id, l.local_at, n.notified_at AT TIME ZONE tz AS report_local
+    FROM public.notifications n
+    JOIN public.users u ON u.id = n.user_id
+    LEFT JOIN lens.incident_fact f ON f.incident_id = n.incident_id
+    CROSS JOIN LATERAL (SELECT n.notified_at AT TIME ZONE coalesce(u.time_zone, tz) AS local_at) l
+    WHERE n.notified_at >= range_start AND n.notified_at < range_end AND n.notified_at <= as_of
+  ),
+  interruption AS (
+    SELECT n.user_id, n.service_id, n.team_id, lens.interruption_band(n.local_at) AS band,
+           lens.night_of(n.local_at) AS night,
+           ((extract(isodow FROM n.report_local)::integer - 1) * 24 + extract(hour FROM n.report_local)::integer) AS hour_of_week
+    FROM notified n WHERE n.interrupts
+  ),
+  incident AS MATERIALIZED (
+    SELECT i.service_id, i.team_id, CASE WHEN i.acknowledged_at <= as_of THEN i.acknowledged_by END AS acknowledged_by,
+           v.auto_resolved, v.transient, greatest(i.acknowledged_at, i.resolved_at) AS settled_at
+    FROM public.incidents i
+    CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
+    WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of AND NOT i.merged
+  ),
+  keyed AS (
+    SELECT d.dimension, d.dimension_key, x.*
+    FROM (
+      SELECT n.user_id, n.service_id, n.team_id, NULL::integer AS hour_of_week, 1 AS notifications,
+             (n.method = 'unknown')::integer AS unknown_method, NULL::text AS band, NULL::date AS night,
+             NULL::bigint AS acknowledged_by, NULL::boolean AS noise_row, NULL::boolean AS auto_resolved,
+             NULL::boolean AS transient
+      FROM notified n WHERE NOT n.interrupts
+      UNION ALL
+      SELECT i.user_id, i.service_id, i.team_id, i.hour_of_week, 1, 0, i.band, i.night, NULL, NULL, NULL, NULL
+      FROM interruption i
+      UNION ALL
+      SELECT NULL, c.service_id, c.team_id, NULL, 0, 0, NULL, NULL, c.acknowledged_by, true, c.auto_resolved, c.transient
+      FROM incident c
+      UNION ALL
+      -- The total row exists when nothing happened.
+      SELECT NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL
+    ) x
+    CROSS JOIN LATERAL (VALUES
+      ('total', NULL::text),
+      ('responder', coalesce(x.user_id, x.acknowledged_by)::text),
+      ('service', x.service_id::text),
+      ('team', x.team_id::text),
+      ('hour_of_week', x.hour_of_week::text)) d(dimension, dimension_key)
+    WHERE d.dimension = 'total'
+       OR (d.dimension IN ('service', 'team') AND (x.notifications > 0 OR x.noise_row))
+       OR (d.dimension = 'responder' AND d.dimension_key IS NOT NULL)
+       OR (d.dimension = 'hour_of_week' AND x.hour_of_week IS NOT NULL)
+  ),
+  grouped AS (
+    SELECT k.dimension, k.dimension_key,
+      sum(k.notifications)::integer AS notifications,
+      sum(k.unknown_method)::integer AS unknown_method,
+      count(k.band)::integer AS interruptions,
+      count(*) FILTER (WHERE k.band = 'business')::integer AS business,
+      count(*) FILTER (WHERE k.band = 'off')::integer AS off,
+      count(*) FILTER (WHERE k.band = 'sleep')::integer AS sleep,
+      count(DISTINCT (k.user_id, k.night)) FILTER (WHERE k.band = 'sleep')::integer AS nights_interrupted,
+      count(k.acknowledged_by)::integer AS acknowledged,
+      count(k.noise_row)::integer AS incidents,
+      count(*) FILTER (WHERE k.auto_resolved)::integer AS auto_resolved,
+      count(*) FILTER (WHERE k.transient)::integer AS transient
+    FROM keyed k
+    GROUP BY k.dimension, k.dimension_key
+  )
+  SELECT greatest(range_end, (SELECT max(c.settled_at) FROM incident c)),
+    coalesce((SELECT array_agg(ROW(g.dimension, g.dimension_key, g.notifications, g.unknown_method, g.interruptions,
+                                   g.business, g.off, g.sleep, g.nights_interrupted, g.acknowledged, g.incidents,
+                                   g.auto_resolved, g.transient)::lens.oncall_metrics
+                               ORDER BY array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], g.dimension),
+                                        g.dimension_key)
+              -- A responder row exists for an interruption or an acknowledgement, not for an email.
+              FROM grouped g WHERE g.dimension <> 'responder' OR g.interruptions > 0 OR g.acknowledged > 0),
+             '{}');
+END;
+
+-- ---------------------------------------------------------------------------
+-- Cached figures of whole periods (lens.oncall_rollup), under the rules of
+-- lens.period_rollup.
+
+-- lens.rollup_is_current for any cache: written under the current epoch, and
+-- its snapshot saw every change that overlaps the period.
+CREATE FUNCTION lens.cache_is_current(period_start timestamptz, period_end timestamptz, epoch bigint,
+                                      computed_snapshot pg_snapshot) RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT epoch = (SELECT st.epoch FROM lens.rollup_state st)
+     AND NOT EXISTS (
+       SELECT 1 FROM lens.fact_changes c
+       WHERE c.affected && tstzrange(period_start, period_end)
+         AND NOT pg_visible_in_snapshot(c.xid, computed_snapshot));
+END;
+
+CREATE FUNCTION lens.oncall_period_figures(granularity text, period_start timestamptz, period_end timestamptz,
+                                           as_of timestamptz, tz text)
+RETURNS lens.oncall_metrics[]
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  cached lens.oncall_metrics[];
+  computed record;
+BEGIN
+  SELECT r.figures INTO cached FROM lens.oncall_rollup r
+  WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
+    AND r.period_end = period_end AND r.stable_from <= as_of
+    AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot);
+  IF FOUND THEN
+    RETURN cached;
+  END IF;
+
+  SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
+  FROM lens.compute_oncall(period_start, period_end, as_of, tz) c CROSS JOIN lens.rollup_state st;
+
+  IF computed.stable_from <= as_of AND current_setting('transaction_read_only') = 'off' THEN
+    BEGIN
+      INSERT INTO lens.oncall_rollup AS r (granularity, tz, period_start, period_end, stable_from, epoch,
+                                           computed_snapshot, figures)
+      VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.epoch,
+              computed.snapshot, computed.figures)
+      ON CONFLICT ON CONSTRAINT oncall_rollup_pkey DO UPDATE SET
+        period_end = excluded.period_end, stable_from = excluded.stable_from, epoch = excluded.epoch,
+        computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
+        figures = excluded.figures;
+    EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
+      -- Another session cached the same period meanwhile; these figures are still right.
+      NULL;
+    END;
+  END IF;
+  RETURN computed.figures;
+END $$;
+
+-- ---------------------------------------------------------------------------
+-- The API: on-call and noise figures of [range_start, range_end) per bucket
+-- (granularity NULL: the range itself) and dimension. Grafana filters on
+-- dimension; the report reads one period.
+
+CREATE FUNCTION lens.oncall_metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                    granularity text DEFAULT NULL)
+RETURNS TABLE (
+  period_start timestamptz, period_end timestamptz, period_label text,
+  dimension text, dimension_key text, external_id text, dimension_label text,
+  -- Responders: the zone their bands were read in (the user's, else tz).
+  time_zone text,
+  notifications integer, unknown_method integer,
+  interruptions integer, business integer, off integer, sleep integer, nights_interrupted integer,
+  acknowledged integer, incidents integer, auto_resolved integer, transient integer,
+  auto_resolved_share double precision, transient_share double precision
+)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT b.bucket_start, b.bucket_end, b.period_label, f.dimension, f.dimension_key,
+    CASE f.dimension WHEN 'responder' THEN u.external_id WHEN 'service' THEN sv.external_id
+                     WHEN 'team' THEN tm.external_id END,
+    CASE f.dimension WHEN 'total' THEN 'All'
+                     WHEN 'responder' THEN u.name
+                     WHEN 'service' THEN coalesce(sv.name, '(no service)')
+                     WHEN 'team' THEN coalesce(tm.name, '(no team)')
+                     ELSE to_char(date '2024-01-01' + (f.dimension_key::integer / 24), 'Dy') || ' '
+                          || lpad((f.dimension_key::integer % 24)::text, 2, '0') || ':00' END,
+    CASE f.dimension WHEN 'responder' THEN coalesce(u.time_zone, tz) END,
+    f.notifications, f.unknown_method, f.interruptions, f.business, f.off, f.sleep, f.nights_interrupted,
+    f.acknowledged, f.incidents, f.auto_resolved, f.transient,
+    f.auto_resolved::double precision / nullif(f.incidents, 0),
+    f.transient::double precision / nullif(f.incidents, 0)
+  FROM lens.buckets(granularity, range_start, range_end, tz) b
+  CROSS JOIN LATERAL unnest(
+    CASE WHEN b.whole THEN lens.oncall_period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz)
+         ELSE (SELECT c.figures FROM lens.compute_oncall(b.bucket_start, b.bucket_end, as_of, tz) c) END) f
+  LEFT JOIN public.users u ON f.dimension = 'responder' AND u.id::text = f.dimension_key
+  LEFT JOIN public.services sv ON f.dimension = 'service' AND sv.id::text = f.dimension_key
+  LEFT JOIN public.teams tm ON f.dimension = 'team' AND tm.id::text = f.dimension_key
+  ORDER BY b.bucket_start, array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], f.dimension),
+    -- Responders by sleep, then total, descending, then name (INTERFACES.md);
+    -- services and teams by incidents; hours in order.
+    CASE WHEN f.dimension = 'responder' THEN f.sleep END DESC,
+    CASE WHEN f.dimension = 'responder' THEN f.interruptions END DESC,
+    CASE WHEN f.dimension IN ('service', 'team') THEN f.incidents END DESC,
+    CASE WHEN f.dimension = 'hour_of_week' THEN f.dimension_key::integer END,
+    7, 5;
+END;
+
+-- Responders with at least metric_settings.sleep_interruption_alert sleep
+-- interruptions in the 7 days (of 86400 s) before as_of: the alert rule.
+CREATE FUNCTION lens.sleep_interruption_alerts(as_of timestamptz DEFAULT now())
+RETURNS TABLE (responder text, user_external_id text, time_zone text, sleep integer, nights_interrupted integer,
+               threshold integer)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT m.dimension_label, m.external_id, m.time_zone, m.sleep, m.nights_interrupted, st.sleep_interruption_alert
+  FROM public.metric_settings st
+  CROSS JOIN LATERAL lens.oncall_metrics(as_of - lens.seconds(7 * 86400), as_of + lens.seconds(1e-6), as_of,
+                                         st.timezone) m
+  WHERE m.dimension = 'responder' AND m.sleep >= st.sleep_interruption_alert
+  ORDER BY m.sleep DESC, m.dimension_label;
+END;
+
+CREATE VIEW lens.oncall_settings AS
+SELECT sleep_interruption_alert FROM public.metric_settings;
+
+REVOKE EXECUTE ON FUNCTION lens.oncall_period_figures(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
+
+-- The `onCall` and `noise` parts of the report JSON (INTERFACES.md) for one
+-- period: responders by sleep, then total, descending, then name; services by
+-- incidents descending, then name; the heatmap's cells with interruptions.
+CREATE FUNCTION lens.oncall_report(granularity text, range_start timestamptz, range_end timestamptz,
+                                   as_of timestamptz, tz text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  WITH m AS MATERIALIZED (
+    SELECT x.* FROM lens.oncall_metrics(range_start, range_end, as_of, tz, granularity) x
+  )
+  SELECT jsonb_build_object(
+    'onCall', jsonb_build_object(
+      'interruptions', (SELECT jsonb_build_object('total', t.interruptions, 'business', t.business, 'off', t.off, 'sleep', t.sleep)
+                        FROM m t WHERE t.dimension = 'total'),
+      'nightsInterrupted', (SELECT t.nights_interrupted FROM m t WHERE t.dimension = 'total'),
+      'notifications', (SELECT t.notifications FROM m t WHERE t.dimension = 'total'),
+      'unknownMethod', (SELECT t.unknown_method FROM m t WHERE t.dimension = 'total'),
+      'responders', coalesce((SELECT jsonb_agg(jsonb_build_object(
+          'user', r.external_id, 'name', r.dimension_label, 'timeZone', r.time_zone,
+          'total', r.interruptions, 'business', r.business, 'off', r.off, 'sleep', r.sleep,
+          'nightsInterrupted', r.nights_interrupted, 'acknowledged', r.acknowledged)
+          ORDER BY r.sleep DESC, r.interruptions DESC, r.dimension_label, r.external_id)
+        FROM m r WHERE r.dimension = 'responder'), '[]'),
+      'byService', coalesce((SELECT jsonb_agg(jsonb_build_object(
+          'service', s.dimension_label, 'total', s.interruptions, 'business', s.business, 'off', s.off, 'sleep', s.sleep)
+          ORDER BY s.interruptions DESC, s.dimension_label)
+        FROM m s WHERE s.dimension = 'service' AND s.interruptions > 0), '[]'),
+      -- Hour of week in the report's zone: weekday 1 = Monday, hour 0-23.
+      'heatmap', coalesce((SELECT jsonb_agg(jsonb_build_object(
+          'weekday', h.dimension_key::integer / 24 + 1, 'hour', h.dimension_key::integer % 24,
+          'interruptions', h.interruptions) ORDER BY h.dimension_key::integer)
+        FROM m h WHERE h.dimension = 'hour_of_week'), '[]')),
+    'noise', (SELECT jsonb_build_object(
+        'autoResolved', t.auto_resolved, 'transient', t.transient,
+        'autoResolvedShare', t.auto_resolved_share, 'transientShare', t.transient_share,
+        'byService', coalesce((SELECT jsonb_agg(jsonb_build_object(
+            'service', s.dimension_label, 'incidents', s.incidents, 'autoResolved', s.auto_resolved, 'transient', s.transient)
+            ORDER BY s.incidents DESC, s.dimension_label)
+          FROM m s WHERE s.dimension = 'service' AND s.incidents > 0), '[]'))
+      FROM m t WHERE t.dimension = 'total'));
+END;
+
+-- Each incident of a range with its noise flags (the CSV report's columns).
+CREATE FUNCTION lens.incident_noise(range_start timestamptz, range_end timestamptz, as_of timestamptz)
+RETURNS TABLE (incident_id bigint, external_id text, auto_resolved boolean, transient boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT i.id, i.external_id, v.auto_resolved, v.transient
+  FROM public.incidents i
+  CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
+  WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of;
+END;
