@@ -2,10 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
-import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { openDatabase, type DatabaseAccess, type DatabaseHandle } from './db/database.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
+import { policyDifferences } from './metrics/policy.ts';
 import { GRANULARITIES, type Granularity } from './metrics/report-data.ts';
 import { REPORT_FORMATS, type ReportFormat } from './report/formats.ts';
 import { runSync, selectSources, type SourceName } from './sync/run-sync.ts';
@@ -33,8 +34,12 @@ function parseIsoDate(value: string): Date {
 }
 
 /** Opens the database for a command and always closes it (and the embedded server). */
-async function withDatabase<T>(context: CommandContext, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
-  const handle = await openDatabase(context.config, context.logger);
+async function withDatabase<T>(
+  context: CommandContext,
+  access: DatabaseAccess,
+  work: (handle: DatabaseHandle) => Promise<T>,
+): Promise<T> {
+  const handle = await openDatabase(context.config, context.logger, access);
   try {
     return await work(handle);
   } finally {
@@ -56,7 +61,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .description('apply pending database migrations')
     .action(async () => {
       const context = contextFactory();
-      await withDatabase(context, async ({ db, migration }) => {
+      await withDatabase(context, 'write', async ({ db, migration }) => {
         const rows = await db.selectFrom('schema_migrations').select('name').orderBy('version').execute();
         for (const name of migration.migrations) context.stdout.write(`applied migration ${name}\n`);
         for (const name of migration.definitions) {
@@ -78,7 +83,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
       const context = contextFactory();
       if (options.full && options.since) throw new UsageError('--full and --since cannot be combined: choose one');
       const sources = selectSources(context.config, options.source);
-      await withDatabase(context, async ({ db }) => {
+      await withDatabase(context, 'write', async ({ db }) => {
         const progress = createProgress(context.logger);
         try {
           const summaries = await runSync(
@@ -114,7 +119,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
       const context = contextFactory();
       const { checkServeConfig, runServe } = await import('./serve/serve.ts');
       checkServeConfig(context.config);
-      await withDatabase(context, (handle) => runServe(handle, context, options));
+      await withDatabase(context, 'write', (handle) => runServe(handle, context, options));
     });
 
   program
@@ -131,7 +136,14 @@ function buildProgram(contextFactory: () => CommandContext): Command {
       const context = contextFactory();
       const { parseAsOf, renderReport } = await import('./report/render-report.ts');
       const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
-      await withDatabase(context, async ({ db }) => {
+      await withDatabase(context, 'read', async ({ db }) => {
+        const differences = await policyDifferences(db, context.config);
+        if (differences.length > 0) {
+          context.logger.warn(
+            { differences },
+            'the configured SLA policy differs from the stored one; this report uses the stored policy until migrate, sync or serve stores the configuration',
+          );
+        }
         const text = await renderReport(db, context.config, {
           granularity: options.period,
           date: options.date,
@@ -156,7 +168,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .action(async () => {
       const context = contextFactory();
       const { runDemo } = await import('./demo/run-demo.ts');
-      await withDatabase(context, (handle) => runDemo(handle, context));
+      await withDatabase(context, 'write', (handle) => runDemo(handle, context));
     });
 
   return program;

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.ts';
 import { applyPolicy } from '../metrics/policy.ts';
-import { migrate, type MigrationOutcome } from './migrate.ts';
+import { migrate, migrationsApplied, type MigrationOutcome } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 export type { Database };
@@ -27,8 +27,14 @@ export interface DatabaseHandle {
 
 export const EMBEDDED_DATABASE = 'incident_lens';
 
-export function createKysely(url: string, maxConnections = 10, logger?: Logger): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: maxConnections, application_name: 'incident-lens' });
+export function createKysely(url: string, maxConnections = 10, logger?: Logger, readOnly = false): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: maxConnections,
+    application_name: 'incident-lens',
+    // Every transaction of a read-only command is READ ONLY: PostgreSQL refuses any write.
+    ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+  });
   // The server closing a connection (a restart, a failover, its own
   // shutdown) emits 'error' on the pool for an idle connection, and on the
   // client for one checked out between queries (a held advisory lock); either
@@ -46,23 +52,36 @@ export function createKysely(url: string, maxConnections = 10, logger?: Logger):
 }
 
 /**
- * Connects to DATABASE_URL, or starts the embedded PostgreSQL under the data
- * directory, then applies pending migrations.
+ * 'write' (migrate, sync, serve, demo): migrates and stores the configured
+ * policy. 'read' (report): every transaction is read-only and nothing is
+ * migrated or stored; a schema that is not current is refused.
  */
-export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
+export type DatabaseAccess = 'write' | 'read';
+
+const NO_MIGRATION: MigrationOutcome = { migrations: [], definitions: [], changedDefinitions: [] };
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded PostgreSQL under the data
+ * directory; for writing, then applies pending migrations and the policy.
+ */
+export async function openDatabase(config: Config, logger: Logger, access: DatabaseAccess): Promise<DatabaseHandle> {
   let embedded: EmbeddedServer | undefined;
   let url = config.databaseUrl;
   if (url === undefined) {
     embedded = await startEmbeddedPostgres(config.dataDir, logger);
     url = embedded.url(EMBEDDED_DATABASE);
-    await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
+    if (access === 'write') await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
   }
-  const db = createKysely(url, 10, logger);
-  let migration: MigrationOutcome;
+  const db = createKysely(url, 10, logger, access === 'read');
+  let migration = NO_MIGRATION;
   try {
-    migration = await migrate(db, logger);
-    // The SLA policy and repeat window of the YAML file are what the SQL metrics read.
-    await applyPolicy(db, config);
+    if (access === 'write') {
+      migration = await migrate(db, logger);
+      // The SLA policy and repeat window of the YAML file are what the SQL metrics read.
+      await applyPolicy(db, config);
+    } else {
+      await refuseOutdatedSchema(db);
+    }
   } catch (error) {
     await db.destroy();
     await embedded?.stop();
@@ -77,6 +96,22 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       await embedded?.stop();
     },
   };
+}
+
+async function refuseOutdatedSchema(db: Kysely<Database>): Promise<void> {
+  let current: boolean;
+  try {
+    current = await migrationsApplied(db);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // A role that may not read the bookkeeping tables cannot tell; its queries will.
+    if (code === '42501') return;
+    if (code !== '3D000') throw error;
+    current = false;
+  }
+  if (!current) {
+    throw new Error('the database schema is not current: run `incident-lens migrate` first (a report changes nothing, not even the schema)');
+  }
 }
 
 /** CREATE DATABASE if missing (there is no IF NOT EXISTS for databases). */

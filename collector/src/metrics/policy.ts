@@ -51,3 +51,35 @@ export async function applyPolicy(db: Kysely<Database>, config: PolicyConfig): P
       .execute();
   });
 }
+
+/**
+ * How the stored policy (what the metric functions read) differs from the
+ * configured one, in words; empty when they agree. Read through the lens
+ * views, so a read-only role can ask. The zone is not compared: a report
+ * names its zone itself.
+ */
+export async function policyDifferences(db: Kysely<Database>, config: PolicyConfig): Promise<string[]> {
+  const stored = await sql<{ severity: string; ack_target_seconds: number; resolve_target_seconds: number; postmortem_due_seconds: number | null }>`
+    SELECT severity, ack_target_seconds, resolve_target_seconds, postmortem_due_seconds FROM lens.sla_policy`.execute(db);
+  const settings = await sql<{ repeat_window_days: number }>`SELECT repeat_window_days FROM lens.settings`.execute(db);
+  const differences: string[] = [];
+  for (const severity of SEVERITIES) {
+    const target = config.sla[severity];
+    const row = stored.rows.find((candidate) => candidate.severity === severity);
+    const pairs: Array<[string, number | null, number | null | undefined]> = [
+      ['acknowledge target', target.ack, row?.ack_target_seconds],
+      ['resolve target', target.resolve, row?.resolve_target_seconds],
+      ['post-mortem due', target.postmortem ?? null, row?.postmortem_due_seconds],
+    ];
+    for (const [what, configured, actual] of pairs) {
+      if (configured !== (actual ?? null)) {
+        differences.push(`${severity} ${what}: configured ${configured ?? 'none'} s, stored ${actual ?? 'none'} s`);
+      }
+    }
+  }
+  const window = settings.rows[0]?.repeat_window_days;
+  if (window !== config.repeatWindowDays) {
+    differences.push(`repeat window: configured ${config.repeatWindowDays} days, stored ${window ?? 'none'} days`);
+  }
+  return differences;
+}
