@@ -19,7 +19,7 @@ const DATASOURCE_UID = 'incident-lens-pg';
 const PLUGIN_ID = 'incidentlens-analytics-app';
 const PANEL_ID = 'incidentlens-incidents-panel';
 // Core panels of Grafana 13 that the dashboards use, plus the app's own panel.
-const PANEL_TYPES = new Set(['stat', 'timeseries', 'table', 'barchart', 'piechart', 'bargauge', 'text', 'row', PANEL_ID]);
+const PANEL_TYPES = new Set(['stat', 'timeseries', 'table', 'barchart', 'piechart', 'bargauge', 'heatmap', 'text', 'row', PANEL_ID]);
 
 function yamlFile(relative: string): Record<string, unknown> {
   return parseYaml(readFileSync(path.join(PROVISIONING, relative), 'utf8')) as Record<string, unknown>;
@@ -153,11 +153,12 @@ describe('provisioning/dashboards', () => {
     expect(file.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/etc/grafana/provisioning/dashboards' }) })]);
   });
 
-  it('has the three dashboards the issue names', () => {
+  it('has the dashboards the issues name', () => {
     expect(dashboards.map(({ dashboard }) => dashboard.title).sort()).toEqual([
       'Action items follow-through',
       'Incident overview',
       'Monthly SLA compliance',
+      'On-call load',
     ]);
   });
 
@@ -237,11 +238,12 @@ const ruleFiles = filesIn('alerting', '.yaml')
 const rules = ruleFiles.flatMap(({ content }) => content.groups!.flatMap((group) => group.rules));
 
 describe('provisioning/alerting', () => {
-  it('has the three rules: overdue action items, ack SLA compliance, collector stale', () => {
+  it('has the rules: overdue action items, ack SLA compliance, collector stale, sleep-hour interruptions', () => {
     expect(rules.map((rule) => rule.uid).sort()).toEqual([
       'incident-lens-ack-sla-compliance',
       'incident-lens-collector-stale',
       'incident-lens-overdue-action-items',
+      'incident-lens-sleep-interruptions',
     ]);
     for (const { content } of ruleFiles) {
       expect(content.apiVersion).toBe(1);

@@ -416,3 +416,36 @@ describe('the report’s onCall and noise', () => {
     expect(flags).toEqual([['I1', 'true', 'true'], ['I2', 'false', 'false']]);
   });
 });
+
+describe('the sleep-hour interruption alert', () => {
+  it('lists responders with at least the configured sleep interruptions in the 7 days before as_of', async () => {
+    const { applyPolicy } = await import('../collector/src/metrics/policy.ts');
+    await rows.users([{ id: 'PA', name: 'Ada', zone: 'UTC' }, { id: 'PB', name: 'Bob', zone: 'UTC' }]);
+    await rows.incidents([{ id: 'I1', created: '2026-01-01T00:00:00Z' }]);
+    await rows.notifications([
+      // Ada: three sleep interruptions on three nights within the 7 days before 2026-01-10T12:00Z.
+      { incident: 'I1', user: 'PA', at: '2026-01-04T01:00:00Z', method: 'phone' },
+      { incident: 'I1', user: 'PA', at: '2026-01-06T23:00:00Z', method: 'sms' },
+      { incident: 'I1', user: 'PA', at: '2026-01-09T03:00:00Z', method: 'push' },
+      // Bob: two inside, one exactly 7 days + 1 s before as_of (outside), one by email.
+      { incident: 'I1', user: 'PB', at: '2026-01-08T02:00:00Z', method: 'sms' },
+      { incident: 'I1', user: 'PB', at: '2026-01-09T02:00:00Z', method: 'sms' },
+      { incident: 'I1', user: 'PB', at: '2026-01-03T11:59:59Z', method: 'sms' },
+      { incident: 'I1', user: 'PB', at: '2026-01-09T04:00:00Z', method: 'email' },
+    ]);
+    const alerts = async () =>
+      (await sql<{ responder: string; sleep: number; nights_interrupted: number; threshold: number }>`
+        SELECT * FROM lens.sleep_interruption_alerts('2026-01-10T12:00:00Z')`.execute(database.db)).rows.map((row) => [
+        row.responder,
+        row.sleep,
+        row.nights_interrupted,
+        row.threshold,
+      ]);
+    const policy = { sla: { SEV1: { ack: 900, resolve: 3600, postmortem: 172800 }, SEV2: { ack: 1800, resolve: 14400 }, SEV3: { ack: 7200, resolve: 86400 }, SEV4: { ack: 86400, resolve: 604800 } }, repeatWindowDays: 90 };
+    await applyPolicy(database.db, { ...policy, onCall: { sleepInterruptionAlert: 3 } });
+    expect(await alerts()).toEqual([['Ada', 3, 3, 3]]);
+    await applyPolicy(database.db, { ...policy, onCall: { sleepInterruptionAlert: 2 } });
+    expect(await alerts()).toEqual([['Ada', 3, 3, 2], ['Bob', 2, 2, 2]]);
+    await applyPolicy(database.db, { ...policy, onCall: { sleepInterruptionAlert: 3 } });
+  });
+});

@@ -46,6 +46,12 @@ const jiraSearch = z.strictObject({ jql: z.string().min(1) });
 const configSchema = z.strictObject({
   timezone: timezone.default('UTC'),
   repeatWindowDays: z.number().int().positive().default(90),
+  onCall: z
+    .strictObject({
+      // Sleep-hour interruptions in 7 days that raise the Grafana alert for a responder.
+      sleepInterruptionAlert: z.number().int().positive().default(3),
+    })
+    .prefault({}),
   schedule: z
     .strictObject({
       sync: z.string().default('*/5 * * * *'),

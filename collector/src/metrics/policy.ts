@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { SEVERITIES, type Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 
-export type PolicyConfig = Pick<Config, 'sla' | 'repeatWindowDays'> & Partial<Pick<Config, 'timezone'>>;
+export type PolicyConfig = Pick<Config, 'sla' | 'repeatWindowDays'> & Partial<Pick<Config, 'timezone' | 'onCall'>>;
 
 /**
  * Writes the configured SLA policy, repeat window and (when given) report
@@ -40,14 +40,20 @@ export async function applyPolicy(db: Kysely<Database>, config: PolicyConfig): P
       )
       .execute();
     const timezone = config.timezone;
+    const sleepAlert = config.onCall?.sleepInterruptionAlert;
     await trx
       .updateTable('metric_settings')
       .set((eb) => ({
         repeat_window_days: config.repeatWindowDays,
         timezone: timezone ?? eb.ref('timezone'),
+        sleep_interruption_alert: sleepAlert ?? eb.ref('sleep_interruption_alert'),
         updated_at: sql`now()`,
       }))
-      .where(sql<boolean>`(repeat_window_days, timezone) IS DISTINCT FROM (${config.repeatWindowDays}::integer, coalesce(${timezone ?? null}::text, timezone))`)
+      .where(
+        sql<boolean>`(repeat_window_days, timezone, sleep_interruption_alert) IS DISTINCT FROM
+          (${config.repeatWindowDays}::integer, coalesce(${timezone ?? null}::text, timezone),
+           coalesce(${sleepAlert ?? null}::integer, sleep_interruption_alert))`,
+      )
       .execute();
   });
 }
