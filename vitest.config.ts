@@ -11,7 +11,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'collector',
-          include: ['tests/**/*.test.ts'],
+          include: ['tests/**/*.test.ts', 'common/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },

@@ -362,7 +362,7 @@ describe('property: bands add up', () => {
 
 describe('the report’s onCall and noise', () => {
   it('carries the figures in the shape of INTERFACES.md, and the CSV flags each incident', async () => {
-    const { buildReport, listPeriodIncidents } = await import('../collector/src/metrics/report-data.ts');
+    const { readReport, listPeriodIncidents } = await import('../collector/src/metrics/report-data.ts');
     const { renderCsv } = await import('../collector/src/report/csv.ts');
     await rows.users([{ id: 'PA', name: 'Ada', zone: 'Europe/Berlin' }, { id: 'PB', name: 'Bob', zone: null }]);
     await rows.incidents([
@@ -376,7 +376,7 @@ describe('the report’s onCall and noise', () => {
       { incident: 'I1', user: 'PA', at: '2026-01-05T21:01:00Z', method: 'email' }, // not an interruption
       { incident: 'I2', user: 'PB', at: '2026-01-06T09:00:00Z', method: 'sms' }, // Tue 09:00 UTC (report zone): business
     ]);
-    const report = await buildReport(database.db, { granularity: 'month', date: '2026-01', timezone: 'UTC', asOf: new Date('2026-03-01T00:00:00Z') });
+    const report = await readReport(database.db, { granularity: 'month', date: '2026-01', timezone: 'UTC', asOf: new Date('2026-03-01T00:00:00Z') });
     expect(report.onCall).toEqual({
       interruptions: { total: 2, business: 1, off: 0, sleep: 1 },
       nightsInterrupted: 1,

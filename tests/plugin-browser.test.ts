@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReport, type ReportJson } from '../collector/src/metrics/report-data.ts';
+import type { ReportJson } from '@incident-lens/common/report';
+import { readReport } from '../collector/src/metrics/report-data.ts';
 import { launchChromium } from './support/chromium.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { loadIncidentFixtures } from './support/incident-fixtures.ts';
@@ -96,7 +97,7 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     await waitToSee(page.getByTestId('report-mtta-mean'), 'reports');
     await screenshot('reports');
 
-    const report = await buildReport(database.db, { granularity: 'month', date: lastMonth, timezone, asOf });
+    const report = await readReport(database.db, { granularity: 'month', date: lastMonth, timezone, asOf });
     const expected = reportFigures(report);
     const shown: Record<string, string | null> = {};
     for (const id of Object.keys(expected)) shown[id] = await page.getByTestId(id).getAttribute('data-value');

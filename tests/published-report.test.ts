@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../collector/src/config.ts';
-import { buildReport } from '../collector/src/metrics/report-data.ts';
+import { readReport } from '../collector/src/metrics/report-data.ts';
 import { readPublishedReport, revisions } from '../collector/src/report/published.ts';
 import { renderReport } from '../collector/src/report/render-report.ts';
 import { writeScheduledReport } from '../collector/src/serve/report-jobs.ts';
@@ -108,7 +108,7 @@ describe('published monthly reports', () => {
   });
 
   it('compares only headline figures, tolerating float noise', async () => {
-    const report = await buildReport(database.db, { granularity: 'month', date: '2026-09', timezone: 'Europe/Berlin', asOf: new Date('2026-11-01T00:00:00Z') });
+    const report = await readReport(database.db, { granularity: 'month', date: '2026-09', timezone: 'Europe/Berlin', asOf: new Date('2026-11-01T00:00:00Z') });
     expect(revisions(report, structuredClone(report))).toEqual([]);
     const moved = structuredClone(report);
     moved.mtta.meanSeconds = (moved.mtta.meanSeconds ?? 0) + 1e-12;

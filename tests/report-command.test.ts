@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReport, listPeriodIncidents } from '../collector/src/metrics/report-data.ts';
+import { listPeriodIncidents, readReport } from '../collector/src/metrics/report-data.ts';
 import { renderCsv } from '../collector/src/report/csv.ts';
-import { describeChange, formatDuration, formatRate } from '../collector/src/report/format-values.ts';
+import { formatDuration, formatRate } from '@incident-lens/common/format';
+import { describeChange } from '../collector/src/report/format-values.ts';
 import { parseAsOf } from '../collector/src/report/render-report.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
@@ -57,7 +58,7 @@ describe('incident-lens report', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout);
-    expect(printed).toEqual(JSON.parse(JSON.stringify(await buildReport(database.db, request))));
+    expect(printed).toEqual(JSON.parse(JSON.stringify(await readReport(database.db, request))));
     expect(printed.period).toMatchObject({
       granularity: 'month',
       start: '2026-10-01T00:00:00+02:00',
@@ -81,7 +82,7 @@ describe('incident-lens report', () => {
   it('writes Markdown with the headline, the previous period and the SLA table', async () => {
     const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'md']);
     expect(result.code).toBe(0);
-    const report = await buildReport(database.db, request);
+    const report = await readReport(database.db, request);
     expect(result.stdout).toContain('# Incident report 2026-10 (month, Europe/Berlin)');
     expect(result.stdout).toContain(`| Incidents | ${report.incidents.total} | ${report.previous!.incidents.total} |`);
     expect(result.stdout).toContain(`| MTTA (mean) | ${formatDuration(report.mtta.meanSeconds)} |`);
@@ -104,7 +105,7 @@ describe('incident-lens report', () => {
   it('writes one CSV row per incident of the period, with the computed fields', async () => {
     const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'csv']);
     const lines = result.stdout.trimEnd().split('\r\n');
-    const report = await buildReport(database.db, request);
+    const report = await readReport(database.db, request);
     expect(lines).toHaveLength(report.incidents.total + 1);
     const header = lines[0]!.split(',');
     expect(header).toEqual(expect.arrayContaining(['incident', 'severity', 'tta_seconds', 'ttr_seconds', 'ack_sla', 'resolve_sla', 'service', 'team', 'pagerduty_url']));
@@ -138,17 +139,6 @@ describe('incident-lens report', () => {
 });
 
 describe('report formatting helpers', () => {
-  it.each([
-    [null, '–'],
-    [45, '45s'],
-    [312.5, '5m 13s'],
-    [900, '15m'],
-    [5400, '1h 30m'],
-    [200_000, '2d 7h'],
-  ])('formatDuration(%j) is %s', (seconds, text) => {
-    expect(formatDuration(seconds)).toBe(text);
-  });
-
   it.each([
     [10, 8, 'count', '↑ 2'],
     [300, 360, 'duration', '↓ 1m'],

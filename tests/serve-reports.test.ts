@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../collector/src/config.ts';
-import { buildReport, type Granularity } from '../collector/src/metrics/report-data.ts';
+import type { Granularity } from '@incident-lens/common/report';
+import { readReport } from '../collector/src/metrics/report-data.ts';
 import { renderMarkdown } from '../collector/src/report/markdown.ts';
 import { localDay, previousPeriodDay } from '../collector/src/report/periods.ts';
 import { writeScheduledReport } from '../collector/src/serve/report-jobs.ts';
@@ -63,7 +64,7 @@ describe('writeScheduledReport', () => {
       end: '2026-11-23T00:00:00+01:00',
       timezone: 'Europe/Berlin',
     });
-    const expected = await buildReport(database.db, { granularity: 'week', date: '2026-11-22', timezone: 'Europe/Berlin', asOf: now });
+    const expected = await readReport(database.db, { granularity: 'week', date: '2026-11-22', timezone: 'Europe/Berlin', asOf: now });
     expect(written).toEqual(JSON.parse(JSON.stringify(expected)));
     expect(await readFile(`${base}.md`, 'utf8')).toBe(renderMarkdown(expected));
     expect(await readFile(`${base}.html`, 'utf8')).toMatch(/^<!doctype html>/i);

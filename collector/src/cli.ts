@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { GRANULARITIES, type Granularity } from '@incident-lens/common/report';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase, type DatabaseAccess, type DatabaseHandle } from './db/database.ts';
@@ -7,7 +8,6 @@ import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageEr
 import { createLogger, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
 import { policyDifferences } from './metrics/policy.ts';
-import { GRANULARITIES, type Granularity } from './metrics/report-data.ts';
 import { REPORT_FORMATS, type ReportFormat } from './report/formats.ts';
 import { runSync, selectSources, type SourceName } from './sync/run-sync.ts';
 

@@ -179,13 +179,16 @@ BEGIN ATOMIC
     GROUP BY GROUPING SETS ((), (t.severity), (t.service_id), (t.team_id))
   ),
   -- Durations need every value; only the requested dimensions are sorted.
+  -- Means are summed exactly (numeric): a float sum depends on the order the
+  -- plan feeds the rows, so the same period computed live, cached or for
+  -- fewer dimensions could differ in the last bit.
   timed AS (
     SELECT d.dimension, d.dimension_key,
-      count(o.tta_seconds) AS mtta_count, avg(o.tta_seconds) AS mtta_mean,
+      count(o.tta_seconds) AS mtta_count, avg(o.tta_seconds::numeric)::double precision AS mtta_mean,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.tta_seconds) AS mtta_p,
-      count(o.ttr_seconds) AS mttr_count, avg(o.ttr_seconds) AS mttr_mean,
+      count(o.ttr_seconds) AS mttr_count, avg(o.ttr_seconds::numeric)::double precision AS mttr_mean,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttr_seconds) AS mttr_p,
-      count(o.ttd_seconds) AS mttd_count, avg(o.ttd_seconds) AS mttd_mean,
+      count(o.ttd_seconds) AS mttd_count, avg(o.ttd_seconds::numeric)::double precision AS mttd_mean,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttd_seconds) AS mttd_p
     FROM outcome o
     CROSS JOIN LATERAL (

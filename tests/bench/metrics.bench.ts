@@ -5,7 +5,7 @@ import { createKysely } from '../../collector/src/db/database.ts';
 import { migrate } from '../../collector/src/db/migrate.ts';
 import type { Database } from '../../collector/src/db/schema.ts';
 import { createLogger } from '../../collector/src/logger.ts';
-import { buildReport } from '../../collector/src/metrics/report-data.ts';
+import { readReport } from '../../collector/src/metrics/report-data.ts';
 import { expandGrafanaMacros } from '../support/grafana-postgres.ts';
 import { REPO_ROOT, benchDatabase, figure, median, percentile } from './support.ts';
 import { localDay, previousPeriodDay } from '../../collector/src/report/periods.ts';
@@ -42,14 +42,14 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
     // The first report of a closed month computes and caches it; later ones read the cache.
     await sql`DELETE FROM lens.period_rollup`.execute(db);
     await time('monthly report, first (computes, caches)', 1, () =>
-      buildReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }),
+      readReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }),
     );
     await time('monthly report (JSON, Europe/Berlin)', 20, () =>
-      buildReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }), '< 100 ms median');
+      readReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }), '< 100 ms median');
     await time('monthly report of the running month', 10, () =>
-      buildReport(db, { granularity: 'month', date: asOf.toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
+      readReport(db, { granularity: 'month', date: asOf.toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
     await time('daily report (JSON, yesterday)', 20, () =>
-      buildReport(db, { granularity: 'day', date: new Date(asOf.getTime() - 86_400_000).toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
+      readReport(db, { granularity: 'day', date: new Date(asOf.getTime() - 86_400_000).toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
 
     for (const query of dashboardQueries(asOf.getTime())) {
       await time(`${query.dashboard}: ${query.title}`.slice(0, 44), 10, () => sql.raw(query.sql).execute(db), '< 50 ms');

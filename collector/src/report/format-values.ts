@@ -1,20 +1,6 @@
-/** Human formats shared by the Markdown and HTML reports. */
+import { formatDuration } from '@incident-lens/common/format';
 
-/** 312.5 -> "5m 13s", 900 -> "15m", 5400 -> "1h 30m", 200000 -> "2d 7h". */
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null) return '–';
-  const total = Math.round(seconds);
-  const [unit, size, subUnit, subSize] =
-    total < 60 ? ['s', 1, '', 1] : total < 3600 ? ['m', 60, 's', 1] : total < 86_400 ? ['h', 3600, 'm', 60] : ['d', 86_400, 'h', 3600];
-  const whole = Math.floor(total / size);
-  const rest = Math.floor((total % size) / subSize);
-  return rest === 0 || subUnit === '' ? `${whole}${unit}` : `${whole}${unit} ${rest}${subUnit}`;
-}
-
-/** 0.9268 -> "92.7%". */
-export function formatRate(rate: number | null): string {
-  return rate === null ? '–' : `${(rate * 100).toFixed(1)}%`;
-}
+/** How the Markdown and HTML reports show a change from the previous period. */
 
 export type Direction = 'up' | 'down' | 'same';
 

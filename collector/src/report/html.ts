@@ -1,8 +1,8 @@
+import { formatDuration, formatRate } from '@incident-lens/common/format';
+import { ALL_SEVERITIES, SEVERITIES, type ReportJson } from '@incident-lens/common/report';
 import * as echarts from 'echarts';
-import { SEVERITIES, type SlaPolicy } from '../config.ts';
-import type { ReportJson } from '../metrics/report-data.ts';
-import type { ComparedReport } from './published.ts';
-import { describeChange, formatDuration, formatRate, type Change } from './format-values.ts';
+import type { SlaPolicy } from '../config.ts';
+import { describeChange, type Change } from './format-values.ts';
 import { onCallSection } from './oncall-html.ts';
 
 /**
@@ -108,7 +108,7 @@ function trendCharts(report: ReportJson): string {
 }
 
 function severityChart(report: ReportJson): string {
-  const severities = [...SEVERITIES, 'UNKNOWN'] as const;
+  const severities = ALL_SEVERITIES;
   return svgChart(
     {
       grid: { left: 70, right: 40, top: 10, bottom: 20 },
@@ -161,7 +161,7 @@ function kpi(title: string, value: string, change: Change | null | 'not compared
     <div class="kpi-change ${tone}">${escapeHtml(text)}</div><div class="kpi-note">${escapeHtml(note)}</div></div>`;
 }
 
-function revisionBanner(report: ComparedReport): string {
+function revisionBanner(report: ReportJson): string {
   if (!report.published || report.published.revisions.length === 0) return '';
   const items = report.published.revisions
     .map((revision) => `${escapeHtml(revision.figure)}: ${revision.published ?? '–'} published, ${revision.current ?? '–'} now`)
@@ -176,7 +176,7 @@ export interface HtmlReportOptions {
   title?: string;
 }
 
-export function renderHtml(report: ComparedReport, options: HtmlReportOptions): string {
+export function renderHtml(report: ReportJson, options: HtmlReportOptions): string {
   const { period, previous, postmortems, actionItems } = report;
   const title = `${options.title ?? 'Incident response'}: ${period.label}`;
   const kpis = [

@@ -1,6 +1,6 @@
-import { SEVERITIES } from '../config.ts';
-import type { ComparedReport } from './published.ts';
-import { describeChange, formatDuration, formatRate } from './format-values.ts';
+import { formatDuration, formatRate } from '@incident-lens/common/format';
+import { SEVERITIES, type ReportJson } from '@incident-lens/common/report';
+import { describeChange } from './format-values.ts';
 
 /**
  * A concise report to paste into a retrospective: headline figures against
@@ -10,7 +10,7 @@ import { describeChange, formatDuration, formatRate } from './format-values.ts';
 /** The most overdue items first; a retrospective needs the worst, not all of them. */
 const MARKDOWN_OVERDUE_ROWS = 15;
 
-export function renderMarkdown(report: ComparedReport): string {
+export function renderMarkdown(report: ReportJson): string {
   const { period, previous } = report;
   const lines: string[] = [];
   lines.push(`# Incident report ${period.label} (${period.granularity}, ${period.timezone})`);

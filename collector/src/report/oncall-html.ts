@@ -1,6 +1,6 @@
-import type { ReportJson } from '../metrics/report-data.ts';
+import { formatRate } from '@incident-lens/common/format';
+import type { ReportJson } from '@incident-lens/common/report';
 import { COLORS, escapeHtml, svgChart } from './html.ts';
-import { formatRate } from './format-values.ts';
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const HOURS = Array.from({ length: 24 }, (_, hour) => String(hour).padStart(2, '0'));

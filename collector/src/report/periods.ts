@@ -1,4 +1,4 @@
-import type { Granularity } from '../metrics/report-data.ts';
+import type { Granularity } from '@incident-lens/common/report';
 
 /** Pure: the calendar day (YYYY-MM-DD) an instant falls on in a zone. */
 export function localDay(instant: Date, timezone: string): string {

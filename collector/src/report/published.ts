@@ -1,23 +1,6 @@
+import type { ReportJson, Revision } from '@incident-lens/common/report';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { ReportJson } from '../metrics/report-data.ts';
-
-/** A headline figure that differs between the published report and today's. */
-export interface Revision {
-  figure: string;
-  published: number | null;
-  current: number | null;
-}
-
-export interface PublishedComparison {
-  publishedAt: string;
-  /** The as-of instant of the published report. */
-  asOf: string;
-  revisions: Revision[];
-}
-
-/** A report with how it compares to the one published for the same period, if any. */
-export type ComparedReport = ReportJson & { published?: PublishedComparison | null };
 
 /** The figures leadership quotes; a change in any of them after publication is shown. */
 const HEADLINE: [figure: string, read: (report: ReportJson) => number | null][] = [
@@ -84,7 +67,7 @@ export function revisions(published: ReportJson, current: ReportJson): Revision[
 }
 
 /** The report with a `published` field when this period was published before. */
-export async function compareWithPublished(db: Kysely<Database>, report: ReportJson): Promise<ComparedReport> {
+export async function compareWithPublished(db: Kysely<Database>, report: ReportJson): Promise<ReportJson> {
   const stored = await readPublishedReport(db, report.period);
   if (!stored) return report;
   return {

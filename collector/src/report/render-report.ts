@@ -2,14 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { UsageError } from '../errors.ts';
-import { buildReport, listPeriodIncidents, type Granularity } from '../metrics/report-data.ts';
+import type { Granularity, ReportJson } from '@incident-lens/common/report';
+import { listPeriodIncidents, readReport } from '../metrics/report-data.ts';
 import { renderCsv } from './csv.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
-import { compareWithPublished, readPublishedReport, type ComparedReport } from './published.ts';
-
 import type { ReportFormat } from './formats.ts';
-
+import { compareWithPublished, readPublishedReport } from './published.ts';
 
 export interface ReportOptions {
   granularity: Granularity;
@@ -37,11 +36,11 @@ export async function renderReport(db: Kysely<Database>, config: Config, options
     if (options.published) throw new UsageError('--published keeps the report figures, not the incident rows: use json, md or html');
     return renderCsv(await listPeriodIncidents(db, request));
   }
-  const report = options.published ? await publishedReport(db, request) : await compareWithPublished(db, await buildReport(db, request));
+  const report = options.published ? await publishedReport(db, request) : await compareWithPublished(db, await readReport(db, request));
   return formatReport(report, options.format, config);
 }
 
-export function formatReport(report: ComparedReport, format: Exclude<ReportFormat, 'csv'>, config: Pick<Config, 'sla'>): string {
+export function formatReport(report: ReportJson, format: Exclude<ReportFormat, 'csv'>, config: Pick<Config, 'sla'>): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
@@ -52,9 +51,9 @@ export function formatReport(report: ComparedReport, format: Exclude<ReportForma
   }
 }
 
-async function publishedReport(db: Kysely<Database>, request: Omit<ReportOptions, 'format'>): Promise<ComparedReport> {
+async function publishedReport(db: Kysely<Database>, request: Omit<ReportOptions, 'format'>): Promise<ReportJson> {
   // The period's label and zone identify it; compute them the same way as the live report.
-  const live = await buildReport(db, { ...request, trendPeriods: 0, overdueListLimit: 0 });
+  const live = await readReport(db, { ...request, trendPeriods: 0, overdueListLimit: 0 });
   const stored = await readPublishedReport(db, live.period);
   if (!stored) {
     throw new UsageError(

@@ -5,7 +5,8 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { buildReport, type Granularity } from '../metrics/report-data.ts';
+import type { Granularity } from '@incident-lens/common/report';
+import { readReport } from '../metrics/report-data.ts';
 import { compareWithPublished, publishReport } from '../report/published.ts';
 import { renderHtml } from '../report/html.ts';
 import { renderMarkdown } from '../report/markdown.ts';
@@ -32,7 +33,7 @@ export async function writeScheduledReport(
   now: Date,
 ): Promise<string[]> {
   const day = previousPeriodDay(granularity, localDay(now, config.timezone));
-  const live = await buildReport(db, { granularity, date: day, timezone: config.timezone, asOf: now });
+  const live = await readReport(db, { granularity, date: day, timezone: config.timezone, asOf: now });
   // A closed month is frozen as published the first time; later runs show what changed since.
   if (granularity === 'month') await publishReport(db, live);
   const report = await compareWithPublished(db, live);

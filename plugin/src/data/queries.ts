@@ -69,67 +69,10 @@ FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone') f
 WHERE NOT f.is_overdue AND ($include_done OR NOT f.is_done)
 ORDER BY overdue DESC, deadline NULLS LAST, id`;
 
-/** The period a report covers, as `incident-lens report --period --date --tz` cuts it. */
-const REPORT_PERIOD = `lens.period_bounds('$granularity', '$date'::date, '$timezone')`;
-
 /**
- * The report of one period in the shape of `incident-lens report --format json`
- * (INTERFACES.md), assembled from the same lens functions; JSON keys only,
- * every figure as SQL computed it.
+ * The report of one period, the value `incident-lens report --format json`
+ * prints: lens.report builds it (sql/lens/85_report.sql), as text so the frame
+ * carries it whole.
  */
 export const REPORT_SQL = `
-WITH period AS (SELECT * FROM ${REPORT_PERIOD}),
-as_of AS (SELECT '$as_of'::timestamptz AS instant),
--- The same call as buildReport (all four dimensions): a running period is computed live, and
--- a mean summed in another plan's row order may differ from the CLI's in the last bit.
-figures AS (
-  SELECT m.* FROM period p, as_of a,
-  LATERAL lens.metrics(p.period_start, p.period_end, a.instant, '$timezone', '$granularity',
-                       ARRAY['total', 'severity', 'service', 'team']) m
-),
-total AS (SELECT * FROM figures WHERE dimension = 'total'),
-items AS (
-  SELECT m.* FROM period p, as_of a,
-  LATERAL lens.action_item_metrics(p.period_start, p.period_end, a.instant, '$timezone') m
-  WHERE m.dimension = 'total'
-)
-SELECT json_build_object(
-  'period', json_build_object('granularity', '$granularity', 'start', lens.iso_local(p.period_start, '$timezone'),
-    'end', lens.iso_local(p.period_end, '$timezone'), 'timezone', '$timezone',
-    'asOf', to_char(a.instant AT TIME ZONE 'UTC',
-      CASE WHEN date_trunc('second', a.instant) = a.instant THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"' END),
-    'label', p.period_label),
-  'incidents', json_build_object('total', t.incidents, 'open', t.open, 'merged', t.merged, 'unclassified', t.unclassified,
-    'bySeverity', json_build_object('SEV1', t.sev1, 'SEV2', t.sev2, 'SEV3', t.sev3, 'SEV4', t.sev4, 'UNKNOWN', t.unknown)),
-  'mtta', json_build_object('count', t.mtta_count, 'unacknowledged', t.unacknowledged, 'meanSeconds', t.mtta_mean_seconds,
-    'medianSeconds', t.mtta_median_seconds, 'p90Seconds', t.mtta_p90_seconds, 'p95Seconds', t.mtta_p95_seconds),
-  'mttr', json_build_object('count', t.mttr_count, 'meanSeconds', t.mttr_mean_seconds, 'medianSeconds', t.mttr_median_seconds,
-    'p90Seconds', t.mttr_p90_seconds, 'p95Seconds', t.mttr_p95_seconds),
-  'sla', json_build_object(
-    'ack', json_build_object('met', t.ack_met, 'breached', t.ack_breached, 'pending', t.ack_pending, 'compliance', t.ack_compliance),
-    'resolve', json_build_object('met', t.resolve_met, 'breached', t.resolve_breached, 'pending', t.resolve_pending,
-      'compliance', t.resolve_compliance),
-    'bySeverity', (SELECT coalesce(json_object_agg(s.dimension_key, json_build_object(
-        'ack', json_build_object('met', s.ack_met, 'breached', s.ack_breached, 'pending', s.ack_pending, 'compliance', s.ack_compliance),
-        'resolve', json_build_object('met', s.resolve_met, 'breached', s.resolve_breached, 'pending', s.resolve_pending,
-          'compliance', s.resolve_compliance))), '{}')
-      FROM figures s WHERE s.dimension = 'severity' AND s.dimension_key <> 'UNKNOWN')),
-  'bySeverity', (SELECT coalesce(json_object_agg(s.dimension_key, json_build_object('count', s.incidents, 'share', s.share,
-      'mtta', json_build_object('count', s.mtta_count, 'unacknowledged', s.unacknowledged, 'meanSeconds', s.mtta_mean_seconds,
-        'medianSeconds', s.mtta_median_seconds, 'p90Seconds', s.mtta_p90_seconds, 'p95Seconds', s.mtta_p95_seconds),
-      'mttr', json_build_object('count', s.mttr_count, 'meanSeconds', s.mttr_mean_seconds, 'medianSeconds', s.mttr_median_seconds,
-        'p90Seconds', s.mttr_p90_seconds, 'p95Seconds', s.mttr_p95_seconds))), '{}')
-    FROM figures s WHERE s.dimension = 'severity'),
-  'postmortems', json_build_object('required', t.postmortems_required, 'completed', t.postmortems_completed,
-    'completedOnTime', t.postmortems_completed_on_time, 'overdue', t.postmortems_overdue),
-  'actionItems', json_build_object('total', i.total, 'completed', i.completed, 'completedOnTime', i.completed_on_time,
-    'open', i.open, 'overdue', i.overdue, 'completionRate', i.completion_rate, 'onTimeRate', i.on_time_rate,
-    'noDueDate', i.no_due_date,
-    'openOverdueTotal', (SELECT count(*) FROM lens.open_overdue_action_items(a.instant, '$timezone'))),
-  'repeatRootCauses', (SELECT coalesce(json_agg(json_build_object('rootCause', r.root_cause, 'count', r.incidents,
-      'repeats', r.repeats, 'incidents', r.incident_external_ids)), '[]')
-    FROM lens.repeat_root_causes(p.period_start, p.period_end, a.instant, '$timezone') r),
-  'repeatRate', t.repeat_rate,
-  'escalationRate', t.escalation_rate
-)::text AS report
-FROM period p, as_of a, total t, items i`;
+SELECT lens.report('$granularity', '$date'::date, '$as_of'::timestamptz, '$timezone')::text AS report`;

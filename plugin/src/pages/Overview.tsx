@@ -11,7 +11,7 @@ import { TrendChart } from '../components/TrendChart/TrendChart';
 import { OVERVIEW_BY_SEVERITY_SQL, OVERVIEW_SUMMARY_SQL, OVERVIEW_TRENDS_SQL } from '../data/queries';
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
-import { formatDuration, formatPercent } from '../utils/format';
+import { formatDuration, formatRate } from '../utils/format';
 import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
 
@@ -72,13 +72,13 @@ export function OverviewPage() {
           />
           <StatTile
             title="Ack SLA compliance"
-            value={formatPercent(figure('ack_compliance'))}
+            value={formatRate(figure('ack_compliance'))}
             detail={`${figure('ack_breached') ?? 0} breached`}
             tone={complianceTone(figure('ack_compliance'))}
           />
           <StatTile
             title="Resolve SLA compliance"
-            value={formatPercent(figure('resolve_compliance'))}
+            value={formatRate(figure('resolve_compliance'))}
             detail={`${figure('resolve_breached') ?? 0} breached`}
             tone={complianceTone(figure('resolve_compliance'))}
           />

@@ -8,7 +8,8 @@ import { PeriodPicker, type ReportPeriod } from '../components/PeriodPicker/Peri
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { ReportView } from '../components/ReportView/ReportView';
 import { REPORT_SQL } from '../data/queries';
-import { parseReport, type Report } from '../data/report';
+import type { ReportJson } from '@incident-lens/common/report';
+import { parseReport } from '../data/report';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { GRANULARITIES, isIsoDay, todayIn, type Granularity } from '../utils/period';
 import { relativeTimeRange } from '../utils/timeRange';
@@ -50,7 +51,7 @@ export function ReportsPage() {
     [period.granularity, period.date, timezone, asOf]
   );
   const query = useSqlQuery(settings.datasourceUid, REPORT_SQL, timeRange, variables);
-  const { report, parseError } = useMemo((): { report?: Report; parseError?: string } => {
+  const { report, parseError } = useMemo((): { report?: ReportJson; parseError?: string } => {
     if (query.rows.length === 0) return {};
     try {
       return { report: parseReport(query.rows[0]?.report) };

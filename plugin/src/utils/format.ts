@@ -1,30 +1,6 @@
 // Display formatting only: every figure arrives computed by SQL.
 
-/** Seconds as a short human duration: 45s, 12m 30s, 3h 05m, 2d 4h. */
-export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
-  const total = Math.round(seconds);
-  if (total < 60) return `${total}s`;
-  if (total < 3600) {
-    const minutes = Math.floor(total / 60);
-    const rest = total % 60;
-    return rest === 0 ? `${minutes}m` : `${minutes}m ${String(rest).padStart(2, '0')}s`;
-  }
-  if (total < 86400) {
-    const hours = Math.floor(total / 3600);
-    const minutes = Math.floor((total % 3600) / 60);
-    return `${hours}h ${String(minutes).padStart(2, '0')}m`;
-  }
-  const days = Math.floor(total / 86400);
-  const hours = Math.floor((total % 86400) / 3600);
-  return hours === 0 ? `${days}d` : `${days}d ${hours}h`;
-}
-
-/** A fraction in [0, 1] as a percentage with one decimal; null is a dash, never 0%. */
-export function formatPercent(fraction: number | null | undefined): string {
-  if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '–';
-  return `${(fraction * 100).toFixed(1)}%`;
-}
+export { formatDuration, formatRate } from '@incident-lens/common/format';
 
 export function formatCount(count: number | null | undefined): string {
   return count === null || count === undefined ? '–' : String(count);

@@ -2,12 +2,10 @@ import type { GrafanaTheme2 } from '@grafana/data';
 import { css } from '@emotion/css';
 import { useStyles2 } from '@grafana/ui';
 import React from 'react';
-import type { DurationStats, Report, SeverityName, SlaCounts } from '../../data/report';
-import { formatCount, formatDuration, formatInstant, formatPercent } from '../../utils/format';
+import { ALL_SEVERITIES, type DurationFigures, type ReportJson, type SlaOutcomes } from '@incident-lens/common/report';
+import { formatCount, formatDuration, formatInstant, formatRate } from '../../utils/format';
 import { SeverityBadge } from '../SeverityBadge/SeverityBadge';
 import { StatTile, type StatTone } from '../StatTile/StatTile';
-
-const SEVERITY_ORDER: SeverityName[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4', 'UNKNOWN'];
 
 /** Below this an SLA figure is shown in red: the default of the ack-compliance alert rule. */
 export const COMPLIANCE_WARNING = 0.95;
@@ -26,19 +24,19 @@ function Figure({ id, value, text }: { id: string; value: number | null; text: s
   );
 }
 
-function slaDetail(counts: SlaCounts): string {
+function slaDetail(counts: SlaOutcomes): string {
   return `${counts.met} met · ${counts.breached} breached · ${counts.pending} pending`;
 }
 
-function durationDetail(stats: DurationStats): string {
+function durationDetail(stats: DurationFigures): string {
   return `median ${formatDuration(stats.medianSeconds)} · p90 ${formatDuration(stats.p90Seconds)} · n=${stats.count}`;
 }
 
 /** The same figures and sections as `incident-lens report`, for one period. */
-export function ReportView({ report }: { report: Report }) {
+export function ReportView({ report }: { report: ReportJson }) {
   const styles = useStyles2(getStyles);
   const { period } = report;
-  const severities = SEVERITY_ORDER.filter(
+  const severities = ALL_SEVERITIES.filter(
     (severity) => (report.incidents.bySeverity[severity] ?? 0) > 0 || report.bySeverity[severity] !== undefined
   );
 
@@ -64,13 +62,13 @@ export function ReportView({ report }: { report: Report }) {
         <StatTile title="MTTR (mean)" value={formatDuration(report.mttr.meanSeconds)} detail={durationDetail(report.mttr)} />
         <StatTile
           title="Ack SLA compliance"
-          value={formatPercent(report.sla.ack.compliance)}
+          value={formatRate(report.sla.ack.compliance)}
           detail={slaDetail(report.sla.ack)}
           tone={complianceTone(report.sla.ack.compliance)}
         />
         <StatTile
           title="Resolve SLA compliance"
-          value={formatPercent(report.sla.resolve.compliance)}
+          value={formatRate(report.sla.resolve.compliance)}
           detail={slaDetail(report.sla.resolve)}
           tone={complianceTone(report.sla.resolve.compliance)}
         />
@@ -156,7 +154,7 @@ export function ReportView({ report }: { report: Report }) {
                 <Figure
                   id={`report-sla-${id}-compliance`}
                   value={counts.compliance}
-                  text={formatPercent(counts.compliance)}
+                  text={formatRate(counts.compliance)}
                 />
               </td>
             </tr>
@@ -181,7 +179,8 @@ export function ReportView({ report }: { report: Report }) {
         <tbody>
           {severities.map((severity) => {
             const stats = report.bySeverity[severity];
-            const sla = report.sla.bySeverity[severity];
+            // UNKNOWN has no SLA target.
+            const sla = severity === 'UNKNOWN' ? undefined : report.sla.bySeverity[severity];
             return (
               <tr key={severity}>
                 <td>
@@ -192,8 +191,8 @@ export function ReportView({ report }: { report: Report }) {
                 <td>{formatDuration(stats?.mtta.p90Seconds)}</td>
                 <td>{formatDuration(stats?.mttr.meanSeconds)}</td>
                 <td>{formatDuration(stats?.mttr.p90Seconds)}</td>
-                <td>{sla ? formatPercent(sla.ack.compliance) : 'no target'}</td>
-                <td>{sla ? formatPercent(sla.resolve.compliance) : 'no target'}</td>
+                <td>{sla ? formatRate(sla.ack.compliance) : 'no target'}</td>
+                <td>{sla ? formatRate(sla.resolve.compliance) : 'no target'}</td>
               </tr>
             );
           })}
@@ -221,11 +220,11 @@ export function ReportView({ report }: { report: Report }) {
             <dd>{report.actionItems.total}</dd>
             <dt>completed</dt>
             <dd>
-              {report.actionItems.completed} ({formatPercent(report.actionItems.completionRate)})
+              {report.actionItems.completed} ({formatRate(report.actionItems.completionRate)})
             </dd>
             <dt>on time</dt>
             <dd>
-              {report.actionItems.completedOnTime} ({formatPercent(report.actionItems.onTimeRate)})
+              {report.actionItems.completedOnTime} ({formatRate(report.actionItems.onTimeRate)})
             </dd>
             <dt>open</dt>
             <dd>{report.actionItems.open}</dd>
@@ -240,11 +239,11 @@ export function ReportView({ report }: { report: Report }) {
           <dl className={styles.figures}>
             <dt>escalation rate</dt>
             <dd>
-              <Figure id="report-escalation-rate" value={report.escalationRate} text={formatPercent(report.escalationRate)} />
+              <Figure id="report-escalation-rate" value={report.escalationRate} text={formatRate(report.escalationRate)} />
             </dd>
             <dt>repeat rate</dt>
             <dd>
-              <Figure id="report-repeat-rate" value={report.repeatRate} text={formatPercent(report.repeatRate)} />
+              <Figure id="report-repeat-rate" value={report.repeatRate} text={formatRate(report.repeatRate)} />
             </dd>
           </dl>
         </section>

@@ -18,7 +18,7 @@ describe('SlaPolicyTable', () => {
     const sev1 = within(rows[1]!);
     expect(sev1.getByText('SEV1')).toBeInTheDocument();
     expect(sev1.getByText('15m')).toBeInTheDocument();
-    expect(sev1.getByText('1h 00m')).toBeInTheDocument();
+    expect(sev1.getByText('1h')).toBeInTheDocument();
     expect(sev1.getByText('required, due 2d after resolve')).toBeInTheDocument();
     const sev4 = within(rows[2]!);
     expect(sev4.getByText('7d')).toBeInTheDocument();

@@ -1,0 +1,242 @@
+-- The report of one period as one JSON value (INTERFACES.md, "Report JSON",
+-- plus the extra fields the README documents). `incident-lens report
+-- --format json` prints it, the Markdown and HTML reports lay it out and the
+-- plugin's Reports page shows it: the shape exists here only. Each section is
+-- one function over the figures of lens.metrics and its siblings, so a new
+-- section is one function and one line in lens.report.
+
+-- Duration figures (METRICS.md 3): seconds, not rounded.
+CREATE FUNCTION lens.report_durations(count integer, mean double precision, median double precision,
+                                      p90 double precision, p95 double precision) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb_build_object('count', count, 'meanSeconds', mean, 'medianSeconds', median,
+                          'p90Seconds', p90, 'p95Seconds', p95);
+
+CREATE FUNCTION lens.report_mtta(m lens.incident_metrics) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN lens.report_durations(m.mtta_count, m.mtta_mean_seconds, m.mtta_median_seconds, m.mtta_p90_seconds,
+                             m.mtta_p95_seconds)
+       || jsonb_build_object('unacknowledged', m.unacknowledged);
+
+CREATE FUNCTION lens.report_mttr(m lens.incident_metrics) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN lens.report_durations(m.mttr_count, m.mttr_mean_seconds, m.mttr_median_seconds, m.mttr_p90_seconds,
+                             m.mttr_p95_seconds);
+
+CREATE FUNCTION lens.report_mttd(m lens.incident_metrics) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN lens.report_durations(m.mttd_count, m.mttd_mean_seconds, m.mttd_median_seconds, m.mttd_p90_seconds,
+                             m.mttd_p95_seconds);
+
+-- SLA outcomes (METRICS.md 5) of acknowledgement and resolution.
+CREATE FUNCTION lens.report_sla(m lens.incident_metrics) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb_build_object(
+  'ack', jsonb_build_object('met', m.ack_met, 'breached', m.ack_breached, 'pending', m.ack_pending,
+                            'compliance', m.ack_compliance),
+  'resolve', jsonb_build_object('met', m.resolve_met, 'breached', m.resolve_breached, 'pending', m.resolve_pending,
+                                'compliance', m.resolve_compliance));
+
+CREATE FUNCTION lens.report_postmortems(m lens.incident_metrics) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb_build_object('required', m.postmortems_required, 'completed', m.postmortems_completed,
+                          'completedOnTime', m.postmortems_completed_on_time, 'overdue', m.postmortems_overdue);
+
+CREATE FUNCTION lens.report_incident_counts(m lens.incident_metrics) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb_build_object('total', m.incidents, 'open', m.open, 'merged', m.merged, 'unclassified', m.unclassified);
+
+-- Action item figures (METRICS.md 7); a period or group without items has zeros.
+CREATE FUNCTION lens.report_action_items(total integer, completed integer, completed_on_time integer, open integer,
+                                         overdue integer, completion_rate double precision,
+                                         on_time_rate double precision, no_due_date integer) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb_build_object('total', coalesce(total, 0), 'completed', coalesce(completed, 0),
+                          'completedOnTime', coalesce(completed_on_time, 0), 'open', coalesce(open, 0),
+                          'overdue', coalesce(overdue, 0), 'completionRate', completion_rate,
+                          'onTimeRate', on_time_rate, 'noDueDate', coalesce(no_due_date, 0));
+
+-- The action item figures of a range per bucket and dimension, as JSON.
+CREATE FUNCTION lens.report_action_item_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz,
+                                                tz text, granularity text)
+RETURNS TABLE (period_start timestamptz, dimension text, dimension_key text, figures jsonb)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT a.period_start, a.dimension, a.dimension_key,
+    lens.report_action_items(a.total, a.completed, a.completed_on_time, a.open, a.overdue, a.completion_rate,
+                             a.on_time_rate, a.no_due_date)
+  FROM lens.action_item_metrics(range_start, range_end, as_of, tz, granularity) a;
+END;
+
+-- The headline of a period: what the previous period and the trend show.
+CREATE FUNCTION lens.report_headline(m lens.incident_metrics, tz text) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN jsonb_build_object(
+  'label', m.period_label, 'start', lens.iso_local(m.period_start, tz), 'end', lens.iso_local(m.period_end, tz),
+  'incidents', lens.report_incident_counts(m), 'mtta', lens.report_mtta(m), 'mttr', lens.report_mttr(m),
+  'sla', lens.report_sla(m), 'postmortems', lens.report_postmortems(m),
+  'escalationRate', m.escalation_rate, 'repeatRate', m.repeat_rate);
+
+-- An instant as ISO 8601 UTC, with milliseconds only when there are some.
+CREATE FUNCTION lens.iso_utc(instant timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN to_char(instant AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+       || CASE WHEN date_trunc('second', instant) = instant THEN '' ELSE to_char(instant AT TIME ZONE 'UTC', '.MS') END
+       || 'Z';
+
+CREATE FUNCTION lens.report_period(granularity text, period_start timestamptz, period_end timestamptz,
+                                   period_label text, as_of timestamptz, tz text) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN jsonb_build_object('granularity', granularity, 'start', lens.iso_local(period_start, tz),
+                          'end', lens.iso_local(period_end, tz), 'timezone', tz, 'asOf', lens.iso_utc(as_of),
+                          'label', period_label);
+
+-- Incident counts per severity, every severity present.
+CREATE FUNCTION lens.report_incidents(figures lens.incident_metrics[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT lens.report_incident_counts(t)
+         || jsonb_build_object('bySeverity', (SELECT jsonb_object_agg(s.dimension_key, s.incidents)
+                                              FROM unnest(figures) s WHERE s.dimension = 'severity'))
+  FROM unnest(figures) t WHERE t.dimension = 'total';
+END;
+
+-- SLA outcomes per severity with a target (UNKNOWN has none).
+CREATE FUNCTION lens.report_sla_by_severity(figures lens.incident_metrics[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT jsonb_object_agg(s.dimension_key, lens.report_sla(s))
+  FROM unnest(figures) s WHERE s.dimension = 'severity' AND s.dimension_key <> 'UNKNOWN';
+END;
+
+CREATE FUNCTION lens.report_by_severity(figures lens.incident_metrics[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT jsonb_object_agg(s.dimension_key, jsonb_build_object('count', s.incidents, 'share', s.share,
+                                                              'mtta', lens.report_mtta(s), 'mttr', lens.report_mttr(s)))
+  FROM unnest(figures) s WHERE s.dimension = 'severity';
+END;
+
+-- The services or teams of the period, most incidents first, each with its
+-- action items (zeros when it has none).
+CREATE FUNCTION lens.report_by_dimension(dimension text, figures lens.incident_metrics[], items jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+      'key', d.dimension_key, 'name', d.dimension_label, 'incidents', d.incidents, 'share', d.share, 'open', d.open,
+      'mtta', lens.report_mtta(d), 'mttr', lens.report_mttr(d), 'sla', lens.report_sla(d),
+      'postmortems', lens.report_postmortems(d),
+      'actionItems', coalesce(items -> coalesce(d.dimension_key, ''),
+                              lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0)),
+      'escalationRate', d.escalation_rate, 'repeatRate', d.repeat_rate)
+    ORDER BY d.incidents DESC, d.dimension_label COLLATE "und-x-icu", d.dimension_key), '[]')
+  FROM unnest(figures) d WHERE d.dimension = report_by_dimension.dimension;
+END;
+
+-- Root causes with repeats (METRICS.md 8), most repeats first.
+CREATE FUNCTION lens.report_repeat_root_causes(range_start timestamptz, range_end timestamptz, as_of timestamptz,
+                                               tz text) RETURNS jsonb
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT coalesce(jsonb_agg(jsonb_build_object('rootCause', r.root_cause, 'count', r.incidents, 'repeats', r.repeats,
+                                               'incidents', to_jsonb(r.incident_external_ids)) ORDER BY r.n), '[]')
+  FROM lens.repeat_root_causes(range_start, range_end, as_of, tz) WITH ORDINALITY
+       r(root_cause, incidents, repeats, incident_external_ids, n);
+END;
+
+-- Every open overdue action item is counted; the `list_limit` oldest are listed.
+CREATE FUNCTION lens.report_overdue_action_items(as_of timestamptz, tz text, list_limit integer,
+                                                 OUT total integer, OUT items jsonb)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT count(*)::integer,
+    coalesce(jsonb_agg(jsonb_build_object(
+        'externalId', o.external_id, 'title', o.title, 'owner', o.owner, 'status', o.status, 'dueDate', o.due_date,
+        'deadline', lens.iso_local(o.deadline, tz), 'overdueSeconds', o.overdue_seconds,
+        'incident', o.incident_external_id, 'incidentTitle', o.incident_title,
+        'postmortem', o.postmortem_external_id, 'service', o.service_name, 'team', o.team_name, 'url', o.html_url)
+      ORDER BY o.deadline, o.external_id) FILTER (WHERE o.n <= list_limit), '[]')
+  FROM (SELECT x.*, row_number() OVER (ORDER BY x.deadline, x.external_id) AS n
+        FROM lens.open_overdue_action_items(as_of, tz) x) o;
+END;
+
+-- The report of the period of `granularity` containing the local day `day`,
+-- as of `as_of`, in zone `tz`; the trend covers `trend_periods` periods
+-- ending with this one (0: none). It writes nothing, so a read-only
+-- transaction (the reader role's) gets the same value as any other; run it
+-- in one snapshot (it is one statement) and the figures add up.
+CREATE FUNCTION lens.report(granularity text, day date, as_of timestamptz, tz text,
+                            trend_periods integer DEFAULT 12, overdue_limit integer DEFAULT 100)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+-- Doubles as their shortest exact text, whatever the session asks for.
+SET extra_float_digits = 1
+BEGIN ATOMIC
+  WITH span AS (
+    -- The trend's periods, at least this one and the one before; 1 is this one.
+    SELECT p.period_start, p.period_end, p.period_label, row_number() OVER (ORDER BY p.period_start DESC) AS back
+    FROM lens.recent_periods(report.granularity, report.day, report.tz, greatest(report.trend_periods, 2)) p
+  ),
+  this AS (SELECT s.* FROM span s WHERE s.back = 1),
+  previous AS (SELECT s.* FROM span s WHERE s.back = 2),
+  figures AS (
+    SELECT array_agg(m) AS all_rows, (array_agg(m) FILTER (WHERE m.dimension = 'total'))[1] AS total
+    FROM this t
+    CROSS JOIN LATERAL lens.metrics(t.period_start, t.period_end, report.as_of, report.tz, report.granularity) m
+  ),
+  headlines AS (
+    SELECT m FROM (SELECT min(s.period_start) AS range_start, max(s.period_end) AS range_end FROM span s) r
+    CROSS JOIN LATERAL lens.metrics(r.range_start, r.range_end, report.as_of, report.tz, report.granularity,
+                                    ARRAY['total']) m
+  ),
+  items AS (
+    SELECT a.* FROM previous p CROSS JOIN this t
+    CROSS JOIN LATERAL lens.report_action_item_figures(p.period_start, t.period_end, report.as_of, report.tz,
+                                                       report.granularity) a
+  ),
+  this_items AS (
+    SELECT i.dimension, jsonb_object_agg(coalesce(i.dimension_key, ''), i.figures) AS by_key
+    FROM items i JOIN this t ON i.period_start = t.period_start
+    GROUP BY i.dimension
+  ),
+  overdue AS (SELECT o.* FROM lens.report_overdue_action_items(report.as_of, report.tz, report.overdue_limit) o),
+  oncall AS (
+    SELECT lens.oncall_report(report.granularity, t.period_start, t.period_end, report.as_of, report.tz) AS figures
+    FROM this t
+  )
+  SELECT jsonb_build_object(
+    'period', lens.report_period(report.granularity, t.period_start, t.period_end, t.period_label, report.as_of,
+                                 report.tz),
+    'incidents', lens.report_incidents(f.all_rows),
+    'mtta', lens.report_mtta(f.total),
+    'mttr', lens.report_mttr(f.total),
+    'sla', lens.report_sla(f.total) || jsonb_build_object('bySeverity', lens.report_sla_by_severity(f.all_rows)),
+    'bySeverity', lens.report_by_severity(f.all_rows),
+    'postmortems', lens.report_postmortems(f.total),
+    'actionItems', coalesce((SELECT x.by_key -> '' FROM this_items x WHERE x.dimension = 'total'),
+                            lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0))
+                   || jsonb_build_object('openOverdueTotal', o.total),
+    'repeatRootCauses', lens.report_repeat_root_causes(t.period_start, t.period_end, report.as_of, report.tz),
+    'repeatRate', (f.total).repeat_rate,
+    'escalationRate', (f.total).escalation_rate,
+    'mttdSeconds', (f.total).mttd_mean_seconds,
+    'mttd', lens.report_mttd(f.total),
+    'businessHours', jsonb_build_object('businessHours', (f.total).business_hours, 'offHours', (f.total).off_hours),
+    'byService', lens.report_by_dimension('service', f.all_rows,
+                                          (SELECT x.by_key FROM this_items x WHERE x.dimension = 'service')),
+    'byTeam', lens.report_by_dimension('team', f.all_rows,
+                                       (SELECT x.by_key FROM this_items x WHERE x.dimension = 'team')),
+    'previous', (SELECT lens.report_headline(h.m, report.tz)
+                        || jsonb_build_object('actionItems', coalesce(i.figures,
+                                                lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0)))
+                 FROM previous p
+                 JOIN headlines h ON (h.m).period_start = p.period_start
+                 LEFT JOIN items i ON i.period_start = p.period_start AND i.dimension = 'total'),
+    'trend', (SELECT coalesce(jsonb_agg(lens.report_headline(h.m, report.tz) ORDER BY (h.m).period_start), '[]')
+              FROM headlines h JOIN span s ON s.period_start = (h.m).period_start
+              WHERE s.back <= report.trend_periods),
+    'overdueActionItems', o.items,
+    'onCall', c.figures -> 'onCall',
+    'noise', c.figures -> 'noise')
+  FROM this t CROSS JOIN figures f CROSS JOIN overdue o CROSS JOIN oncall c;
+END;
