@@ -8,6 +8,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY collector/package.json collector/
 COPY plugin/package.json plugin/
+COPY simulators/package.json simulators/
 RUN npm ci --omit=dev --workspace collector --include-workspace-root=false --no-audit --no-fund
 COPY collector collector
 COPY sql sql

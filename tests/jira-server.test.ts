@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateJiraHistory, type JiraSiteHistory } from '../collector/src/demo/jira-history.ts';
-import { startFakeJira, type FakeJira } from '../collector/src/demo/jira-server.ts';
-import { generatePagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
+import { type FakeJira, generateJiraHistory, generatePagerDutyHistory, type JiraSiteHistory, startFakeJira } from '@incident-lens/simulators';
 import { searchFields } from '../collector/src/sources/jira/mapper.ts';
 
 /**

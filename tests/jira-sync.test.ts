@@ -1,9 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../collector/src/config.ts';
-import { generateJiraHistory, ISSUE_TYPES, LINK_TYPES, type JiraSiteHistory } from '../collector/src/demo/jira-history.ts';
-import { startFakeJira, type FakeJira, type FakeJiraOptions } from '../collector/src/demo/jira-server.ts';
-import { generatePagerDutyHistory, type ExpectedIncidentFacts } from '../collector/src/demo/pagerduty-history.ts';
+import { type ExpectedIncidentFacts, type FakeJira, type FakeJiraOptions, generateJiraHistory, generatePagerDutyHistory, ISSUE_TYPES, type JiraSiteHistory, LINK_TYPES, startFakeJira } from '@incident-lens/simulators';
 import { AuthError, UsageError } from '../collector/src/errors.ts';
 import { createLogger } from '../collector/src/logger.ts';
 import { normaliseSeverity } from '../collector/src/severity.ts';

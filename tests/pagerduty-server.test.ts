@@ -2,12 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  generatePagerDutyHistory,
-  type ExpectedIncidentFacts,
-  type PagerDutyHistory,
-} from '../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty, type FakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
+import { type ExpectedIncidentFacts, type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 
 const TOKEN = 'test-token-0123';
 const ACCEPT = 'application/vnd.pagerduty+json;version=2';

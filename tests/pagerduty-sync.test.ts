@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generatePagerDutyHistory, type PagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty, type FakePagerDuty, type FakePagerDutyOptions } from '../collector/src/demo/pagerduty-server.ts';
+import { type FakePagerDuty, type FakePagerDutyOptions, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { AuthError, InterruptedError } from '../collector/src/errors.ts';
 import { createLogger } from '../collector/src/logger.ts';
 import { PagerDutySync, type PagerDutySyncOptions } from '../collector/src/sources/pagerduty/sync.ts';

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKysely } from '../collector/src/db/database.ts';
-import { generatePagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty, type FakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
+import { type FakePagerDuty, generatePagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { checkReadiness, freshnessCheck } from '../collector/src/serve/readiness.ts';
 import { startServe, type ServeInstance } from '../collector/src/serve/serve.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';

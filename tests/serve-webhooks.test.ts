@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePagerDutyHistory, type PagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty, type FakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
+import { type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { startServe, type ServeInstance } from '../collector/src/serve/serve.ts';
 import { parseSignatureHeader, parseWebhookEvent, signatureMatches, WEBHOOK_BODY_LIMIT_BYTES } from '../collector/src/serve/webhooks.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';

@@ -1,5 +1,4 @@
-import { generatePagerDutyHistory } from '../../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty } from '../../collector/src/demo/pagerduty-server.ts';
+import { generatePagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { benchDatabase, figure, runCli } from './support.ts';
 
 /**

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
 import { createKysely } from '../../collector/src/db/database.ts';
-import { generatePagerDutyHistory, type PagerDutyHistory } from '../../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty } from '../../collector/src/demo/pagerduty-server.ts';
+import { generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { PD_RATE_LIMIT_PER_MINUTE } from '../../collector/src/sources/pagerduty/api-types.ts';
 import { CLI, benchDatabase, figure, median, percentile } from './support.ts';
 

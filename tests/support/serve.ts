@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../collector/src/config.ts';
-import type { FakePagerDuty } from '../../collector/src/demo/pagerduty-server.ts';
+import type { FakePagerDuty } from '@incident-lens/simulators';
 import { createLogger, type LogLevel, type Logger } from '../../collector/src/logger.ts';
 import { PagerDutySync, type PagerDutySyncOptions } from '../../collector/src/sources/pagerduty/sync.ts';
 import type { SourceHooks } from '../../collector/src/sync/run-sync.ts';

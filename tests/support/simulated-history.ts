@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../collector/src/db/schema.ts';
-import { generatePagerDutyHistory, type PagerDutyHistory } from '../../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty } from '../../collector/src/demo/pagerduty-server.ts';
+import { generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { createLogger } from '../../collector/src/logger.ts';
 import { PagerDutySync } from '../../collector/src/sources/pagerduty/sync.ts';
 

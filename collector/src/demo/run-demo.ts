@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { generateJiraHistory, generatePagerDutyHistory, startFakeJira, startFakePagerDuty, type PagerDutyHistory } from '@incident-lens/simulators';
 import { sql, type Kysely } from 'kysely';
 import type { CommandContext } from '../cli.ts';
 import type { DatabaseHandle } from '../db/database.ts';
@@ -8,12 +9,9 @@ import type { Database } from '../db/schema.ts';
 import { createProgress } from '../progress.ts';
 import { localDay, previousPeriodDay } from '../report/periods.ts';
 import { renderReport } from '../report/render-report.ts';
+import { normaliseSeverity } from '../severity.ts';
 import { createJiraSync } from '../sources/jira/sync.ts';
 import { PagerDutySync } from '../sources/pagerduty/sync.ts';
-import { generateJiraHistory } from './jira-history.ts';
-import { startFakeJira } from './jira-server.ts';
-import { generatePagerDutyHistory, type PagerDutyHistory } from './pagerduty-history.ts';
-import { startFakePagerDuty } from './pagerduty-server.ts';
 
 export const DEMO_SEED = 20_261_122;
 export const DEMO_INCIDENTS = 2_400;
@@ -44,7 +42,7 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
   const site = generateJiraHistory({
     seed: DEMO_SEED,
     end,
-    severity: context.config.severity,
+    severity: (priority, urgency) => normaliseSeverity(priority, urgency, context.config.severity),
     pagerduty: { incidents: history.expectedFacts(), subdomain: history.subdomain },
   });
   const jiraEmail = 'demo@incident-lens.invalid';

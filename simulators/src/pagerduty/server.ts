@@ -33,35 +33,25 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PagerDutyHistory } from './history.ts';
+import type { IncidentQuery, LogEntryQuery, RecordList } from './queries.ts';
 import {
-  PD_MAX_LIMIT,
-  PD_MAX_OFFSET_PLUS_LIMIT,
-  PD_MAX_WINDOW_DAYS,
-  PD_RATE_LIMIT_PER_MINUTE,
-} from '../sources/pagerduty/api-types.ts';
-import type {
-  IncidentQuery,
-  IncidentSort,
-  IncidentSortField,
-  LogEntryQuery,
-  PagerDutyHistory,
-  RecordList,
-} from './pagerduty-history.ts';
-
-export interface FaultOptions {
-  /** Seed of the fault draws; the same seed and request sequence fail the same way. */
-  seed?: number;
-  /** Share of requests answered 500, 502 or 503. */
-  serverErrorRate?: number;
-  /** Share of requests answered after `slowMs`. */
-  slowRate?: number;
-  /** Delay of a slow answer; default 2000 ms. */
-  slowMs?: number;
-  /** Share of requests whose connection is destroyed before any response. */
-  dropRate?: number;
-  /** Share of responses cut in half after a full content-length header. */
-  truncateRate?: number;
-}
+  ACCEPT_V2,
+  defaultedWindow,
+  incidentWindow,
+  invalidInput,
+  notFound,
+  PagerDutyError,
+  parsePaging,
+  parseSort,
+  parseTime,
+  RATE_LIMIT_PER_MINUTE,
+  setParam,
+  STATUSES,
+  URGENCIES,
+  type Paging,
+} from './request-params.ts';
+import { FaultInjector, RateLimiter, type Fault, type FaultOptions } from './traffic.ts';
 
 export interface FakePagerDutyOptions {
   history: PagerDutyHistory;
@@ -91,205 +81,13 @@ export interface FakePagerDuty {
   stop(): Promise<void>;
 }
 
-const ACCEPT_V2 = 'application/vnd.pagerduty+json;version=2';
-const DEFAULT_LIMIT = 25;
-const DAY_MS = 86_400_000;
-const STATUSES = new Set(['triggered', 'acknowledged', 'resolved']);
-const URGENCIES = new Set(['high', 'low']);
-const SORT_FIELDS = new Set<IncidentSortField>(['incident_number', 'created_at', 'resolved_at', 'urgency']);
 const PAGE_CACHE_SIZE = 16;
-
-/** An answer in PagerDuty's error shape. */
-class PagerDutyError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-    readonly errors?: string[],
-  ) {
-    super(message);
-  }
-
-  body(): unknown {
-    return { error: { message: this.message, code: this.code, ...(this.errors ? { errors: this.errors } : {}) } };
-  }
-}
-
-const invalidInput = (detail: string) => new PagerDutyError(400, 2001, 'Invalid Input Provided', [detail]);
-const notFound = () => new PagerDutyError(404, 2100, 'Not Found');
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-interface RateDecision {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  resetSeconds: number;
-}
-
-/** A sliding-window log per token: admitted requests count, refused ones do not. */
-class RateLimiter {
-  private readonly admitted = new Map<string, number[]>();
-
-  constructor(
-    public limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  take(key: string, nowMs: number): RateDecision {
-    let times = this.admitted.get(key);
-    if (!times) this.admitted.set(key, (times = []));
-    while (times.length > 0 && times[0]! <= nowMs - this.windowMs) times.shift();
-    const allowed = times.length < this.limit;
-    if (allowed) times.push(nowMs);
-    const oldest = times[0];
-    return {
-      allowed,
-      limit: this.limit,
-      remaining: Math.max(0, this.limit - times.length),
-      resetSeconds: oldest === undefined ? Math.ceil(this.windowMs / 1000) : Math.max(1, Math.ceil((oldest + this.windowMs - nowMs) / 1000)),
-    };
-  }
-}
-
-type Fault = { kind: 'none' | 'drop' | 'truncate' } | { kind: 'error'; status: number };
-
-class FaultInjector {
-  private random: () => number = () => 0;
-  private faults: FaultOptions = {};
-
-  configure(faults: FaultOptions | undefined): void {
-    this.faults = faults ?? {};
-    this.random = mulberry32(this.faults.seed ?? 1);
-  }
-
-  draw(): { fault: Fault; delayMs: number } {
-    const f = this.faults;
-    const r = this.random();
-    const delayMs = this.random() < (f.slowRate ?? 0) ? (f.slowMs ?? 2000) : 0;
-    let edge = f.serverErrorRate ?? 0;
-    if (r < edge) return { fault: { kind: 'error', status: [500, 502, 503][Math.floor(this.random() * 3)]! }, delayMs };
-    edge += f.dropRate ?? 0;
-    if (r < edge) return { fault: { kind: 'drop' }, delayMs };
-    edge += f.truncateRate ?? 0;
-    if (r < edge) return { fault: { kind: 'truncate' }, delayMs };
-    return { fault: { kind: 'none' }, delayMs };
-  }
-}
 
 const SERVER_ERROR_MESSAGES: Record<number, string> = {
   500: 'An internal error has occurred. PagerDuty team has been notified.',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
-
-function addMonths(ms: number, months: number): number {
-  const date = new Date(ms);
-  date.setUTCMonth(date.getUTCMonth() + months);
-  return date.getTime();
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
-
-function parseTime(params: URLSearchParams, name: string): number | undefined {
-  const text = params.get(name);
-  if (text === null || text === '') return undefined;
-  // A date-time without an offset is read as UTC (PagerDuty would use the account's zone).
-  const normalized = /[T ]\d{2}:\d{2}/.test(text) && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? `${text}Z` : text;
-  const ms = ISO_TIME.test(text) ? Date.parse(normalized.replace(' ', 'T')) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    const hint = text.includes(' ') ? " (a '+' in a query string must be sent as %2B)" : '';
-    throw invalidInput(`'${name}' is not an ISO 8601 date-time: ${JSON.stringify(text)}${hint}`);
-  }
-  return ms;
-}
-
-interface Window {
-  since?: number;
-  until?: number;
-}
-
-/** PagerDuty's default window: a month, ending now or at the given bound. */
-function defaultedWindow(params: URLSearchParams, nowMs: number): Required<Window> {
-  const since = parseTime(params, 'since');
-  const until = parseTime(params, 'until');
-  const window =
-    since === undefined && until === undefined
-      ? { since: addMonths(nowMs, -1), until: nowMs }
-      : since === undefined
-        ? { since: addMonths(until!, -1), until: until! }
-        : until === undefined
-          ? { since, until: addMonths(since, 1) }
-          : { since, until };
-  if (window.until < window.since) throw invalidInput("'until' must not be before 'since'");
-  return window;
-}
-
-function incidentWindow(params: URLSearchParams, nowMs: number): Window {
-  const dateRange = params.get('date_range');
-  if (dateRange !== null) {
-    if (dateRange !== 'all') throw invalidInput(`'date_range' must be 'all', got ${JSON.stringify(dateRange)}`);
-    return {};
-  }
-  const window = defaultedWindow(params, nowMs);
-  if (window.until - window.since > PD_MAX_WINDOW_DAYS * DAY_MS) {
-    throw invalidInput(`The date range between 'since' and 'until' cannot exceed 6 months (${PD_MAX_WINDOW_DAYS} days)`);
-  }
-  return window;
-}
-
-interface Paging {
-  limit: number;
-  offset: number;
-  total: boolean;
-}
-
-function parsePaging(params: URLSearchParams): Paging {
-  const whole = (name: string, fallback: number) => {
-    const text = params.get(name);
-    if (text === null || text === '') return fallback;
-    if (!/^\d{1,9}$/.test(text)) throw invalidInput(`'${name}' must be a whole number, got ${JSON.stringify(text)}`);
-    return Number(text);
-  };
-  const limit = whole('limit', DEFAULT_LIMIT);
-  const offset = whole('offset', 0);
-  if (limit < 1 || limit > PD_MAX_LIMIT) throw invalidInput(`'limit' must be between 1 and ${PD_MAX_LIMIT}, got ${limit}`);
-  if (offset + limit > PD_MAX_OFFSET_PLUS_LIMIT) {
-    throw new PagerDutyError(400, 2002, 'Arguments Caused Error', [
-      `Offset+limit exceeds maximum allowed value of ${PD_MAX_OFFSET_PLUS_LIMIT}. Please try to refine your search to reduce the returned set of records below this number, like adding a date range.`,
-    ]);
-  }
-  return { limit, offset, total: params.get('total') === 'true' };
-}
-
-function setParam(params: URLSearchParams, name: string, allowed?: ReadonlySet<string>, rule?: string): Set<string> | undefined {
-  const values = params.getAll(name);
-  if (values.length === 0) return undefined;
-  if (allowed) for (const value of values) if (!allowed.has(value)) throw invalidInput(rule!);
-  return new Set(values);
-}
-
-function parseSort(params: URLSearchParams): IncidentSort[] | undefined {
-  const parts = [...params.getAll('sort_by'), ...params.getAll('sort_by[]')].flatMap((v) => v.split(',')).filter(Boolean);
-  if (parts.length === 0) return undefined;
-  if (parts.length > 2) throw invalidInput("'sort_by' takes at most two fields");
-  return parts.map((part) => {
-    const [field, direction = 'asc', extra] = part.split(':');
-    if (!SORT_FIELDS.has(field as IncidentSortField) || (direction !== 'asc' && direction !== 'desc') || extra !== undefined) {
-      throw invalidInput(`'sort_by' must be incident_number, created_at, resolved_at or urgency, optionally :asc or :desc; got ${JSON.stringify(part)}`);
-    }
-    return { field: field as IncidentSortField, descending: direction === 'desc' };
-  });
-}
 
 function page(key: 'incidents' | 'log_entries', list: RecordList, paging: Paging, render: (ref: number) => unknown): unknown {
   const end = Math.min(list.length, paging.offset + paging.limit);
@@ -311,7 +109,7 @@ function serializeQuery(kind: string, query: IncidentQuery | LogEntryQuery): str
 export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise<FakePagerDuty> {
   const { history, token } = options;
   const now = options.now ?? (() => new Date());
-  const limiter = new RateLimiter(options.rateLimitPerMinute ?? PD_RATE_LIMIT_PER_MINUTE, options.rateLimitWindowMs ?? 60_000);
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE, options.rateLimitWindowMs ?? 60_000);
   const faults = new FaultInjector();
   faults.configure(options.faults);
   let requests = 0;

@@ -1,0 +1,18 @@
+/** Atlassian Document Format: the rich-text tree Jira's v3 API uses for descriptions. */
+
+export interface AdfNode {
+  type?: string;
+  text?: string;
+  attrs?: Record<string, unknown>;
+  marks?: { type?: string; attrs?: Record<string, unknown> }[];
+  content?: AdfNode[];
+  version?: number;
+}
+
+export function adfDoc(content: AdfNode[]): AdfNode {
+  return { type: 'doc', version: 1, content };
+}
+
+export function adfParagraph(content: AdfNode[]): AdfNode {
+  return { type: 'paragraph', content };
+}
