@@ -29,7 +29,7 @@ import { searchFields } from '../collector/src/sources/jira/mapper.ts';
  *    Priority, IssueTypeDetails, UserDetails, LinkedIssue).
  */
 
-const spec = JSON.parse(readFileSync(new URL('../../shared/specs/jira-cloud-platform-v3.openapi.json', import.meta.url), 'utf8')) as {
+const spec = JSON.parse(readFileSync(new URL('../simulators/specs/jira-cloud-platform-v3.trimmed.json', import.meta.url), 'utf8')) as {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
   components: { schemas: Record<string, Record<string, unknown>> };
 };

@@ -1,6 +1,7 @@
 /**
  * The parts of Jira Cloud platform REST API v3 payloads that Incident Lens
- * reads, as described in shared/specs/jira-cloud-platform-v3.openapi.json.
+ * reads, as Atlassian's OpenAPI description has them (the parts the
+ * simulator serves are in simulators/specs/jira-cloud-platform-v3.trimmed.json).
  * Everything is optional on purpose: issues come from outside and are
  * validated by the mapper, which quarantines what it cannot use.
  */

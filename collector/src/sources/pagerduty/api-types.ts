@@ -1,6 +1,7 @@
 /**
  * The parts of PagerDuty REST API v2 objects that Incident Lens reads, as
- * described in shared/specs/pagerduty-rest-v2.openapi.json. Everything is
+ * PagerDuty's OpenAPI description has them (the parts the simulator serves
+ * are in simulators/specs/pagerduty-rest-v2.trimmed.json). Everything is
  * optional on purpose: records come from outside and are validated by the
  * mapper, which quarantines what it cannot use.
  */
