@@ -105,7 +105,7 @@ describe('src/plugin.json (the app)', () => {
 
   it('includes dashboards that exist in provisioning/dashboards with the uid they declare', () => {
     const dashboards = (app.includes ?? []).filter((include) => include.type === 'dashboard');
-    expect(dashboards).toHaveLength(3);
+    expect(dashboards).toHaveLength(4);
     for (const include of dashboards) {
       const file = path.join(REPO, 'provisioning', String(include.path));
       expect(existsSync(file), `${include.path} is missing`).toBe(true);

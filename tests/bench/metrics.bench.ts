@@ -30,8 +30,15 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
       await loadHistory(db, incidents);
       figure('history loaded (incl. facts and ANALYZE)', `${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
+    const onCallLoaded = await sql<{ count: number }>`SELECT count(*) AS count FROM notifications`.execute(db);
+    if (onCallLoaded.rows[0]!.count === 0) {
+      const started = performance.now();
+      await loadOnCall(db);
+      figure('on-call data loaded (users, notifications, agents)', `${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
     const counts = await sql<Record<string, number>>`
       SELECT (SELECT count(*) FROM incidents) AS incidents, (SELECT count(*) FROM incident_events) AS events,
+             (SELECT count(*) FROM notifications) AS notifications,
              (SELECT count(*) FROM postmortems) AS postmortems, (SELECT count(*) FROM action_items) AS action_items`.execute(db);
     for (const [name, value] of Object.entries(counts.rows[0]!)) figure(name, String(value));
 
@@ -41,6 +48,14 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
     const month = previousPeriodDay('month', localDay(asOf, 'UTC')).slice(0, 7);
     // The first report of a closed month computes and caches it; later ones read the cache.
     await sql`DELETE FROM lens.period_rollup`.execute(db);
+    await sql`DELETE FROM lens.oncall_rollup`.execute(db);
+    // The on-call and noise figures alone (issue 11): their share of the report's time.
+    const onCallReport = () =>
+      sql`SELECT lens.oncall_report('month', p.period_start, p.period_end, ${asOf}, 'Europe/Berlin')
+          FROM lens.period_bounds('month', ${`${month}-01`}::date, 'Europe/Berlin') p`.execute(db);
+    await time('on-call + noise of the month, first (computes)', 1, onCallReport);
+    await time('on-call + noise of the month (cached)', 20, onCallReport, '< 50 ms more');
+    await sql`DELETE FROM lens.oncall_rollup`.execute(db);
     await time('monthly report, first (computes, caches)', 1, () =>
       readReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }),
     );
@@ -156,6 +171,39 @@ function dashboardQueries(now: number): DashboardQuery[] {
     walk(dashboard.panels);
   }
   return queries;
+}
+
+/**
+ * Users in six zones (one with a half-hour offset, some with none) and about
+ * three notifications per incident by sms, phone, push, email or an unknown
+ * method, mostly around its creation; who acknowledged and what resolved.
+ */
+async function loadOnCall(db: Kysely<Database>): Promise<void> {
+  await db.connection().execute(async (connection) => {
+    await sql`SELECT setseed(0.7)`.execute(connection);
+    await sql`
+      INSERT INTO users (source_id, external_id, name, time_zone)
+      SELECT 1, 'PU' || g, 'Responder ' || g,
+        (ARRAY['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC', 'Australia/Adelaide', NULL])[1 + g % 6]
+      FROM generate_series(1, 160) g`.execute(connection);
+    await sql`
+      INSERT INTO notifications (source_id, external_id, incident_id, user_id, notified_at, method, channel_type)
+      SELECT 1, 'N' || i.id || '-' || k, i.id, u.id, i.created_at + make_interval(secs => (k - 1) * 300 + 30 * random()),
+        m.method, m.method || '_notification'
+      FROM incidents i
+      CROSS JOIN LATERAL generate_series(1, 1 + floor(4.9 * random() ^ 2)::integer) k
+      CROSS JOIN LATERAL (SELECT (ARRAY['push', 'sms', 'phone', 'email', 'push', 'email', 'unknown'])[1 + floor(7 * random() ^ 1.3)::integer] AS method) m
+      JOIN users u ON u.external_id = 'PU' || (1 + (i.service_id * 4 + k) % 160)
+      WHERE i.created_at + make_interval(secs => (k - 1) * 300) <= now()
+      ORDER BY i.created_at`.execute(connection);
+    await sql`
+      UPDATE incidents i SET
+        acknowledged_by = CASE WHEN i.acknowledged_at IS NOT NULL AND random() < 0.95
+                               THEN (SELECT u.id FROM users u WHERE u.external_id = 'PU' || (1 + (i.service_id * 4 + 1) % 160)) END,
+        resolved_by = CASE WHEN i.resolved_at IS NULL THEN NULL
+                           WHEN random() < 0.2 THEN 'integration' WHEN random() < 0.05 THEN 'timeout' ELSE 'user' END`.execute(connection);
+    await sql`VACUUM ANALYZE`.execute(connection);
+  });
 }
 
 /**

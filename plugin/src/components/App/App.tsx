@@ -5,6 +5,7 @@ import { ROUTES } from '../../constants';
 import { ActionItemsPage } from '../../pages/ActionItems';
 import { ConfigurationPage } from '../../pages/Configuration';
 import { IncidentsPage } from '../../pages/Incidents';
+import { OnCallPage } from '../../pages/OnCall';
 import { OverviewPage } from '../../pages/Overview';
 import { ReportsPage } from '../../pages/Reports';
 import { SlaPolicyPage } from '../../pages/SlaPolicy';
@@ -20,6 +21,7 @@ function App(props: AppRootProps<AppSettings>) {
         <Route path={ROUTES.Reports} element={<ReportsPage />} />
         <Route path={ROUTES.Incidents} element={<IncidentsPage />} />
         <Route path={ROUTES.ActionItems} element={<ActionItemsPage />} />
+        <Route path={ROUTES.OnCall} element={<OnCallPage />} />
         <Route path={ROUTES.SlaPolicy} element={<SlaPolicyPage />} />
         <Route path={ROUTES.Configuration} element={<ConfigurationPage />} />
         <Route path="*" element={<Navigate to={prefixRoute(ROUTES.Overview)} replace />} />
