@@ -143,6 +143,16 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     expect(states).toContain('open');
   });
 
+  it('On-call shows interruptions by band, the heatmap, responders and noise by service', async () => {
+    await page.goto(`${harness.url}${APP}/on-call`);
+    await waitToSee(page.getByRole('region', { name: 'Responders' }).getByRole('row').nth(1), 'on-call');
+    await screenshot('on-call');
+    const names = await page.getByRole('region', { name: 'Responders' }).getByRole('row').locator('td:first-child').allTextContents();
+    expect(names.length).toBeGreaterThan(0);
+    expect(await page.getByRole('table', { name: /Interruptions by hour of week/ }).getByRole('cell').count()).toBe(7 * 24);
+    expect(await page.getByRole('region', { name: 'Noise by service' }).getByRole('row').count()).toBeGreaterThan(1);
+  });
+
   it('SLA policy shows the targets in force', async () => {
     await page.goto(`${harness.url}${APP}/sla-policy`);
     await page.getByRole('row', { name: /SEV1/ }).waitFor();

@@ -57,6 +57,14 @@ const TITLES = [
 ];
 const ROOT_CAUSES = ['db-connection-pool', 'bad-deploy', 'expired-certificate', 'dns', null, null];
 const OWNERS = ['Alice Moreau', 'Bilal Khan', 'Chen Wei', 'Dana Okafor', null];
+// On-call users in three zones, one with a half-hour offset, one without a zone.
+const RESPONDERS: Array<[string, string | null]> = [
+  ['Alice Moreau', 'Europe/Paris'],
+  ['Bilal Khan', 'Asia/Kolkata'],
+  ['Chen Wei', 'America/Los_Angeles'],
+  ['Dana Okafor', null],
+];
+const METHODS = ['push', 'sms', 'phone', 'email', 'push', 'phone'];
 
 export async function loadIncidentFixtures(url: string, options: FixtureOptions): Promise<FixtureSummary> {
   const next = random(options.seed ?? 7);
@@ -92,6 +100,17 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
       );
       serviceIds.push(service.rows[0]!.id);
     }
+
+    const userIds: number[] = [];
+    for (const [index, [name, zone]] of RESPONDERS.entries()) {
+      const user = await client.query<{ id: number }>(
+        `INSERT INTO users (source_id, external_id, name, time_zone) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [pagerdutyId, `PU${index}`, name, zone]
+      );
+      userIds.push(user.rows[0]!.id);
+    }
+    // Its own sequence, so that the incidents stay what they were before on-call data existed.
+    const onCallNext = random((options.seed ?? 7) + 1);
 
     let actionItems = 0;
     let issueNumber = 100;
@@ -146,6 +165,26 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
         ]
       );
       const incidentId = incident.rows[0]!.id;
+
+      // Notifications to the service's on-call user (and a second one for some), who acknowledges;
+      // a fifth of the resolves come from the monitoring integration, a few from a timeout.
+      const responder = (serviceIndex + Math.floor(onCallNext() * 2)) % RESPONDERS.length;
+      for (let page = 0; page < 1 + Math.floor(onCallNext() * 3); page++) {
+        const at = createdAt + 20_000 + page * 5 * 60_000;
+        if (at > now) continue;
+        const method = METHODS[Math.floor(onCallNext() * METHODS.length)]!;
+        await client.query(
+          `INSERT INTO notifications (source_id, external_id, incident_id, user_id, notified_at, method, channel_type)
+           VALUES ($1,$2,$3,$4,to_timestamp($5/1000.0),$6,$7)`,
+          [pagerdutyId, `${externalId}-N${page}`, incidentId, userIds[(responder + page) % userIds.length], at, method, `${method}_notification`]
+        );
+      }
+      const resolvedBy = resolvedAt === null ? null : onCallNext() < 0.2 ? 'integration' : onCallNext() < 0.1 ? 'timeout' : 'user';
+      await client.query(`UPDATE incidents SET acknowledged_by = $2, resolved_by = $3 WHERE id = $1`, [
+        incidentId,
+        acknowledgedAt === null ? null : userIds[responder],
+        resolvedBy,
+      ]);
 
       const events: Array<[string, number, string | null, string | null]> = [[ 'trigger', createdAt, null, `Triggered via ${serviceName} monitor` ]];
       events.push(['notify', createdAt + 20_000, pick(OWNERS) ?? 'On-call', 'Notified by push']);
