@@ -10,7 +10,7 @@ import { TrendChart } from '../components/TrendChart/TrendChart';
 import { hourOfWeekGrid, noisiestServices, ONCALL_BANDS_SQL, ONCALL_SQL, toOnCallFigures, type OnCallFigures } from '../data/onCall';
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
-import { formatPercent } from '../utils/format';
+import { formatRate } from '../utils/format';
 import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
 
@@ -58,7 +58,7 @@ export function OnCallPage() {
       count('incidents'),
       { ...count('autoResolved'), header: 'Auto-resolved' },
       count('transient'),
-      { id: 'autoResolvedShare', header: 'Auto-resolved share', cell: ({ row }) => formatPercent(row.original.autoResolvedShare) },
+      { id: 'autoResolvedShare', header: 'Auto-resolved share', cell: ({ row }) => formatRate(row.original.autoResolvedShare) },
       { ...count('interruptions'), header: 'Interruptions' },
     ],
     []
@@ -89,8 +89,8 @@ export function OnCallPage() {
             tone={(total?.sleep ?? 0) > 0 ? 'warning' : 'good'}
           />
           <StatTile title="Off-hours interruptions" value={String(total?.off ?? 0)} detail={`${total?.business ?? 0} in business hours`} />
-          <StatTile title="Auto-resolved" value={formatPercent(total?.autoResolvedShare)} detail={`${total?.autoResolved ?? 0} of ${total?.incidents ?? 0} incidents`} />
-          <StatTile title="Transient" value={formatPercent(total?.transientShare)} detail={`${total?.transient ?? 0} resolved within 5 min, never acknowledged`} />
+          <StatTile title="Auto-resolved" value={formatRate(total?.autoResolvedShare)} detail={`${total?.autoResolved ?? 0} of ${total?.incidents ?? 0} incidents`} />
+          <StatTile title="Transient" value={formatRate(total?.transientShare)} detail={`${total?.transient ?? 0} resolved within 5 min, never acknowledged`} />
         </div>
         <div className={styles.grid}>
           <QueryStatus loading={bandsQuery.loading && bandsQuery.rows.length === 0} error={bandsQuery.error} subject="bands over time">
