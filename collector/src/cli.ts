@@ -3,11 +3,13 @@ import path from 'node:path';
 import { GRANULARITIES, type Granularity } from '@incident-lens/common/report';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
+import { parseIsoDayStart, parseIsoInstant } from './dates.ts';
 import { openDatabase, type DatabaseAccess, type DatabaseHandle } from './db/database.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
 import { policyDifferences } from './metrics/policy.ts';
+import { reportDay } from './metrics/report-data.ts';
 import { REPORT_FORMATS, type ReportFormat } from './report/formats.ts';
 import { runSync, selectSources, type SourceName } from './sync/run-sync.ts';
 
@@ -25,12 +27,13 @@ function parsePort(value: string): number {
   return port;
 }
 
-function parseIsoDate(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new InvalidArgumentError(`expected an ISO date such as 2026-01-31: got '${value}'`);
+/** `--since`: a day (its UTC midnight) or an instant with a zone. */
+function parseSince(value: string): Date {
+  try {
+    return value.includes('T') ? parseIsoInstant(value) : parseIsoDayStart(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`expected an ISO date such as 2026-01-31: ${errorMessage(error)}`);
   }
-  return date;
 }
 
 /** Opens the database for a command and always closes it (and the embedded server). */
@@ -77,7 +80,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .command('sync')
     .description('pull incidents and timelines from the configured sources')
     .addOption(new Option('--source <source>', 'which source').choices(['pagerduty', 'jira', 'all']).default('all'))
-    .option('--since <date>', 'backfill from this ISO date', parseIsoDate)
+    .option('--since <date>', 'backfill from this ISO date', parseSince)
     .option('--full', 're-read the whole configured history', false)
     .action(async (options: { source: SourceName | 'all'; since?: Date; full: boolean }) => {
       const context = contextFactory();
@@ -135,6 +138,8 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .action(async (options: { period: Granularity; date: string; tz?: string; asOf?: string; format: ReportFormat; out?: string; published: boolean }) => {
       const context = contextFactory();
       const { parseAsOf, renderReport } = await import('./report/render-report.ts');
+      // Refused before the database opens (or the embedded server starts).
+      reportDay(options.period, options.date);
       const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
       await withDatabase(context, 'read', async ({ db }) => {
         const differences = await policyDifferences(db, context.config);

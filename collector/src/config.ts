@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SEVERITIES } from '@incident-lens/common/report';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseIsoDay } from './dates.ts';
 import { UsageError } from './errors.ts';
 import { parseLogLevel, type LogLevel } from './logger.ts';
 
@@ -26,7 +27,14 @@ const duration = z.string().transform((text, ctx) => {
   }
 });
 
-const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is written YYYY-MM-DD');
+const isoDay = z.string().transform((text, ctx) => {
+  try {
+    return parseIsoDay(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `a date is written YYYY-MM-DD: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
 
 const timezone = z.string().refine(isValidTimeZone, { error: (issue) => `not an IANA time zone: '${String(issue.input)}'` });
 

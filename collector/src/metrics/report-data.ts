@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { GRANULARITIES, type Granularity, type ReportJson, type Severity } from '@incident-lens/common/report';
 import { isValidTimeZone } from '../config.ts';
+import { parseIsoDay } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { UsageError } from '../errors.ts';
 
@@ -78,11 +79,11 @@ export function reportDay(granularity: Granularity, date: string): string {
 }
 
 function checkedDay(day: string, original: string): string {
-  const parsed = new Date(`${day}T00:00:00Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day) {
+  try {
+    return parseIsoDay(day);
+  } catch {
     throw new UsageError(`--date is not a calendar date: got '${original}'`);
   }
-  return day;
 }
 
 function checkRequest(request: ReportRequest): string {

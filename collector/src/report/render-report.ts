@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
-import { UsageError } from '../errors.ts';
+import { parseIsoInstant } from '../dates.ts';
+import { UsageError, errorMessage } from '../errors.ts';
 import type { Granularity, ReportJson } from '@incident-lens/common/report';
 import { listPeriodIncidents, readReport } from '../metrics/report-data.ts';
 import { renderCsv } from './csv.ts';
@@ -22,11 +23,11 @@ export interface ReportOptions {
 
 /** `--as-of`: an ISO 8601 instant with a zone (Z or an offset), so that a report is reproducible anywhere. */
 export function parseAsOf(text: string): Date {
-  const instant = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(text) || Number.isNaN(instant.getTime())) {
-    throw new UsageError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-11-22T09:00:00Z: got '${text}'`);
+  try {
+    return parseIsoInstant(text);
+  } catch (error) {
+    throw new UsageError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-11-22T09:00:00Z: ${errorMessage(error)}`);
   }
-  return instant;
 }
 
 /** The report of one period in one format: SQL computes, this only lays out. */
