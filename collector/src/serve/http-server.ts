@@ -22,6 +22,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Default 256 KiB, PagerDuty's own ceiling. */
   bodyLimitBytes?: number;
+  /** Connections open at once; past it new ones are closed at once. Default 1024. */
+  maxConnections?: number;
 }
 
 export interface RunningHttpServer {
@@ -95,22 +97,42 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
   };
 
-  const server = createServer((request, response) => {
-    const started = performance.now();
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    response.on('finish', () => {
-      logger.debug({ method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
-    });
-    route(request, response, path).catch((error: unknown) => {
-      logger.error({ path, err: error }, `http handler failed: ${errorMessage(error)}`);
-      if (!response.headersSent) sendJson(response, 500, { status: 'error' });
-      else response.destroy();
-    });
+  const server = createServer(
+    {
+      // Idle and half-sent requests are found within a second, not the default 30.
+      connectionsCheckingInterval: 1000,
+      // A slow client cannot hold a connection open for long.
+      headersTimeout: 10_000,
+      requestTimeout: 15_000,
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 16 * 1024,
+    },
+    (request, response) => {
+      const started = performance.now();
+      const path = requestPath(request.url);
+      response.on('finish', () => {
+        logger.debug({ method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
+      });
+      if (path === undefined) return sendJson(response, 400, { status: 'bad request', reason: 'the request target is not a valid path' });
+      route(request, response, path).catch((error: unknown) => {
+        logger.error({ path, err: error }, `http handler failed: ${errorMessage(error)}`);
+        if (!response.headersSent && !response.destroyed) sendJson(response, 500, { status: 'error' });
+        else response.destroy();
+      });
+    },
+  );
+  server.maxHeadersCount = 100;
+  server.maxConnections = options.maxConnections ?? 1024;
+  // Requests node:http cannot parse (bad method, header or chunk, too large, too slow) end here:
+  // answered when the socket can still take it, closed in any case, never thrown.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && !socket.destroyed && error.code !== 'ECONNRESET') {
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
   });
-  // A slow client cannot hold a connection open for long.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
-  server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -134,6 +156,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       clearTimeout(timer);
     },
   };
+}
+
+/** The path of a request target, or undefined when it is not one (`//[` and the like). */
+function requestPath(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
@@ -166,5 +197,9 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
     request.on('data', onData);
     request.once('end', () => resolve(Buffer.concat(chunks)));
     request.once('error', reject);
+    // A client gone halfway through its body: nothing to answer, and nothing may wait for it.
+    request.once('close', () => {
+      if (!request.complete) reject(new Error('the client closed the connection before the body was complete'));
+    });
   });
 }
