@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKysely } from '../collector/src/db/database.ts';
 import { type FakePagerDuty, generatePagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
-import { checkReadiness, freshnessCheck } from '../collector/src/serve/readiness.ts';
+import { PROBE_STATE_MAX_AGE_MS, cachedFor, checkReadiness, freshnessCheck } from '../collector/src/serve/readiness.ts';
 import { startServe, type ServeInstance } from '../collector/src/serve/serve.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { parsePrometheusText, sampleValue, type MetricFamily } from './support/prometheus-text.ts';
@@ -82,6 +82,29 @@ describe('readiness conditions', () => {
     } finally {
       await bare.destroy();
     }
+  });
+});
+
+describe('probe state shared between requests', () => {
+  it('computes once for a flood of callers, again after the age limit, and never keeps a failure', async () => {
+    let calls = 0;
+    let fail = false;
+    const read = cachedFor(200, async () => {
+      calls += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (fail) throw new Error('database down');
+      return calls;
+    });
+    const answers = await Promise.all(Array.from({ length: 500 }, () => read()));
+    expect(new Set(answers)).toEqual(new Set([1]));
+    expect(calls).toBe(1);
+    expect(await read()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 220));
+    fail = true;
+    await expect(read()).rejects.toThrow('database down');
+    fail = false;
+    expect(await read()).toBe(3);
+    expect(calls).toBe(3);
   });
 });
 
@@ -220,8 +243,13 @@ describe('a running serve: /readyz and /metrics', () => {
         },
       ])
       .execute();
-    const families = await scrape();
-    expect(sampleValue(families, 'incident_lens_action_items_open_overdue', { team: '' })).toBe(1);
+    // /metrics reads the database at most every PROBE_STATE_MAX_AGE_MS: the change shows within that.
+    await eventually(
+      async () => (sampleValue(await scrape(), 'incident_lens_action_items_open_overdue', { team: '' }) === 1 ? true : undefined),
+      PROBE_STATE_MAX_AGE_MS + 3000,
+      'the overdue item in /metrics',
+      200,
+    );
   });
 
   it('counts 429 answers by source', async () => {

@@ -27,6 +27,11 @@ export interface DatabaseHandle {
 
 export const EMBEDDED_DATABASE = 'incident_lens';
 
+/** A database that does not accept a connection within this is reported as unreachable, not waited on. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** No statement of the collector runs this long; one that does is stuck (a lock, a runaway plan) and is cancelled. */
+export const STATEMENT_TIMEOUT_MS = 120_000;
+
 export function createKysely(url: string, maxConnections = 10, logger?: Logger, readOnly = false): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -34,6 +39,10 @@ export function createKysely(url: string, maxConnections = 10, logger?: Logger, 
     application_name: 'incident-lens',
     // Every transaction of a read-only command is READ ONLY: PostgreSQL refuses any write.
     ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    // A connection whose peer vanished (a failover, a cut network) is found by TCP, not only at the next query.
+    keepAlive: true,
   });
   // The server closing a connection (a restart, a failover, its own
   // shutdown) emits 'error' on the pool for an idle connection, and on the

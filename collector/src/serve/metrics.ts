@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { SourceSync } from '../sync/source.ts';
 import type { SourceKind } from '../sync/source-lock.ts';
 import type { SyncCounts } from '../sync/store.ts';
-import { lastSuccessfulSyncs } from './readiness.ts';
+import { PROBE_STATE_MAX_AGE_MS, cachedFor, lastSuccessfulSyncs } from './readiness.ts';
 
 /** How a scheduled sync of one source ended; `skipped` means another process held its lock. */
 export type SyncRunOutcome = 'succeeded' | 'failed' | 'interrupted' | 'skipped';
@@ -124,6 +124,9 @@ export class CollectorMetrics {
     });
 
     const sourceKinds = options.sources.map((source) => source.source);
+    // Scrapes read the database at most once per PROBE_STATE_MAX_AGE_MS, however often they come.
+    const latestSyncs = cachedFor(PROBE_STATE_MAX_AGE_MS, () => lastSuccessfulSyncs(db));
+    const overdueByTeam = cachedFor(PROBE_STATE_MAX_AGE_MS, () => openOverdueActionItemsByTeam(db));
     new Gauge({
       name: 'incident_lens_last_successful_sync_timestamp_seconds',
       help: 'Unix time at which the last successful sync of a source finished (any process).',
@@ -131,7 +134,7 @@ export class CollectorMetrics {
       registers,
       async collect() {
         try {
-          const latest = await lastSuccessfulSyncs(db);
+          const latest = await latestSyncs();
           this.reset();
           for (const kind of sourceKinds) {
             const at = latest.get(kind);
@@ -152,7 +155,7 @@ export class CollectorMetrics {
       registers,
       async collect() {
         try {
-          const rows = await openOverdueActionItemsByTeam(db);
+          const rows = await overdueByTeam();
           this.reset();
           // The total series stays present at zero, so that an alert on it resolves.
           if (rows.length === 0) this.set({ team: '' }, 0);

@@ -25,6 +25,30 @@ export interface SourceFreshnessRule {
 /** How long /readyz waits for the database before calling it unreachable. */
 export const DATABASE_CHECK_TIMEOUT_MS = 2000;
 
+/** How old the state that /readyz and /metrics show may be: probes every second cost one query per this. */
+export const PROBE_STATE_MAX_AGE_MS = 2000;
+
+/**
+ * `compute`, called at most once per `maxAgeMs`: callers within that time
+ * share the last answer, and callers while it runs share the one under way,
+ * so a flood of probes costs the database one query, not one per request.
+ */
+export function cachedFor<T>(maxAgeMs: number, compute: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = performance.now();
+    if (last && now - last.at < maxAgeMs) return last.value;
+    const value = compute();
+    const entry = { at: now, value };
+    last = entry;
+    // A failure is not kept: the next caller tries again.
+    value.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return value;
+  };
+}
+
 /** When each source kind last finished a sync that succeeded, from any process. */
 export async function lastSuccessfulSyncs(db: Kysely<Database>): Promise<Map<SourceKind, Date>> {
   const rows = await db
