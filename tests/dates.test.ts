@@ -93,7 +93,7 @@ describe('strict date parsing', () => {
   });
 });
 
-describe('the command line refuses a malformed date with exit 2', () => {
+describe.concurrent('the command line refuses a malformed date with exit 2', () => {
   const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
   const run = promisify(execFile);
   let database: TestDatabase;
