@@ -18,11 +18,11 @@ import { TEST_TOKEN, TEST_WEBHOOK_SECRET, eventually, incidentWebhookBody, pager
 
 const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
-const REQUESTS = 6000;
+const REQUESTS = 5000;
 /** Sockets open at once during the random phase. */
 const PARALLEL = 64;
 /** Connections opened at once in the flood phase, past the server's limit of 1024. */
-const FLOOD = 2500;
+const FLOOD = 2000;
 /** Growth of the resident set over the run that still counts as bounded. */
 const RSS_GROWTH_LIMIT_MB = 64;
 
@@ -57,6 +57,8 @@ interface Exchange {
   parts: (string | Buffer)[];
   /** Hang up after sending, without waiting for an answer (a client that vanishes). */
   abandon?: boolean;
+  /** The request may be incomplete, so the server rightly waits for more: hang up after a short wait. */
+  mayWait?: boolean;
 }
 
 function makeGenerator(draw: () => number) {
@@ -74,7 +76,11 @@ function makeGenerator(draw: () => number) {
       parts: [`${pick(methods)} ${pick(paths)} ${pick(['HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 extra', 'HTTP/9', ''])}\r\nHost: x\r\n\r\n`],
     }),
     'random bytes': () => ({ kind: 'random bytes', parts: [bytes(1 + int(2048))] }),
-    'random bytes after a request line': () => ({ kind: 'random bytes after a request line', parts: ['POST /webhooks/pagerduty HTTP/1.1\r\n', bytes(1 + int(512))] }),
+    'random bytes after a request line': () => ({
+      kind: 'random bytes after a request line',
+      parts: ['POST /webhooks/pagerduty HTTP/1.1\r\n', bytes(1 + int(512))],
+      mayWait: true,
+    }),
     'oversized header': () => ({
       kind: 'oversized header',
       parts: [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(17_000 + int(40_000))}\r\n\r\n`],
@@ -101,6 +107,7 @@ function makeGenerator(draw: () => number) {
         'POST /webhooks/pagerduty HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-PagerDuty-Signature: v1=' + '0'.repeat(64) + '\r\n\r\n',
         pick(['zz\r\nabc\r\n0\r\n\r\n', '5\r\nab\r\n', 'ffffffffffffffffff\r\n', '3\r\nabcdef\r\n0\r\n\r\n', '-1\r\n\r\n', '3;ext="\r\nabc\r\n', '\r\n\r\n']),
       ],
+      mayWait: true,
     }),
     'body stops halfway': () => ({
       kind: 'body stops halfway',
@@ -244,17 +251,20 @@ describe('serve under hostile requests', () => {
   it(`survives ${REQUESTS} random and malformed requests and ${FLOOD} connections at once, then still serves`, async () => {
     const { pid } = serve.child;
     // Warm up the paths the fuzz exercises, so that the baseline holds what a working server holds.
-    for (let i = 0; i < 50; i += 1) await Promise.all([get(serve.port, '/healthz'), get(serve.port, '/readyz'), get(serve.port, '/metrics')]);
+    for (let i = 0; i < 20; i += 1) await Promise.all([get(serve.port, '/healthz'), get(serve.port, '/readyz'), get(serve.port, '/metrics')]);
     const rssBefore = rssKb(pid!);
 
     const next = makeGenerator(random(SEED));
     const outcomes = new Map<string, Map<string, number>>();
+    const mayWaitKinds = new Set<string>();
     let sent = 0;
     const worker = async () => {
       while (sent < REQUESTS) {
         sent += 1;
         const plan = next();
-        const outcome = await exchange(serve.port, plan, 1000);
+        if (plan.mayWait) mayWaitKinds.add(plan.kind);
+        // Complete requests get time for an answer even on a loaded machine; incomplete ones a short wait.
+        const outcome = await exchange(serve.port, plan, plan.mayWait ? 1000 : 10_000);
         const byKind = outcomes.get(plan.kind) ?? new Map<string, number>();
         byKind.set(outcome, (byKind.get(outcome) ?? 0) + 1);
         outcomes.set(plan.kind, byKind);
@@ -307,8 +317,12 @@ describe('serve under hostile requests', () => {
     );
 
     expect(total).toBeGreaterThanOrEqual(5000);
-    // Nothing the server said was anything but an HTTP answer or a closed connection.
-    for (const counts of outcomes.values()) expect([...counts.keys()].filter((outcome) => outcome === 'garbage')).toEqual([]);
+    // Nothing the server said was anything but an HTTP answer or a closed connection,
+    // and every complete request got one or the other.
+    for (const [kind, counts] of outcomes) {
+      expect([...counts.keys()].filter((outcome) => outcome === 'garbage'), kind).toEqual([]);
+      if (!mayWaitKinds.has(kind)) expect(counts.get('no answer'), kind).toBeUndefined();
+    }
     // The malformed URL of the issue is always a 400.
     expect([...(outcomes.get('malformed URL from the issue')?.keys() ?? [])]).toEqual(['400']);
     // Every silent client was let go, not held forever.
