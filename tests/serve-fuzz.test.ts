@@ -5,8 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePagerDutyHistory, type PagerDutyHistory } from '../collector/src/demo/pagerduty-history.ts';
-import { startFakePagerDuty, type FakePagerDuty } from '../collector/src/demo/pagerduty-server.ts';
+import { type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { TEST_TOKEN, TEST_WEBHOOK_SECRET, eventually, incidentWebhookBody, pagerDutySignature } from './support/serve.ts';
 
