@@ -223,12 +223,12 @@ beforeAll(async () => {
   const port = await eventually(async () => {
     const line = stderr.split('\n').find((candidate) => candidate.includes('"msg":"http server listening"'));
     return line ? (JSON.parse(line) as { port: number }).port : undefined;
-  }, 30_000, 'serve to listen');
+  }, 60_000, 'serve to listen');
   serve = { child, port, stderr: () => stderr, exited };
   await eventually(async () => {
     const run = await database.db.selectFrom('sync_runs').select('outcome').where('outcome', '=', 'succeeded').executeTakeFirst();
     return run ? true : undefined;
-  }, 30_000, 'the first sync');
+  }, 60_000, 'the first sync');
 });
 
 afterAll(async () => {
