@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { loadConfig } from '../collector/src/config.ts';
+import { readReport } from '../collector/src/metrics/report-data.ts';
+import { publishReport } from '../collector/src/report/published.ts';
 import { renderReport } from '../collector/src/report/render-report.ts';
 import { REPORT_SQL } from '../plugin/src/data/queries.ts';
 import { parseReport } from '../plugin/src/data/report.ts';
@@ -23,6 +25,9 @@ const config = loadConfig({}, '/nonexistent');
 beforeAll(async () => {
   database = await createTestDatabase();
   await loadIncidentFixtures(database.url, { now, incidents: 160, seed: 11 });
+  // One period published long ago (as serve does when a month closes): both must show what changed since.
+  const early = { granularity: 'month', date: day(65), timezone: 'Australia/Sydney', asOf: new Date(now.getTime() - 60 * 86_400_000) } as const;
+  await publishReport(database.db, await readReport(database.db, early));
   reader = new pg.Client({ connectionString: await readerUrl(database.url) });
   await reader.connect();
   await reader.query('SET default_transaction_read_only = on');
@@ -50,8 +55,9 @@ async function cliReport(granularity: 'day' | 'week' | 'month', date: string, ti
   return JSON.parse(await renderReport(database.db, config, { granularity, date, timezone, asOf, format: 'json' }));
 }
 
+const day = (daysAgo: number) => new Date(now.getTime() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+
 describe('the Reports page query', () => {
-  const day = (daysAgo: number) => new Date(now.getTime() - daysAgo * 86_400_000).toISOString().slice(0, 10);
   it.each([
     ['month', day(35), 'Europe/Berlin', 0, 'page'],
     ['month', day(35), 'Europe/Berlin', 0, 'cli'],
@@ -73,5 +79,12 @@ describe('the Reports page query', () => {
     expect(cli).toMatchObject({ period: { granularity, timezone, asOf: asOf.toISOString().replace('.000Z', 'Z') } });
     expect((cli as { incidents: { total: number } }).incidents.total + (cli as { trend: unknown[] }).trend.length).toBeGreaterThan(0);
     expect(page).toStrictEqual(cli);
+  });
+
+  it('shows the revisions of a published period as the CLI does', async () => {
+    const asOf = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const cli = await cliReport('month', day(65), 'Australia/Sydney', asOf);
+    expect(cli).toHaveProperty('published.revisions');
+    expect(await pageReport('month', day(65), 'Australia/Sydney', asOf)).toStrictEqual(cli);
   });
 });

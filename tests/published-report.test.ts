@@ -1,10 +1,12 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ReportJson, Revision } from '@incident-lens/common/report';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../collector/src/config.ts';
 import { readReport } from '../collector/src/metrics/report-data.ts';
-import { readPublishedReport, revisions } from '../collector/src/report/published.ts';
+import { readPublishedReport } from '../collector/src/report/published.ts';
 import { renderReport } from '../collector/src/report/render-report.ts';
 import { writeScheduledReport } from '../collector/src/serve/report-jobs.ts';
 import { ensureSource, upsertIncidents } from '../collector/src/sync/store.ts';
@@ -108,11 +110,14 @@ describe('published monthly reports', () => {
   });
 
   it('compares only headline figures, tolerating float noise', async () => {
+    const revisions = async (published: ReportJson, current: ReportJson) =>
+      (await sql<{ revisions: Revision[] }>`
+        SELECT lens.report_revisions(${JSON.stringify(published)}::jsonb, ${JSON.stringify(current)}::jsonb) AS revisions`.execute(database.db)).rows[0]!.revisions;
     const report = await readReport(database.db, { granularity: 'month', date: '2026-09', timezone: 'Europe/Berlin', asOf: new Date('2026-11-01T00:00:00Z') });
-    expect(revisions(report, structuredClone(report))).toEqual([]);
+    expect(await revisions(report, structuredClone(report))).toEqual([]);
     const moved = structuredClone(report);
     moved.mtta.meanSeconds = (moved.mtta.meanSeconds ?? 0) + 1e-12;
     moved.sla.ack.compliance = 0.5;
-    expect(revisions(report, moved)).toEqual([{ figure: 'ack SLA compliance', published: report.sla.ack.compliance, current: 0.5 }]);
+    expect(await revisions(report, moved)).toEqual([{ figure: 'ack SLA compliance', published: report.sla.ack.compliance, current: 0.5 }]);
   });
 });

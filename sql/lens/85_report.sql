@@ -160,6 +160,50 @@ BEGIN ATOMIC
         FROM lens.open_overdue_action_items(as_of, tz) x) o;
 END;
 
+-- The headline figures leadership quotes, as paths into the report, that
+-- moved between a published report and a current one (1e-9 absorbs the
+-- rounding of a rate or mean stored as JSON).
+CREATE FUNCTION lens.report_revisions(published_report jsonb, current_report jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT coalesce(jsonb_agg(jsonb_build_object('figure', h.figure, 'published', published_report #> h.path,
+                                               'current', current_report #> h.path) ORDER BY h.n), '[]')
+  FROM (VALUES (1, 'incidents', '{incidents,total}'::text[]),
+               (2, 'open incidents', '{incidents,open}'),
+               (3, 'MTTA mean (s)', '{mtta,meanSeconds}'),
+               (4, 'MTTA median (s)', '{mtta,medianSeconds}'),
+               (5, 'MTTR mean (s)', '{mttr,meanSeconds}'),
+               (6, 'MTTR median (s)', '{mttr,medianSeconds}'),
+               (7, 'ack SLA compliance', '{sla,ack,compliance}'),
+               (8, 'resolve SLA compliance', '{sla,resolve,compliance}'),
+               (9, 'post-mortems completed', '{postmortems,completed}'),
+               (10, 'post-mortems overdue', '{postmortems,overdue}'),
+               (11, 'action items completed', '{actionItems,completed}'),
+               (12, 'action items overdue', '{actionItems,overdue}'),
+               (13, 'repeat rate', '{repeatRate}'),
+               (14, 'escalation rate', '{escalationRate}')) h(n, figure, path)
+  WHERE NOT (published_report #> h.path IS NOT DISTINCT FROM current_report #> h.path
+             OR (jsonb_typeof(published_report #> h.path) = 'number' AND jsonb_typeof(current_report #> h.path) = 'number'
+                 AND abs((published_report #>> h.path)::numeric - (current_report #>> h.path)::numeric) < 1e-9));
+END;
+
+-- {"published": ...} when the period of `live` was published (serve freezes
+-- each closed month), else nothing: when, as of which instant, and what late
+-- data changed since.
+CREATE FUNCTION lens.report_published(live jsonb) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT coalesce(
+    (SELECT jsonb_build_object('published', jsonb_build_object(
+              'publishedAt', to_char(p.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'asOf', p.report #> '{period,asOf}',
+              'revisions', lens.report_revisions(p.report, live)))
+     FROM public.published_reports p
+     WHERE p.granularity = live #>> '{period,granularity}' AND p.period_label = live #>> '{period,label}'
+       AND p.timezone = live #>> '{period,timezone}'),
+    '{}');
+END;
+
 -- The report of the period of `granularity` containing the local day `day`,
 -- as of `as_of`, in zone `tz`; the trend covers `trend_periods` periods
 -- ending with this one (0: none). It writes nothing, so a read-only
@@ -203,40 +247,44 @@ BEGIN ATOMIC
   oncall AS (
     SELECT lens.oncall_report(report.granularity, t.period_start, t.period_end, report.as_of, report.tz) AS figures
     FROM this t
+  ),
+  built AS (
+    SELECT jsonb_build_object(
+      'period', lens.report_period(report.granularity, t.period_start, t.period_end, t.period_label, report.as_of,
+                                   report.tz),
+      'incidents', lens.report_incidents(f.all_rows),
+      'mtta', lens.report_mtta(f.total),
+      'mttr', lens.report_mttr(f.total),
+      'sla', lens.report_sla(f.total) || jsonb_build_object('bySeverity', lens.report_sla_by_severity(f.all_rows)),
+      'bySeverity', lens.report_by_severity(f.all_rows),
+      'postmortems', lens.report_postmortems(f.total),
+      'actionItems', coalesce((SELECT x.by_key -> '' FROM this_items x WHERE x.dimension = 'total'),
+                              lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0))
+                     || jsonb_build_object('openOverdueTotal', o.total),
+      'repeatRootCauses', lens.report_repeat_root_causes(t.period_start, t.period_end, report.as_of, report.tz),
+      'repeatRate', (f.total).repeat_rate,
+      'escalationRate', (f.total).escalation_rate,
+      'mttdSeconds', (f.total).mttd_mean_seconds,
+      'mttd', lens.report_mttd(f.total),
+      'businessHours', jsonb_build_object('businessHours', (f.total).business_hours, 'offHours', (f.total).off_hours),
+      'byService', lens.report_by_dimension('service', f.all_rows,
+                                            (SELECT x.by_key FROM this_items x WHERE x.dimension = 'service')),
+      'byTeam', lens.report_by_dimension('team', f.all_rows,
+                                         (SELECT x.by_key FROM this_items x WHERE x.dimension = 'team')),
+      'previous', (SELECT lens.report_headline(h.m, report.tz)
+                          || jsonb_build_object('actionItems', coalesce(i.figures,
+                                                  lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0)))
+                   FROM previous p
+                   JOIN headlines h ON (h.m).period_start = p.period_start
+                   LEFT JOIN items i ON i.period_start = p.period_start AND i.dimension = 'total'),
+      'trend', (SELECT coalesce(jsonb_agg(lens.report_headline(h.m, report.tz) ORDER BY (h.m).period_start), '[]')
+                FROM headlines h JOIN span s ON s.period_start = (h.m).period_start
+                WHERE s.back <= report.trend_periods),
+      'overdueActionItems', o.items,
+      'onCall', c.figures -> 'onCall',
+      'noise', c.figures -> 'noise') AS report
+    FROM this t CROSS JOIN figures f CROSS JOIN overdue o CROSS JOIN oncall c
   )
-  SELECT jsonb_build_object(
-    'period', lens.report_period(report.granularity, t.period_start, t.period_end, t.period_label, report.as_of,
-                                 report.tz),
-    'incidents', lens.report_incidents(f.all_rows),
-    'mtta', lens.report_mtta(f.total),
-    'mttr', lens.report_mttr(f.total),
-    'sla', lens.report_sla(f.total) || jsonb_build_object('bySeverity', lens.report_sla_by_severity(f.all_rows)),
-    'bySeverity', lens.report_by_severity(f.all_rows),
-    'postmortems', lens.report_postmortems(f.total),
-    'actionItems', coalesce((SELECT x.by_key -> '' FROM this_items x WHERE x.dimension = 'total'),
-                            lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0))
-                   || jsonb_build_object('openOverdueTotal', o.total),
-    'repeatRootCauses', lens.report_repeat_root_causes(t.period_start, t.period_end, report.as_of, report.tz),
-    'repeatRate', (f.total).repeat_rate,
-    'escalationRate', (f.total).escalation_rate,
-    'mttdSeconds', (f.total).mttd_mean_seconds,
-    'mttd', lens.report_mttd(f.total),
-    'businessHours', jsonb_build_object('businessHours', (f.total).business_hours, 'offHours', (f.total).off_hours),
-    'byService', lens.report_by_dimension('service', f.all_rows,
-                                          (SELECT x.by_key FROM this_items x WHERE x.dimension = 'service')),
-    'byTeam', lens.report_by_dimension('team', f.all_rows,
-                                       (SELECT x.by_key FROM this_items x WHERE x.dimension = 'team')),
-    'previous', (SELECT lens.report_headline(h.m, report.tz)
-                        || jsonb_build_object('actionItems', coalesce(i.figures,
-                                                lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0)))
-                 FROM previous p
-                 JOIN headlines h ON (h.m).period_start = p.period_start
-                 LEFT JOIN items i ON i.period_start = p.period_start AND i.dimension = 'total'),
-    'trend', (SELECT coalesce(jsonb_agg(lens.report_headline(h.m, report.tz) ORDER BY (h.m).period_start), '[]')
-              FROM headlines h JOIN span s ON s.period_start = (h.m).period_start
-              WHERE s.back <= report.trend_periods),
-    'overdueActionItems', o.items,
-    'onCall', c.figures -> 'onCall',
-    'noise', c.figures -> 'noise')
-  FROM this t CROSS JOIN figures f CROSS JOIN overdue o CROSS JOIN oncall c;
+  -- A closed period published before carries what changed since.
+  SELECT b.report || lens.report_published(b.report) FROM built b;
 END;

@@ -9,7 +9,7 @@ import { renderCsv } from './csv.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { ReportFormat } from './formats.ts';
-import { compareWithPublished, readPublishedReport } from './published.ts';
+import { readPublishedReport } from './published.ts';
 
 export interface ReportOptions {
   granularity: Granularity;
@@ -37,7 +37,7 @@ export async function renderReport(db: Kysely<Database>, config: Config, options
     if (options.published) throw new UsageError('--published keeps the report figures, not the incident rows: use json, md or html');
     return renderCsv(await listPeriodIncidents(db, request));
   }
-  const report = options.published ? await publishedReport(db, request) : await compareWithPublished(db, await readReport(db, request));
+  const report = options.published ? await publishedReport(db, request) : await readReport(db, request);
   return formatReport(report, options.format, config);
 }
 

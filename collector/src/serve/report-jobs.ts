@@ -7,7 +7,7 @@ import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Granularity } from '@incident-lens/common/report';
 import { readReport } from '../metrics/report-data.ts';
-import { compareWithPublished, publishReport } from '../report/published.ts';
+import { publishReport } from '../report/published.ts';
 import { renderHtml } from '../report/html.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { localDay, previousPeriodDay } from '../report/periods.ts';
@@ -33,10 +33,11 @@ export async function writeScheduledReport(
   now: Date,
 ): Promise<string[]> {
   const day = previousPeriodDay(granularity, localDay(now, config.timezone));
-  const live = await readReport(db, { granularity, date: day, timezone: config.timezone, asOf: now });
-  // A closed month is frozen as published the first time; later runs show what changed since.
-  if (granularity === 'month') await publishReport(db, live);
-  const report = await compareWithPublished(db, live);
+  const request = { granularity, date: day, timezone: config.timezone, asOf: now };
+  const live = await readReport(db, request);
+  // A closed month is frozen as published the first time (read again, the
+  // report then says so); later runs show what changed since.
+  const report = granularity === 'month' && (await publishReport(db, live)) ? await readReport(db, request) : live;
   const directory = path.join(config.dataDir, 'reports', granularity);
   await mkdir(directory, { recursive: true });
   // The period's label (2026-11-21, 2026-W47, 2026-10) is the SQL one, as in the report.
