@@ -6,10 +6,12 @@ WORKDIR /app
 ENV NODE_ENV=production
 # npm ci needs every workspace's manifest; only the collector's dependencies are installed.
 COPY package.json package-lock.json ./
+COPY common/package.json common/
 COPY collector/package.json collector/
 COPY plugin/package.json plugin/
 COPY simulators/package.json simulators/
 RUN npm ci --omit=dev --workspace collector --include-workspace-root=false --no-audit --no-fund
+COPY common common
 COPY collector collector
 COPY sql sql
 
