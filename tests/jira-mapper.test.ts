@@ -8,7 +8,6 @@ import {
   mapJiraActionItem,
   mapJiraIncident,
   mapJiraPostmortem,
-  normaliseRootCause,
   pagerDutyIdsInText,
   pagerDutyReferences,
   parseJiraInstant,
@@ -229,20 +228,13 @@ describe('PagerDuty references', () => {
 });
 
 describe('root cause', () => {
-  it.each<[string, string | null]>([
-    ['DB Connection Pool', 'db-connection-pool'],
-    ['  db_connection__pool ', 'db-connection-pool'],
-    ['(Expired TLS certificate!)', 'expired-tls-certificate'],
-    ['---', null],
-  ])('normalises %j to %j', (raw, key) => {
-    expect(normaliseRootCause(raw)).toBe(key);
-  });
-
   it.each<[string, Partial<NonNullable<JiraIssue['fields']>>, string | null, string | null]>([
-    ['label', { labels: ['postmortem', 'root-cause:Disk_Full'] }, null, 'disk-full'],
+    // As written: lens.root_cause_slug makes the key (tests/metrics-sql.test.ts).
+    ['label', { labels: ['postmortem', 'root-cause:Disk_Full'] }, null, 'Disk_Full'],
     ['label prefix in any case', { labels: ['Root-Cause:dns'] }, null, 'dns'],
-    ['configured select field wins', { labels: ['root-cause:dns'], customfield_10050: { value: 'Bad deploy' } }, 'customfield_10050', 'bad-deploy'],
+    ['configured select field wins', { labels: ['root-cause:dns'], customfield_10050: { value: ' Bad deploy ' } }, 'customfield_10050', 'Bad deploy'],
     ['empty field falls back to the label', { labels: ['root-cause:dns'], customfield_10050: null }, 'customfield_10050', 'dns'],
+    ['blank field falls back to the label', { labels: ['root-cause:dns'], customfield_10050: '  ' }, 'customfield_10050', 'dns'],
     ['none', { labels: ['postmortem'] }, null, null],
   ])('%s', (_name, fields, field, key) => {
     expect(rootCauseKey({ issue: issue('PM-1', fields) }, field)).toBe(key);
@@ -452,9 +444,9 @@ describe('post-mortems', () => {
       issueKey: 'PM-5',
       linkedKeys: ['INC-1'],
       pagerdutyIncidentIds: ['QPM0001'],
-      rootCauseKey: 'bad-deploy',
+      rootCauseKey: 'Bad_Deploy',
     });
-    expect(result.value.row.rootCauseKey).toBe('bad-deploy');
+    expect(result.value.row.rootCauseKey).toBe('Bad_Deploy');
   });
 });
 

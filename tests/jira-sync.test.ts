@@ -126,11 +126,16 @@ async function stored() {
       'incidents.acknowledged_at',
       'incidents.resolved_at',
       'incidents.jira_issue_key',
-      'incidents.root_cause_key',
+      // Stored as written; the key is what SQL makes of it.
+      sql<string | null>`lens.root_cause_slug(incidents.root_cause_key)`.as('root_cause_key'),
     ])
     .execute();
   const incidentById = new Map(incidents.map((row) => [row.id, row.external_id]));
-  const postmortems = await db.selectFrom('postmortems').selectAll().execute();
+  const postmortems = await db
+    .selectFrom('postmortems')
+    .selectAll()
+    .select(sql<string | null>`lens.root_cause_slug(root_cause_key)`.as('cause_key'))
+    .execute();
   const postmortemById = new Map(postmortems.map((row) => [row.id, row.external_id]));
   const actionItems = await db.selectFrom('action_items').selectAll().execute();
   return {
@@ -154,7 +159,7 @@ async function stored() {
           incident: row.incident_id === null ? null : incidentById.get(row.incident_id)!,
           createdAt: iso(row.created_at),
           completedAt: iso(row.completed_at),
-          rootCauseKey: row.root_cause_key,
+          rootCauseKey: row.cause_key,
         },
       ]),
     ),

@@ -437,6 +437,17 @@ describe('action items', () => {
 });
 
 describe('repeat root causes', () => {
+  it.each<[string, string | null]>([
+    ['DB Connection Pool', 'db-connection-pool'],
+    ['  db_connection__pool ', 'db-connection-pool'],
+    ['(Expired TLS certificate!)', 'expired-tls-certificate'],
+    ['Bad_Deploy', 'bad-deploy'],
+    ['---', null],
+  ])('keys the cause written %j as %j', async (raw, key) => {
+    const { rows: slugs } = await sql<{ key: string | null }>`SELECT lens.root_cause_slug(${raw}) AS key`.execute(database.db);
+    expect(slugs[0]!.key).toBe(key);
+  });
+
   // 2026-01-01 to 2026-04-01 is 90 days (31 + 28 + 31).
   beforeEach(async () => {
     await rows.incidents([

@@ -28,8 +28,10 @@ CREATE FUNCTION lens.seconds(amount double precision) RETURNS interval
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN make_interval(secs => amount);
 
--- Root cause keys as the Jira mapper writes them (normaliseRootCause): no
--- leading or trailing '-', so 'Bad deploy!' and 'bad deploy' are one cause.
+-- A root cause as written (the Jira mapper stores it raw) to its key, the
+-- only normalisation of causes (METRICS.md 8): lower case, runs of other
+-- characters as one '-', none at either end, so 'Bad deploy!' and
+-- 'bad-deploy' are one cause; NULL when nothing is left.
 CREATE FUNCTION lens.root_cause_slug(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
 RETURN nullif(btrim(regexp_replace(lower(btrim(raw, E' \t\r\n')), '[^a-z0-9]+', '-', 'g'), '-'), '');

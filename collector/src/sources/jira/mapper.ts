@@ -268,30 +268,21 @@ export function pagerDutyReferences(record: JiraIssueRecord, pagerdutyField: str
   return [...new Set(ids)];
 }
 
-/** METRICS.md 8: lower case, trimmed, runs of non-alphanumerics as one `-` (none at either end). */
-export function normaliseRootCause(raw: string): string | null {
-  const key = raw
-    .trim()
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return key === '' ? null : key;
-}
-
 const ROOT_CAUSE_LABEL = /^root-cause:(.+)$/i;
 
-/** The configured field first, else the first `root-cause:<key>` label. */
+/**
+ * The root cause as the issue writes it: the configured field first, else
+ * the first `root-cause:<key>` label. It is stored as written: the one
+ * normalisation into a key (METRICS.md 8) is lens.root_cause_slug in SQL, so
+ * 'Bad deploy' here and 'bad-deploy' elsewhere are one cause.
+ */
 export function rootCauseKey(record: JiraIssueRecord, rootCauseField: string | null): string | null {
   const fields = record.issue.fields ?? {};
-  if (rootCauseField !== null) {
-    const text = fieldText(fields[rootCauseField]);
-    const key = text === null ? null : normaliseRootCause(text);
-    if (key !== null) return key;
-  }
+  const written = rootCauseField === null ? undefined : fieldText(fields[rootCauseField])?.trim();
+  if (written) return written;
   for (const label of Array.isArray(fields.labels) ? fields.labels : []) {
-    const match = typeof label === 'string' ? ROOT_CAUSE_LABEL.exec(label) : null;
-    const key = match ? normaliseRootCause(match[1]!) : null;
-    if (key !== null) return key;
+    const labelled = typeof label === 'string' ? ROOT_CAUSE_LABEL.exec(label)?.[1]!.trim() : undefined;
+    if (labelled) return labelled;
   }
   return null;
 }
