@@ -51,8 +51,17 @@ describe('parseFileConfig', () => {
 describe('loadConfig', () => {
   it('reads secrets only from the environment', () => {
     const config = loadConfig({ PAGERDUTY_TOKEN: 'tok', PAGERDUTY_API_URL: 'http://127.0.0.1:9/' }, '/nonexistent');
-    expect(config.pagerduty.env).toEqual({ token: 'tok', apiUrl: 'http://127.0.0.1:9', webhookSecret: undefined, requestsPerMinute: 960 });
-    expect(config.jira.env).toBeUndefined();
+    expect(config.sources).toEqual([
+      {
+        name: 'pagerduty',
+        kind: 'pagerduty',
+        baseUrl: 'http://127.0.0.1:9',
+        token: 'tok',
+        webhookSecret: undefined,
+        webhookSecretVariable: 'PAGERDUTY_WEBHOOK_SECRET',
+        requestsPerMinute: 960,
+      },
+    ]);
   });
 
   it('names the variable when a URL is not a URL', () => {

@@ -581,17 +581,17 @@ describe('search', () => {
   });
 
   it.each<[string, Date, string | undefined, string]>([
-    ['UTC account', new Date('2026-03-02T10:07:59Z'), 'UTC', '(labels = incident) AND updated >= "2026-03-02 10:07"'],
-    ['account in Sydney (UTC+11 in March)', new Date('2026-03-02T10:07:00Z'), 'Australia/Sydney', '(labels = incident) AND updated >= "2026-03-02 21:07"'],
-    ['account in New York (UTC-5)', new Date('2026-03-02T02:30:00Z'), 'America/New_York', '(labels = incident) AND updated >= "2026-03-01 21:30"'],
-    ['zone hidden by privacy settings: 12 h earlier in UTC', new Date('2026-03-02T10:07:00Z'), undefined, '(labels = incident) AND updated >= "2026-03-01 22:07"'],
+    ['UTC account', new Date('2026-03-02T10:07:59Z'), 'UTC', '(labels = incident) AND updated >= "2026-03-02 10:07" ORDER BY updated ASC, key ASC'],
+    ['account in Sydney (UTC+11 in March)', new Date('2026-03-02T10:07:00Z'), 'Australia/Sydney', '(labels = incident) AND updated >= "2026-03-02 21:07" ORDER BY updated ASC, key ASC'],
+    ['account in New York (UTC-5)', new Date('2026-03-02T02:30:00Z'), 'America/New_York', '(labels = incident) AND updated >= "2026-03-01 21:30" ORDER BY updated ASC, key ASC'],
+    ['zone hidden by privacy settings: 12 h earlier in UTC', new Date('2026-03-02T10:07:00Z'), undefined, '(labels = incident) AND updated >= "2026-03-01 22:07" ORDER BY updated ASC, key ASC'],
   ])('bounds the JQL for a %s', (_name, since, zone, jql) => {
     expect(boundedJql('labels = incident', since, zone)).toBe(jql);
   });
 
   it('wraps the configured JQL without editing it', () => {
     expect(boundedJql('labels = incident OR issuetype = Incident', new Date('2026-03-02T00:00:00Z'), 'UTC')).toBe(
-      '(labels = incident OR issuetype = Incident) AND updated >= "2026-03-02 00:00"',
+      '(labels = incident OR issuetype = Incident) AND updated >= "2026-03-02 00:00" ORDER BY updated ASC, key ASC',
     );
   });
 

@@ -72,7 +72,6 @@ function syncFor(server: FakeJira, options: Partial<JiraSyncOptions> = {}): Jira
     severity: RULES,
     requestsPerMinute: 1_000_000,
     backoffBaseMs: 2,
-    sourceKey: 'https://acme.atlassian.net',
     ...options,
   });
 }
@@ -83,7 +82,7 @@ function run(sync: JiraSync, request: Partial<SyncRequest> = {}) {
 
 /** The PagerDuty source's incidents, written the way the PagerDuty sync writes them. */
 async function storePagerDutyIncidents(facts: readonly ExpectedIncidentFacts[] = pagerdutyFacts): Promise<void> {
-  const sourceId = await ensureSource(database.db, 'pagerduty', 'https://pagerduty.test', 'PagerDuty test');
+  const sourceId = await ensureSource(database.db, { name: 'pagerduty', kind: 'pagerduty', baseUrl: 'https://pagerduty.test' });
   await upsertIncidents(
     database.db,
     sourceId,
@@ -223,7 +222,7 @@ describe('Jira sync against the fake Jira', () => {
     // Every search asked for its fields, was bounded, and never used the removed endpoint.
     for (const request of searches(server)) {
       expect(request.body).toMatchObject({ expand: 'changelog', fields: expect.arrayContaining(['status', 'issuelinks', 'labels']) });
-      expect((request.body as { jql: string }).jql).toMatch(/^\(.+\) AND updated >= "2026-01-01 00:00"$/);
+      expect((request.body as { jql: string }).jql).toMatch(/^\(.+\) AND updated >= "2026-01-01 00:00" ORDER BY updated ASC, key ASC$/);
     }
     expect(server.requests.some((request) => request.path === '/rest/api/3/search')).toBe(false);
 
@@ -258,7 +257,7 @@ describe('Jira sync against the fake Jira', () => {
     await run(syncFor(server));
     const after = server.requests.slice(before).filter((request) => request.path === '/rest/api/3/search/jql');
     // The newest issue before the change was updated before END; the bound is that minus the overlap.
-    for (const request of after) expect((request.body as { jql: string }).jql).toMatch(/AND updated >= "2026-0[34]-\d\d \d\d:\d\d"$/);
+    for (const request of after) expect((request.body as { jql: string }).jql).toMatch(/AND updated >= "2026-0[34]-\d\d \d\d:\d\d" ORDER BY updated ASC, key ASC$/);
     const row = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', open[0]).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'Done', status_category: 'done', completed_at: doneAt });
     await expectMatchesTruth(history);
@@ -338,7 +337,7 @@ describe('Jira sync against the fake Jira', () => {
     // West of UTC: a bound written in UTC would be read hours late and miss changes.
     const losAngeles = await serve(history, { timeZone: 'America/Los_Angeles' });
     await run(syncFor(losAngeles), { mode: 'full' });
-    expect((searches(losAngeles)[0]!.body as { jql: string }).jql).toMatch(/updated >= "2025-12-31 16:00"$/);
+    expect((searches(losAngeles)[0]!.body as { jql: string }).jql).toMatch(/updated >= "2025-12-31 16:00" ORDER BY updated ASC, key ASC$/);
     const [key] = [...history.expectedFacts().actionItems.entries()].find(([, item]) => !item.done)!;
     history.transition(key, 'Done', new Date('2026-04-02T00:00:00Z'));
     await run(syncFor(losAngeles));
@@ -350,7 +349,7 @@ describe('Jira sync against the fake Jira', () => {
     history.transition(other, 'Done', new Date('2026-04-02T00:30:00Z'));
     await run(syncFor(hidden));
     const actionItemSearch = searches(hidden).find((request) => (request.body as { jql: string }).jql.includes('action-item'))!;
-    expect((actionItemSearch.body as { jql: string }).jql).toBe('(labels = action-item) AND updated >= "2026-04-01 11:45"');
+    expect((actionItemSearch.body as { jql: string }).jql).toBe('(labels = action-item) AND updated >= "2026-04-01 11:45" ORDER BY updated ASC, key ASC');
     await expectMatchesTruth(history);
   });
 

@@ -45,7 +45,6 @@ function syncFor(server: FakePagerDuty, options: Partial<PagerDutySyncOptions> =
     requestsPerMinute: 1_000_000,
     backoffBaseMs: 2,
     now: () => END,
-    sourceKey: 'https://pagerduty.test',
     ...options,
   });
 }
@@ -225,7 +224,7 @@ describe('PagerDuty sync against the PagerDuty-compatible server', () => {
     const faulty = await serve(history, {
       faults: { seed: 7, serverErrorRate: 0.15, dropRate: 0.1, truncateRate: 0.1, slowRate: 0.05, slowMs: 20 },
     });
-    const summary = await run(syncFor(faulty, { sourceKey: 'https://pagerduty.test' }));
+    const summary = await run(syncFor(faulty));
     expect(await storedIncidents()).toEqual(expected);
     expect(await count('incident_events')).toBe(events);
     // The faults really happened: more requests than pages.

@@ -39,7 +39,7 @@ describe('published monthly reports', () => {
     expect(frozen?.report.incidents.total).toBe(firstRun.incidents.total);
 
     // An October incident arrives late (a source was down), resolved within its SLA.
-    const sourceId = await ensureSource(database.db, 'pagerduty', 'https://late.example', 'late source');
+    const sourceId = await ensureSource(database.db, { name: 'late-source', kind: 'pagerduty', baseUrl: 'https://late.example' });
     await upsertIncidents(
       database.db,
       sourceId,

@@ -123,7 +123,7 @@ describe('a running serve: /readyz and /metrics', () => {
       host: '127.0.0.1',
       port: 0,
       // One quick retry: an outage fails the sync within a tick instead of retrying for minutes.
-      createSources: fakePagerDutySources(pagerDuty, HISTORY_START, { maxRetries: 1, timeoutMs: 1000 }),
+      createSync: fakePagerDutySources(pagerDuty, HISTORY_START, { maxRetries: 1, timeoutMs: 1000 }),
     });
   });
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { generatePagerDutyHistory, startFakePagerDuty } from '@incident-lens/sim
 import { InterruptedError } from '../collector/src/errors.ts';
 import { startServe } from '../collector/src/serve/serve.ts';
 import { runSync } from '../collector/src/sync/run-sync.ts';
+import type { SourceAccount } from '../collector/src/sync/source.ts';
 import { withSourceLock } from '../collector/src/sync/source-lock.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { TEST_TOKEN, captureLogger, eventually, fakePagerDutySources, serveConfig } from './support/serve.ts';
@@ -26,13 +27,20 @@ afterAll(async () => {
   await database.destroy();
 });
 
-/** Holds a source's lock from the "other process" until `release` is called. */
-async function holdLock(source: 'pagerduty' | 'jira') {
+/** Three accounts: two of one kind behind one API URL, and one of another kind. */
+const ACCOUNTS = {
+  pagerduty: { name: 'pagerduty', kind: 'pagerduty', baseUrl: 'https://api.pagerduty.com' },
+  'pd-eu': { name: 'pd-eu', kind: 'pagerduty', baseUrl: 'https://api.pagerduty.com' },
+  jira: { name: 'jira', kind: 'jira', baseUrl: 'https://acme.atlassian.net' },
+} satisfies Record<string, SourceAccount>;
+
+/** Holds an account's lock from the "other process" until `release` is called. */
+async function holdLock(name: keyof typeof ACCOUNTS) {
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
   let acquired: () => void = () => undefined;
   const isHeld = new Promise<void>((resolve) => (acquired = resolve));
-  const holding = withSourceLock(otherProcess, source, { whenBusy: 'skip', logger: captureLogger().logger }, async () => {
+  const holding = withSourceLock(otherProcess, ACCOUNTS[name], { whenBusy: 'skip', logger: captureLogger().logger }, async () => {
     acquired();
     await released;
   });
@@ -45,7 +53,7 @@ describe('per-source advisory lock', () => {
     const holder = await holdLock('pagerduty');
     const capture = captureLogger();
     let ran = false;
-    const result = await withSourceLock(database.db, 'pagerduty', { whenBusy: 'skip', logger: capture.logger }, async () => {
+    const result = await withSourceLock(database.db, ACCOUNTS.pagerduty, { whenBusy: 'skip', logger: capture.logger }, async () => {
       ran = true;
     });
     await holder.release();
@@ -63,7 +71,7 @@ describe('per-source advisory lock', () => {
     const capture = captureLogger();
     let releasedAt = 0;
     let startedAt = 0;
-    const waiting = withSourceLock(database.db, 'pagerduty', { whenBusy: 'wait', pollMs: 20, logger: capture.logger }, async () => {
+    const waiting = withSourceLock(database.db, ACCOUNTS.pagerduty, { whenBusy: 'wait', pollMs: 20, logger: capture.logger }, async () => {
       startedAt = performance.now();
       return 'synced';
     });
@@ -82,7 +90,7 @@ describe('per-source advisory lock', () => {
     const controller = new AbortController();
     const waiting = withSourceLock(
       database.db,
-      'pagerduty',
+      ACCOUNTS.pagerduty,
       { whenBusy: 'wait', pollMs: 20, logger: captureLogger().logger, signal: controller.signal },
       async () => 'never',
     );
@@ -91,21 +99,26 @@ describe('per-source advisory lock', () => {
     await holder.release();
   });
 
-  it('locks each source separately, and releases the lock when the work fails', async () => {
+  it('locks each account separately, and releases the lock when the work fails', async () => {
     const holder = await holdLock('pagerduty');
     const logger = captureLogger().logger;
-    expect(await withSourceLock(database.db, 'jira', { whenBusy: 'skip', logger }, async () => 'jira ran')).toEqual({
+    expect(await withSourceLock(database.db, ACCOUNTS.jira, { whenBusy: 'skip', logger }, async () => 'jira ran')).toEqual({
       acquired: true,
       value: 'jira ran',
+    });
+    // Another account of the same kind, behind the same API URL, has a lock of its own.
+    expect(await withSourceLock(database.db, ACCOUNTS['pd-eu'], { whenBusy: 'skip', logger }, async () => 'pd-eu ran')).toEqual({
+      acquired: true,
+      value: 'pd-eu ran',
     });
     await holder.release();
 
     await expect(
-      withSourceLock(database.db, 'pagerduty', { whenBusy: 'skip', logger }, async () => {
+      withSourceLock(database.db, ACCOUNTS.pagerduty, { whenBusy: 'skip', logger }, async () => {
         throw new Error('PagerDuty refused');
       }),
     ).rejects.toThrow('PagerDuty refused');
-    const after = await withSourceLock(otherProcess, 'pagerduty', { whenBusy: 'skip', logger }, async () => 'free');
+    const after = await withSourceLock(otherProcess, ACCOUNTS.pagerduty, { whenBusy: 'skip', logger }, async () => 'free');
     expect(after).toEqual({ acquired: true, value: 'free' });
   });
 
@@ -113,7 +126,7 @@ describe('per-source advisory lock', () => {
     const history = generatePagerDutyHistory({ seed: 11, start: HISTORY_START, end: HISTORY_END, incidents: 30 });
     const server = await startFakePagerDuty({ history, token: TEST_TOKEN, rateLimitPerMinute: 1_000_000 });
     try {
-      const sources = fakePagerDutySources(server, HISTORY_START)({});
+      const sources = [fakePagerDutySources(server, HISTORY_START)(ACCOUNTS.pagerduty, {})];
       const holder = await holdLock('pagerduty');
       const logger = captureLogger().logger;
       expect(await runSync(database.db, sources, { mode: 'incremental' }, logger, 'skip')).toEqual([]);
@@ -148,7 +161,7 @@ describe('two serve processes against one database and one PagerDuty', () => {
         startServe(db, config, logs[index]!.logger, {
           host: '127.0.0.1',
           port: 0,
-          createSources: fakePagerDutySources(server, HISTORY_START),
+          createSync: fakePagerDutySources(server, HISTORY_START),
         }),
       ),
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IncidentRefreshQueue, type IncidentRefreshQueueOptions, type QueuedEvent } from '../collector/src/serve/incident-refresh-queue.ts';
+import { IncidentRefreshQueue, type IncidentRefreshQueueOptions, type QueuedEvent } from '../collector/src/sources/pagerduty/incident-refresh-queue.ts';
 import { captureLogger } from './support/serve.ts';
 
 /** A refresh that finishes only when the test says so. */

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { startServe, type ServeInstance } from '../collector/src/serve/serve.ts';
-import { parseSignatureHeader, parseWebhookEvent, signatureMatches, WEBHOOK_BODY_LIMIT_BYTES } from '../collector/src/serve/webhooks.ts';
+import { parseSignatureHeader, parseWebhookEvent, signatureMatches } from '../collector/src/sources/pagerduty/webhooks.ts';
+import { WEBHOOK_BODY_LIMIT_BYTES } from '../collector/src/sources/webhook.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import {
   TEST_TOKEN,
@@ -110,7 +111,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
       host: '127.0.0.1',
       port: 0,
       syncAtStart: false,
-      createSources: fakePagerDutySources(pagerDuty, HISTORY_START),
+      createSync: fakePagerDutySources(pagerDuty, HISTORY_START),
     });
   });
   afterAll(async () => {
@@ -176,7 +177,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     const retired = incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId);
     const refused = await post(retired, { 'X-PagerDuty-Signature': pagerDutySignature(retired, OLD_SECRET) });
     expect(refused.status).toBe(403);
-    await serve.webhookQueue!.idle();
+    await serve.webhooks.get('pagerduty')!.idle();
   });
 
   it('refuses a wrong signature with 403 and logs it without the body', async () => {
@@ -209,7 +210,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     const body = incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId);
     const headers = { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) };
     expect((await post(body, headers)).status).toBe(202);
-    await serve.webhookQueue!.idle();
+    await serve.webhooks.get('pagerduty')!.idle();
     const fetchesAfterFirst = incidentFetches(incidentId);
     expect(fetchesAfterFirst).toBe(1);
     // The log entries carried the incident: no second request for it.
@@ -218,7 +219,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     const replay = await post(body, headers);
     expect(replay.status).toBe(200);
     expect(await replay.json()).toEqual({ status: 'duplicate' });
-    await serve.webhookQueue!.idle();
+    await serve.webhooks.get('pagerduty')!.idle();
     expect(incidentFetches(incidentId)).toBe(fetchesAfterFirst);
     const rows = await database.db.selectFrom('webhook_events').select('event_id').where('incident_external_id', '=', incidentId).execute();
     expect(rows).toHaveLength(1);
@@ -229,7 +230,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     history.addRawIncident({ ...template, id: 'QRAWNOLOG', incident_number: 90_001, title: 'An incident with no log entries' });
     const body = incidentWebhookBody(nextEventId(), 'incident.priority_updated', 'QRAWNOLOG');
     expect((await post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })).status).toBe(202);
-    await serve.webhookQueue!.idle();
+    await serve.webhooks.get('pagerduty')!.idle();
     const stored = await database.db.selectFrom('incidents').select('title').where('external_id', '=', 'QRAWNOLOG').executeTakeFirst();
     expect(stored).toEqual({ title: 'An incident with no log entries' });
     expect(pagerDuty.requestsByPath()['/incidents/QRAWNOLOG']).toBe(1);
@@ -253,7 +254,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
       deliveries.map(({ body }) => post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })),
     );
     expect(answers.map((answer) => answer.status)).toEqual(deliveries.map(() => 202));
-    await serve.webhookQueue!.idle();
+    await serve.webhooks.get('pagerduty')!.idle();
 
     const stored = await database.db
       .selectFrom('incidents')
@@ -316,7 +317,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
   });
 
   it('never writes the API token, the webhook secret or an Authorization header to the log', async () => {
-    await serve.webhookQueue!.idle();
+    await serve.webhooks.get('pagerduty')!.idle();
     const text = capture.text();
     expect(capture.entries().length).toBeGreaterThan(10);
     expect(text).not.toContain(TEST_TOKEN);
@@ -337,7 +338,7 @@ describe('webhooks without PAGERDUTY_WEBHOOK_SECRET', () => {
       host: '127.0.0.1',
       port: 0,
       syncAtStart: false,
-      createSources: fakePagerDutySources(pagerDuty, HISTORY_START),
+      createSync: fakePagerDutySources(pagerDuty, HISTORY_START),
     });
     try {
       const body = incidentWebhookBody('E-NOSECRET', 'incident.triggered', 'Q0000001');
@@ -347,7 +348,7 @@ describe('webhooks without PAGERDUTY_WEBHOOK_SECRET', () => {
         headers: { 'X-PagerDuty-Signature': pagerDutySignature(body, 'anything') },
       });
       expect(response.status).toBe(404);
-      expect(serve.webhookQueue).toBeUndefined();
+      expect(serve.webhooks.size).toBe(0);
     } finally {
       await serve.stop();
       await pagerDuty.stop();

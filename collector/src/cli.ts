@@ -11,7 +11,7 @@ import { createProgress } from './progress.ts';
 import { policyDifferences } from './metrics/policy.ts';
 import { reportDay } from './metrics/report-data.ts';
 import { REPORT_FORMATS, type ReportFormat } from './report/formats.ts';
-import { runSync, selectSources, type SourceName } from './sync/run-sync.ts';
+import { runSync, selectSources } from './sync/run-sync.ts';
 
 /** What every command gets: validated configuration, a logger, a stop signal. */
 export interface CommandContext {
@@ -79,10 +79,10 @@ function buildProgram(contextFactory: () => CommandContext): Command {
   program
     .command('sync')
     .description('pull incidents and timelines from the configured sources')
-    .addOption(new Option('--source <source>', 'which source').choices(['pagerduty', 'jira', 'all']).default('all'))
+    .option('--source <name>', 'all, an account named under sources:, or every account of a kind', 'all')
     .option('--since <date>', 'backfill from this ISO date', parseSince)
     .option('--full', 're-read the whole configured history', false)
-    .action(async (options: { source: SourceName | 'all'; since?: Date; full: boolean }) => {
+    .action(async (options: { source: string; since?: Date; full: boolean }) => {
       const context = contextFactory();
       if (options.full && options.since) throw new UsageError('--full and --since cannot be combined: choose one');
       const sources = selectSources(context.config, options.source);
@@ -115,7 +115,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
 
   program
     .command('serve')
-    .description('sync on schedule and serve /healthz, /readyz, /metrics and /webhooks/pagerduty until SIGTERM')
+    .description('sync on schedule and serve /healthz, /readyz, /metrics and /webhooks/<kind>/<account> until SIGTERM')
     .option('--port <n>', 'HTTP port', parsePort, 8080)
     .option('--host <address>', 'address to listen on; 0.0.0.0 (or ::) to accept connections from other hosts', '127.0.0.1')
     .action(async (options: { port: number; host: string }) => {

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { parseIsoDay } from './dates.ts';
 import { UsageError } from './errors.ts';
 import { parseLogLevel, type LogLevel } from './logger.ts';
+import { resolveSourceAccounts } from './sources/registry.ts';
+import type { SourceAccount } from './sync/source.ts';
 
 export { SEVERITIES, type Severity } from '@incident-lens/common/report';
 
@@ -50,6 +52,14 @@ const DEFAULT_SLA = {
 };
 
 const jiraSearch = z.strictObject({ jql: z.string().min(1) });
+
+/** An account's name is part of a URL path, a lock and a metrics label. */
+const accountName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'an account name is 1-63 letters, digits, - or _, starting with a letter or digit');
+
+/** Each kind checks the rest of its entries (sources/registry.ts). */
+const sourceEntry = z.looseObject({ name: accountName, kind: z.string() });
 
 const configSchema = z.strictObject({
   timezone: timezone.default('UTC'),
@@ -99,50 +109,40 @@ const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  sources: z.array(sourceEntry).optional(),
 });
 
 export type FileConfig = z.output<typeof configSchema>;
 export type SlaPolicy = FileConfig['sla'];
 
-export interface PagerDutyEnv {
-  token: string;
-  apiUrl: string;
-  webhookSecret: string | undefined;
-  /** Client-side pacing; PagerDuty's published limit unless the account has a higher one. */
-  requestsPerMinute: number;
-}
-
-export interface JiraEnv {
-  baseUrl: string;
-  email: string;
-  apiToken: string;
-}
-
-export interface Config extends FileConfig {
+export interface Config extends Omit<FileConfig, 'sources'> {
   databaseUrl: string | undefined;
   dataDir: string;
   configPath: string | undefined;
   logLevel: LogLevel;
-  pagerduty: FileConfig['pagerduty'] & { env: PagerDutyEnv | undefined };
-  jira: FileConfig['jira'] & { env: JiraEnv | undefined };
+  /** The configured accounts, in sync order, their secrets read. */
+  sources: SourceAccount[];
 }
 
 /** Applies the schema to an already-parsed YAML document; errors name the key. */
 export function parseFileConfig(document: unknown, origin = 'configuration'): FileConfig {
   const result = configSchema.safeParse(document ?? {});
   if (result.success) return result.data;
-  // An unknown key is reported first: it is usually a typo of a key that then looks missing.
-  const issues = result.error.issues;
-  const issue = issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? issues[0]!;
+  throw new UsageError(describeConfigIssue(origin, result.error));
+}
+
+/** The first issue of a failed parse as a one-line error naming the key; an unknown key first (it is usually a typo). */
+export function describeConfigIssue(origin: string, error: z.ZodError): string {
+  const issue = error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
-    throw new UsageError(`${origin}: unknown key '${where}${issue.keys[0]}'`);
+    return `${origin}: unknown key '${where}${issue.keys[0]}'`;
   }
-  throw new UsageError(`${origin}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  return `${origin}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`;
 }
 
 /** Reads a secret from NAME or from the file named by NAME_FILE. */
-function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const direct = env[name];
   if (direct !== undefined && direct !== '') return direct;
   const file = env[`${name}_FILE`];
@@ -154,7 +154,7 @@ function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined
   }
 }
 
-function urlFromEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string | undefined {
+export function urlFromEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string | undefined {
   const value = env[name] || fallback;
   if (value === undefined) return undefined;
   try {
@@ -198,16 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new UsageError((error as Error).message);
   }
 
-  const pagerdutyToken = secretFromEnv(env, 'PAGERDUTY_TOKEN');
-  const jiraBaseUrl = urlFromEnv(env, 'JIRA_BASE_URL');
-  let jiraEnv: JiraEnv | undefined;
-  if (jiraBaseUrl !== undefined) {
-    const email = env.JIRA_EMAIL;
-    const apiToken = secretFromEnv(env, 'JIRA_API_TOKEN');
-    if (!email) throw new UsageError('JIRA_BASE_URL is set but JIRA_EMAIL is not: set the Jira account e-mail');
-    if (!apiToken) throw new UsageError('JIRA_BASE_URL is set but JIRA_API_TOKEN is not: set a Jira API token');
-    jiraEnv = { baseUrl: jiraBaseUrl, email, apiToken };
-  }
+  const sources = resolveSourceAccounts(file.sources, env, (where, error) =>
+    describeConfigIssue(`${configPath ?? 'built-in defaults'}: ${where}`, error),
+  );
 
   return {
     ...file,
@@ -215,22 +208,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir: path.resolve(cwd, env.INCIDENT_LENS_DATA_DIR || '.incident-lens'),
     configPath,
     logLevel,
-    pagerduty: {
-      ...file.pagerduty,
-      env: pagerdutyToken
-        ? {
-            token: pagerdutyToken,
-            apiUrl: urlFromEnv(env, 'PAGERDUTY_API_URL', 'https://api.pagerduty.com')!,
-            webhookSecret: secretFromEnv(env, 'PAGERDUTY_WEBHOOK_SECRET'),
-            requestsPerMinute: positiveIntegerFromEnv(env, 'PAGERDUTY_REQUESTS_PER_MINUTE', 960),
-          }
-        : undefined,
-    },
-    jira: { ...file.jira, env: jiraEnv },
+    sources,
   };
 }
 
-function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+export function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const number = Number(value);

@@ -4,7 +4,8 @@ import { loadConfig, type Config } from '../../collector/src/config.ts';
 import type { FakePagerDuty } from '@incident-lens/simulators';
 import { createLogger, type LogLevel, type Logger } from '../../collector/src/logger.ts';
 import { PagerDutySync, type PagerDutySyncOptions } from '../../collector/src/sources/pagerduty/sync.ts';
-import type { SourceHooks } from '../../collector/src/sync/run-sync.ts';
+import type { SourceHooks } from '../../collector/src/sources/registry.ts';
+import type { SourceAccount } from '../../collector/src/sync/source.ts';
 
 /** A real pino logger whose JSON lines are kept for assertions. */
 export interface CapturedLogger {
@@ -67,24 +68,24 @@ export function serveConfig(env: NodeJS.ProcessEnv, schedule: Partial<Config['sc
   return { ...config, schedule: { ...config.schedule, ...schedule } };
 }
 
-/** Sources for `startServe` against a fake PagerDuty, with retries quick enough for a test. */
+/** The sync of a configured account for `startServe` against a fake PagerDuty, with retries quick enough for a test. */
 export function fakePagerDutySources(
   server: FakePagerDuty,
   historyStart: Date,
   options: Partial<PagerDutySyncOptions> = {},
-): (hooks: SourceHooks) => PagerDutySync[] {
-  return (hooks) => [
+): (account: SourceAccount, hooks: SourceHooks) => PagerDutySync {
+  return (account, hooks) =>
     new PagerDutySync({
+      name: account.name,
       apiUrl: server.url,
       token: TEST_TOKEN,
       historyStart,
       severity: { map: {}, fromUrgency: {} },
       requestsPerMinute: 1_000_000,
       backoffBaseMs: 5,
-      onResponse: (event) => hooks.onResponse?.('pagerduty', event),
+      onResponse: (event) => hooks.onResponse?.(account.name, event),
       ...options,
-    }),
-  ];
+    });
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */

@@ -24,7 +24,8 @@ export interface SchemaDefinitionsTable {
 
 export interface SourcesTable {
   id: Generated<number>;
-  kind: 'pagerduty' | 'jira';
+  /** A kind of the source registry (collector/src/sources/registry.ts). */
+  kind: string;
   base_url: string;
   name: string;
   created_at: DefaultTimestamp;
@@ -205,7 +206,7 @@ export interface IngestErrorsTable {
 }
 
 export interface WebhookEventsTable {
-  source_kind: 'pagerduty' | 'jira';
+  source_id: number;
   event_id: string;
   event_type: string;
   incident_external_id: string;

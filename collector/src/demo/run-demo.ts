@@ -10,13 +10,14 @@ import { createProgress } from '../progress.ts';
 import { localDay, previousPeriodDay } from '../report/periods.ts';
 import { renderReport } from '../report/render-report.ts';
 import { normaliseSeverity } from '../severity.ts';
-import { createJiraSync } from '../sources/jira/sync.ts';
+import { JiraSync, jiraSyncOptions } from '../sources/jira/sync.ts';
 import { PagerDutySync } from '../sources/pagerduty/sync.ts';
 
 export const DEMO_SEED = 20_261_122;
 export const DEMO_INCIDENTS = 2_400;
-export const DEMO_PAGERDUTY_KEY = 'demo://pagerduty';
-export const DEMO_JIRA_KEY = 'demo://jira';
+/** The demo's own accounts, apart from any configured one. */
+export const DEMO_PAGERDUTY_KEY = 'demo-pagerduty';
+export const DEMO_JIRA_KEY = 'demo-jira';
 
 /**
  * The history covers the twelve full months before the current one and the
@@ -61,18 +62,20 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
       token,
       historyStart: start,
       severity: context.config.severity,
-      sourceKey: DEMO_PAGERDUTY_KEY,
+      name: DEMO_PAGERDUTY_KEY,
     });
     const pagerdutySummary = await pagerdutySync.run(db, { mode: 'full', signal: context.signal, progress }, logger);
-    const jiraSync = createJiraSync(context.config, {
-      baseUrl: jira.url,
-      email: jiraEmail,
-      apiToken: jiraToken,
-      siteUrl: 'https://acme.atlassian.net',
-      sourceKey: DEMO_JIRA_KEY,
-      historyStart: start,
-      requestsPerMinute: 60_000,
-    });
+    const jiraSync = new JiraSync(
+      jiraSyncOptions(context.config, {
+        name: DEMO_JIRA_KEY,
+        baseUrl: jira.url,
+        email: jiraEmail,
+        apiToken: jiraToken,
+        siteUrl: 'https://acme.atlassian.net',
+        historyStart: start,
+        requestsPerMinute: 60_000,
+      }),
+    );
     const jiraSummary = await jiraSync.run(db, { mode: 'full', signal: context.signal, progress }, logger);
     progress.done();
     for (const summary of [pagerdutySummary, jiraSummary]) {
@@ -114,7 +117,7 @@ async function monthlyReports(handle: DatabaseHandle, context: CommandContext): 
 async function removeDemoData(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     for (const key of [DEMO_JIRA_KEY, DEMO_PAGERDUTY_KEY]) {
-      const source = await trx.selectFrom('sources').select('id').where('base_url', '=', key).executeTakeFirst();
+      const source = await trx.selectFrom('sources').select('id').where('name', '=', key).executeTakeFirst();
       if (!source) continue;
       await sql`UPDATE incidents SET jira_issue_key = NULL, jira_url = NULL WHERE jira_issue_key IS NOT NULL AND source_id = ${source.id}`.execute(trx);
       for (const table of ['action_items', 'postmortems', 'incident_events', 'incidents'] as const) {

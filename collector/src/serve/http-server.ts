@@ -3,15 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ReadinessReport } from './readiness.ts';
-import { WEBHOOK_BODY_LIMIT_BYTES, type WebhookAnswer, type WebhookDelivery } from './webhooks.ts';
+import { WEBHOOK_BODY_LIMIT_BYTES, type WebhookAnswer, type WebhookDelivery } from '../sources/webhook.ts';
 
 export interface HttpHandlers {
   readiness(): Promise<ReadinessReport>;
   metrics(): Promise<{ contentType: string; text: string }>;
-  /** Absent when no PAGERDUTY_WEBHOOK_SECRET is configured: the endpoint is then 404. */
-  pagerDutyWebhook?: (delivery: WebhookDelivery) => Promise<WebhookAnswer>;
+  /** The handler of the webhook route at `path` (/webhooks/...), if an account's webhook is there; else 404. */
+  webhook?: (path: string) => ((delivery: WebhookDelivery) => Promise<WebhookAnswer>) | undefined;
   /** Told about a webhook refused for its size, before it reaches the handler. */
-  onWebhookTooLarge?: () => void;
+  onWebhookTooLarge?: (path: string) => void;
 }
 
 export interface HttpServerOptions {
@@ -38,8 +38,10 @@ const ROUTES: Record<string, string> = {
   '/healthz': 'GET',
   '/readyz': 'GET',
   '/metrics': 'GET',
-  '/webhooks/pagerduty': 'POST',
 };
+
+/** Every account's webhook is under this prefix (sources/webhook.ts). */
+const WEBHOOK_PREFIX = '/webhooks/';
 
 class BodyTooLarge extends Error {}
 
@@ -49,11 +51,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const bodyLimit = options.bodyLimitBytes ?? WEBHOOK_BODY_LIMIT_BYTES;
 
   const route = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
-    const method = ROUTES[path];
+    const webhookRoute = path.startsWith(WEBHOOK_PREFIX);
+    const method = webhookRoute ? 'POST' : ROUTES[path];
     if (method === undefined) return sendJson(response, 404, { status: 'not found' });
     if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
       response.setHeader('Allow', method === 'GET' ? 'GET, HEAD' : method);
       return sendJson(response, 405, { status: 'method not allowed' });
+    }
+    if (webhookRoute) {
+      const handler = handlers.webhook?.(path);
+      if (!handler) {
+        return sendJson(response, 404, { status: 'not found', reason: 'no webhook is configured at this path: set the account\'s webhook secret' });
+      }
+      let rawBody: Buffer;
+      try {
+        rawBody = await readBody(request, bodyLimit);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        handlers.onWebhookTooLarge?.(path);
+        logger.warn({ path, limitBytes: bodyLimit, remoteAddress: request.socket.remoteAddress }, 'webhook refused: body too large');
+        response.setHeader('Connection', 'close');
+        return sendJson(response, 413, { status: 'rejected', reason: `the body is larger than ${bodyLimit} bytes` });
+      }
+      const answer = await handler({ rawBody, headers: request.headers, receivedAt: new Date(), remoteAddress: request.socket.remoteAddress });
+      return sendJson(response, answer.status, answer.body);
     }
     switch (path) {
       case '/healthz':
@@ -71,28 +92,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         response.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
         response.end(text);
         return;
-      }
-      case '/webhooks/pagerduty': {
-        if (!handlers.pagerDutyWebhook) {
-          return sendJson(response, 404, { status: 'not found', reason: 'webhooks are disabled: PAGERDUTY_WEBHOOK_SECRET is not set' });
-        }
-        let rawBody: Buffer;
-        try {
-          rawBody = await readBody(request, bodyLimit);
-        } catch (error) {
-          if (!(error instanceof BodyTooLarge)) throw error;
-          handlers.onWebhookTooLarge?.();
-          logger.warn({ path, limitBytes: bodyLimit, remoteAddress: request.socket.remoteAddress }, 'webhook refused: body too large');
-          response.setHeader('Connection', 'close');
-          return sendJson(response, 413, { status: 'rejected', reason: `the body is larger than ${bodyLimit} bytes` });
-        }
-        const answer = await handlers.pagerDutyWebhook({
-          rawBody,
-          signatureHeader: request.headers['x-pagerduty-signature'] as string | undefined,
-          receivedAt: new Date(),
-          remoteAddress: request.socket.remoteAddress,
-        });
-        return sendJson(response, answer.status, answer.body);
       }
     }
   };

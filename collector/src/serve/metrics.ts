@@ -4,27 +4,17 @@ import type { Database } from '../db/schema.ts';
 import { ApiError, AuthError, InterruptedError } from '../errors.ts';
 import type { ApiResponseEvent } from '../http/api-client.ts';
 import type { Logger } from '../logger.ts';
-import type { SourceSync } from '../sync/source.ts';
-import type { SourceKind } from '../sync/source-lock.ts';
+import type { WebhookOutcome } from '../sources/webhook.ts';
 import type { SyncCounts } from '../sync/store.ts';
 import { PROBE_STATE_MAX_AGE_MS, cachedFor, lastSuccessfulSyncs } from './readiness.ts';
 
 /** How a scheduled sync of one source ended; `skipped` means another process held its lock. */
 export type SyncRunOutcome = 'succeeded' | 'failed' | 'interrupted' | 'skipped';
 
-/** What became of a webhook delivery. */
-export type WebhookOutcome =
-  | 'accepted'
-  | 'duplicate'
-  | 'ignored'
-  | 'bad_signature'
-  | 'malformed'
-  | 'too_large'
-  | 'unavailable';
-
 export interface CollectorMetricsOptions {
   db: Kysely<Database>;
-  sources: readonly SourceSync[];
+  /** The configured accounts' names: the `source` label of every per-source series. */
+  sources: readonly string[];
   logger: Logger;
 }
 
@@ -123,7 +113,7 @@ export class CollectorMetrics {
       registers,
     });
 
-    const sourceKinds = options.sources.map((source) => source.source);
+    const sourceNames = options.sources;
     // Scrapes read the database at most once per PROBE_STATE_MAX_AGE_MS, however often they come.
     const latestSyncs = cachedFor(PROBE_STATE_MAX_AGE_MS, () => lastSuccessfulSyncs(db));
     const overdueByTeam = cachedFor(PROBE_STATE_MAX_AGE_MS, () => openOverdueActionItemsByTeam(db));
@@ -136,9 +126,9 @@ export class CollectorMetrics {
         try {
           const latest = await latestSyncs();
           this.reset();
-          for (const kind of sourceKinds) {
-            const at = latest.get(kind);
-            if (at) this.set({ source: kind }, at.getTime() / 1000);
+          for (const name of sourceNames) {
+            const at = latest.get(name);
+            if (at) this.set({ source: name }, at.getTime() / 1000);
           }
         } catch (error) {
           // A scrape during a database outage still answers, without this series.
@@ -167,39 +157,39 @@ export class CollectorMetrics {
       },
     });
 
-    for (const kind of sourceKinds) {
-      this.apiRateLimited.inc({ source: kind }, 0);
-      this.webhookBacklog.set({ source: kind }, 0);
-      for (const outcome of ['succeeded', 'failed', 'interrupted', 'skipped'] as const) this.syncRuns.inc({ source: kind, outcome }, 0);
+    for (const name of sourceNames) {
+      this.apiRateLimited.inc({ source: name }, 0);
+      this.webhookBacklog.set({ source: name }, 0);
+      for (const outcome of ['succeeded', 'failed', 'interrupted', 'skipped'] as const) this.syncRuns.inc({ source: name, outcome }, 0);
     }
   }
 
-  observeApiResponse(source: SourceKind, event: ApiResponseEvent): void {
+  observeApiResponse(source: string, event: ApiResponseEvent): void {
     this.apiRequests.inc({ source, code: event.status === 'network-error' ? 'network_error' : String(event.status) });
     if (event.status === 429) this.apiRateLimited.inc({ source });
   }
 
-  observeSync(source: SourceKind, outcome: SyncRunOutcome, durationSeconds: number, error?: unknown): void {
+  observeSync(source: string, outcome: SyncRunOutcome, durationSeconds: number, error?: unknown): void {
     this.syncRuns.inc({ source, outcome });
     if (outcome !== 'skipped') this.syncDuration.observe({ source, outcome }, durationSeconds);
     if (outcome === 'failed' || outcome === 'interrupted') this.syncErrors.inc({ source, reason: errorReason(error) });
   }
 
-  observeIngested(source: SourceKind, counts: SyncCounts): void {
+  observeIngested(source: string, counts: SyncCounts): void {
     this.recordsIngested.inc({ source, kind: 'record' }, counts.recordsUpserted);
     this.recordsIngested.inc({ source, kind: 'event' }, counts.eventsUpserted);
     this.recordsQuarantined.inc({ source }, counts.quarantined);
   }
 
-  observeWebhook(source: SourceKind, outcome: WebhookOutcome): void {
+  observeWebhook(source: string, outcome: WebhookOutcome): void {
     this.webhookEvents.inc({ source, outcome });
   }
 
-  observeWebhookApplied(source: SourceKind, latencySeconds: number): void {
+  observeWebhookApplied(source: string, latencySeconds: number): void {
     this.webhookLatency.observe({ source }, latencySeconds);
   }
 
-  setWebhookBacklog(source: SourceKind, incidents: number): void {
+  setWebhookBacklog(source: string, incidents: number): void {
     this.webhookBacklog.set({ source }, incidents);
   }
 

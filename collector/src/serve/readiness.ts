@@ -2,7 +2,6 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { migrationsApplied } from '../db/migrate.ts';
 import { errorMessage } from '../errors.ts';
-import type { SourceKind } from '../sync/source-lock.ts';
 
 /** One condition of /readyz, named so that an operator sees which one failed. */
 export interface ReadinessCheck {
@@ -17,7 +16,8 @@ export interface ReadinessReport {
 }
 
 export interface SourceFreshnessRule {
-  source: SourceKind;
+  /** The account's name. */
+  source: string;
   /** The sync schedule's interval; a sync older than twice this is stale. */
   intervalMs: number;
 }
@@ -49,17 +49,17 @@ export function cachedFor<T>(maxAgeMs: number, compute: () => Promise<T>): () =>
   };
 }
 
-/** When each source kind last finished a sync that succeeded, from any process. */
-export async function lastSuccessfulSyncs(db: Kysely<Database>): Promise<Map<SourceKind, Date>> {
+/** When each account last finished a sync that succeeded, from any process, by account name. */
+export async function lastSuccessfulSyncs(db: Kysely<Database>): Promise<Map<string, Date>> {
   const rows = await db
     .selectFrom('sync_runs')
     .innerJoin('sources', 'sources.id', 'sync_runs.source_id')
-    .select(['sources.kind as kind', (eb) => eb.fn.max('sync_runs.finished_at').as('finished_at')])
+    .select(['sources.name as name', (eb) => eb.fn.max('sync_runs.finished_at').as('finished_at')])
     .where('sync_runs.outcome', '=', 'succeeded')
-    .groupBy('sources.kind')
+    .groupBy('sources.name')
     .execute();
-  const latest = new Map<SourceKind, Date>();
-  for (const row of rows) if (row.finished_at) latest.set(row.kind, new Date(row.finished_at));
+  const latest = new Map<string, Date>();
+  for (const row of rows) if (row.finished_at) latest.set(row.name, new Date(row.finished_at));
   return latest;
 }
 

@@ -3,10 +3,13 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { InterruptedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { SourceAccount } from './source.ts';
+import { ensureSource } from './store.ts';
 
 /**
- * One PostgreSQL advisory lock per source, so that two `serve` processes, or
- * `serve` and a manual `sync`, never walk the same source's windows at once.
+ * One PostgreSQL advisory lock per account, keyed by its row in `sources`,
+ * so that two `serve` processes, or `serve` and a manual `sync`, never walk
+ * the same account's windows at once; two accounts sync side by side.
  * The lock is session-level on a connection held for the whole sync: if the
  * process dies, PostgreSQL ends the session and the lock goes with it.
  */
@@ -14,10 +17,6 @@ import type { Logger } from '../logger.ts';
 /** First key of the two-key advisory locks: marks them as incident-lens sync locks. */
 export const SYNC_LOCK_CLASS = 0x1e1c_5c00;
 
-/** Second key, one per source kind; a new source gets the next number. */
-const SOURCE_LOCK_KEYS: Record<'pagerduty' | 'jira', number> = { pagerduty: 1, jira: 2 };
-
-export type SourceKind = keyof typeof SOURCE_LOCK_KEYS;
 
 /** What to do when another process holds the lock: wait for it (manual sync) or skip (scheduled sync). */
 export type WhenBusy = 'wait' | 'skip';
@@ -40,11 +39,12 @@ export type LockedRun<T> = { acquired: true; value: T } | { acquired: false; hol
  */
 export async function withSourceLock<T>(
   db: Kysely<Database>,
-  source: SourceKind,
+  account: SourceAccount,
   options: SourceLockOptions,
   work: () => Promise<T>,
 ): Promise<LockedRun<T>> {
-  const key = SOURCE_LOCK_KEYS[source];
+  const key = await ensureSource(db, account);
+  const source = account.name;
   return db.connection().execute(async (connection) => {
     const tryLock = async () => {
       const result = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${SYNC_LOCK_CLASS}, ${key}) AS locked`.execute(
@@ -55,7 +55,7 @@ export async function withSourceLock<T>(
 
     let acquired = await tryLock();
     if (!acquired) {
-      const holderPid = await lockHolderPid(db, source);
+      const holderPid = await lockHolderPid(db, key);
       if (options.whenBusy === 'skip') {
         options.logger.info(
           { source, holderPid },
@@ -90,13 +90,13 @@ export async function withSourceLock<T>(
   });
 }
 
-/** The server process id of the session holding a source's lock (pg_stat_activity.pid), if any. */
-export async function lockHolderPid(db: Kysely<Database>, source: SourceKind): Promise<number | null> {
+/** The server process id of the session holding an account's lock (pg_stat_activity.pid), if any. */
+export async function lockHolderPid(db: Kysely<Database>, sourceId: number): Promise<number | null> {
   // Two-key advisory locks show in pg_locks as classid, objid with objsubid = 2.
   const result = await sql<{ pid: number }>`
     SELECT pid FROM pg_locks
     WHERE locktype = 'advisory' AND granted
-      AND classid = ${SYNC_LOCK_CLASS}::bigint::oid AND objid = ${SOURCE_LOCK_KEYS[source]}::bigint::oid AND objsubid = 2
+      AND classid = ${SYNC_LOCK_CLASS}::bigint::oid AND objid = ${sourceId}::bigint::oid AND objsubid = 2
     LIMIT 1`.execute(db);
   return result.rows[0]?.pid ?? null;
 }

@@ -3,6 +3,20 @@ import type { Database, SyncMode } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { SyncCounts } from './store.ts';
 
+/**
+ * One configured account of a source kind (INTERFACES.md `sources:`): its
+ * name keys its row in `sources`, its checkpoints, its sync lock, its
+ * freshness, its webhook route and its /metrics label.
+ */
+export interface SourceAccount {
+  /** Unique among the configured accounts. */
+  name: string;
+  /** The registered kind (sources/registry.ts). */
+  kind: string;
+  /** The API or site URL, kept in `sources.base_url`. */
+  baseUrl: string;
+}
+
 /** Reports how far a sync has come; the CLI draws it on a terminal or logs it. */
 export interface ProgressSink {
   update(stage: string, done: number, total?: number): void;
@@ -17,7 +31,9 @@ export interface SyncRequest {
 }
 
 export interface SyncSummary extends SyncCounts {
-  source: 'pagerduty' | 'jira';
+  /** The account's name. */
+  source: string;
+  kind: string;
   sourceId: number;
   runId: number;
   /** What actually ran: an incremental sync with no checkpoint yet is a full one. */
@@ -30,10 +46,10 @@ export interface SyncSummary extends SyncCounts {
 }
 
 /**
- * A source adapter's sync: walks its windows from the checkpoint, maps and
- * upserts, records a sync run. Adding a source means adding one of these.
+ * One account's sync: walks its streams from their checkpoints, maps and
+ * upserts, records a sync run. A kind builds it from its registry entry.
  */
 export interface SourceSync {
-  readonly source: 'pagerduty' | 'jira';
+  readonly account: SourceAccount;
   run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary>;
 }

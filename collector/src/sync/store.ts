@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, IncidentEventType, SyncMode, SyncOutcome } from '../db/schema.ts';
 import type { Severity } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import type { SourceAccount } from './source.ts';
 
 /**
  * Writes shared by every source: one statement per batch, idempotent on the
@@ -20,13 +22,26 @@ export async function relaxDurability(trx: Transaction<Database>): Promise<void>
   await sql`SET LOCAL synchronous_commit = off`.execute(trx);
 }
 
-export async function ensureSource(db: Db, kind: 'pagerduty' | 'jira', baseUrl: string, name: string): Promise<number> {
+/**
+ * The account's row in `sources`, by its configured name. An account keeps
+ * its row when its URL changes; a name once used by another kind is refused,
+ * so one account's rows are never read as another kind's.
+ */
+export async function ensureSource(db: Db, account: SourceAccount): Promise<number> {
   const row = await db
     .insertInto('sources')
-    .values({ kind, base_url: baseUrl, name })
-    .onConflict((oc) => oc.columns(['kind', 'base_url']).doUpdateSet({ name }))
+    .values({ kind: account.kind, base_url: account.baseUrl, name: account.name })
+    .onConflict((oc) =>
+      oc
+        .column('name')
+        .doUpdateSet({ base_url: account.baseUrl })
+        .where('sources.kind', '=', account.kind),
+    )
     .returning('id')
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!row) {
+    throw new UsageError(`the source name '${account.name}' already belongs to an account of another kind in this database: choose another name`);
+  }
   return row.id;
 }
 
@@ -230,7 +245,19 @@ export interface QuarantinedRecord {
   payload: unknown;
 }
 
-/** Records the mapper could not use, kept with the reason; a repeat sighting bumps a counter. */
+/** Longest external id kept with a quarantined record; the payload keeps the whole record. */
+const EXTERNAL_ID_MAX_CHARS = 200;
+
+/** PostgreSQL text cannot hold NUL: it is kept visibly escaped. */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\\u0000') : text;
+}
+
+/**
+ * Records the mapper could not use or PostgreSQL refused, kept with the
+ * reason; a repeat sighting bumps a counter. Whatever a record holds, this
+ * write succeeds, so a bad record can never stop a sync.
+ */
 export async function quarantine(
   db: Db,
   sourceId: number,
@@ -240,9 +267,12 @@ export async function quarantine(
   if (records.length === 0) return;
   const unique = new Map<string, QuarantinedRecord & { text: string }>();
   for (const record of records) {
-    const text = typeof record.payload === 'string' ? record.payload : JSON.stringify(record.payload) ?? 'undefined';
-    const hash = createHash('sha256').update(`${record.reason}\n${text}`).digest('hex');
-    unique.set(hash, { ...record, text });
+    const text = storable(typeof record.payload === 'string' ? record.payload : JSON.stringify(record.payload) ?? 'undefined');
+    const reason = storable(record.reason);
+    const hash = createHash('sha256').update(`${reason}\n${text}`).digest('hex');
+    // The record may be here because PostgreSQL refused its id (too long, a NUL): keep a storable part of it.
+    const externalId = record.externalId === null ? null : storable(record.externalId).slice(0, EXTERNAL_ID_MAX_CHARS);
+    unique.set(hash, { ...record, externalId, reason, text });
   }
   await db
     .insertInto('ingest_errors')

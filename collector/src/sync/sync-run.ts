@@ -2,11 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Database, SyncMode } from '../db/schema.ts';
 import { InterruptedError, errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { SyncSummary } from './source.ts';
+import type { SourceAccount, SyncSummary } from './source.ts';
 import { finishSyncRun, startSyncRun, type SyncCounts } from './store.ts';
 
 export interface SyncRunSpec {
-  source: SyncSummary['source'];
+  account: SourceAccount;
   sourceId: number;
   mode: SyncMode;
   windowStart: Date;
@@ -32,7 +32,7 @@ export async function recordSyncRun(
   const runId = await startSyncRun(db, spec.sourceId, spec.mode, spec.windowStart);
   const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
   logger.info(
-    { source: spec.source, mode: spec.mode, since: spec.windowStart.toISOString(), until: spec.windowEnd.toISOString() },
+    { source: spec.account.name, kind: spec.account.kind, mode: spec.mode, since: spec.windowStart.toISOString(), until: spec.windowEnd.toISOString() },
     'sync started',
   );
   try {
@@ -46,7 +46,8 @@ export async function recordSyncRun(
     throw error;
   }
   const summary: SyncSummary = {
-    source: spec.source,
+    source: spec.account.name,
+    kind: spec.account.kind,
     sourceId: spec.sourceId,
     runId,
     mode: spec.mode,

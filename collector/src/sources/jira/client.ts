@@ -1,6 +1,7 @@
 import { isValidTimeZone } from '../../config.ts';
 import { ApiError, UsageError } from '../../errors.ts';
 import { ApiClient, secondsHeader, type ApiClientOptions, type ApiDialect } from '../../http/api-client.ts';
+import { tokenPages } from '../../http/paging.ts';
 import type { Logger } from '../../logger.ts';
 import {
   JIRA_BULK_CHANGELOG_MAX_ISSUES,
@@ -103,26 +104,14 @@ export class JiraClient {
    * (`total` says how many exist), so those are completed in bulk.
    */
   async *searchIssues(jql: string, fields: readonly string[]): AsyncGenerator<JiraIssue[]> {
-    const seenTokens = new Set<string>();
-    let nextPageToken: string | undefined;
-    for (;;) {
-      const request: JiraSearchRequest = {
-        jql,
-        fields: [...fields],
-        expand: 'changelog',
-        maxResults: JIRA_SEARCH_PAGE_SIZE,
-        nextPageToken,
-      };
+    const pages = tokenPages(async (nextPageToken) => {
+      const request: JiraSearchRequest = { jql, fields: [...fields], expand: 'changelog', maxResults: JIRA_SEARCH_PAGE_SIZE, nextPageToken };
       const page = await this.api.post<JiraSearchPage>('/rest/api/3/search/jql', request);
-      const issues = page.issues ?? [];
+      return { page: page.issues ?? [], next: page.isLast === true ? undefined : (page.nextPageToken ?? undefined) };
+    }, `Jira search for: ${jql}`);
+    for await (const issues of pages) {
       await this.completeChangelogs(issues);
       yield issues;
-      const token = page.nextPageToken ?? undefined;
-      if (page.isLast === true || token === undefined) return;
-      // A token seen before would page forever; Jira never does that, a broken proxy might.
-      if (seenTokens.has(token)) throw new Error(`Jira search returned the same nextPageToken twice for: ${jql}`);
-      seenTokens.add(token);
-      nextPageToken = token;
     }
   }
 
@@ -142,9 +131,7 @@ export class JiraClient {
   /** POST /changelog/bulkfetch: status histories of many issues, by issue id. */
   async bulkChangelogs(issueIds: string[]): Promise<Map<string, JiraHistory[]>> {
     const byIssue = new Map<string, JiraHistory[]>();
-    const seenTokens = new Set<string>();
-    let nextPageToken: string | undefined;
-    for (;;) {
+    const pages = tokenPages(async (nextPageToken) => {
       const request: JiraBulkChangelogRequest = {
         issueIdsOrKeys: issueIds,
         fieldIds: CHANGELOG_FIELDS,
@@ -152,18 +139,17 @@ export class JiraClient {
         nextPageToken,
       };
       const page = await this.api.post<JiraBulkChangelogPage>('/rest/api/3/changelog/bulkfetch', request);
+      return { page, next: page.nextPageToken ?? undefined };
+    }, 'Jira changelog bulk fetch');
+    for await (const page of pages) {
       for (const entry of page.issueChangeLogs ?? []) {
         if (entry.issueId === undefined) continue;
         const list = byIssue.get(entry.issueId) ?? [];
         list.push(...(entry.changeHistories ?? []));
         byIssue.set(entry.issueId, list);
       }
-      const token = page.nextPageToken ?? undefined;
-      if (token === undefined) return byIssue;
-      if (seenTokens.has(token)) throw new Error('Jira changelog bulk fetch returned the same nextPageToken twice');
-      seenTokens.add(token);
-      nextPageToken = token;
     }
+    return byIssue;
   }
 }
 
@@ -176,7 +162,10 @@ export function changelogIsComplete(issue: JiraIssue): boolean {
 }
 
 /**
- * `(<configured jql>) AND updated >= "<yyyy-MM-dd HH:mm>"`: the configured
+ * `(<configured jql>) AND updated >= "<yyyy-MM-dd HH:mm>" ORDER BY updated
+ * ASC, key ASC`: oldest change first, so that an issue edited while the
+ * search runs moves behind the pages already read instead of hiding among
+ * them (see the checkpoint in sync.ts). The configured
  * text is wrapped, never edited, so it may use OR freely. Jira reads the
  * date in the time zone of the account's profile; `timeZone` is that zone.
  * When the profile hides it, the bound is written in UTC twelve hours
@@ -193,7 +182,7 @@ export function boundedJql(configuredJql: string, since: Date, timeZone: string 
   }
   const zone = timeZone !== undefined && isValidTimeZone(timeZone) ? timeZone : undefined;
   const bound = zone ? formatJqlDate(since, zone) : formatJqlDate(new Date(since.getTime() - 12 * 3_600_000), 'UTC');
-  return `(${text}) AND updated >= "${bound}"`;
+  return `(${text}) AND updated >= "${bound}" ORDER BY updated ASC, key ASC`;
 }
 
 /** The wall-clock minute of `instant` in `timeZone`, as JQL writes dates; seconds are dropped (rounds down). */

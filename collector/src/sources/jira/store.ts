@@ -1,5 +1,6 @@
 import { sql, type ColumnType, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { PAGERDUTY_KIND } from '../pagerduty/kind.ts';
 import type { ActionItemRow, JiraIssueFacts, JiraIssueKind, PostmortemRow } from './mapper.ts';
 
 /**
@@ -149,7 +150,7 @@ export async function knownPagerDutyIncidents(db: Db, ids: Iterable<string>): Pr
     .selectFrom('incidents')
     .innerJoin('sources', 'sources.id', 'incidents.source_id')
     .select('incidents.external_id')
-    .where('sources.kind', '=', 'pagerduty')
+    .where('sources.kind', '=', PAGERDUTY_KIND)
     .where('incidents.external_id', 'in', unique)
     .execute();
   return new Set(rows.map((row) => row.external_id));
@@ -182,7 +183,7 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
     LEFT JOIN LATERAL (
       SELECT i.id
       FROM incidents AS i
-      JOIN sources AS s ON s.id = i.source_id AND s.kind = 'pagerduty'
+      JOIN sources AS s ON s.id = i.source_id AND s.kind = ${PAGERDUTY_KIND}
       WHERE i.external_id = ANY(t.pagerduty_incident_ids)
       ORDER BY i.merged, i.created_at, i.id
       LIMIT 1
@@ -215,7 +216,7 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
                 UNION ALL
                 SELECT i.id, 2 + i.merged::int, i.created_at
                 FROM incidents AS i
-                JOIN sources AS s ON s.id = i.source_id AND s.kind = 'pagerduty'
+                JOIN sources AS s ON s.id = i.source_id AND s.kind = ${PAGERDUTY_KIND}
                 WHERE i.external_id = ANY(p.pagerduty_incident_ids)
               ) AS candidate
               ORDER BY candidate.rank, candidate.created_at, candidate.incident_id
@@ -242,7 +243,7 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
                pm.incident_id,
                (SELECT i.id
                 FROM incidents AS i
-                JOIN sources AS s ON s.id = i.source_id AND s.kind = 'pagerduty'
+                JOIN sources AS s ON s.id = i.source_id AND s.kind = ${PAGERDUTY_KIND}
                 WHERE i.external_id = ANY(a.pagerduty_incident_ids)
                 ORDER BY i.merged, i.created_at, i.id
                 LIMIT 1)

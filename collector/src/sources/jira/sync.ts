@@ -1,24 +1,16 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../../config.ts';
-import type { Database, SyncMode } from '../../db/schema.ts';
-import { ApiError, AuthError, InterruptedError, UsageError } from '../../errors.ts';
+import type { Database } from '../../db/schema.ts';
+import { ApiError, AuthError, UsageError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeverityRules } from '../../severity.ts';
-import type { SourceSync, SyncRequest, SyncSummary } from '../../sync/source.ts';
-import {
-  advanceCheckpoint,
-  ensureSource,
-  quarantine,
-  readCheckpoint,
-  upsertEvents,
-  upsertIncidents,
-  type EventRow,
-  type QuarantinedRecord,
-  type SyncCounts,
-} from '../../sync/store.ts';
-import { recordSyncRun } from '../../sync/sync-run.ts';
+import type { BatchAdapter, WriteResult } from '../../sync/batch-writer.ts';
+import type { SourceAccount, SourceSync, SyncRequest, SyncSummary } from '../../sync/source.ts';
+import { upsertEvents, upsertIncidents, type EventRow, type QuarantinedRecord } from '../../sync/store.ts';
+import { runSyncPlan, type StreamPage, type SyncStream } from '../../sync/sync-plan.ts';
 import { FIRST_RESPONSE_SLA_NAME, SLA_FIELD_SCHEMA, type JiraFieldDetails, type JiraIssue, type JiraRemoteLink } from './api-types.ts';
 import { boundedJql, JiraClient, type JiraClientOptions } from './client.ts';
+import { JIRA_KIND } from './kind.ts';
 import {
   linkedIssueKeys,
   mapJiraActionItem,
@@ -66,6 +58,8 @@ const STREAMS: Record<JiraIssueKind, string> = {
 };
 
 export interface JiraSyncOptions extends Omit<JiraClientOptions, 'logger' | 'signal'> {
+  /** The account's name; the single-account variables name it after the kind. */
+  name?: string;
   /** First day of history for a full sync (`jira.since`). */
   historyStart: Date;
   /** The configured JQL of each kind of issue. */
@@ -73,22 +67,16 @@ export interface JiraSyncOptions extends Omit<JiraClientOptions, 'logger' | 'sig
   newStatuses: readonly string[];
   fields: JiraMappingRules['fields'];
   severity: SeverityRules;
-  /** Identity of the site in the sources table; defaults to the site URL. */
-  sourceKey?: string;
   /** Where issue pages live (`<siteUrl>/browse/KEY`) when the API is reached elsewhere; defaults to baseUrl. */
   siteUrl?: string;
   overlapMs?: number;
+  /** The sync's notion of now (tests pin it). */
+  now?: () => Date;
 }
 
-export function createJiraSync(config: Config, overrides: Partial<JiraSyncOptions> = {}): JiraSync {
-  const env = config.jira.env;
-  if (!env && overrides.baseUrl === undefined) {
-    throw new UsageError('Jira is not configured: set JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN');
-  }
-  return new JiraSync({
-    baseUrl: env?.baseUrl ?? '',
-    email: env?.email ?? '',
-    apiToken: env?.apiToken ?? '',
+/** The options of an account's sync from the configuration; `overrides` tune it (tests, demo). */
+export function jiraSyncOptions(config: Config, overrides: Partial<JiraSyncOptions> & Pick<JiraSyncOptions, 'baseUrl' | 'email' | 'apiToken'>): JiraSyncOptions {
+  return {
     historyStart: new Date(`${config.jira.since}T00:00:00Z`),
     searches: {
       incident: config.jira.incidents.jql,
@@ -99,13 +87,19 @@ export function createJiraSync(config: Config, overrides: Partial<JiraSyncOption
     fields: config.jira.fields,
     severity: config.severity,
     ...overrides,
-  });
+  };
 }
 
 /** What the site itself tells the mapper: time zone, status categories, SLA field. */
 interface SiteFacts {
   timeZone: string | undefined;
   rules: JiraMappingRules;
+}
+
+/** A search page of one kind of issue, each issue with the remote links the mapper needs. */
+interface JiraPage {
+  kind: JiraIssueKind;
+  records: JiraIssueRecord[];
 }
 
 /**
@@ -115,63 +109,38 @@ interface SiteFacts {
  * the checkpoints, in one transaction. A failed sync leaves the checkpoints
  * where they were: the next one reads the same issues again, and upserts on
  * (site, issue key) make that a no-op rather than a duplicate.
+ *
+ * A search reads the oldest change first, and its checkpoint never passes
+ * the instant the search started, nor the newest change it saw: an issue
+ * edited after a page that held it was read is read again next time.
  */
 export class JiraSync implements SourceSync {
-  readonly source = 'jira';
+  readonly account: SourceAccount;
 
-  constructor(private readonly options: JiraSyncOptions) {}
+  constructor(private readonly options: JiraSyncOptions) {
+    this.account = { name: options.name ?? JIRA_KIND, kind: JIRA_KIND, baseUrl: options.baseUrl };
+  }
 
-  async run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary> {
+  run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary> {
     const client = new JiraClient({ ...this.options, logger, signal: request.signal });
-    const sourceId = await this.sourceId(db);
-    const overlap = this.options.overlapMs ?? INCREMENTAL_OVERLAP_MS;
-
-    const bounds = new Map<JiraIssueKind, Date>();
-    let incrementalStreams = 0;
-    for (const kind of KINDS) {
-      const checkpoint = request.mode === 'incremental' ? await readCheckpoint(db, sourceId, STREAMS[kind]) : undefined;
-      if (checkpoint) incrementalStreams += 1;
-      bounds.set(kind, checkpoint ? new Date(checkpoint.getTime() - overlap) : (request.since ?? this.options.historyStart));
-    }
-    const mode: Exclude<SyncMode, 'webhook'> =
-      request.mode === 'incremental' && incrementalStreams === 0 ? 'full' : request.mode;
-    const windowStart = new Date(Math.min(...[...bounds.values()].map((bound) => bound.getTime())));
-    const windowEnd = new Date(Math.floor(Date.now() / 1000) * 1000);
-
-    let writeMs = 0;
-    return recordSyncRun(
-      db,
-      {
-        source: 'jira',
-        sourceId,
-        mode,
-        windowStart,
-        windowEnd,
-        requestCount: () => client.requestCount,
-        writeMs: () => writeMs,
-      },
-      logger,
-      async (runId, counts) => {
-        const site = await this.discoverSite(client);
-        const writer = new PageWriter(db, sourceId, runId, site.rules, counts);
-        const remoteLinks = new RemoteLinkReader(client, logger);
-        const fields = searchFields(site.rules);
-        const newestSeen = new Map<JiraIssueKind, Date>();
-        for (const kind of KINDS) {
-          const jql = boundedJql(this.options.searches[kind], bounds.get(kind)!, site.timeZone);
-          let done = 0;
+    const batch = new JiraBatch();
+    const remoteLinks = new RemoteLinkReader(client, logger.child({ source: this.account.name }));
+    let site: SiteFacts | undefined;
+    const stream = (kind: JiraIssueKind): SyncStream<JiraPage> => {
+      let newestSeen: Date | undefined;
+      return {
+        checkpoint: STREAMS[kind],
+        overlapMs: this.options.overlapMs ?? INCREMENTAL_OVERLAP_MS,
+        async *read(window): AsyncGenerator<StreamPage<JiraPage>> {
+          const jql = boundedJql(options.searches[kind], window.since, site!.timeZone);
           try {
-            for await (const issues of client.searchIssues(jql, fields)) {
-              if (request.signal?.aborted) throw new InterruptedError();
-              const records = await remoteLinks.attach(kind, issues, site.rules);
-              await writer.write(kind, records);
+            for await (const issues of client.searchIssues(jql, searchFields(site!.rules))) {
+              const records = await remoteLinks.attach(kind, issues, site!.rules);
               for (const issue of issues) {
                 const updated = parseJiraInstant(issue.fields?.updated);
-                const newest = newestSeen.get(kind);
-                if (updated !== undefined && (!newest || new Date(updated) > newest)) newestSeen.set(kind, new Date(updated));
+                if (updated !== undefined && (!newestSeen || new Date(updated) > newestSeen)) newestSeen = new Date(updated);
               }
-              done += issues.length;
-              request.progress?.update(`jira ${STREAMS[kind].replace('_', ' ')}`, done);
+              yield { page: { kind, records }, size: issues.length, stage: `jira ${STREAMS[kind].replace('_', ' ')}` };
             }
           } catch (error) {
             // A JQL Jira refuses is a configuration error: name the setting.
@@ -180,23 +149,32 @@ export class JiraSync implements SourceSync {
             }
             throw error;
           }
-        }
-        const resolving = performance.now();
-        await db.transaction().execute(async (trx) => {
-          await resolveJiraLinks(trx);
-          for (const kind of KINDS) {
-            // A search that found nothing still proves nothing changed before its bound.
-            await advanceCheckpoint(trx, sourceId, STREAMS[kind], newestSeen.get(kind) ?? bounds.get(kind)!);
-          }
-        });
-        writeMs = writer.writeMs + performance.now() - resolving;
+        },
+        // The window ends when the search started. A search that found nothing still proves nothing changed before its bound.
+        checkpointAfter: (window) => new Date(Math.min(window.until.getTime(), (newestSeen ?? window.since).getTime())),
+      };
+    };
+    const options = this.options;
+    return runSyncPlan<JiraPage, JiraWriteRecord>(
+      db,
+      {
+        account: this.account,
+        historyStart: this.options.historyStart,
+        now: this.options.now,
+        requestCount: () => client.requestCount,
+        // One search page per transaction.
+        flushRecords: 0,
+        batch,
+        streams: KINDS.map(stream),
+        prepare: async () => {
+          site = await this.discoverSite(client);
+          batch.rules = site.rules;
+        },
+        finish: (trx) => resolveJiraLinks(trx),
       },
+      request,
+      logger,
     );
-  }
-
-  private sourceId(db: Kysely<Database>): Promise<number> {
-    const key = this.options.sourceKey ?? this.options.baseUrl;
-    return ensureSource(db, 'jira', key, `Jira ${hostOf(key)}`);
   }
 
   /**
@@ -284,75 +262,83 @@ class RemoteLinkReader {
       // The credentials already worked for the search: a 403 here means remote links are off.
       if (!(error instanceof AuthError)) throw error;
       this.disabled = true;
-      this.logger.warn({ source: 'jira', reason: error.message }, 'remote links unavailable; PagerDuty references in them are not read');
+      this.logger.warn({ reason: error.message }, 'remote links unavailable; PagerDuty references in them are not read');
       return [];
     }
   }
 }
 
-/** Writes one search page per transaction: a failed sync never leaves half a page. */
-class PageWriter {
-  writeMs = 0;
+/** What one write stores: one issue, mapped, with the record it came from. */
+type JiraWriteRecord =
+  | { kind: 'incident'; mapped: MappedJiraIncident; record: JiraIssueRecord }
+  | { kind: 'postmortem'; mapped: MappedPostmortem; record: JiraIssueRecord }
+  | { kind: 'action_item'; mapped: MappedActionItem; record: JiraIssueRecord };
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly sourceId: number,
-    private readonly runId: number,
-    private readonly rules: JiraMappingRules,
-    private readonly counts: SyncCounts,
-  ) {}
+/** Jira's side of the batch flush: issues, their status events and their facts. */
+class JiraBatch implements BatchAdapter<JiraPage, JiraWriteRecord> {
+  /** The site's rules, known once the sync has asked the site. */
+  rules: JiraMappingRules | undefined;
+  private records: JiraWriteRecord[] = [];
+  private rejected: QuarantinedRecord[] = [];
 
-  async write(kind: JiraIssueKind, records: JiraIssueRecord[]): Promise<void> {
-    const started = performance.now();
-    const rejected: QuarantinedRecord[] = [];
+  get buffered(): number {
+    return this.records.length + this.rejected.length;
+  }
+
+  add({ kind, records }: JiraPage): void {
+    const rules = this.rules!;
+    for (const record of records) {
+      const result =
+        kind === 'incident'
+          ? mapJiraIncident(record, rules)
+          : kind === 'postmortem'
+            ? mapJiraPostmortem(record, rules)
+            : mapJiraActionItem(record, rules);
+      if (!result.ok) {
+        this.rejected.push({ recordKind: `jira.${kind}`, externalId: result.externalId, reason: result.reason, payload: record });
+      } else {
+        this.records.push({ kind, mapped: result.value, record } as JiraWriteRecord);
+      }
+    }
+  }
+
+  async take(): Promise<{ units: JiraWriteRecord[]; rejected: QuarantinedRecord[] }> {
+    const taken = { units: this.records, rejected: this.rejected };
+    this.records = [];
+    this.rejected = [];
+    return taken;
+  }
+
+  async write(trx: Transaction<Database>, sourceId: number, records: JiraWriteRecord[]): Promise<WriteResult> {
     const incidents: MappedJiraIncident[] = [];
     const postmortems: MappedPostmortem[] = [];
     const actionItems: MappedActionItem[] = [];
     for (const record of records) {
-      const result =
-        kind === 'incident'
-          ? mapJiraIncident(record, this.rules)
-          : kind === 'postmortem'
-            ? mapJiraPostmortem(record, this.rules)
-            : mapJiraActionItem(record, this.rules);
-      if (!result.ok) {
-        rejected.push({ recordKind: `jira.${kind}`, externalId: result.externalId, reason: result.reason, payload: record });
-      } else if (kind === 'incident') incidents.push(result.value as MappedJiraIncident);
-      else if (kind === 'postmortem') postmortems.push(result.value as MappedPostmortem);
-      else actionItems.push(result.value as MappedActionItem);
+      if (record.kind === 'incident') incidents.push(record.mapped);
+      else if (record.kind === 'postmortem') postmortems.push(record.mapped);
+      else actionItems.push(record.mapped);
     }
-    const facts: JiraIssueFacts[] = [...incidents, ...postmortems, ...actionItems].map((mapped) => mapped.facts);
-
-    await this.db.transaction().execute(async (trx) => {
-      // A ticket about a stored PagerDuty incident is that incident, not a
-      // second one; tickets about unknown ones count on their own until the
-      // PagerDuty incident arrives (resolveJiraLinks then removes the row).
-      const known = await knownPagerDutyIncidents(trx, incidents.flatMap((incident) => incident.facts.pagerdutyIncidentIds));
-      const ownRows = incidents
-        .filter((incident) => !incident.facts.pagerdutyIncidentIds.some((id) => known.has(id)))
-        // Key order, so that concurrent writers lock rows in the same order.
-        .sort((a, b) => (a.row.externalId < b.row.externalId ? -1 : 1));
-      const ids = await upsertIncidents(trx, this.sourceId, ownRows.map((incident) => incident.row), new Map(), new Map());
-      const events: EventRow[] = ownRows.flatMap((incident) =>
-        incident.events.map((event) => ({ ...event, incidentId: ids.get(incident.row.externalId)! })),
-      );
-      await upsertEvents(trx, this.sourceId, events);
-      await upsertPostmortems(trx, this.sourceId, postmortems.map((postmortem) => postmortem.row));
-      await upsertActionItems(trx, this.sourceId, actionItems.map((item) => item.row));
-      await upsertIssueFacts(trx, this.sourceId, facts);
-      await quarantine(trx, this.sourceId, this.runId, rejected);
-      this.counts.eventsUpserted += events.length;
-    });
-    this.counts.recordsUpserted += facts.length;
-    this.counts.quarantined += rejected.length;
-    this.writeMs += performance.now() - started;
+    // A ticket about a stored PagerDuty incident is that incident, not a
+    // second one; tickets about unknown ones count on their own until the
+    // PagerDuty incident arrives (resolveJiraLinks then removes the row).
+    const known = await knownPagerDutyIncidents(trx, incidents.flatMap((incident) => incident.facts.pagerdutyIncidentIds));
+    const ownRows = incidents
+      .filter((incident) => !incident.facts.pagerdutyIncidentIds.some((id) => known.has(id)))
+      // Key order, so that concurrent writers lock rows in the same order.
+      .sort((a, b) => (a.row.externalId < b.row.externalId ? -1 : 1));
+    const ids = await upsertIncidents(trx, sourceId, ownRows.map((incident) => incident.row), new Map(), new Map());
+    const events: EventRow[] = ownRows.flatMap((incident) =>
+      incident.events.map((event) => ({ ...event, incidentId: ids.get(incident.row.externalId)! })),
+    );
+    await upsertEvents(trx, sourceId, events);
+    await upsertPostmortems(trx, sourceId, postmortems.map((postmortem) => postmortem.row));
+    await upsertActionItems(trx, sourceId, actionItems.map((item) => item.row));
+    const facts: JiraIssueFacts[] = records.map((record) => record.mapped.facts);
+    await upsertIssueFacts(trx, sourceId, facts);
+    return { records: facts.length, events: events.length, rejected: [] };
   }
-}
 
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host || url;
-  } catch {
-    return url;
+  refused(record: JiraWriteRecord, reason: string): QuarantinedRecord {
+    return { recordKind: `jira.${record.kind}`, externalId: record.mapped.facts.issueKey, reason, payload: record.record };
   }
 }

@@ -1,4 +1,5 @@
 import { ApiClient, secondsHeader, type ApiClientOptions, type ApiDialect } from '../../http/api-client.ts';
+import { offsetPages, type TimeWindow } from '../../http/paging.ts';
 import type { Logger } from '../../logger.ts';
 import {
   PD_MAX_LIMIT,
@@ -27,11 +28,6 @@ export const pagerDutyDialect: ApiDialect = {
     }
   },
 };
-
-export interface TimeWindow {
-  since: Date;
-  until: Date;
-}
 
 export interface PagerDutyClientOptions
   extends Pick<
@@ -103,73 +99,30 @@ export class PagerDutyClient {
     );
   }
 
-  /**
-   * Pages through a list endpoint over [since, until). PagerDuty refuses
-   * offset + limit > 10,000, so the first page asks for the total and a
-   * window holding more than that is split in halves, recursively. Pages come
-   * out in window order.
-   */
-  private async *list<P extends ListPath>(
+  /** A list endpoint over [since, until), within PagerDuty's offset + limit <= 10,000. */
+  private list<P extends ListPath>(
     path: P,
     window: TimeWindow,
     extra: Record<string, string | boolean | string[] | undefined>,
     onTotal?: (total: number) => void,
   ): AsyncGenerator<PageOf<P>[]> {
     const key = path === '/incidents' ? 'incidents' : 'log_entries';
-    const query = (offset: number, withTotal: boolean) => ({
-      ...extra,
-      since: window.since.toISOString(),
-      until: window.until.toISOString(),
-      limit: PD_MAX_LIMIT,
-      offset,
-      total: withTotal ? true : undefined,
+    return offsetPages<PageOf<P>>(window, {
+      pageSize: PD_MAX_LIMIT,
+      maxOffsetPlusLimit: PD_MAX_OFFSET_PLUS_LIMIT,
+      what: `PagerDuty ${path}`,
+      onTotal,
+      fetch: async (part, offset, withTotal) => {
+        const page = await this.api.get<PdPage & Record<string, PageOf<P>[]>>(path, {
+          ...extra,
+          since: part.since.toISOString(),
+          until: part.until.toISOString(),
+          limit: PD_MAX_LIMIT,
+          offset,
+          total: withTotal ? true : undefined,
+        });
+        return { items: page[key] ?? [], more: page.more === true, total: page.total ?? null };
+      },
     });
-    const first = await this.api.get<PdPage & Record<string, PageOf<P>[]>>(path, query(0, true));
-    if (first.total !== null && first.total > PD_MAX_OFFSET_PLUS_LIMIT) {
-      const halves = splitWindow(window);
-      if (!halves) {
-        throw new Error(
-          `PagerDuty ${path} has ${first.total} records in the one-second window at ${window.since.toISOString()}; it cannot be paged under the 10,000-offset cap`,
-        );
-      }
-      for (const half of halves) yield* this.list(path, half, extra, onTotal);
-      return;
-    }
-    onTotal?.(first.total ?? first[key]!.length);
-    yield first[key] ?? [];
-    let page = first;
-    for (let offset = PD_MAX_LIMIT; page.more; offset += PD_MAX_LIMIT) {
-      if (offset + PD_MAX_LIMIT > PD_MAX_OFFSET_PLUS_LIMIT) {
-        // The window grew past the cap while we read it. Upserts are
-        // idempotent, so reading it again in halves is safe.
-        const halves = splitWindow(window);
-        if (!halves) throw new Error(`PagerDuty ${path} window at ${window.since.toISOString()} exceeds the 10,000-offset cap`);
-        for (const half of halves) yield* this.list(path, half, extra, onTotal);
-        return;
-      }
-      page = await this.api.get<PdPage & Record<string, PageOf<P>[]>>(path, query(offset, false));
-      yield page[key] ?? [];
-    }
   }
-}
-
-/** Halves of a window on whole seconds, or undefined when it cannot be split further. */
-export function splitWindow(window: TimeWindow): [TimeWindow, TimeWindow] | undefined {
-  const seconds = Math.floor((window.until.getTime() - window.since.getTime()) / 1000);
-  if (seconds < 2) return undefined;
-  const middle = new Date(window.since.getTime() + Math.floor(seconds / 2) * 1000);
-  return [
-    { since: window.since, until: middle },
-    { since: middle, until: window.until },
-  ];
-}
-
-/** Consecutive windows of at most `maxDays` covering [since, until). */
-export function chunkWindow(window: TimeWindow, maxDays: number): TimeWindow[] {
-  const step = maxDays * 86_400_000;
-  const windows: TimeWindow[] = [];
-  for (let start = window.since.getTime(); start < window.until.getTime(); start += step) {
-    windows.push({ since: new Date(start), until: new Date(Math.min(start + step, window.until.getTime())) });
-  }
-  return windows;
 }

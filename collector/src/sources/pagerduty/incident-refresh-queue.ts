@@ -1,5 +1,5 @@
-import { errorMessage } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { errorMessage } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
 
 /** A webhook event waiting for its incident to be fetched. */
 export interface QueuedEvent {
