@@ -382,6 +382,105 @@ describe('Jira sync against the fake Jira', () => {
   });
 });
 
+describe('Jira sync under change and bad values', () => {
+  it('an issue edited on an already-read page while a long sync runs is picked up by the next sync', async () => {
+    await storePagerDutyIncidents();
+    const history = site();
+    const server = await serve(history, { maxSearchPage: 20 });
+    const tickets = [...history.issues.values()]
+      .filter((issue) => issue.labels.includes('incident') || issue.issueType.name === 'Incident')
+      .sort((a, b) => a.updated - b.updated);
+    expect(tickets.length).toBeGreaterThan(60);
+    const truth = history.expectedFacts();
+    const pagerDutyIdOfTicket = new Map([...truth.ticketByPagerDutyId].map(([pagerDutyId, key]) => [key, pagerDutyId]));
+    const incidentOf = (key: string) => pagerDutyIdOfTicket.get(key) ?? key;
+    // On the first page of the ticket search (oldest change first), its incident without a root cause.
+    const early = tickets.slice(0, 20).find((issue) => !truth.rootCauseByIncident.has(incidentOf(issue.key)))!;
+    expect(early).toBeDefined();
+    const late = tickets.at(-1)!;
+    const started = new Date();
+    let searchPages = 0;
+    const sync = syncFor(server, {
+      onResponse: (event) => {
+        if (event.path !== '/rest/api/3/search/jql') return;
+        searchPages += 1;
+        // Once the first page is read, someone gives a ticket on it a root cause; half an hour later another ticket changes.
+        if (searchPages === 1) history.edit(early.key, new Date(started.getTime() + 60_000), { labels: [...early.labels, 'root-cause:found-late'] });
+        if (searchPages === 2) history.edit(late.key, new Date(started.getTime() + 30 * 60_000), { labels: [...late.labels, 'edited'] });
+      },
+    });
+    await run(sync);
+    expect(searchPages).toBeGreaterThan(3);
+    // A change half an hour after the search started was read, yet the checkpoint stays at or before the start.
+    const checkpoint = await database.db.selectFrom('sync_checkpoints').select('cursor_at').where('stream', '=', 'incidents').executeTakeFirstOrThrow();
+    expect(checkpoint.cursor_at.getTime()).toBeLessThanOrEqual(started.getTime());
+
+    const next = await run(syncFor(server));
+    expect(next.mode).toBe('incremental');
+    const incident = await database.db
+      .selectFrom('incidents')
+      .select('root_cause_key')
+      .where('external_id', '=', incidentOf(early.key))
+      .executeTakeFirstOrThrow();
+    expect(incident.root_cause_key).toBe('found-late');
+    const lateFacts = await sql<{ source_updated_at: Date }>`SELECT source_updated_at FROM jira_issues WHERE issue_key = ${late.key}`.execute(database.db);
+    expect(lateFacts.rows[0]!.source_updated_at.getTime()).toBe(started.getTime() - (started.getTime() % 1000) + 30 * 60_000);
+  });
+
+  it('quarantines alone each issue PostgreSQL refuses, with its reason; the rest lands and the checkpoints move on', async () => {
+    // The same site twice: once clean, once with issues whose values PostgreSQL cannot store.
+    await storePagerDutyIncidents();
+    await run(syncFor(await serve(site())));
+    const clean = await stored();
+    await clearTables();
+
+    await storePagerDutyIncidents();
+    const history = site();
+    const created = new Date('2026-03-10T08:00:00Z');
+    const nul = history.addIssue({ project: 'INC', issueType: ISSUE_TYPES.incident, summary: 'db \u0000 down', created, labels: ['incident'] });
+    // Random, so that PostgreSQL cannot compress it under its index's size limit.
+    const reference = Array.from({ length: 3000 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
+    const huge = history.addIssue({ project: 'INC', issueType: ISSUE_TYPES.incident, summary: 'imported', created, labels: ['incident', `pagerduty-${reference}`] });
+    const yearZero = history.addIssue({
+      project: 'OPS',
+      issueType: ISSUE_TYPES.task,
+      summary: 'due at the dawn of time',
+      created,
+      labels: ['action-item'],
+      duedate: '0000-01-01',
+    });
+    const server = await serve(history);
+    const summary = await run(syncFor(server));
+    expect(summary.quarantined).toBe(3);
+
+    const errors = await database.db.selectFrom('ingest_errors').select(['record_kind', 'external_id', 'reason']).orderBy('external_id').execute();
+    const refused = (code: string, message: RegExp) => expect.stringMatching(new RegExp(`^PostgreSQL refused the record: ${message.source}.*\\(SQLSTATE ${code}\\)$`));
+    expect(errors).toEqual(
+      [
+        { record_kind: 'jira.incident', external_id: nul, reason: refused('22021', /invalid byte sequence/) },
+        { record_kind: 'jira.incident', external_id: huge, reason: refused('54000', /index row .*exceeds/) },
+        { record_kind: 'jira.action_item', external_id: yearZero, reason: refused('22008', /date\/time field value out of range/) },
+      ].sort((a, b) => (a.external_id < b.external_id ? -1 : 1)),
+    );
+    // Everything else is stored as from the clean site, and every search's checkpoint moved.
+    const actual = await stored();
+    expect(actual.ticketByPagerDutyId).toEqual(clean.ticketByPagerDutyId);
+    expect(actual.jiraIncidents).toEqual(clean.jiraIncidents);
+    expect(actual.postmortems).toEqual(clean.postmortems);
+    expect(actual.actionItems).toEqual(clean.actionItems);
+    expect(actual.incidents).toHaveLength(clean.incidents.length);
+    const checkpoints = await database.db.selectFrom('sync_checkpoints').select('stream').orderBy('stream').execute();
+    expect(checkpoints.map((row) => row.stream)).toEqual(['action_items', 'incidents', 'postmortems']);
+
+    // The next sync starts past them; a full one meets them again, counted, not duplicated.
+    expect((await run(syncFor(server))).quarantined).toBe(0);
+    const again = await run(syncFor(server), { mode: 'full' });
+    expect(again.quarantined).toBe(3);
+    const seen = await database.db.selectFrom('ingest_errors').select('seen_count').execute();
+    expect(seen.map((row) => row.seen_count)).toEqual([2, 2, 2]);
+  });
+});
+
 describe('Jira tickets and PagerDuty incidents', () => {
   it('a ticket read before its PagerDuty incident is merged into it later, never counted twice', async () => {
     const history = site();

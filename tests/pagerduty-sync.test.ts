@@ -270,6 +270,59 @@ describe('PagerDuty sync against the PagerDuty-compatible server', () => {
     expect(again.every((row) => row.seen_count === 2)).toBe(true);
   });
 
+  it('quarantines alone each record PostgreSQL refuses, with its reason; the rest of the batch lands and the checkpoint moves on', async () => {
+    const history = generatePagerDutyHistory({ seed: 13, start: START, end: END, incidents: 100 });
+    const raw = (id: string, fields: Record<string, unknown>) =>
+      history.addRawIncident({ id, type: 'incident', title: `raw ${id}`, status: 'triggered', created_at: '2026-02-01T10:00:00Z', ...fields });
+    raw('QNULTEXT', { title: 'disk \u0000 full' });
+    raw('QYEARZERO', { updated_at: '0000-06-01T00:00:00Z' });
+    raw('QYEAR10K', { status: 'resolved', resolved_at: '+010000-01-01T00:00:00Z' });
+    raw('QBIGNUMBER', { incident_number: 2 ** 40 });
+    // Random, so that PostgreSQL cannot compress it under its index's size limit.
+    const hugeId = `Q${Array.from({ length: 3000 }, () => Math.floor(Math.random() * 36).toString(36)).join('')}`;
+    raw(hugeId, {});
+    const [someIncident] = history.expectedFacts();
+    history.addRawLogEntry({
+      id: 'RNULSUMMARY',
+      type: 'annotate_log_entry',
+      created_at: '2026-02-03T00:00:00Z',
+      summary: 'note \u0000 here',
+      incident: { id: someIncident!.id, type: 'incident_reference' },
+    });
+    const server = await serve(history);
+    const sync = syncFor(server);
+
+    const summary = await run(sync);
+    expect(summary.recordsUpserted).toBe(100);
+    expect(summary.quarantined).toBe(6);
+    const withoutSeverity = async () => (await storedIncidents()).map(({ severity: _severity, ...rest }) => rest);
+    expect(await withoutSeverity()).toEqual(expectedIncidents(history));
+    expect(await count('incident_events')).toBe(history.logEntryCount);
+    const errors = await database.db.selectFrom('ingest_errors').select(['record_kind', 'external_id', 'reason']).orderBy('external_id').execute();
+    const refused = (code: string, message: RegExp) => expect.stringMatching(new RegExp(`^PostgreSQL refused the record: ${message.source}.*\\(SQLSTATE ${code}\\)$`));
+    expect(errors).toEqual(
+      [
+        { record_kind: 'pagerduty.incident', external_id: 'QBIGNUMBER', reason: refused('22003', /.*out of range/) },
+        { record_kind: 'pagerduty.incident', external_id: 'QNULTEXT', reason: refused('22021', /invalid byte sequence/) },
+        // PostgreSQL reads the + of a five-digit year as a zone offset.
+        { record_kind: 'pagerduty.incident', external_id: 'QYEAR10K', reason: refused('22009', /time zone displacement out of range/) },
+        { record_kind: 'pagerduty.incident', external_id: 'QYEARZERO', reason: refused('22008', /date\/time field value out of range/) },
+        { record_kind: 'pagerduty.incident', external_id: hugeId.slice(0, 200), reason: refused('54000', /index row .*exceeds/) },
+        { record_kind: 'pagerduty.log_entry', external_id: 'RNULSUMMARY', reason: refused('22021', /invalid byte sequence/) },
+      ].sort((a, b) => (a.external_id < b.external_id ? -1 : 1)),
+    );
+    const checkpoint = await database.db.selectFrom('sync_checkpoints').select('cursor_at').executeTakeFirstOrThrow();
+    expect(checkpoint.cursor_at.toISOString()).toBe(END.toISOString());
+
+    // The next run meets them again: counted, not duplicated, and it succeeds too.
+    const again = await run(sync, { mode: 'full' });
+    expect(again.quarantined).toBe(6);
+    expect(await count('ingest_errors')).toBe(6);
+    expect(await withoutSeverity()).toEqual(expectedIncidents(history));
+    const runs = await database.db.selectFrom('sync_runs').select('outcome').execute();
+    expect(runs.map((row) => row.outcome)).toEqual(['succeeded', 'succeeded']);
+  });
+
   it('stops on 401 with a message naming PAGERDUTY_TOKEN and records the failed run', async () => {
     const history = generatePagerDutyHistory({ seed: 10, start: START, end: END, incidents: 10 });
     const server = await serve(history);

@@ -110,7 +110,8 @@ export function mapIncident(incident: PdIncident, rules: SeverityRules): Mapped<
   let resolvedAt: string | null = null;
   if (incident.status === 'resolved') {
     resolvedAt = parseInstant(incident.resolved_at) ?? parseInstant(incident.last_status_change_at) ?? null;
-    if (resolvedAt !== null && resolvedAt < createdAt) {
+    // As instants: ISO text of years past 9999 (+010000-...) does not sort as time.
+    if (resolvedAt !== null && Date.parse(resolvedAt) < Date.parse(createdAt)) {
       return fail(`incident resolved (${resolvedAt}) before it was created (${createdAt})`, id);
     }
   }
