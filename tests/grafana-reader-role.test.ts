@@ -53,9 +53,19 @@ describe('incident_lens_reader', () => {
     ['write the SLA policy', "UPDATE public.sla_policy SET ack_target_seconds = 1 WHERE severity = 'SEV1'", /permission denied/],
     ['write the metric cache', 'DELETE FROM lens.period_rollup', /permission denied/],
     ['rewrite incident facts', 'SELECT lens.refresh_incident_facts(ARRAY[1::bigint])', /permission denied/],
+    ['fill the figures cache', "SELECT lens.refresh_closed_periods('UTC')", /permission denied/],
+    ['cache a period', "SELECT lens.cache_period_figures('month', '2026-01-01', '2026-02-01', 'UTC')", /permission denied/],
     ['create a table in public', 'CREATE TABLE public.mine (x int)', /permission denied/],
     ['create a table in lens', 'CREATE TABLE lens.mine (x int)', /permission denied/],
-  ])('cannot %s', async (_what, sql, error) => {
-    await expect(reader.query(sql)).rejects.toThrow(error);
+  ])('cannot %s, even with read-only transactions switched off', async (_what, sql, error) => {
+    // Its transactions are read-only by default; the privileges alone must refuse too.
+    await expect(reader.query(`BEGIN READ WRITE; ${sql}`)).rejects.toThrow(error);
+    await reader.query('ROLLBACK');
+  });
+
+  it('runs every transaction read-only', async () => {
+    const { rows } = await reader.query('SHOW transaction_read_only');
+    expect(rows[0].transaction_read_only).toBe('on');
+    await expect(reader.query('CREATE TEMPORARY TABLE scratch (x int)')).rejects.toThrow(/read-only transaction/);
   });
 });

@@ -7,8 +7,9 @@ import { MetricRows, periodMetrics, totalRow } from './support/metrics-rows.ts';
 
 // The derived state of sql/lens must never hide late data:
 // lens.incident_fact (kept by triggers) and lens.period_rollup (the cache of
-// closed periods). Each test caches September 2026, poisons the cached row
-// so that using it would show, changes the data late, and reads again.
+// closed periods, which readers only read and the collector fills). Each test
+// caches September 2026, poisons the cached row so that using it would show,
+// changes the data late, and reads again.
 
 let database: TestDatabase;
 let rows: MetricRows;
@@ -29,6 +30,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await rows.clear();
   await sql`DELETE FROM lens.period_rollup`.execute(database.db);
+  await sql`DELETE FROM lens.oncall_rollup`.execute(database.db);
   await sql`UPDATE metric_settings SET repeat_window_days = 90`.execute(database.db);
   await sql`UPDATE sla_policy SET ack_target_seconds = 1800 WHERE severity = 'SEV2'`.execute(database.db);
   await rows.incidents([
@@ -76,25 +78,58 @@ async function poisonCache(): Promise<void> {
   expect(Number(updated.numAffectedRows)).toBe(1);
 }
 
+/** What the collector does after a sync, for September alone; true when it wrote the row. */
+async function cacheSeptember(): Promise<boolean> {
+  const result = await sql<{ written: boolean }>`
+    SELECT lens.cache_period_figures('month', ${SEPTEMBER[0]}::timestamptz, ${SEPTEMBER[1]}::timestamptz, 'UTC') AS written`.execute(database.db);
+  return result.rows[0]!.written;
+}
+
 async function cachedAndPoisoned(): Promise<void> {
   expect((await septemberTotal()).incidents).toBe(3);
+  expect(await cacheSeptember()).toBe(true);
   await poisonCache();
   // The poisoned row is what a read returns: the cache is in use.
   expect((await septemberTotal()).incidents).toBe(POISON);
 }
 
 describe('period cache', () => {
-  it('caches a closed period only once its figures can no longer change with as_of', async () => {
-    // Resolve targets of September run out by 2026-09-21; the period ends 2026-10-01.
+  it('is never written by reading, and filled once per closed period', async () => {
     await periodMetrics(database.db, 'month', '2026-09-01', '2026-09-25T00:00:00Z', 'UTC');
-    const early = await sql`SELECT 1 FROM lens.period_rollup`.execute(database.db);
-    expect(early.rows).toHaveLength(0);
     await septemberTotal();
+    expect((await sql`SELECT 1 FROM lens.period_rollup`.execute(database.db)).rows).toHaveLength(0);
+
+    expect(await cacheSeptember()).toBe(true);
     const cached = await sql<{ stable_from: Date }>`SELECT stable_from FROM lens.period_rollup`.execute(database.db);
     expect(cached.rows).toHaveLength(1);
     // The latest instant of September's figures: c's 24 h resolve target ends 2026-09-21T10:00Z,
     // b's post-mortem (SEV2, 7 days after 12:00 on 2026-09-10) on 2026-09-17; the period end is later.
     expect(cached.rows[0]!.stable_from.toISOString()).toBe('2026-10-01T00:00:00.000Z');
+    // A current row is not computed again.
+    expect(await cacheSeptember()).toBe(false);
+  });
+
+  it('is not filled for a period that is still running', async () => {
+    const written = await sql<{ written: boolean }>`
+      SELECT lens.cache_period_figures('day', date_trunc('day', now(), 'UTC'), date_trunc('day', now(), 'UTC') + interval '1 day', 'UTC') AS written`.execute(database.db);
+    expect(written.rows[0]!.written).toBe(false);
+    expect((await sql`SELECT 1 FROM lens.period_rollup`.execute(database.db)).rows).toHaveLength(0);
+  });
+
+  it('is filled for the recent closed days, weeks and months of a zone, then has nothing to do', async () => {
+    const first = await sql<{ written: number }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
+    const cached = await sql<{ granularity: string; periods: number; running: number }>`
+      SELECT granularity, count(*)::integer AS periods, count(*) FILTER (WHERE period_end > now())::integer AS running
+      FROM lens.period_rollup WHERE tz = 'Europe/Berlin' GROUP BY granularity ORDER BY granularity`.execute(database.db);
+    expect(cached.rows).toEqual([
+      { granularity: 'day', periods: 35, running: 0 },
+      { granularity: 'month', periods: 13, running: 0 },
+      { granularity: 'week', periods: 14, running: 0 },
+    ]);
+    // Each period also has its on-call figures cached.
+    expect(first.rows[0]!.written).toBe(2 * (35 + 13 + 14));
+    const again = await sql<{ written: number }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
+    expect(again.rows[0]!.written).toBe(0);
   });
 
   const lateChanges: Array<{ change: string; apply: () => Promise<unknown> }> = [
@@ -160,12 +195,13 @@ describe('period cache', () => {
       await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       await reader.query('SELECT 1');
       await sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(database.db);
-      // ...so it computes and caches September without it, consistently with what it sees.
+      // ...so it caches September without it, consistently with what it sees.
       const stale = await reader.query(
-        `SELECT mtta_count FROM lens.period_metrics('month', '2026-09-01', $1, 'UTC') WHERE dimension = 'total'`,
-        [AS_OF],
+        `SELECT lens.cache_period_figures('month', $1, $2, 'UTC') AS written,
+                (SELECT mtta_count FROM lens.period_metrics('month', '2026-09-01', $3, 'UTC') WHERE dimension = 'total')`,
+        [SEPTEMBER[0], SEPTEMBER[1], AS_OF],
       );
-      expect(stale.rows[0].mtta_count).toBe(2);
+      expect(stale.rows[0]).toEqual({ written: true, mtta_count: 2 });
       await reader.query('COMMIT');
     } finally {
       await reader.end();

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshClosedPeriods } from '../collector/src/db/closed-periods.ts';
 import { SQL_DIR, loadDefinitions, loadMigrations, migrate } from '../collector/src/db/migrate.ts';
 import { createLogger } from '../collector/src/logger.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -55,14 +56,15 @@ describe('migrate', () => {
   it('re-applies the definitions when one file changes, and drops the figures cached by the old ones', async () => {
     const now = new Date();
     await loadIncidentFixtures(database.url, { now, incidents: 60 });
-    // The closed previous month, cached by reading it once.
+    // The closed previous month, cached as the collector caches it after a sync.
     const month = sql`date_trunc('month', now(), 'UTC') - interval '1 month', date_trunc('month', now(), 'UTC'), now(), 'UTC', 'month', ARRAY['total']`;
     const businessHours = async () =>
       (await sql<{ business_hours: number; incidents: number }>`SELECT business_hours, incidents FROM lens.metrics(${month})`.execute(database.db)).rows[0]!;
     const before = await businessHours();
     expect(before.incidents).toBeGreaterThan(0);
+    expect(await refreshClosedPeriods(database.db, { timezone: 'UTC' })).toBeGreaterThan(0);
     const cached = await sql<{ count: number }>`SELECT count(*) AS count FROM lens.period_rollup`.execute(database.db);
-    expect(cached.rows[0]!.count).toBe(1);
+    expect(cached.rows[0]!.count).toBeGreaterThan(0);
 
     // A changed formula: every hour of a weekday becomes business hours.
     await edit('lens/40_figures.sql', "r.local_created::time >= time '08:00' AND r.local_created::time < time '18:00'", 'true');

@@ -289,6 +289,11 @@ describe('cache of closed periods', () => {
         SELECT computed_at FROM lens.oncall_rollup
         WHERE granularity = 'month' AND tz = 'UTC' AND period_start = '2026-01-01T00:00:00Z'`.execute(database.db)).rows[0]
         ?.computed_at.getTime();
+    // Reading writes nothing; the collector fills the cache (lens.refresh_closed_periods).
+    expect(await cachedAt()).toBeUndefined();
+    const fill = () =>
+      sql`SELECT lens.cache_oncall_period_figures('month', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z', 'UTC')`.execute(database.db);
+    await fill();
     const first = await cachedAt();
     expect(first).toBeDefined();
     // Read again: served from the cache, not computed and written again.
@@ -298,6 +303,7 @@ describe('cache of closed periods', () => {
     // A late notification, a zone change and a resolver change each show on the next read.
     await rows.notifications([{ incident: 'I1', user: 'PA', at: '2026-01-06T10:00:00Z', method: 'phone' }]);
     expect(bands(responder(await read(), 'PA'))).toEqual({ total: 2, business: 1, off: 0, sleep: 1, nights: 1 });
+    await fill();
     expect(await cachedAt()).not.toBe(first);
     // Asia/Tokyo is UTC+9: 23:00Z Monday is 08:00 Tuesday (business), 10:00Z Tuesday is 19:00 (off).
     await sql`UPDATE users SET time_zone = 'Asia/Tokyo'`.execute(database.db);

@@ -4,6 +4,7 @@ import { GRANULARITIES, type Granularity } from '@incident-lens/common/report';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
 import { parseIsoDayStart, parseIsoInstant } from './dates.ts';
+import { refreshClosedPeriods } from './db/closed-periods.ts';
 import { openDatabase, type DatabaseAccess, type DatabaseHandle } from './db/database.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -65,6 +66,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .action(async () => {
       const context = contextFactory();
       await withDatabase(context, 'write', async ({ db, migration }) => {
+        await refreshClosedPeriods(db, context.config, context.logger);
         const rows = await db.selectFrom('schema_migrations').select('name').orderBy('version').execute();
         for (const name of migration.migrations) context.stdout.write(`applied migration ${name}\n`);
         for (const name of migration.definitions) {
@@ -101,6 +103,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
             context.logger,
           );
           progress.done();
+          await refreshClosedPeriods(db, context.config, context.logger);
           for (const summary of summaries) {
             context.stdout.write(
               `${summary.source}: ${summary.recordsUpserted} records, ${summary.eventsUpserted} events, ` +

@@ -51,6 +51,7 @@ CREATE TRIGGER rollup_invalidate_update AFTER UPDATE ON public.metric_settings
   EXECUTE FUNCTION lens.on_policy_changed();
 CREATE TRIGGER rollup_invalidate_insert_delete AFTER INSERT OR DELETE ON public.metric_settings
   FOR EACH ROW EXECUTE FUNCTION lens.on_policy_changed();
+
 CREATE FUNCTION lens.rollup_is_current(rollup lens.period_rollup) RETURNS boolean
 LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -61,16 +62,16 @@ BEGIN ATOMIC
          AND NOT pg_visible_in_snapshot(c.xid, rollup.computed_snapshot));
 END;
 
--- The figures of one whole period, from the cache when it is current, else
--- computed and, when they can no longer change with as_of, cached.
+-- The figures of one whole period: from the cache when it holds them, else
+-- computed now. It only reads, so readers and hot standbys can call it;
+-- lens.cache_period_figures (run by the collector) fills the cache.
 CREATE FUNCTION lens.period_figures(granularity text, period_start timestamptz, period_end timestamptz,
                                     as_of timestamptz, tz text, dimensions text[])
 RETURNS lens.incident_metrics[]
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
   cached lens.incident_metrics[];
-  computed record;
 BEGIN
   SELECT r.figures INTO cached FROM lens.period_rollup r
   WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
@@ -78,32 +79,42 @@ BEGIN
   IF FOUND THEN
     RETURN ARRAY(SELECT f FROM unnest(cached) f WHERE f.dimension = ANY (dimensions));
   END IF;
+  RETURN (SELECT c.figures FROM lens.compute_figures(period_start, period_end, as_of, tz, dimensions) c);
+END $$;
 
-  -- A period still running cannot be cached: compute only what was asked.
-  IF as_of < period_end OR current_setting('transaction_read_only') = 'on' THEN
-    RETURN (SELECT c.figures FROM lens.compute_figures(period_start, period_end, as_of, tz, dimensions) c);
+-- Caches the figures of one whole period unless a current row holds them or
+-- they can still change with time (a deadline not yet passed). True when it
+-- wrote a row. For the owner only: readers must not grow the cache.
+CREATE FUNCTION lens.cache_period_figures(granularity text, period_start timestamptz, period_end timestamptz, tz text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  computed record;
+BEGIN
+  IF EXISTS (SELECT 1 FROM lens.period_rollup r
+             WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
+               AND r.period_end = period_end AND lens.rollup_is_current(r)) THEN
+    RETURN false;
   END IF;
-
   -- One statement, so that the snapshot recorded is the one the figures were computed from.
   SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
-  FROM lens.compute_figures(period_start, period_end, as_of, tz) c CROSS JOIN lens.rollup_state st;
-
-  IF computed.stable_from <= as_of THEN
-    BEGIN
-      INSERT INTO lens.period_rollup AS r (granularity, tz, period_start, period_end, stable_from, epoch,
-                                           computed_snapshot, figures)
-      VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.epoch,
-              computed.snapshot, computed.figures)
-      ON CONFLICT ON CONSTRAINT period_rollup_pkey DO UPDATE SET
-        period_end = excluded.period_end, stable_from = excluded.stable_from, epoch = excluded.epoch,
-        computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
-        figures = excluded.figures;
-    EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
-      -- Another session cached the same period meanwhile; these figures are still right.
-      NULL;
-    END;
+  FROM lens.compute_figures(period_start, period_end, now(), tz) c CROSS JOIN lens.rollup_state st;
+  IF computed.stable_from > now() THEN
+    RETURN false;
   END IF;
-  RETURN ARRAY(SELECT f FROM unnest(computed.figures) f WHERE f.dimension = ANY (dimensions));
+  INSERT INTO lens.period_rollup AS r (granularity, tz, period_start, period_end, stable_from, epoch,
+                                       computed_snapshot, figures)
+  VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.epoch,
+          computed.snapshot, computed.figures)
+  ON CONFLICT ON CONSTRAINT period_rollup_pkey DO UPDATE SET
+    period_end = excluded.period_end, stable_from = excluded.stable_from, epoch = excluded.epoch,
+    computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
+    figures = excluded.figures;
+  RETURN true;
+EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
+  -- Another session cached the same period meanwhile.
+  RETURN false;
 END $$;
 
 -- Drops stale cache rows and the change records every remaining row has

@@ -10,7 +10,7 @@ CREATE FUNCTION lens.metrics(range_start timestamptz, range_end timestamptz, as_
                              granularity text DEFAULT NULL,
                              dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'])
 RETURNS SETOF lens.incident_metrics
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   SELECT b.bucket_start, b.bucket_end, b.period_label, f.dimension, f.dimension_key,
     CASE f.dimension WHEN 'total' THEN 'All incidents' WHEN 'severity' THEN f.dimension_key
@@ -39,7 +39,7 @@ END;
 CREATE FUNCTION lens.period_metrics(granularity text, day date, as_of timestamptz, tz text,
                                     dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'])
 RETURNS SETOF lens.incident_metrics
-LANGUAGE sql VOLATILE
+LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT m.* FROM lens.period_bounds(granularity, day, tz) p
   CROSS JOIN LATERAL lens.metrics(p.period_start, p.period_end, as_of, tz, granularity, dimensions) m;
@@ -49,7 +49,7 @@ END;
 CREATE FUNCTION lens.trend(granularity text, day date, as_of timestamptz, tz text, periods integer DEFAULT 12,
                            dimensions text[] DEFAULT ARRAY['total'])
 RETURNS SETOF lens.incident_metrics
-LANGUAGE sql VOLATILE
+LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT m.* FROM (SELECT min(r.period_start) AS range_start, max(r.period_end) AS range_end
                    FROM lens.recent_periods(granularity, day, tz, periods) r) span

@@ -202,14 +202,16 @@ BEGIN ATOMIC
          AND NOT pg_visible_in_snapshot(c.xid, computed_snapshot));
 END;
 
+-- The figures of one whole period: from the cache when it holds them, else
+-- computed now. It only reads; lens.cache_oncall_period_figures (run by the
+-- collector) fills the cache.
 CREATE FUNCTION lens.oncall_period_figures(granularity text, period_start timestamptz, period_end timestamptz,
                                            as_of timestamptz, tz text)
 RETURNS lens.oncall_metrics[]
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
   cached lens.oncall_metrics[];
-  computed record;
 BEGIN
   SELECT r.figures INTO cached FROM lens.oncall_rollup r
   WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
@@ -218,26 +220,40 @@ BEGIN
   IF FOUND THEN
     RETURN cached;
   END IF;
+  RETURN (SELECT c.figures FROM lens.compute_oncall(period_start, period_end, as_of, tz) c);
+END $$;
 
-  SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
-  FROM lens.compute_oncall(period_start, period_end, as_of, tz) c CROSS JOIN lens.rollup_state st;
-
-  IF computed.stable_from <= as_of AND current_setting('transaction_read_only') = 'off' THEN
-    BEGIN
-      INSERT INTO lens.oncall_rollup AS r (granularity, tz, period_start, period_end, stable_from, epoch,
-                                           computed_snapshot, figures)
-      VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.epoch,
-              computed.snapshot, computed.figures)
-      ON CONFLICT ON CONSTRAINT oncall_rollup_pkey DO UPDATE SET
-        period_end = excluded.period_end, stable_from = excluded.stable_from, epoch = excluded.epoch,
-        computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
-        figures = excluded.figures;
-    EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
-      -- Another session cached the same period meanwhile; these figures are still right.
-      NULL;
-    END;
+-- Caches one whole period like lens.cache_period_figures. For the owner only.
+CREATE FUNCTION lens.cache_oncall_period_figures(granularity text, period_start timestamptz, period_end timestamptz,
+                                                 tz text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  computed record;
+BEGIN
+  IF EXISTS (SELECT 1 FROM lens.oncall_rollup r
+             WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
+               AND r.period_end = period_end
+               AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) THEN
+    RETURN false;
   END IF;
-  RETURN computed.figures;
+  SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
+  FROM lens.compute_oncall(period_start, period_end, now(), tz) c CROSS JOIN lens.rollup_state st;
+  IF computed.stable_from > now() THEN
+    RETURN false;
+  END IF;
+  INSERT INTO lens.oncall_rollup AS r (granularity, tz, period_start, period_end, stable_from, epoch,
+                                       computed_snapshot, figures)
+  VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.epoch,
+          computed.snapshot, computed.figures)
+  ON CONFLICT ON CONSTRAINT oncall_rollup_pkey DO UPDATE SET
+    period_end = excluded.period_end, stable_from = excluded.stable_from, epoch = excluded.epoch,
+    computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
+    figures = excluded.figures;
+  RETURN true;
+EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
+  RETURN false;
 END $$;
 
 -- ---------------------------------------------------------------------------
@@ -257,7 +273,7 @@ RETURNS TABLE (
   acknowledged integer, incidents integer, auto_resolved integer, transient integer,
   auto_resolved_share double precision, transient_share double precision
 )
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   SELECT b.bucket_start, b.bucket_end, b.period_label, f.dimension, f.dimension_key,
     CASE f.dimension WHEN 'responder' THEN u.external_id WHEN 'service' THEN sv.external_id
@@ -295,7 +311,7 @@ END;
 CREATE FUNCTION lens.sleep_interruption_alerts(as_of timestamptz DEFAULT now())
 RETURNS TABLE (responder text, user_external_id text, time_zone text, sleep integer, nights_interrupted integer,
                threshold integer)
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   SELECT m.dimension_label, m.external_id, m.time_zone, m.sleep, m.nights_interrupted, st.sleep_interruption_alert
   FROM public.metric_settings st
@@ -309,6 +325,8 @@ CREATE VIEW lens.oncall_settings AS
 SELECT sleep_interruption_alert FROM public.metric_settings;
 
 REVOKE EXECUTE ON FUNCTION lens.oncall_period_figures(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
+-- It reads public.notifications as its caller: only the owner's functions call it.
+REVOKE EXECUTE ON FUNCTION lens.compute_oncall(timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 
 -- The `onCall` and `noise` parts of the report JSON (INTERFACES.md) for one
 -- period: responders by sleep, then total, descending, then name; services by
@@ -316,7 +334,7 @@ REVOKE EXECUTE ON FUNCTION lens.oncall_period_figures(text, timestamptz, timesta
 CREATE FUNCTION lens.oncall_report(granularity text, range_start timestamptz, range_end timestamptz,
                                    as_of timestamptz, tz text)
 RETURNS jsonb
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   WITH m AS MATERIALIZED (
     SELECT x.* FROM lens.oncall_metrics(range_start, range_end, as_of, tz, granularity) x

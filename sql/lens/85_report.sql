@@ -212,7 +212,7 @@ END;
 CREATE FUNCTION lens.report(granularity text, day date, as_of timestamptz, tz text,
                             trend_periods integer DEFAULT 12, overdue_limit integer DEFAULT 100)
 RETURNS jsonb
-LANGUAGE sql VOLATILE
+LANGUAGE sql STABLE
 -- Doubles as their shortest exact text, whatever the session asks for.
 SET extra_float_digits = 1
 BEGIN ATOMIC

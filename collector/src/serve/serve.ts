@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { CommandContext } from '../cli.ts';
 import type { Config } from '../config.ts';
+import { refreshClosedPeriods } from '../db/closed-periods.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { InterruptedError, errorMessage } from '../errors.ts';
@@ -68,7 +69,14 @@ export async function startServe(
   observer.metrics = collectorMetrics;
 
   const jobs: ScheduledJob[] = [
-    { name: 'sync', expression: config.schedule.sync, run: () => syncEverySource(db, sources, collectorMetrics, stopping.signal, logger) },
+    {
+      name: 'sync',
+      expression: config.schedule.sync,
+      run: async () => {
+        await syncEverySource(db, sources, collectorMetrics, stopping.signal, logger);
+        if (!stopping.signal.aborted) await refreshClosedPeriods(db, config, logger);
+      },
+    },
   ];
   const reports = options.reportJobs ?? reportJobs(db, config, logger);
   for (const key of ['dailyReport', 'weeklyReport', 'monthlyReport'] as const) {

@@ -1,0 +1,25 @@
+import { sql, type Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Database } from './schema.ts';
+
+/**
+ * Caches the figures of the recent closed periods (days, ISO weeks, months)
+ * in the configured zone, so that readers, who may not write, find them
+ * there (lens.refresh_closed_periods in sql/lens/88_closed_periods.sql).
+ * Called after each sync and when serve starts; returns how many periods it
+ * computed, none when the cache was current.
+ */
+export async function refreshClosedPeriods(
+  db: Kysely<Database>,
+  config: Pick<Config, 'timezone'>,
+  logger?: Logger,
+): Promise<number> {
+  const started = performance.now();
+  const result = await sql<{ written: number }>`SELECT lens.refresh_closed_periods(${config.timezone}) AS written`.execute(db);
+  const written = result.rows[0]!.written;
+  if (written > 0) {
+    logger?.info({ periods: written, ms: Math.round(performance.now() - started) }, 'cached the figures of closed periods');
+  }
+  return written;
+}
