@@ -1,7 +1,8 @@
+import type { IncidentMetricsRow } from '@incident-lens/common/report';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { MetricRows, periodMetrics, type MetricsRow } from './support/metrics-rows.ts';
+import { MetricRows, periodMetrics } from './support/metrics-rows.ts';
 
 // MTTA and MTTR from SQL against a plain implementation of the definitions
 // (METRICS.md 3): the mean, and percentile_cont's linear interpolation
@@ -46,7 +47,7 @@ function reference(values: number[]): Reference {
   };
 }
 
-function expectFigures(row: MetricsRow, prefix: 'mtta' | 'mttr', expected: Reference): void {
+function expectFigures(row: IncidentMetricsRow, prefix: 'mtta' | 'mttr', expected: Reference): void {
   expect(row[`${prefix}_count`]).toBe(expected.count);
   const pairs: Array<[unknown, number | null]> = [
     [row[`${prefix}_mean_seconds`], expected.mean],
@@ -88,7 +89,7 @@ describe('MTTA and MTTR against a reference implementation', () => {
         );
         // As of long after every instant: all acks and resolves have happened.
         const result = await periodMetrics(database.db, 'day', '2026-06-15', '2027-01-01T00:00:00Z', 'UTC');
-        const groups: Array<[MetricsRow | undefined, typeof incidents]> = [
+        const groups: Array<[IncidentMetricsRow | undefined, typeof incidents]> = [
           [result.find((row) => row.dimension === 'total'), incidents],
           [result.find((row) => row.dimension_key === 'SEV1'), incidents.filter((spec) => spec.severity === 'SEV1')],
           [result.find((row) => row.dimension_key === 'SEV3'), incidents.filter((spec) => spec.severity === 'SEV3')],

@@ -1,7 +1,8 @@
+import type { IncidentMetricsRow } from '@incident-lens/common/report';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { MetricRows, periodMetrics, totalRow, type MetricsRow } from './support/metrics-rows.ts';
+import { MetricRows, periodMetrics, totalRow } from './support/metrics-rows.ts';
 
 // The metric functions of sql/lens on hand-built rows. Every
 // expected figure is worked out by hand in the comments next to it.
@@ -23,7 +24,7 @@ beforeEach(async () => {
   await sql`UPDATE metric_settings SET repeat_window_days = 90`.execute(database.db);
 });
 
-function byKey(result: MetricsRow[], dimension: string, key: string | null): MetricsRow {
+function byKey(result: IncidentMetricsRow[], dimension: string, key: string | null): IncidentMetricsRow {
   const row = result.find((candidate) => candidate.dimension === dimension && candidate.dimension_key === key);
   if (!row) throw new Error(`no ${dimension} row ${key}`);
   return row;

@@ -19,5 +19,4 @@ export const DEFAULT_DATASOURCE_UID = 'incident-lens-pg';
 export const POSTGRES_DATASOURCE_TYPE = 'grafana-postgresql-datasource';
 export const DEFAULT_TIMEZONE = 'UTC';
 
-export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
-export type Severity = (typeof SEVERITIES)[number] | 'UNKNOWN';
+export { SEVERITIES, type Severity } from '@incident-lens/common/report';

@@ -1,3 +1,4 @@
+import type { IncidentMetricsRow } from '@incident-lens/common/report';
 import { sql, type Kysely } from 'kysely';
 import type { Severity } from '../../collector/src/config.ts';
 import type { Database, NotificationMethod, ResolvedBy } from '../../collector/src/db/schema.ts';
@@ -251,30 +252,19 @@ export class MetricRows {
   }
 }
 
-/** The columns of lens.metrics the tests read (type lens.incident_metrics). */
-export interface MetricsRow {
-  period_start: Date;
-  period_end: Date;
-  period_label: string | null;
-  dimension: string;
-  dimension_key: string | null;
-  dimension_label: string;
-  [figure: string]: unknown;
-}
-
 export async function periodMetrics(
   db: Kysely<Database>,
   granularity: 'day' | 'week' | 'month',
   day: string,
   asOf: string,
   tz: string,
-): Promise<MetricsRow[]> {
-  const result = await sql<MetricsRow>`
+): Promise<IncidentMetricsRow[]> {
+  const result = await sql<IncidentMetricsRow>`
     SELECT * FROM lens.period_metrics(${granularity}, ${day}::date, ${asOf}::timestamptz, ${tz})`.execute(db);
   return result.rows;
 }
 
-export function totalRow(rows: MetricsRow[]): MetricsRow {
+export function totalRow(rows: IncidentMetricsRow[]): IncidentMetricsRow {
   const row = rows.find((candidate) => candidate.dimension === 'total');
   if (!row) throw new Error('lens.metrics returned no total row');
   return row;
