@@ -1,20 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildPluginDist, PLUGIN_DIR as PLUGIN, PLUGIN_DIST as DIST } from './support/plugin-dist.ts';
 
 // `npm run build` must leave plugin/dist loadable by Grafana as it is:
 // module.js and plugin.json at the top, the nested panel in its own folder,
 // the included dashboards, and the placeholders of plugin.json filled in.
 
-const PLUGIN = fileURLToPath(new URL('../plugin/', import.meta.url));
-const DIST = path.join(PLUGIN, 'dist');
-
-beforeAll(async () => {
-  await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: PLUGIN, timeout: 240_000 });
-}, 300_000);
+beforeAll(buildPluginDist, 300_000);
 
 function distJson<T>(relative: string): T {
   return JSON.parse(readFileSync(path.join(DIST, relative), 'utf8')) as T;

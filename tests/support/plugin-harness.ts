@@ -4,17 +4,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { build } from 'vite';
-import { answerDsQuery, type DsQueryRequest } from './grafana-postgres.ts';
+import { createGrafanaApi, sendJson } from './grafana-api.ts';
 
 const HARNESS_DIR = fileURLToPath(new URL('../../plugin/harness/', import.meta.url));
 const DIST_DIR = path.join(HARNESS_DIR, 'dist');
 // Grafana serves @grafana/ui's icons from public/build/img/icons; the package ships them.
 const ICONS_DIR = fileURLToPath(new URL('../../node_modules/@grafana/ui/dist/public/img/icons/', import.meta.url));
 const ICONS_PATH = '/public/build/img/icons/';
-const PLUGIN_ID = 'incidentlens-analytics-app';
-export const DATASOURCE_UID = 'incident-lens-pg';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -38,58 +35,20 @@ export interface HarnessServer {
 }
 
 /**
- * Serves the built harness and stands in for the Grafana server: answers
- * /api/ds/query for the datasource uid incident-lens-pg by running the SQL
- * on `readerUrl` (connect as incident_lens_reader to prove its grants), and
- * keeps the app's plugin settings in memory.
+ * Serves the built harness and stands in for the Grafana server (see
+ * grafana-api.ts): SQL through the datasource runs on `readerUrl`.
  */
 export async function startHarnessServer(options: { readerUrl: string; jsonData?: Record<string, unknown> }): Promise<HarnessServer> {
   if (!existsSync(path.join(DIST_DIR, 'index.html'))) await buildHarness();
-  const pool = new pg.Pool({ connectionString: options.readerUrl, max: 4, application_name: 'grafana-harness' });
-  const queries: string[] = [];
-  let settings = { enabled: true, pinned: true, jsonData: options.jsonData ?? {} };
+  const api = createGrafanaApi(options);
 
   const server = http.createServer((request, response) => {
-    handle(request, response).catch((error: Error) => {
-      response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ message: error.message }));
-    });
+    handle(request, response).catch((error: Error) => sendJson(response, 500, { message: error.message }));
   });
 
-  async function readJson(request: http.IncomingMessage): Promise<unknown> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-  }
-
-  function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(body));
-  }
-
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (await api.handle(request, response)) return;
     const url = new URL(request.url ?? '/', 'http://harness');
-    if (url.pathname === '/api/ds/query' && request.method === 'POST') {
-      const body = (await readJson(request)) as DsQueryRequest;
-      const unknown = body.queries.find((query) => query.datasource?.uid !== DATASOURCE_UID);
-      if (unknown) {
-        sendJson(response, 404, { message: `Data source not found: ${unknown.datasource?.uid}` });
-        return;
-      }
-      queries.push(...body.queries.map((query) => query.rawSql));
-      const answer = await answerDsQuery(pool, body);
-      sendJson(response, answer.status, answer.body);
-      return;
-    }
-    if (url.pathname === `/api/plugins/${PLUGIN_ID}/settings`) {
-      if (request.method === 'POST') settings = { ...settings, ...((await readJson(request)) as typeof settings) };
-      sendJson(response, 200, settings);
-      return;
-    }
-    if (url.pathname.startsWith('/api/')) {
-      sendJson(response, 404, { message: `the harness does not serve ${url.pathname}` });
-      return;
-    }
     if (url.pathname.startsWith(ICONS_PATH)) {
       const icon = path.join(ICONS_DIR, path.normalize(url.pathname.slice(ICONS_PATH.length)));
       const found = icon.startsWith(ICONS_DIR) && existsSync(icon);
@@ -108,10 +67,10 @@ export async function startHarnessServer(options: { readerUrl: string; jsonData?
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    queries,
+    queries: api.queries,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await pool.end();
+      await api.close();
     },
   };
 }
