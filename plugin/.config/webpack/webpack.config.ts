@@ -3,12 +3,10 @@
  *
  * In order to extend the configuration follow the steps in
  * https://grafana.com/developers/plugin-tools/how-to-guides/extend-configurations#extend-the-webpack-config
- *
- * Incident Lens: the ESLint plugin of development mode is left out (the project lints with tsc
- * and has no ESLint setup); everything else is as scaffolded by create-plugin 7.1.7.
  */
 
 import CopyWebpackPlugin from 'copy-webpack-plugin';
+import ESLintPlugin from 'eslint-webpack-plugin';
 import ForkTsCheckerWebpackPlugin from 'fork-ts-checker-webpack-plugin';
 import path from 'path';
 import ReplaceInFileWebpackPlugin from 'replace-in-file-webpack-plugin';
@@ -205,6 +203,10 @@ const config = async (env: Env): Promise<Configuration> => {
                 include: [{ file: '**/*.{ts,tsx}' }],
               },
               typescript: { configFile: path.join(process.cwd(), 'tsconfig.json') },
+            }),
+            new ESLintPlugin({
+              extensions: ['.ts', '.tsx'],
+              lintDirtyModulesOnly: Boolean(env.development), // don't lint on start, only lint changed files
             }),
           ]
         : []),
