@@ -15,7 +15,11 @@ function distJson<T>(relative: string): T {
 
 describe('plugin/dist after npm run build', () => {
   it('has the app module and a plugin.json with version and date filled in', () => {
-    const pluginJson = distJson<{ id: string; info: { version: string; updated: string }; includes: Array<{ type: string; path?: string }> }>('plugin.json');
+    const pluginJson = distJson<{
+      id: string;
+      info: { version: string; updated: string };
+      includes: Array<{ type: string; path?: string }>;
+    }>('plugin.json');
     const packageJson = JSON.parse(readFileSync(path.join(PLUGIN, 'package.json'), 'utf8')) as { version: string };
     expect(pluginJson.id).toBe('incidentlens-analytics-app');
     expect(pluginJson.info.version).toBe(packageJson.version);
@@ -30,7 +34,9 @@ describe('plugin/dist after npm run build', () => {
   });
 
   it('has the nested panel with its own module, plugin.json and logo', () => {
-    const panel = distJson<{ id: string; info: { version: string; logos: { small: string } } }>('panels/incidents/plugin.json');
+    const panel = distJson<{ id: string; info: { version: string; logos: { small: string } } }>(
+      'panels/incidents/plugin.json'
+    );
     expect(panel.id).toBe('incidentlens-incidents-panel');
     expect(panel.info.version).not.toContain('%');
     expect(existsSync(path.join(DIST, 'panels/incidents/module.js'))).toBe(true);

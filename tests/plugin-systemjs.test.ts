@@ -54,34 +54,56 @@ interface SystemJs {
 /** The dependencies a built AMD module asks its host for. */
 function amdDependencies(file: string): string[] {
   const match = /define\((\[[^\]]*\])/.exec(readFileSync(path.join(PLUGIN_DIST, file), 'utf8'));
-  if (!match) throw new Error(`${file} is not an AMD module`);
+  if (!match) {
+    throw new Error(`${file} is not an AMD module`);
+  }
   return JSON.parse(match[1]!) as string[];
 }
 
 /** Whether `version` meets every comparator of a space-separated semver range such as ">=13.1.0 <13.3.0". */
 function satisfies(version: string, range: string): boolean {
   const parts = (text: string) => text.split('.').map(Number);
-  const compare = (a: number[], b: number[]) => a.map((part, index) => part - (b[index] ?? 0)).find((difference) => difference !== 0) ?? 0;
+  const compare = (a: number[], b: number[]) =>
+    a.map((part, index) => part - (b[index] ?? 0)).find((difference) => difference !== 0) ?? 0;
   return range.split(/\s+/).every((comparator) => {
     const [, operator, bound] = /^(>=|<=|>|<|=)?(\d+\.\d+\.\d+)$/.exec(comparator) ?? [];
-    if (!bound) throw new Error(`unsupported comparator '${comparator}' in '${range}'`);
+    if (!bound) {
+      throw new Error(`unsupported comparator '${comparator}' in '${range}'`);
+    }
     const difference = compare(parts(version), parts(bound));
-    return { '>=': difference >= 0, '<=': difference <= 0, '>': difference > 0, '<': difference < 0, '=': difference === 0 }[operator ?? '='];
+    return {
+      '>=': difference >= 0,
+      '<=': difference <= 0,
+      '>': difference > 0,
+      '<': difference < 0,
+      '=': difference === 0,
+    }[operator ?? '='];
   });
 }
 
 describe('grafanaDependency', () => {
   it('covers the Grafana minors both runs load the bundle on, and nothing before or after them', async () => {
-    const versions = await Promise.all(RUNTIMES.map(async (runtime) => (await buildGrafanaHost(runtime)).grafanaVersion));
+    const versions = await Promise.all(
+      RUNTIMES.map(async (runtime) => (await buildGrafanaHost(runtime)).grafanaVersion)
+    );
     const minors = versions.map((version) => version.split('.').slice(0, 2).map(Number) as [number, number]);
     for (const file of ['plugin.json', 'panels/incidents/plugin.json']) {
-      const range = (JSON.parse(readFileSync(path.join(PLUGIN_DIST, file), 'utf8')) as { dependencies: { grafanaDependency: string } }).dependencies
-        .grafanaDependency;
-      for (const version of versions) expect(satisfies(version, range), `${file}: ${version} in ${range}`).toBe(true);
+      const range = (
+        JSON.parse(readFileSync(path.join(PLUGIN_DIST, file), 'utf8')) as {
+          dependencies: { grafanaDependency: string };
+        }
+      ).dependencies.grafanaDependency;
+      for (const version of versions) {
+        expect(satisfies(version, range), `${file}: ${version} in ${range}`).toBe(true);
+      }
       const [oldestMajor, oldestMinor] = minors[0]!;
       const [newestMajor, newestMinor] = minors[minors.length - 1]!;
-      expect(satisfies(`${oldestMajor}.${oldestMinor - 1}.99`, range), `${file}: ${range} claims an older minor`).toBe(false);
-      expect(satisfies(`${newestMajor}.${newestMinor + 1}.0`, range), `${file}: ${range} claims a newer minor`).toBe(false);
+      expect(satisfies(`${oldestMajor}.${oldestMinor - 1}.99`, range), `${file}: ${range} claims an older minor`).toBe(
+        false
+      );
+      expect(satisfies(`${newestMajor}.${newestMinor + 1}.0`, range), `${file}: ${range} claims a newer minor`).toBe(
+        false
+      );
     }
   });
 });
@@ -97,8 +119,11 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     server = await startGrafanaHost({ host, readerUrl: reader });
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('console', (message) => {
-      const missingServerFile = message.text().startsWith('Failed to load resource') && serverOnly(message.location().url);
-      if (message.type() === 'error' && !missingServerFile) consoleErrors.push(`${message.text()} (${message.location().url})`);
+      const missingServerFile =
+        message.text().startsWith('Failed to load resource') && serverOnly(message.location().url);
+      if (message.type() === 'error' && !missingServerFile) {
+        consoleErrors.push(`${message.text()} (${message.location().url})`);
+      }
     });
     page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
     await mkdir(path.join(ARTIFACTS, runtime), { recursive: true });
@@ -131,19 +156,28 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     await screenshot(name);
   }
 
-  const statValue = (region: string) => page.getByRole('region', { name: region }).getByTestId('stat-value').textContent();
+  const statValue = (region: string) =>
+    page.getByRole('region', { name: region }).getByTestId('stat-value').textContent();
 
   it('provides the runtime it names, and every dependency the bundles declare as Grafana registers it', async () => {
     await open(`${APP}/overview`, page.getByRole('region', { name: 'MTTA (mean)' }), 'overview');
-    const wanted = [...new Set([...amdDependencies('module.js'), ...amdDependencies('panels/incidents/module.js')])].filter((name) => name !== 'module');
+    const wanted = [
+      ...new Set([...amdDependencies('module.js'), ...amdDependencies('panels/incidents/module.js')]),
+    ].filter((name) => name !== 'module');
     const registered = await page.evaluate((names) => {
       const system = (globalThis as unknown as { System: SystemJs }).System;
       return names.map((name) => ({ name, url: system.resolve(name), loaded: system.has(`package:${name}`) }));
     }, wanted);
     expect(registered).toEqual(wanted.map((name) => ({ name, url: `package:${name}`, loaded: true })));
     const versions = await page.evaluate(() => {
-      const host = globalThis as unknown as { System: SystemJs; grafanaBootData: { settings: { buildInfo: { version: string } } } };
-      return { react: (host.System.get('package:react') as { version: string }).version, grafana: host.grafanaBootData.settings.buildInfo.version };
+      const host = globalThis as unknown as {
+        System: SystemJs;
+        grafanaBootData: { settings: { buildInfo: { version: string } } };
+      };
+      return {
+        react: (host.System.get('package:react') as { version: string }).version,
+        grafana: host.grafanaBootData.settings.buildInfo.version,
+      };
     });
     expect(versions).toEqual({ react: host.reactVersion, grafana: host.grafanaVersion });
     expect(host.reactVersion.split('.')[0]).toBe(runtime === 'grafana-13.1' ? '18' : '19');
@@ -201,7 +235,9 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
   it('fetched the lazy chunks from the plugin public path, and the console shows no error', () => {
     const chunks = readdirSync(PLUGIN_DIST).filter((file) => /^\d+\.js$/.test(file));
     expect(chunks.length).toBeGreaterThan(0);
-    const fetched = chunks.filter((chunk) => server.served.includes(`/public/plugins/incidentlens-analytics-app/${chunk}`));
+    const fetched = chunks.filter((chunk) =>
+      server.served.includes(`/public/plugins/incidentlens-analytics-app/${chunk}`)
+    );
     expect(fetched.length).toBeGreaterThan(0);
     expect(server.queries.length).toBeGreaterThan(0);
     expect(server.missing.filter((pathname) => !serverOnly(`http://grafana${pathname}`))).toEqual([]);

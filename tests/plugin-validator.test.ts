@@ -26,7 +26,10 @@ interface PluginJson {
     screenshots?: Array<{ name: string; path: string }>;
   };
   includes?: Array<{ type: string; name: string; path?: string; action?: string; role?: string; addToNav?: boolean }>;
-  roles?: Array<{ role: { name: string; description: string; permissions: Array<{ action: string; scope?: string }> }; grants: string[] }>;
+  roles?: Array<{
+    role: { name: string; description: string; permissions: Array<{ action: string; scope?: string }> };
+    grants: string[];
+  }>;
   dependencies: { grafanaDependency: string };
 }
 
@@ -50,13 +53,23 @@ const app = () => distPlugins().find((plugin) => plugin.json.id === APP_ID)!.jso
 /** What the validator refuses in an SVG: script, event handlers, and anything fetched from elsewhere. */
 export function unsafeSvgProblems(svg: string): string[] {
   const problems: string[] = [];
-  if (/<script\b/i.test(svg)) problems.push('has a <script> element');
-  if (/\son[a-z]+\s*=/i.test(svg)) problems.push('has an event handler attribute');
-  if (/<foreignObject\b/i.test(svg)) problems.push('has a <foreignObject> element');
-  for (const match of svg.matchAll(/(?:xlink:)?href\s*=\s*["']([^"']*)["']/gi)) {
-    if (!match[1]!.startsWith('#')) problems.push(`refers to ${match[1]}`);
+  if (/<script\b/i.test(svg)) {
+    problems.push('has a <script> element');
   }
-  if (/url\(\s*["']?(?!#)[^)]/i.test(svg)) problems.push('loads a url() that is not a local fragment');
+  if (/\son[a-z]+\s*=/i.test(svg)) {
+    problems.push('has an event handler attribute');
+  }
+  if (/<foreignObject\b/i.test(svg)) {
+    problems.push('has a <foreignObject> element');
+  }
+  for (const match of svg.matchAll(/(?:xlink:)?href\s*=\s*["']([^"']*)["']/gi)) {
+    if (!match[1]!.startsWith('#')) {
+      problems.push(`refers to ${match[1]}`);
+    }
+  }
+  if (/url\(\s*["']?(?!#)[^)]/i.test(svg)) {
+    problems.push('loads a url() that is not a local fragment');
+  }
   return problems;
 }
 
@@ -77,8 +90,14 @@ const TRACKERS = [
 describe('plugin/dist against the plugin validator rules', () => {
   it('has every logo and screenshot each plugin.json names, and the app declares screenshots', () => {
     for (const { folder, json } of distPlugins()) {
-      const paths = [json.info.logos.small, json.info.logos.large, ...(json.info.screenshots ?? []).map((shot) => shot.path)];
-      for (const relative of paths) expect(existsSync(path.join(folder, relative)), `${json.id}: ${relative}`).toBe(true);
+      const paths = [
+        json.info.logos.small,
+        json.info.logos.large,
+        ...(json.info.screenshots ?? []).map((shot) => shot.path),
+      ];
+      for (const relative of paths) {
+        expect(existsSync(path.join(folder, relative)), `${json.id}: ${relative}`).toBe(true);
+      }
     }
     const screenshots = app().info.screenshots ?? [];
     expect(screenshots.length).toBeGreaterThan(0);
@@ -92,15 +111,21 @@ describe('plugin/dist against the plugin validator rules', () => {
     const readme = readFileSync(path.join(PLUGIN_DIST, 'README.md'), 'utf8');
     expect(readme).toMatch(/^# Incident Lens/);
     // Phrases of create-plugin's template README, which the validator rejects.
-    expect(readme).not.toMatch(/This README file is going to be the one displayed|Plugin Template|Uncomment and replace/i);
-    expect(readFileSync(path.join(PLUGIN_DIST, 'CHANGELOG.md'), 'utf8')).toMatch(/^# Changelog\n[\s\S]*## \d+\.\d+\.\d+/);
+    expect(readme).not.toMatch(
+      /This README file is going to be the one displayed|Plugin Template|Uncomment and replace/i
+    );
+    expect(readFileSync(path.join(PLUGIN_DIST, 'CHANGELOG.md'), 'utf8')).toMatch(
+      /^# Changelog\n[\s\S]*## \d+\.\d+\.\d+/
+    );
     expect(readFileSync(path.join(PLUGIN_DIST, 'LICENSE'), 'utf8')).toContain('Apache License');
   });
 
   it('ships a source map beside every script', () => {
     const scripts = filesUnder(PLUGIN_DIST).filter((file) => file.endsWith('.js'));
     expect(scripts.length).toBeGreaterThan(2);
-    for (const script of scripts) expect(existsSync(`${script}.map`), path.relative(PLUGIN_DIST, script)).toBe(true);
+    for (const script of scripts) {
+      expect(existsSync(`${script}.map`), path.relative(PLUGIN_DIST, script)).toBe(true);
+    }
   });
 
   it('gives every plugin the package version, an id, keywords and a description', () => {
@@ -128,10 +153,15 @@ describe('plugin/dist against the plugin validator rules', () => {
     const files = filesUnder(PLUGIN_DIST);
     const svgs = files.filter((file) => file.endsWith('.svg'));
     expect(svgs.length).toBeGreaterThan(0);
-    for (const svg of svgs) expect(unsafeSvgProblems(readFileSync(svg, 'utf8')), svg).toEqual([]);
+    for (const svg of svgs) {
+      expect(unsafeSvgProblems(readFileSync(svg, 'utf8')), svg).toEqual([]);
+    }
     for (const file of files.filter((candidate) => /\.(js|html|md|json)$/.test(candidate))) {
       const text = readFileSync(file, 'utf8');
-      expect(TRACKERS.filter((tracker) => text.includes(tracker)), path.relative(PLUGIN_DIST, file)).toEqual([]);
+      expect(
+        TRACKERS.filter((tracker) => text.includes(tracker)),
+        path.relative(PLUGIN_DIST, file)
+      ).toEqual([]);
     }
   });
 
@@ -173,7 +203,8 @@ describe('access control in plugin.json (Grafana RBAC for app plugins)', () => {
 
   it('declares a reader role and an admin role, with actions prefixed by the plugin id, granted to basic roles', () => {
     const roles = app().roles ?? [];
-    const actionsOf = (name: string) => roles.find((role) => role.role.name === name)?.role.permissions.map((permission) => permission.action);
+    const actionsOf = (name: string) =>
+      roles.find((role) => role.role.name === name)?.role.permissions.map((permission) => permission.action);
     expect(actionsOf('Incident Lens Reader')).toEqual([`${APP_ID}.pages:read`]);
     expect(actionsOf('Incident Lens Admin')).toEqual([`${APP_ID}.pages:read`, `${APP_ID}.configuration:write`]);
     expect(Object.fromEntries(roles.map((role) => [role.role.name, role.grants]))).toEqual({
@@ -182,15 +213,22 @@ describe('access control in plugin.json (Grafana RBAC for app plugins)', () => {
     });
     for (const { role, grants } of roles) {
       expect(role.description.length, role.name).toBeGreaterThan(10);
-      expect(grants.every((grant) => BASIC_ROLES.has(grant)), role.name).toBe(true);
-      for (const { action } of role.permissions) expect(action).toMatch(new RegExp(`^${APP_ID}\\.[a-z-]+:[a-z]+$`));
+      expect(
+        grants.every((grant) => BASIC_ROLES.has(grant)),
+        role.name
+      ).toBe(true);
+      for (const { action } of role.permissions) {
+        expect(action).toMatch(new RegExp(`^${APP_ID}\\.[a-z-]+:[a-z]+$`));
+      }
     }
   });
 
   it('makes every page name the action it needs, Configuration the admin one, and each action granted by a role', () => {
     const pages = (app().includes ?? []).filter((include) => include.type === 'page');
     expect(pages.length).toBeGreaterThan(5);
-    const granted = new Set((app().roles ?? []).flatMap((role) => role.role.permissions.map((permission) => permission.action)));
+    const granted = new Set(
+      (app().roles ?? []).flatMap((role) => role.role.permissions.map((permission) => permission.action))
+    );
     for (const page of pages) {
       const needed = page.name === 'Configuration' ? `${APP_ID}.configuration:write` : `${APP_ID}.pages:read`;
       expect(page.action, page.name).toBe(needed);

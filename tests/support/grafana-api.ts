@@ -15,7 +15,9 @@ export interface GrafanaApi {
 
 async function readJson(request: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  for await (const chunk of request) {
+    chunks.push(chunk as Buffer);
+  }
   return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
@@ -37,7 +39,9 @@ export function createGrafanaApi(options: { readerUrl: string; jsonData?: Record
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', 'http://grafana');
-    if (!url.pathname.startsWith('/api/')) return false;
+    if (!url.pathname.startsWith('/api/')) {
+      return false;
+    }
     if (url.pathname === '/api/ds/query' && request.method === 'POST') {
       const body = (await readJson(request)) as DsQueryRequest;
       const unknown = body.queries.find((query) => query.datasource?.uid !== DATASOURCE_UID);
@@ -51,7 +55,9 @@ export function createGrafanaApi(options: { readerUrl: string; jsonData?: Record
       return true;
     }
     if (url.pathname === `/api/plugins/${APP_PLUGIN_ID}/settings`) {
-      if (request.method === 'POST') settings = { ...settings, ...((await readJson(request)) as typeof settings) };
+      if (request.method === 'POST') {
+        settings = { ...settings, ...((await readJson(request)) as typeof settings) };
+      }
       sendJson(response, 200, settings);
       return true;
     }

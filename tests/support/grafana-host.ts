@@ -59,12 +59,24 @@ function runtimePackages(uiDir: string, runtimeDir: string): esbuild.Plugin {
   return {
     name: 'grafana-runtime-packages',
     setup(build) {
-      build.onResolve({ filter: /^harness-plugin-page$/ }, () => ({ path: path.join(runtimeDir, 'dist/esm/components/PluginPage.mjs') }));
+      build.onResolve({ filter: /^harness-plugin-page$/ }, () => ({
+        path: path.join(runtimeDir, 'dist/esm/components/PluginPage.mjs'),
+      }));
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData === 'from-runtime') return undefined;
-        if (!args.importer.startsWith(HOST_DIR) && !singletons.test(args.path)) return undefined;
-        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: uiDir, pluginData: 'from-runtime' });
-        return resolved.errors.length ? { errors: resolved.errors } : { path: resolved.path, sideEffects: resolved.sideEffects };
+        if (args.pluginData === 'from-runtime') {
+          return undefined;
+        }
+        if (!args.importer.startsWith(HOST_DIR) && !singletons.test(args.path)) {
+          return undefined;
+        }
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: uiDir,
+          pluginData: 'from-runtime',
+        });
+        return resolved.errors.length
+          ? { errors: resolved.errors }
+          : { path: resolved.path, sideEffects: resolved.sideEffects };
       });
     },
   };
@@ -72,7 +84,9 @@ function runtimePackages(uiDir: string, runtimeDir: string): esbuild.Plugin {
 
 function hashSources(parts: string[]): string {
   const hash = createHash('sha256');
-  for (const part of parts) hash.update(part).update('\0');
+  for (const part of parts) {
+    hash.update(part).update('\0');
+  }
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -83,11 +97,15 @@ function hashSources(parts: string[]): string {
  */
 export async function buildGrafanaHost(runtimeName: string): Promise<BuiltHost> {
   const runtime = GRAFANA_RUNTIMES[runtimeName];
-  if (!runtime) throw new Error(`unknown Grafana runtime '${runtimeName}'`);
+  if (!runtime) {
+    throw new Error(`unknown Grafana runtime '${runtimeName}'`);
+  }
   const ui = packageVersion(runtime.packageDir, '@grafana/ui');
   const react = packageVersion(ui.dir, 'react');
   const grafanaRuntime = packageVersion(ui.dir, '@grafana/runtime');
-  const hostSources = ['host.tsx', 'boot.ts', 'systemjs.ts', '../backendSrv.ts'].map((file) => path.join(HOST_DIR, 'grafana-host', file));
+  const hostSources = ['host.tsx', 'boot.ts', 'systemjs.ts', '../backendSrv.ts'].map((file) =>
+    path.join(HOST_DIR, 'grafana-host', file)
+  );
   const key = hashSources([
     esbuild.version,
     ui.version,
@@ -96,8 +114,15 @@ export async function buildGrafanaHost(runtimeName: string): Promise<BuiltHost> 
     ...hostSources.map((file) => readFileSync(file, 'utf8')),
   ]);
   const dir = path.join(CACHE_DIR, `${runtimeName}-${key}`);
-  const host = { dir, grafanaVersion: ui.version, reactVersion: react.version, iconsDir: path.join(ui.dir, 'dist/public/img/icons') };
-  if (existsSync(path.join(dir, 'host.js'))) return host;
+  const host = {
+    dir,
+    grafanaVersion: ui.version,
+    reactVersion: react.version,
+    iconsDir: path.join(ui.dir, 'dist/public/img/icons'),
+  };
+  if (existsSync(path.join(dir, 'host.js'))) {
+    return host;
+  }
 
   // Built beside the final folder and renamed into place, so that a concurrent run never reads half a bundle.
   const staging = `${dir}.${process.pid}`;
@@ -109,7 +134,7 @@ export async function buildGrafanaHost(runtimeName: string): Promise<BuiltHost> 
     format: 'iife',
     platform: 'browser',
     target: 'es2022',
-    minify: process.env.HOST_MINIFY !== "0",
+    minify: process.env.HOST_MINIFY !== '0',
     outdir: staging,
     publicPath: '/public/build/',
     assetNames: 'assets/[name]-[hash]',
@@ -122,7 +147,9 @@ export async function buildGrafanaHost(runtimeName: string): Promise<BuiltHost> 
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
     // Another process finished the same bundle first: theirs is identical.
-    if (!existsSync(path.join(dir, 'host.js'))) throw error;
+    if (!existsSync(path.join(dir, 'host.js'))) {
+      throw error;
+    }
     await rm(staging, { recursive: true, force: true });
   });
   return host;
@@ -144,7 +171,9 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Grafana's index.html, reduced to the app's bundle, which brings SystemJS and registers the shared dependencies. */
 function indexHtml(host: BuiltHost): string {
-  const css = readdirSync(host.dir).includes('host.css') ? '<link rel="stylesheet" href="/public/build/host.css" />' : '';
+  const css = readdirSync(host.dir).includes('host.css')
+    ? '<link rel="stylesheet" href="/public/build/host.css" />'
+    : '';
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -162,7 +191,9 @@ function indexHtml(host: BuiltHost): string {
 
 /** Maps a URL path under `prefix` to a file under `root`, refusing anything that escapes it. */
 function fileUnder(root: string, prefix: string, pathname: string): string | undefined {
-  if (!pathname.startsWith(prefix)) return undefined;
+  if (!pathname.startsWith(prefix)) {
+    return undefined;
+  }
   const file = path.join(root, path.normalize(decodeURIComponent(pathname.slice(prefix.length))));
   return file.startsWith(root) ? file : undefined;
 }
@@ -190,11 +221,15 @@ export async function startGrafanaHost(options: { host: BuiltHost; readerUrl: st
   ];
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    if (await api.handle(request, response)) return;
+    if (await api.handle(request, response)) {
+      return;
+    }
     const { pathname } = new URL(request.url ?? '/', 'http://grafana');
     if (pathname.startsWith('/public/')) {
       served.push(pathname);
-      const file = roots.map(([prefix, root]) => fileUnder(root, prefix, pathname)).find((candidate) => candidate !== undefined);
+      const file = roots
+        .map(([prefix, root]) => fileUnder(root, prefix, pathname))
+        .find((candidate) => candidate !== undefined);
       if (!file || !existsSync(file)) {
         missing.push(pathname);
         response.writeHead(404, { 'content-type': 'text/plain' });

@@ -14,12 +14,24 @@ const STAMP = path.join(CACHE, 'plugin-dist.stamp');
 const LOCK = path.join(CACHE, 'plugin-dist.lock');
 
 // Everything `npm run build` in plugin/ reads.
-const INPUTS = ['plugin/src', 'plugin/.config', 'plugin/webpack.config.ts', 'plugin/package.json', 'plugin/CHANGELOG.md', 'plugin/LICENSE', 'provisioning/dashboards'];
+const INPUTS = [
+  'plugin/src',
+  'plugin/.config',
+  'plugin/webpack.config.ts',
+  'plugin/package.json',
+  'plugin/CHANGELOG.md',
+  'plugin/LICENSE',
+  'provisioning/dashboards',
+];
 
 function filesUnder(relative: string): string[] {
   const absolute = path.join(REPO, relative);
-  if (!existsSync(absolute)) return [];
-  if (!statSync(absolute).isDirectory()) return [relative];
+  if (!existsSync(absolute)) {
+    return [];
+  }
+  if (!statSync(absolute).isDirectory()) {
+    return [relative];
+  }
   return readdirSync(absolute, { withFileTypes: true })
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((entry) => filesUnder(path.join(relative, entry.name)));
@@ -27,7 +39,13 @@ function filesUnder(relative: string): string[] {
 
 function inputsHash(): string {
   const hash = createHash('sha256');
-  for (const file of INPUTS.flatMap(filesUnder)) hash.update(file).update('\0').update(readFileSync(path.join(REPO, file))).update('\0');
+  for (const file of INPUTS.flatMap(filesUnder)) {
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(path.join(REPO, file)))
+      .update('\0');
+  }
   return hash.digest('hex');
 }
 
@@ -39,8 +57,15 @@ async function withLock<T>(work: () => Promise<T>): Promise<T> {
       break;
     } catch {
       // A build that died holding the lock leaves it behind; no build takes ten minutes.
-      const age = Date.now() - (await stat(LOCK).then((info) => info.mtimeMs, () => Date.now()));
-      if (age > 600_000) await rm(LOCK, { recursive: true, force: true });
+      const age =
+        Date.now() -
+        (await stat(LOCK).then(
+          (info) => info.mtimeMs,
+          () => Date.now()
+        ));
+      if (age > 600_000) {
+        await rm(LOCK, { recursive: true, force: true });
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -59,8 +84,11 @@ async function withLock<T>(work: () => Promise<T>): Promise<T> {
 export async function buildPluginDist(): Promise<void> {
   await withLock(async () => {
     const hash = inputsHash();
-    const built = existsSync(path.join(PLUGIN_DIST, 'module.js')) && (await readFile(STAMP, 'utf8').catch(() => '')) === hash;
-    if (built) return;
+    const built =
+      existsSync(path.join(PLUGIN_DIST, 'module.js')) && (await readFile(STAMP, 'utf8').catch(() => '')) === hash;
+    if (built) {
+      return;
+    }
     await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: PLUGIN_DIR, timeout: 300_000 });
     await writeFile(STAMP, hash);
   });

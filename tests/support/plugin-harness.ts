@@ -38,8 +38,13 @@ export interface HarnessServer {
  * Serves the built harness and stands in for the Grafana server (see
  * grafana-api.ts): SQL through the datasource runs on `readerUrl`.
  */
-export async function startHarnessServer(options: { readerUrl: string; jsonData?: Record<string, unknown> }): Promise<HarnessServer> {
-  if (!existsSync(path.join(DIST_DIR, 'index.html'))) await buildHarness();
+export async function startHarnessServer(options: {
+  readerUrl: string;
+  jsonData?: Record<string, unknown>;
+}): Promise<HarnessServer> {
+  if (!existsSync(path.join(DIST_DIR, 'index.html'))) {
+    await buildHarness();
+  }
   const api = createGrafanaApi(options);
 
   const server = http.createServer((request, response) => {
@@ -47,7 +52,9 @@ export async function startHarnessServer(options: { readerUrl: string; jsonData?
   });
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    if (await api.handle(request, response)) return;
+    if (await api.handle(request, response)) {
+      return;
+    }
     const url = new URL(request.url ?? '/', 'http://harness');
     if (url.pathname.startsWith(ICONS_PATH)) {
       const icon = path.join(ICONS_DIR, path.normalize(url.pathname.slice(ICONS_PATH.length)));

@@ -101,10 +101,16 @@ interface PluginJson {
 let appPages: Array<{ name: string; path: string }> = [];
 
 /** The meta Grafana's backend serves for a plugin: its plugin.json, where its files are, its settings. */
-async function pluginMeta<T extends AppPluginMeta | PanelPluginMeta>(id: string, type: PluginType, settings?: PluginSettings): Promise<T> {
+async function pluginMeta<T extends AppPluginMeta | PanelPluginMeta>(
+  id: string,
+  type: PluginType,
+  settings?: PluginSettings
+): Promise<T> {
   const baseUrl = `public/plugins/${id}`;
   const response = await fetch(`/${baseUrl}/plugin.json`);
-  if (!response.ok) throw new Error(`${baseUrl}/plugin.json: HTTP ${response.status}`);
+  if (!response.ok) {
+    throw new Error(`${baseUrl}/plugin.json: HTTP ${response.status}`);
+  }
   const pluginJson = (await response.json()) as PluginJson;
   return {
     ...pluginJson,
@@ -121,9 +127,13 @@ async function pluginMeta<T extends AppPluginMeta | PanelPluginMeta>(id: string,
 async function importAppPlugin(): Promise<AppPlugin> {
   const settings = await getBackendSrv().get<PluginSettings>(`/api/plugins/${APP_ID}/settings`);
   const meta = await pluginMeta<AppPluginMeta>(APP_ID, PluginType.app, settings);
-  appPages = (meta.includes ?? []).flatMap((include) => (include.type === 'page' && include.path ? [{ name: include.name, path: include.path }] : []));
+  appPages = (meta.includes ?? []).flatMap((include) =>
+    include.type === 'page' && include.path ? [{ name: include.name, path: include.path }] : []
+  );
   const exports = (await System.import(`/${meta.module}`)) as { plugin?: AppPlugin };
-  if (!exports.plugin) throw new Error(`${meta.module} exports no plugin`);
+  if (!exports.plugin) {
+    throw new Error(`${meta.module} exports no plugin`);
+  }
   exports.plugin.init(meta);
   exports.plugin.meta = meta;
   return exports.plugin;
@@ -132,7 +142,9 @@ async function importAppPlugin(): Promise<AppPlugin> {
 async function importPanelPlugin(): Promise<PanelPlugin> {
   const meta = await pluginMeta<PanelPluginMeta>(PANEL_ID, PluginType.panel);
   const exports = (await System.import(`/${meta.module}`)) as { plugin?: PanelPlugin };
-  if (!exports.plugin) throw new Error(`${meta.module} exports no plugin`);
+  if (!exports.plugin) {
+    throw new Error(`${meta.module} exports no plugin`);
+  }
   exports.plugin.meta = meta;
   return exports.plugin;
 }
@@ -177,10 +189,16 @@ function Failure({ message }: { message: string }) {
 /** The route /a/<app id>/*: Grafana's AppRootPage rendering the plugin's root component. */
 function AppRootPage() {
   const { value: plugin, error } = useImported(importAppPlugin);
-  if (error) return <Failure message={error} />;
-  if (!plugin) return null;
+  if (error) {
+    return <Failure message={error} />;
+  }
+  if (!plugin) {
+    return null;
+  }
   const Root = plugin.root as ComponentType<Record<string, unknown>> | undefined;
-  if (!Root) return <Failure message="the app plugin has no root page" />;
+  if (!Root) {
+    return <Failure message="the app plugin has no root page" />;
+  }
   return <Root meta={plugin.meta} basename={`/a/${APP_ID}`} path={`/a/${APP_ID}`} query={{}} onNavChanged={() => {}} />;
 }
 
@@ -188,10 +206,16 @@ function AppRootPage() {
 function AppConfigTab() {
   const { value: plugin, error } = useImported(importAppPlugin);
   const pageId = new URLSearchParams(useLocation().search).get('page');
-  if (error) return <Failure message={error} />;
-  if (!plugin) return null;
+  if (error) {
+    return <Failure message={error} />;
+  }
+  if (!plugin) {
+    return null;
+  }
   const page = plugin.configPages?.find((candidate) => candidate.id === pageId);
-  if (!page) return <Failure message={`the app plugin has no configuration page '${pageId}'`} />;
+  if (!page) {
+    return <Failure message={`the app plugin has no configuration page '${pageId}'`} />;
+  }
   return (
     <HostPluginPage pageNav={{ text: page.title }}>
       <page.body plugin={plugin} query={{}} />
@@ -199,7 +223,8 @@ function AppConfigTab() {
   );
 }
 
-const PANEL_SQL = "SELECT * FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), 'UTC') WHERE NOT merged LIMIT 12";
+const PANEL_SQL =
+  "SELECT * FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), 'UTC') WHERE NOT merged LIMIT 12";
 
 /** The query a dashboard panel sends through the PostgreSQL datasource, as DataSourceWithBackend would. */
 async function queryPanelData(from: number, to: number): Promise<DataFrame[]> {
@@ -215,7 +240,9 @@ async function queryPanelData(from: number, to: number): Promise<DataFrame[]> {
     })
   );
   const result = response.data.results.A;
-  if (result?.error) throw new Error(result.error);
+  if (result?.error) {
+    throw new Error(result.error);
+  }
   return (result?.frames ?? []).map((frame) => dataFrameFromJSON(frame));
 }
 
@@ -227,10 +254,16 @@ function PanelInDashboard() {
     const [plugin, series] = await Promise.all([importPanelPlugin(), queryPanelData(from, to)]);
     return { plugin, series, from, to };
   });
-  if (error) return <Failure message={error} />;
-  if (!value) return null;
+  if (error) {
+    return <Failure message={error} />;
+  }
+  if (!value) {
+    return null;
+  }
   const Panel = value.plugin.panel;
-  if (!Panel) return <Failure message="the panel plugin has no panel component" />;
+  if (!Panel) {
+    return <Failure message="the panel plugin has no panel component" />;
+  }
   const timeRange = { from: dateTime(value.from), to: dateTime(value.to), raw: { from: 'now-30d', to: 'now' } };
   return (
     <HostPluginPage pageNav={{ text: 'Incidents panel in a dashboard' }}>
@@ -283,7 +316,18 @@ function Host() {
 
 // Grafana registers its option editors at start; panel option builders look them up by id.
 // The host never opens the panel editor, so the editors themselves render nothing.
-const OPTION_EDITOR_IDS = ['boolean', 'number', 'text', 'select', 'radio', 'color', 'unit', 'slider', 'strings', 'multiSelect'];
+const OPTION_EDITOR_IDS = [
+  'boolean',
+  'number',
+  'text',
+  'select',
+  'radio',
+  'color',
+  'unit',
+  'slider',
+  'strings',
+  'multiSelect',
+];
 standardEditorsRegistry.setInit(() => OPTION_EDITOR_IDS.map((id) => ({ id, name: id, editor: () => null })));
 setPluginPage(HostPluginPage);
 setBackendSrv(harnessBackendSrv);
