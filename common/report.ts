@@ -180,6 +180,16 @@ export interface NoiseFigures {
   byService: { service: string; incidents: number; autoResolved: number; transient: number }[];
 }
 
+/** What the figures cannot see (METRICS.md 12). */
+export interface DataQualityFigures {
+  withoutSeverity: number;
+  postmortemMissing: number;
+  actionItemsWithoutOwner: number;
+  actionItemsWithoutDueDate: number;
+  quarantinedLast30Days: number;
+  unlinkedTickets: number;
+}
+
 export interface ReportJson {
   period: ReportPeriod;
   incidents: {
@@ -209,6 +219,7 @@ export interface ReportJson {
   overdueActionItems: OverdueActionItem[];
   onCall: OnCallFigures;
   noise: NoiseFigures;
+  dataQuality: DataQualityFigures;
   /** Present when this period's report was published: what late data changed since. */
   published?: PublishedComparison | null;
 }

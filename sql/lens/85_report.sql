@@ -282,7 +282,8 @@ BEGIN ATOMIC
                 WHERE s.back <= report.trend_periods),
       'overdueActionItems', o.items,
       'onCall', c.figures -> 'onCall',
-      'noise', c.figures -> 'noise') AS report
+      'noise', c.figures -> 'noise',
+      'dataQuality', lens.data_quality(t.period_start, t.period_end, report.as_of, report.tz)) AS report
     FROM this t CROSS JOIN figures f CROSS JOIN overdue o CROSS JOIN oncall c
   )
   -- A closed period published before carries what changed since.

@@ -2,6 +2,7 @@ import { formatDuration, formatRate } from '@incident-lens/common/format';
 import { ALL_SEVERITIES, SEVERITIES, type ReportJson } from '@incident-lens/common/report';
 import * as echarts from 'echarts';
 import type { SlaPolicy } from '../config.ts';
+import { dataQualityNotes } from './data-quality.ts';
 import { describeChange, type Change } from './format-values.ts';
 import { onCallSection } from './oncall-html.ts';
 
@@ -169,6 +170,14 @@ function revisionBanner(report: ReportJson): string {
   return `<div class="revised"><strong>Revised since it was published on ${escapeHtml(report.published.publishedAt)}.</strong> Late data changed: ${items}.</div>`;
 }
 
+/** Shown under the headline figures, so that nobody quotes one without its holes; nothing when there are none. */
+function dataQualitySection(report: ReportJson): string {
+  const notes = dataQualityNotes(report.dataQuality);
+  if (notes.length === 0) return '';
+  return `<h2>What these figures cannot see</h2>
+  <ul class="holes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`;
+}
+
 export interface HtmlReportOptions {
   /** The SLA policy in force, to label the targets. */
   policy: SlaPolicy;
@@ -260,6 +269,7 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   <div class="sub">${escapeHtml(period.granularity)} from ${escapeHtml(period.start)} to ${escapeHtml(period.end)} (${escapeHtml(period.timezone)}); figures as of ${escapeHtml(period.asOf)}${previous ? `; changes against ${escapeHtml(previous.label)}` : ''}</div>
   ${revisionBanner(report)}
   <section class="kpis">${kpis}</section>
+  ${dataQualitySection(report)}
 
   <h2>Trends</h2>
   ${trendCharts(report)}

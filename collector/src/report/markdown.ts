@@ -1,5 +1,6 @@
 import { formatDuration, formatRate } from '@incident-lens/common/format';
 import { SEVERITIES, type ReportJson } from '@incident-lens/common/report';
+import { dataQualityNotes } from './data-quality.ts';
 import { describeChange } from './format-values.ts';
 
 /**
@@ -67,6 +68,14 @@ export function renderMarkdown(report: ReportJson): string {
       `${report.incidents.merged} merged duplicates left out, ${report.incidents.unclassified} without a severity.`,
   );
   lines.push('');
+
+  const holes = dataQualityNotes(report.dataQuality);
+  if (holes.length > 0) {
+    lines.push('## What these figures cannot see');
+    lines.push('');
+    for (const note of holes) lines.push(`- ${note}`);
+    lines.push('');
+  }
 
   lines.push('## SLA by severity');
   lines.push('');
