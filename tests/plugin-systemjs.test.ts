@@ -81,33 +81,6 @@ function satisfies(version: string, range: string): boolean {
   });
 }
 
-describe('grafanaDependency', () => {
-  it('covers the Grafana minors both runs load the bundle on, and nothing before or after them', async () => {
-    const versions = await Promise.all(
-      RUNTIMES.map(async (runtime) => (await buildGrafanaHost(runtime)).grafanaVersion)
-    );
-    const minors = versions.map((version) => version.split('.').slice(0, 2).map(Number) as [number, number]);
-    for (const file of ['plugin.json', 'panels/incidents/plugin.json']) {
-      const range = (
-        JSON.parse(readFileSync(path.join(PLUGIN_DIST, file), 'utf8')) as {
-          dependencies: { grafanaDependency: string };
-        }
-      ).dependencies.grafanaDependency;
-      for (const version of versions) {
-        expect(satisfies(version, range), `${file}: ${version} in ${range}`).toBe(true);
-      }
-      const [oldestMajor, oldestMinor] = minors[0]!;
-      const [newestMajor, newestMinor] = minors[minors.length - 1]!;
-      expect(satisfies(`${oldestMajor}.${oldestMinor - 1}.99`, range), `${file}: ${range} claims an older minor`).toBe(
-        false
-      );
-      expect(satisfies(`${newestMajor}.${newestMinor + 1}.0`, range), `${file}: ${range} claims a newer minor`).toBe(
-        false
-      );
-    }
-  });
-});
-
 describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
   let host: BuiltHost;
   let server: GrafanaHost;
@@ -242,5 +215,32 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     expect(server.queries.length).toBeGreaterThan(0);
     expect(server.missing.filter((pathname) => !serverOnly(`http://grafana${pathname}`))).toEqual([]);
     expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('grafanaDependency', () => {
+  it('covers the Grafana minors both runs load the bundle on, and nothing before or after them', async () => {
+    const versions = await Promise.all(
+      RUNTIMES.map(async (runtime) => (await buildGrafanaHost(runtime)).grafanaVersion)
+    );
+    const minors = versions.map((version) => version.split('.').slice(0, 2).map(Number) as [number, number]);
+    for (const file of ['plugin.json', 'panels/incidents/plugin.json']) {
+      const range = (
+        JSON.parse(readFileSync(path.join(PLUGIN_DIST, file), 'utf8')) as {
+          dependencies: { grafanaDependency: string };
+        }
+      ).dependencies.grafanaDependency;
+      for (const version of versions) {
+        expect(satisfies(version, range), `${file}: ${version} in ${range}`).toBe(true);
+      }
+      const [oldestMajor, oldestMinor] = minors[0]!;
+      const [newestMajor, newestMinor] = minors[minors.length - 1]!;
+      expect(satisfies(`${oldestMajor}.${oldestMinor - 1}.99`, range), `${file}: ${range} claims an older minor`).toBe(
+        false
+      );
+      expect(satisfies(`${newestMajor}.${newestMinor + 1}.0`, range), `${file}: ${range} claims a newer minor`).toBe(
+        false
+      );
+    }
   });
 });
