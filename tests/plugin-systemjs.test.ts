@@ -183,6 +183,11 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     expect(await page.getByRole('row').locator('td:first-child').first().textContent()).toBe('overdue');
   });
 
+  it('On-call shows responders and noise by service', async () => {
+    await open(`${APP}/on-call`, page.getByRole('region', { name: 'Responders' }), 'on-call');
+    await page.getByRole('region', { name: 'Noise by service' }).waitFor();
+  });
+
   it('SLA policy shows the targets in force', async () => {
     await open(`${APP}/sla-policy`, page.getByRole('row', { name: /SEV1/ }), 'sla-policy');
     expect(await page.getByRole('row', { name: /SEV1/ }).textContent()).toContain('15m');
