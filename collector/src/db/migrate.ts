@@ -122,6 +122,8 @@ export async function migrate(db: Kysely<Database>, logger: Logger, directory = 
         return { migrations: [], definitions: [], changedDefinitions: [] };
       }
       await connection.transaction().execute(async (trx) => {
+        // Rebuilding the derived data of a large database takes minutes, longer than the pool's statement timeout.
+        await sql`SET LOCAL statement_timeout = 0`.execute(trx);
         await dropDefinitions(trx);
         for (const migration of pending) {
           await sql.raw(migration.text).execute(trx);
