@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { createSyncs, selectAccounts, type SourceHooks } from '../sources/registry.ts';
 import type { SourceSync, SyncRequest, SyncSummary } from './source.ts';
 import { withSourceLock, type WhenBusy } from './source-lock.ts';
+import { settleAbandonedRuns } from './sync-run.ts';
 
 /** The syncs of the accounts `which` names (all, an account, or a kind), in sync order. */
 export function selectSources(config: Config, which: string, hooks: SourceHooks = {}): SourceSync[] {
@@ -27,9 +28,11 @@ export async function runSync(
 ): Promise<SyncSummary[]> {
   const summaries: SyncSummary[] = [];
   for (const source of sources) {
-    const locked = await withSourceLock(db, source.account, { whenBusy, logger, signal: request.signal }, () =>
-      source.run(db, request, logger),
-    );
+    const locked = await withSourceLock(db, source.account, { whenBusy, logger, signal: request.signal }, async (lockLost) => {
+      await settleAbandonedRuns(db, source.account, logger);
+      const signal = request.signal ? AbortSignal.any([request.signal, lockLost]) : lockLost;
+      return source.run(db, { ...request, signal }, logger);
+    });
     if (locked.acquired) summaries.push(locked.value);
   }
   return summaries;

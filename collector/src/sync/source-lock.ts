@@ -28,12 +28,34 @@ export interface SourceLockOptions {
   signal?: AbortSignal;
   /** How often a waiting process asks again; default 1 s. */
   pollMs?: number;
+  /** How often the holder checks that its session (and so the lock) is still there; default 1 s. */
+  lockCheckMs?: number;
+}
+
+/** A check of the lock's session that takes longer than this counts as a lost connection. */
+const LOCK_CHECK_TIMEOUT_MS = 10_000;
+
+/** The session holding a source's lock ended while its sync ran. */
+export class LockLostError extends Error {
+  override readonly name = 'LockLostError';
+  constructor(source: string) {
+    super(`the database connection holding the ${source} sync lock was lost; the sync stopped rather than run unlocked (the next one resumes from the last checkpoint)`);
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 export type LockedRun<T> = { acquired: true; value: T } | { acquired: false; holderPid: number | null };
 
 /**
- * Runs `work` while holding the source's lock. With `skip`, returns
+ * Runs `work` while holding the source's lock; `lockLost` fires (and the
+ * run fails with LockLostError) if the session holding it ends. With `skip`, returns
  * `{ acquired: false }` at once when another session holds it; with `wait`,
  * asks again every `pollMs` until it is free or the signal fires.
  */
@@ -41,7 +63,7 @@ export async function withSourceLock<T>(
   db: Kysely<Database>,
   account: SourceAccount,
   options: SourceLockOptions,
-  work: () => Promise<T>,
+  work: (lockLost: AbortSignal) => Promise<T>,
 ): Promise<LockedRun<T>> {
   const key = await ensureSource(db, account);
   const source = account.name;
@@ -75,9 +97,23 @@ export async function withSourceLock<T>(
     }
 
     options.logger.debug({ source }, 'sync lock acquired');
+    // The lock lives as long as this session: if the connection drops, the work must stop, not go on unlocked.
+    const lockLost = new AbortController();
+    const watch = setInterval(() => {
+      void withTimeout(sql`SELECT 1`.execute(connection), LOCK_CHECK_TIMEOUT_MS).catch((error: unknown) => {
+        if (lockLost.signal.aborted) return;
+        options.logger.error({ source, err: error }, 'the connection holding the sync lock is gone; stopping this sync');
+        lockLost.abort(new LockLostError(source));
+      });
+    }, options.lockCheckMs ?? 1000);
     try {
-      return { acquired: true, value: await work() };
+      const value = await work(lockLost.signal);
+      if (lockLost.signal.aborted) throw lockLost.signal.reason;
+      return { acquired: true, value };
+    } catch (error) {
+      throw lockLost.signal.aborted ? lockLost.signal.reason : error;
     } finally {
+      clearInterval(watch);
       // Logged before the unlock, so that a log line never claims the lock after another process got it.
       options.logger.debug({ source }, 'sync lock releasing');
       try {

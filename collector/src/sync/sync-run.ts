@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, SyncMode } from '../db/schema.ts';
 import { InterruptedError, errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -59,4 +59,27 @@ export async function recordSyncRun(
   };
   logger.info({ ...summary }, 'sync finished');
   return summary;
+}
+
+/**
+ * Runs of a source still marked running when its sync lock is free were left
+ * by a process that died (kill -9, out of memory, power loss): the holder of
+ * the lock is the only process that can be running one. They are closed as
+ * interrupted; their checkpoints are where the next run resumes.
+ */
+export async function settleAbandonedRuns(db: Kysely<Database>, account: SourceAccount, logger: Logger): Promise<void> {
+  const settled = await db
+    .updateTable('sync_runs')
+    .set({
+      outcome: 'interrupted',
+      finished_at: sql`now()`,
+      error: 'the process running this sync ended without finishing it (killed or crashed)',
+    })
+    .where('outcome', '=', 'running')
+    .where('source_id', 'in', db.selectFrom('sources').select('id').where('name', '=', account.name))
+    .returning('id')
+    .execute();
+  if (settled.length > 0) {
+    logger.warn({ source: account.name, runs: settled.map((run) => run.id) }, 'sync runs left running by a process that died are marked interrupted');
+  }
 }
