@@ -165,6 +165,23 @@ describe('bands in the responder’s own zone', () => {
     expect(bands(responder(result, 'PU'))).toEqual({ total: 1, business: 0, off: 0, sleep: 1, nights: 1 });
   });
 
+  it('gives an interruption its incident’s service and team however long before the incident was created', async () => {
+    await rows.users([{ id: 'PA', zone: 'UTC' }]);
+    await rows.incidents([
+      { id: 'OLD', created: '2025-11-01T10:00:00Z', service: 'legacy', team: 'core' },
+      { id: 'NEW', created: '2026-01-31T23:00:00Z', service: 'fresh', team: 'edge' },
+    ]);
+    await rows.notifications([
+      { incident: 'OLD', user: 'PA', at: '2026-02-10T10:00:00Z', method: 'sms' },
+      { incident: 'NEW', user: 'PA', at: '2026-02-01T00:30:00Z', method: 'sms' },
+    ]);
+    const result = await onCall('2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z');
+    const interrupted = (dimension: string) =>
+      result.filter((row) => row.dimension === dimension).map((row) => [row.dimension_label, row.interruptions]);
+    expect(interrupted('service')).toEqual([['fresh', 1], ['legacy', 1]]);
+    expect(interrupted('team')).toEqual([['core', 1], ['edge', 1]]);
+  });
+
   it('ignores notifications after as_of', async () => {
     await rows.users([{ id: 'PA', zone: 'UTC' }]);
     await rows.incidents([{ id: 'I1', created: '2026-01-05T09:00:00Z' }]);
@@ -350,6 +367,8 @@ describe('property: bands add up', () => {
           expect(totals.reduce((sum, row) => sum + row.interruptions, 0)).toBe(interrupting);
           for (const row of result.filter((candidate) => candidate.dimension !== 'hour_of_week')) {
             expect(row.business + row.off + row.sleep).toBe(row.interruptions);
+          }
+          for (const row of result.filter((candidate) => ['total', 'responder'].includes(candidate.dimension))) {
             expect(row.nights_interrupted).toBeLessThanOrEqual(row.sleep);
           }
           for (const period of totals) {

@@ -83,7 +83,7 @@ REVOKE EXECUTE ON FUNCTION lens.on_notifications_changed(), lens.on_user_zone_ch
 CREATE FUNCTION lens.interruption_band(local_at timestamp) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN local_at::time >= time '22:00' OR local_at::time < time '08:00' THEN 'sleep'
-            WHEN extract(isodow FROM local_at) <= 5 AND local_at::time < time '18:00' THEN 'business'
+            WHEN date_part('isodow', local_at) <= 5 AND local_at::time < time '18:00' THEN 'business'
             ELSE 'off' END;
 
 -- The night a local time of the sleep band belongs to: the date of its 22:00.
@@ -106,21 +106,37 @@ END;
 CREATE FUNCTION lens.compute_oncall(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
 RETURNS TABLE (stable_from timestamptz, figures lens.oncall_metrics[])
 LANGUAGE sql STABLE PARALLEL SAFE
+-- A month of notifications is grouped in memory.
+SET work_mem = '32MB'
 BEGIN ATOMIC
   WITH notified AS MATERIALIZED (
-    SELECT n.user_id, n.method, n.method IN ('sms', 'phone', 'push') AS interrupts,
-           f.service_id, f.team_id, l.local_at, n.notified_at AT TIME ZONE tz AS report_local
+    SELECT n.user_id, n.method, n.method IN ('sms', 'phone', 'push') AS interrupts, f.service_id, f.team_id,
+           n.notified_at AT TIME ZONE coalesce(u.time_zone, tz) AS local_at, n.notified_at AT TIME ZONE tz AS report_local
     FROM public.notifications n
     JOIN public.users u ON u.id = n.user_id
-    LEFT JOIN lens.incident_fact f ON f.incident_id = n.incident_id
-    CROSS JOIN LATERAL (SELECT n.notified_at AT TIME ZONE coalesce(u.time_zone, tz) AS local_at) l
+    -- The incident's service and team: most incidents of a period's notifications
+    -- were created in it or just before, read by time in one go; the others by key.
+    LEFT JOIN (SELECT x.incident_id, x.service_id, x.team_id FROM lens.incident_fact x
+               WHERE x.created_at >= range_start - interval '2 days' AND x.created_at < range_end) recent
+      ON recent.incident_id = n.incident_id
+    LEFT JOIN LATERAL (SELECT x.service_id, x.team_id FROM lens.incident_fact x
+                       WHERE recent.incident_id IS NULL AND x.incident_id = n.incident_id OFFSET 0) older ON true
+    CROSS JOIN LATERAL (SELECT coalesce(recent.service_id, older.service_id) AS service_id,
+                               coalesce(recent.team_id, older.team_id) AS team_id) f
     WHERE n.notified_at >= range_start AND n.notified_at < range_end AND n.notified_at <= as_of
   ),
-  interruption AS (
+  interruption AS MATERIALIZED (
     SELECT n.user_id, n.service_id, n.team_id, lens.interruption_band(n.local_at) AS band,
            lens.night_of(n.local_at) AS night,
-           ((extract(isodow FROM n.report_local)::integer - 1) * 24 + extract(hour FROM n.report_local)::integer) AS hour_of_week
+           ((date_part('isodow', n.report_local)::integer - 1) * 24 + date_part('hour', n.report_local)::integer) AS hour_of_week
     FROM notified n WHERE n.interrupts
+  ),
+  -- Nights are distinct per user: counted for responders and their sum, the
+  -- total; NULL for services, teams and hours.
+  nights AS (
+    SELECT s.user_id, count(*) AS nights
+    FROM (SELECT DISTINCT i.user_id, i.night FROM interruption i WHERE i.band = 'sleep') s
+    GROUP BY s.user_id
   ),
   incident AS MATERIALIZED (
     SELECT i.service_id, i.team_id, CASE WHEN i.acknowledged_at <= as_of THEN i.acknowledged_by END AS acknowledged_by,
@@ -129,60 +145,59 @@ BEGIN ATOMIC
     CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
     WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of AND NOT i.merged
   ),
-  keyed AS (
-    SELECT d.dimension, d.dimension_key, x.*
+  -- One pass over every notification and incident, all dimensions at once
+  -- (plain counts, so PostgreSQL hashes rather than sorts).
+  counted AS (
+    SELECT
+      CASE WHEN GROUPING(x.responder) = 0 THEN 'responder' WHEN GROUPING(x.service_id) = 0 THEN 'service'
+           WHEN GROUPING(x.team_id) = 0 THEN 'team' WHEN GROUPING(x.hour_of_week) = 0 THEN 'hour_of_week'
+           ELSE 'total' END AS dimension,
+      CASE WHEN GROUPING(x.responder) = 0 THEN x.responder::text WHEN GROUPING(x.service_id) = 0 THEN x.service_id::text
+           WHEN GROUPING(x.team_id) = 0 THEN x.team_id::text WHEN GROUPING(x.hour_of_week) = 0 THEN x.hour_of_week::text
+           END AS dimension_key,
+      coalesce(sum(x.notifications), 0)::integer AS notifications,
+      coalesce(sum(x.unknown_method), 0)::integer AS unknown_method,
+      count(x.band)::integer AS interruptions,
+      count(*) FILTER (WHERE x.band = 'business')::integer AS business,
+      count(*) FILTER (WHERE x.band = 'off')::integer AS off,
+      count(*) FILTER (WHERE x.band = 'sleep')::integer AS sleep,
+      count(x.acknowledged_by)::integer AS acknowledged,
+      count(x.noise_row)::integer AS incidents,
+      count(*) FILTER (WHERE x.auto_resolved)::integer AS auto_resolved,
+      count(*) FILTER (WHERE x.transient)::integer AS transient
     FROM (
-      SELECT n.user_id, n.service_id, n.team_id, NULL::integer AS hour_of_week, 1 AS notifications,
-             (n.method = 'unknown')::integer AS unknown_method, NULL::text AS band, NULL::date AS night,
+      SELECT n.user_id AS responder, n.service_id, n.team_id, NULL::integer AS hour_of_week, 1 AS notifications,
+             (n.method = 'unknown')::integer AS unknown_method, NULL::text AS band,
              NULL::bigint AS acknowledged_by, NULL::boolean AS noise_row, NULL::boolean AS auto_resolved,
              NULL::boolean AS transient
       FROM notified n WHERE NOT n.interrupts
       UNION ALL
-      SELECT i.user_id, i.service_id, i.team_id, i.hour_of_week, 1, 0, i.band, i.night, NULL, NULL, NULL, NULL
+      SELECT i.user_id, i.service_id, i.team_id, i.hour_of_week, 1, 0, i.band, NULL, NULL, NULL, NULL
       FROM interruption i
       UNION ALL
-      SELECT NULL, c.service_id, c.team_id, NULL, 0, 0, NULL, NULL, c.acknowledged_by, true, c.auto_resolved, c.transient
+      SELECT c.acknowledged_by, c.service_id, c.team_id, NULL, 0, 0, NULL, c.acknowledged_by, true, c.auto_resolved, c.transient
       FROM incident c
-      UNION ALL
-      -- The total row exists when nothing happened.
-      SELECT NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL
     ) x
-    CROSS JOIN LATERAL (VALUES
-      ('total', NULL::text),
-      ('responder', coalesce(x.user_id, x.acknowledged_by)::text),
-      ('service', x.service_id::text),
-      ('team', x.team_id::text),
-      ('hour_of_week', x.hour_of_week::text)) d(dimension, dimension_key)
-    WHERE d.dimension = 'total'
-       OR (d.dimension IN ('service', 'team') AND (x.notifications > 0 OR x.noise_row))
-       OR (d.dimension = 'responder' AND d.dimension_key IS NOT NULL)
-       OR (d.dimension = 'hour_of_week' AND x.hour_of_week IS NOT NULL)
-  ),
-  grouped AS (
-    SELECT k.dimension, k.dimension_key,
-      sum(k.notifications)::integer AS notifications,
-      sum(k.unknown_method)::integer AS unknown_method,
-      count(k.band)::integer AS interruptions,
-      count(*) FILTER (WHERE k.band = 'business')::integer AS business,
-      count(*) FILTER (WHERE k.band = 'off')::integer AS off,
-      count(*) FILTER (WHERE k.band = 'sleep')::integer AS sleep,
-      count(DISTINCT (k.user_id, k.night)) FILTER (WHERE k.band = 'sleep')::integer AS nights_interrupted,
-      count(k.acknowledged_by)::integer AS acknowledged,
-      count(k.noise_row)::integer AS incidents,
-      count(*) FILTER (WHERE k.auto_resolved)::integer AS auto_resolved,
-      count(*) FILTER (WHERE k.transient)::integer AS transient
-    FROM keyed k
-    GROUP BY k.dimension, k.dimension_key
+    GROUP BY GROUPING SETS ((), (x.responder), (x.service_id), (x.team_id), (x.hour_of_week))
   )
   SELECT greatest(range_end, (SELECT max(c.settled_at) FROM incident c)),
     coalesce((SELECT array_agg(ROW(g.dimension, g.dimension_key, g.notifications, g.unknown_method, g.interruptions,
-                                   g.business, g.off, g.sleep, g.nights_interrupted, g.acknowledged, g.incidents,
-                                   g.auto_resolved, g.transient)::lens.oncall_metrics
+                                   g.business, g.off, g.sleep,
+                                   CASE g.dimension WHEN 'total' THEN coalesce((SELECT sum(n.nights) FROM nights n), 0)
+                                                    WHEN 'responder' THEN coalesce((SELECT n.nights FROM nights n
+                                                                                    WHERE n.user_id::text = g.dimension_key), 0) END,
+                                   g.acknowledged, g.incidents, g.auto_resolved, g.transient)::lens.oncall_metrics
                                ORDER BY array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], g.dimension),
                                         g.dimension_key)
-              -- A responder row exists for an interruption or an acknowledgement, not for an email.
-              FROM grouped g WHERE g.dimension <> 'responder' OR g.interruptions > 0 OR g.acknowledged > 0),
-             '{}');
+              FROM counted g
+              -- Rows without a responder or an hour (incidents, emails) make no such group; a responder
+              -- row exists for an interruption or an acknowledgement, not for an email.
+              WHERE g.dimension = 'total'
+                 OR (g.dimension IN ('service', 'team') AND g.notifications + g.incidents > 0)
+                 OR (g.dimension = 'responder' AND g.dimension_key IS NOT NULL AND g.interruptions + g.acknowledged > 0)
+                 OR (g.dimension = 'hour_of_week' AND g.dimension_key IS NOT NULL)),
+             -- Nothing happened: the total row all the same.
+             ARRAY[ROW('total', NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)::lens.oncall_metrics]);
 END;
 
 -- ---------------------------------------------------------------------------
