@@ -171,6 +171,26 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     });
 
   program
+    .command('deliver')
+    .description('send (or resend) a report to its configured recipients now')
+    .addOption(new Option('--period <period>', 'day, week (ISO, Monday first) or month').choices([...GRANULARITIES]).makeOptionMandatory())
+    .requiredOption('--date <date>', 'any day of the period (YYYY-MM-DD), or YYYY-MM for a month')
+    .option('--as-of <instant>', 'compute as of this ISO instant (default: now); a closed month sends its published report')
+    .option('--dry-run', 'print what would be sent to whom, and send nothing', false)
+    .action(async (options: { period: Granularity; date: string; asOf?: string; dryRun: boolean }) => {
+      const context = contextFactory();
+      const { checkDeliveryConfig, recipientsFor } = await import('./delivery/targets.ts');
+      checkDeliveryConfig(context.config);
+      if (recipientsFor(context.config, options.period).length === 0) {
+        throw new UsageError(`no delivery: entry sends the ${options.period} report: add one to the configuration`);
+      }
+      const { parseAsOf } = await import('./report/render-report.ts');
+      const { runDeliver } = await import('./delivery/command.ts');
+      const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
+      await withDatabase(context, 'write', ({ db }) => runDeliver(db, context, { ...options, asOf }));
+    });
+
+  program
     .command('demo')
     .description('run the whole pipeline on built-in simulated sources')
     .action(async () => {

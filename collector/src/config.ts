@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { SEVERITIES } from '@incident-lens/common/report';
 import { parse as parseYaml } from 'yaml';
@@ -61,6 +62,16 @@ const accountName = z
 /** Each kind checks the rest of its entries (sources/registry.ts). */
 const sourceEntry = z.looseObject({ name: accountName, kind: z.string() });
 
+// Who receives which period's report. The recipient of a Slack message is the
+// variable that holds its webhook URL: the URL itself is a secret.
+const deliveryTarget = z
+  .strictObject({
+    report: z.enum(['day', 'week', 'month'], { error: (issue) => `unknown period '${String(issue.input)}': use day, week or month` }),
+    email: z.array(z.email({ error: (issue) => `not an e-mail address: '${String(issue.input)}'` })).optional(),
+    slackWebhookEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable').optional(),
+  })
+  .refine((target) => (target.email?.length ?? 0) > 0 || target.slackWebhookEnv !== undefined, 'names no recipient: add email or slackWebhookEnv');
+
 const configSchema = z.strictObject({
   timezone: timezone.default('UTC'),
   repeatWindowDays: z.number().int().positive().default(90),
@@ -110,13 +121,24 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   sources: z.array(sourceEntry).optional(),
+  delivery: z.array(deliveryTarget).default([]),
 });
 
 export type FileConfig = z.output<typeof configSchema>;
 export type SlaPolicy = FileConfig['sla'];
 
+/** Where delivered reports go out; secrets stay in memory only. */
+export interface DeliveryEnv {
+  /** SMTP_URL (credentials included); unset: no e-mail can be sent. */
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  /** Slack incoming-webhook URL by the variable that holds it; a variable that is unset has no entry. */
+  slackWebhooks: Map<string, string>;
+}
+
 export interface Config extends Omit<FileConfig, 'sources'> {
   databaseUrl: string | undefined;
+  deliveryEnv: DeliveryEnv;
   dataDir: string;
   configPath: string | undefined;
   logLevel: LogLevel;
@@ -202,9 +224,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     describeConfigIssue(`${configPath ?? 'built-in defaults'}: ${where}`, error),
   );
 
+  const slackWebhooks = new Map<string, string>();
+  for (const target of file.delivery) {
+    const variable = target.slackWebhookEnv;
+    const url = variable === undefined ? undefined : secretFromEnv(env, variable);
+    if (variable !== undefined && url !== undefined) slackWebhooks.set(variable, url);
+  }
+
   return {
     ...file,
     databaseUrl: env.DATABASE_URL || undefined,
+    deliveryEnv: {
+      smtpUrl: secretFromEnv(env, 'SMTP_URL'),
+      smtpFrom: env.SMTP_FROM || `incident-lens@${os.hostname()}`,
+      slackWebhooks,
+    },
     dataDir: path.resolve(cwd, env.INCIDENT_LENS_DATA_DIR || '.incident-lens'),
     configPath,
     logLevel,

@@ -243,6 +243,33 @@ export interface PublishedReportsTable {
   published_at: DefaultTimestamp;
 }
 
+export interface DeliveryRunsTable {
+  id: Generated<number>;
+  granularity: 'day' | 'week' | 'month';
+  period_label: string;
+  timezone: string;
+  trigger: 'schedule' | 'resend';
+  as_of: Timestamp;
+  report: ColumnType<unknown, string, string>;
+  started_at: DefaultTimestamp;
+  finished_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface DeliveryLogTable {
+  run_id: number;
+  channel: 'email' | 'slack';
+  recipient: string;
+  /** Order of sending within the run: configuration order. */
+  position: number;
+  status: ColumnType<'pending' | 'sending' | 'sent' | 'failed', 'pending' | undefined, 'sending' | 'sent' | 'failed'>;
+  tries: ColumnType<number, never, number>;
+  message_id: ColumnType<string | null, never, string | null>;
+  bytes: ColumnType<number | null, never, number | null>;
+  error: ColumnType<string | null, never, string | null>;
+  updated_at: DefaultTimestamp;
+  sent_at: ColumnType<Date | null, never, Date | null>;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   schema_definitions: SchemaDefinitionsTable;
@@ -262,4 +289,6 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   sla_policy: SlaPolicyTable;
   metric_settings: MetricSettingsTable;
+  delivery_runs: DeliveryRunsTable;
+  delivery_log: DeliveryLogTable;
 }

@@ -29,7 +29,21 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-export function svgChart(option: echarts.EChartsOption, width: number, height: number): string {
+/** One chart of the report, drawn by ECharts' server-side renderer as SVG. */
+export interface ReportChart {
+  /** Stable within a report: `mtta-trend`, `severity`... */
+  name: string;
+  svg: string;
+  width: number;
+  height: number;
+}
+
+/** The markup that stands for a chart in the page; by default the SVG itself. */
+export type ChartMarkup = (chart: ReportChart) => string;
+
+const inlineSvg: ChartMarkup = (chart) => chart.svg;
+
+export function drawChart(name: string, option: echarts.EChartsOption, width: number, height: number, markup: ChartMarkup): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   chart.setOption({
     animation: false,
@@ -38,14 +52,14 @@ export function svgChart(option: echarts.EChartsOption, width: number, height: n
   });
   const svg = chart.renderToSVGString();
   chart.dispose();
-  return svg;
+  return markup({ name, svg, width, height });
 }
 
 const minutes = (seconds: number | null) => (seconds === null ? null : Math.round((seconds / 60) * 10) / 10);
 const hours = (seconds: number | null) => (seconds === null ? null : Math.round((seconds / 3600) * 100) / 100);
 const percent = (rate: number | null) => (rate === null ? null : Math.round(rate * 1000) / 10);
 
-function trendCharts(report: ReportJson): string {
+function trendCharts(report: ReportJson, markup: ChartMarkup): string {
   const labels = report.trend.map((period) => period.label);
   const axis = { type: 'category' as const, data: labels, axisLabel: { color: COLORS.muted, fontSize: 10 } };
   const valueAxis = (name: string) => ({
@@ -57,7 +71,8 @@ function trendCharts(report: ReportJson): string {
   });
   const legend = { top: 0, textStyle: { fontSize: 11 } };
   const grid = { left: 50, right: 20, top: 36, bottom: 28 };
-  const mtta = svgChart(
+  const mtta = drawChart(
+    'mtta-trend',
     {
       legend,
       grid,
@@ -70,8 +85,10 @@ function trendCharts(report: ReportJson): string {
     },
     520,
     240,
+    markup,
   );
-  const mttr = svgChart(
+  const mttr = drawChart(
+    'mttr-trend',
     {
       legend,
       grid,
@@ -84,8 +101,10 @@ function trendCharts(report: ReportJson): string {
     },
     520,
     240,
+    markup,
   );
-  const counts = svgChart(
+  const counts = drawChart(
+    'incidents-trend',
     {
       legend,
       grid,
@@ -99,6 +118,7 @@ function trendCharts(report: ReportJson): string {
     },
     1060,
     260,
+    markup,
   );
   return `
     <div class="charts">
@@ -108,9 +128,10 @@ function trendCharts(report: ReportJson): string {
     <figure><figcaption>Incidents and SLA compliance, last ${labels.length} periods</figcaption>${counts}</figure>`;
 }
 
-function severityChart(report: ReportJson): string {
+function severityChart(report: ReportJson, markup: ChartMarkup): string {
   const severities = ALL_SEVERITIES;
-  return svgChart(
+  return drawChart(
+    'severity',
     {
       grid: { left: 70, right: 40, top: 10, bottom: 20 },
       xAxis: { type: 'value', axisLabel: { color: COLORS.muted, fontSize: 10 }, splitLine: { lineStyle: { color: COLORS.grid } } },
@@ -129,11 +150,13 @@ function severityChart(report: ReportJson): string {
     },
     400,
     200,
+    markup,
   );
 }
 
-function complianceChart(report: ReportJson): string {
-  return svgChart(
+function complianceChart(report: ReportJson, markup: ChartMarkup): string {
+  return drawChart(
+    'compliance',
     {
       legend: { top: 0, textStyle: { fontSize: 11 } },
       grid: { left: 50, right: 20, top: 36, bottom: 24 },
@@ -146,6 +169,7 @@ function complianceChart(report: ReportJson): string {
     },
     560,
     240,
+    markup,
   );
 }
 
@@ -183,10 +207,13 @@ export interface HtmlReportOptions {
   policy: SlaPolicy;
   /** Shown in the title: e.g. the organisation. */
   title?: string;
+  /** How each chart appears; default inline SVG. E-mail passes images (mail clients drop SVG). */
+  chartMarkup?: ChartMarkup;
 }
 
 export function renderHtml(report: ReportJson, options: HtmlReportOptions): string {
   const { period, previous, postmortems, actionItems } = report;
+  const markup = options.chartMarkup ?? inlineSvg;
   const title = `${options.title ?? 'Incident response'}: ${period.label}`;
   const kpis = [
     kpi('Incidents', String(report.incidents.total), describeChange(report.incidents.total, previous?.incidents.total, 'count'), true, `${report.incidents.open} open, ${report.incidents.merged} merged left out`),
@@ -249,7 +276,7 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
   figure { background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; margin: 12px 0 0; padding: 12px; }
   figcaption { font-size: 13px; font-weight: 600; margin-bottom: 6px; }
-  figure svg { max-width: 100%; height: auto; }
+  figure svg, figure img { max-width: 100%; height: auto; }
   .split { display: grid; grid-template-columns: 400px 1fr; gap: 12px; }
   table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; font-size: 13px; }
   th, td { padding: 7px 8px; border-bottom: 1px solid ${COLORS.grid}; text-align: left; vertical-align: top; }
@@ -272,12 +299,12 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   ${dataQualitySection(report)}
 
   <h2>Trends</h2>
-  ${trendCharts(report)}
+  ${trendCharts(report, markup)}
 
   <h2>SLA compliance by severity</h2>
   <div class="split">
-    <figure><figcaption>Incidents by severity</figcaption>${severityChart(report)}</figure>
-    <figure><figcaption>Share of incidents within target</figcaption>${complianceChart(report)}</figure>
+    <figure><figcaption>Incidents by severity</figcaption>${severityChart(report, markup)}</figure>
+    <figure><figcaption>Share of incidents within target</figcaption>${complianceChart(report, markup)}</figure>
   </div>
   <table>
     <thead><tr><th>Severity</th><th class="num">Incidents</th><th class="num">Ack target</th><th class="num">Ack compliance</th><th class="num">Met / breached / pending</th>
@@ -291,7 +318,7 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
     <tbody>${repeatRows}</tbody>
   </table>
 
-  ${onCallSection(report)}
+  ${onCallSection(report, markup)}
 
   <h2>Post-mortem and action-item follow-through</h2>
   <div class="follow">

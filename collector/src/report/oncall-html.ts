@@ -1,15 +1,16 @@
 import { formatRate } from '@incident-lens/common/format';
 import type { ReportJson } from '@incident-lens/common/report';
-import { COLORS, escapeHtml, svgChart } from './html.ts';
+import { COLORS, drawChart, escapeHtml, type ChartMarkup } from './html.ts';
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const HOURS = Array.from({ length: 24 }, (_, hour) => String(hour).padStart(2, '0'));
 
-/** Interruptions by hour of week in the report's zone, as an inline SVG heatmap. */
-export function heatmapChart(report: ReportJson): string {
+/** Interruptions by hour of week in the report's zone, as a heatmap chart. */
+export function heatmapChart(report: ReportJson, markup: ChartMarkup): string {
   const cells = report.onCall.heatmap.map((cell) => [cell.hour, 7 - cell.weekday, cell.interruptions]);
   const most = Math.max(1, ...report.onCall.heatmap.map((cell) => cell.interruptions));
-  return svgChart(
+  return drawChart(
+    'oncall-heatmap',
     {
       grid: { left: 44, right: 16, top: 8, bottom: 60 },
       xAxis: { type: 'category', data: HOURS, splitArea: { show: true }, axisLabel: { fontSize: 10, color: COLORS.muted } },
@@ -29,11 +30,12 @@ export function heatmapChart(report: ReportJson): string {
     },
     1060,
     280,
+    markup,
   );
 }
 
 /** The On-call load and noise section: responders by sleep interruptions, the heatmap, the noisiest services. */
-export function onCallSection(report: ReportJson): string {
+export function onCallSection(report: ReportJson, markup: ChartMarkup): string {
   const { onCall, noise, period } = report;
   const responders =
     onCall.responders.length === 0
@@ -63,7 +65,7 @@ export function onCallSection(report: ReportJson): string {
       <span class="muted">${onCall.notifications} notifications, ${onCall.unknownMethod} by an unknown method</span></div>
     <div><strong>Noise</strong> (counted beside MTTA and MTTR, never removed from them)<br>${noise.autoResolved} auto-resolved (${formatRate(noise.autoResolvedShare)}), ${noise.transient} transient (${formatRate(noise.transientShare)})</div>
   </div>
-  <figure><figcaption>Interruptions by hour of week (${escapeHtml(period.timezone)})</figcaption>${heatmapChart(report)}</figure>
+  <figure><figcaption>Interruptions by hour of week (${escapeHtml(period.timezone)})</figcaption>${heatmapChart(report, markup)}</figure>
   <h2>Responders with most sleep interruptions</h2>
   <table>
     <thead><tr><th>Responder</th><th>Zone</th><th class="num">Sleep</th><th class="num">Nights</th><th class="num">Off</th><th class="num">Business</th><th class="num">Total</th><th class="num">Acknowledged</th></tr></thead>

@@ -38,6 +38,7 @@ export class CollectorMetrics {
   private readonly webhookLatency: Histogram<'source'>;
   private readonly webhookBacklog: Gauge<'source'>;
   private readonly jobsSkipped: Counter<'job'>;
+  private readonly reportDeliveries: Counter<'channel' | 'outcome'>;
 
   constructor(options: CollectorMetricsOptions) {
     const registers = [this.registry];
@@ -112,6 +113,14 @@ export class CollectorMetrics {
       labelNames: ['job'],
       registers,
     });
+
+    this.reportDeliveries = new Counter({
+      name: 'incident_lens_report_deliveries_total',
+      help: 'Report deliveries by channel (email, slack) and outcome: sent, failed (refused for good or retries exhausted; the delivery log has the reason), retried (a try to be repeated).',
+      labelNames: ['channel', 'outcome'],
+      registers,
+    });
+    for (const channel of ['email', 'slack']) for (const outcome of ['sent', 'failed']) this.reportDeliveries.inc({ channel, outcome }, 0);
 
     const sourceNames = options.sources;
     // Scrapes read the database at most once per PROBE_STATE_MAX_AGE_MS, however often they come.
@@ -191,6 +200,10 @@ export class CollectorMetrics {
 
   setWebhookBacklog(source: string, incidents: number): void {
     this.webhookBacklog.set({ source }, incidents);
+  }
+
+  observeDelivery(channel: 'email' | 'slack', outcome: 'sent' | 'failed' | 'retried'): void {
+    this.reportDeliveries.inc({ channel, outcome });
   }
 
   observeJobSkipped(job: string): void {

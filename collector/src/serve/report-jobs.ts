@@ -6,6 +6,8 @@ import type { Database } from '../db/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Granularity } from '@incident-lens/common/report';
+import { deliverReport, type DeliveryHooks } from '../delivery/deliver.ts';
+import { recipientsFor } from '../delivery/targets.ts';
 import { readReport } from '../metrics/report-data.ts';
 import { publishReport } from '../report/published.ts';
 import { renderHtml } from '../report/html.ts';
@@ -55,15 +57,37 @@ export async function writeScheduledReport(
   return files.map(([file]) => file);
 }
 
-/** The scheduler's report jobs: each writes its period's report and logs where. */
-export function reportJobs(db: Kysely<Database>, config: Config, logger: Logger): Record<ReportJobName, () => Promise<void>> {
+export interface ReportJobOptions {
+  /** The clock; tests move it. */
+  now?: () => Date;
+  /** What deliveries report to (/metrics) and the stop signal. */
+  delivery?: Omit<DeliveryHooks, 'logger'>;
+}
+
+/**
+ * The scheduler's report jobs: each writes its period's report, logs where,
+ * and delivers it to the recipients configured for that period (once per
+ * period and recipient, however often the job runs).
+ */
+export function reportJobs(db: Kysely<Database>, config: Config, logger: Logger, options: ReportJobOptions = {}): Record<ReportJobName, () => Promise<void>> {
+  const now = options.now ?? (() => new Date());
   const job = (name: ReportJobName) => async () => {
     const granularity = JOB_GRANULARITY[name];
+    const instant = now();
     try {
-      const files = await writeScheduledReport(db, config, granularity, new Date());
+      const files = await writeScheduledReport(db, config, granularity, instant);
       logger.info({ job: name, files }, 'report written');
     } catch (error) {
       logger.error({ job: name, err: error }, `${granularity} report failed: ${errorMessage(error)}`);
+      return;
+    }
+    if (recipientsFor(config, granularity).length === 0) return;
+    try {
+      const day = previousPeriodDay(granularity, localDay(instant, config.timezone));
+      await deliverReport(db, config, { granularity, date: day, asOf: instant, trigger: 'schedule' }, { ...options.delivery, logger });
+    } catch (error) {
+      // Recipients' failures are recorded by the delivery; this is a failure to start it (database, report).
+      logger.error({ job: name }, `${granularity} report delivery failed: ${errorMessage(error)}`);
     }
   };
   return { dailyReport: job('dailyReport'), weeklyReport: job('weeklyReport'), monthlyReport: job('monthlyReport') };

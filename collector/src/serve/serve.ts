@@ -6,6 +6,8 @@ import type { DatabaseHandle } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { InterruptedError, errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { resumeUnfinishedDeliveries } from '../delivery/deliver.ts';
+import { checkDeliveryConfig } from '../delivery/targets.ts';
 import { applyPolicy } from '../metrics/policy.ts';
 import { createSyncs, selectAccounts, sourceKind, type SourceHooks } from '../sources/registry.ts';
 import { webhookRoutes, type WebhookReceiver } from '../sources/webhook.ts';
@@ -78,7 +80,8 @@ export async function startServe(
       },
     },
   ];
-  const reports = options.reportJobs ?? reportJobs(db, config, logger);
+  const deliveryHooks = { observe: collectorMetrics.observeDelivery.bind(collectorMetrics), signal: stopping.signal };
+  const reports = options.reportJobs ?? reportJobs(db, config, logger, { delivery: deliveryHooks });
   for (const key of ['dailyReport', 'weeklyReport', 'monthlyReport'] as const) {
     const run = reports[key];
     if (run) jobs.push({ name: key, expression: config.schedule[key], run });
@@ -128,6 +131,10 @@ export async function startServe(
 
   scheduler.start();
   if (options.syncAtStart !== false) scheduler.trigger('sync');
+  // A delivery a previous process left half done is finished now, not at next period's job.
+  const resumed = resumeUnfinishedDeliveries(db, config, { ...deliveryHooks, logger }).catch((error: unknown) =>
+    logger.error(`could not resume report deliveries: ${errorMessage(error)}`),
+  );
   logger.info(
     {
       url: http.url,
@@ -146,7 +153,7 @@ export async function startServe(
       stopped ??= (async () => {
         logger.info('stopping: no new work; the current page commits and the locks are released');
         stopping.abort();
-        await Promise.all([http.close(), scheduler.stop(), ...[...webhooks.values()].map((receiver) => receiver.stop())]);
+        await Promise.all([http.close(), scheduler.stop(), ...[...webhooks.values()].map((receiver) => receiver.stop()), resumed]);
         logger.info('stopped');
       })();
       return stopped;
@@ -233,10 +240,12 @@ async function pruneWebhookEvents(db: Kysely<Database>, logger: Logger): Promise
 
 /**
  * Refuses a configuration serve cannot run (exit 2) before any database is
- * opened or started: no source configured, or a schedule node-cron cannot read.
+ * opened or started: no source configured, a schedule node-cron cannot read,
+ * or a delivery that could not be sent (SMTP_URL or a webhook variable unset).
  */
 export function checkServeConfig(config: Config): void {
   selectAccounts(config.sources, 'all');
+  checkDeliveryConfig(config);
   for (const key of ['sync', 'dailyReport', 'weeklyReport', 'monthlyReport'] as const) {
     assertCronExpression(`schedule.${key}`, config.schedule[key]);
   }
