@@ -42,6 +42,7 @@ export async function runDeliver(db: Kysely<Database>, context: CommandContext, 
     return;
   }
   const summary = await deliverReport(db, config, request, { logger, signal: context.signal });
+  if (summary.resumed) stdout.write(`resumed the unfinished delivery of the ${summary.period} report: recipients already served were not sent again\n`);
   for (const outcome of summary.outcomes) {
     stdout.write(`${outcome.channel} ${outcome.recipient}: ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''}\n`);
   }

@@ -102,9 +102,9 @@ interface SmtpErrorFields {
 
 function classifySmtpError(error: unknown): Error {
   const { code, responseCode, response } = (error ?? {}) as SmtpErrorFields;
-  const reply = response ? ` ${response.split('\n')[0]!.slice(0, 200)}` : '';
   if (responseCode !== undefined) {
-    const text = `SMTP server answered ${responseCode}${reply}`;
+    // The reply line starts with its code; without one, the code alone.
+    const text = `SMTP server answered ${response ? response.split('\n')[0]!.slice(0, 200) : responseCode}`;
     // RFC 5321: 4yz is transient, 5yz permanent.
     return responseCode >= 400 && responseCode < 500 ? new TransientFailure(text) : new PermanentFailure(text);
   }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import type { Granularity } from '@incident-lens/common/report';
@@ -22,12 +21,10 @@ export function recipientsFor(config: Pick<Config, 'delivery'>, granularity: Gra
   return [...recipients.values()];
 }
 
-const address = z.email();
-
-/** `incident-lens@host` or `Incident Lens <incident-lens@host>`. */
+/** `incident-lens@host` or `Incident Lens <incident-lens@host>`; the default's host may be a bare machine name. */
 function isSenderAddress(text: string): boolean {
   const bracketed = /^[^<>]*<([^<>]+)>$/.exec(text.trim());
-  return address.safeParse(bracketed ? bracketed[1] : text.trim()).success;
+  return /^[^\s@<>]+@[^\s@<>]+$/.test(bracketed ? bracketed[1]! : text.trim());
 }
 
 /**
