@@ -75,7 +75,7 @@ describe('incident-lens deliver', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('would deliver the month report 2026-10 (UTC), figures as of 2026-11-22T09:00:00Z, the published (frozen) report');
     for (const recipient of RECIPIENTS) {
-      expect(result.stdout).toMatch(new RegExp(`e-mail to ${recipient} from reports@example.com: "Monthly incident report 2026-10: ack SLA [\\d.]+%, resolve SLA [\\d.]+%"; HTML \\d+ kB, 5 PNG charts \\d+ kB, incidents-2026-10.csv with \\d+ incidents`));
+      expect(result.stdout).toMatch(new RegExp(`e-mail to ${recipient} from reports@example.com: "Monthly incident report 2026-10: ack SLA [\\d.]+%, resolve SLA [\\d.]+%"; HTML \\d+ kB, 6 PNG charts \\d+ kB, incidents-2026-10.csv with \\d+ incidents`));
     }
     expect(result.stdout).toContain('nothing was sent (--dry-run)');
     expect(smtp.received).toEqual([]);
