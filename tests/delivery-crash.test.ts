@@ -32,7 +32,7 @@ async function cli(args: string[]) {
 /** How many messages each recipient has received. */
 function receivedBy(): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(RECIPIENTS.map((recipient) => [recipient, 0]));
-  for (const mail of smtp.received) for (const to of mail.to) counts[to] = (counts[to] ?? 0) + 1;
+  for (const mail of smtp.received) {for (const to of mail.to) {counts[to] = (counts[to] ?? 0) + 1;}}
   return counts;
 }
 
@@ -103,7 +103,7 @@ describe('incident-lens deliver', () => {
     // The restart meets a transient refusal (451) of the third recipient once: retried, not lost.
     let refused = false;
     smtp.answerRcpt = (address) => {
-      if (address !== 'third@example.com' || refused) return 'accept';
+      if (address !== 'third@example.com' || refused) {return 'accept';}
       refused = true;
       return { code: 451, message: '4.3.0 try again later' };
     };

@@ -20,9 +20,9 @@ import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 /** Stands in for Slack's incoming webhooks: answers from a script, then 200 "ok"; keeps every request. */
 interface SlackReceiver {
   url(secretPath: string): string;
-  requests: { path: string; body: string; at: number }[];
+  requests: Array<{ path: string; body: string; at: number }>;
   /** Answers given before the default 200, in order. */
-  script: { status: number; headers?: Record<string, string>; body: string }[];
+  script: Array<{ status: number; headers?: Record<string, string>; body: string }>;
   close(): Promise<void>;
 }
 

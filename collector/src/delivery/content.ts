@@ -96,7 +96,7 @@ function plainText(report: ReportJson): string {
 /** A Slack incoming-webhook message in Block Kit, with `text` as the notification fallback. */
 export interface SlackMessage {
   text: string;
-  blocks: Record<string, unknown>[];
+  blocks: Array<Record<string, unknown>>;
 }
 
 export function slackMessage(report: ReportJson): SlackMessage {

@@ -97,12 +97,12 @@ const DELIVERY_LOCK_CLASS = 0x1e1c_de11;
 /** Sends a period's report to its configured recipients (see the note at the top for the guarantees). */
 export async function deliverReport(db: Kysely<Database>, config: Config, request: DeliveryRequest, hooks: DeliveryHooks): Promise<DeliverySummary> {
   const recipients = recipientsFor(config, request.granularity);
-  if (recipients.length === 0) throw new UsageError(`no delivery: entry sends the ${request.granularity} report: add one to the configuration`);
+  if (recipients.length === 0) {throw new UsageError(`no delivery: entry sends the ${request.granularity} report: add one to the configuration`);}
   const period = await periodKey(db, config, request);
   const label = `${period.granularity} ${period.label} (${period.timezone})`;
   return withPeriodLock(db, period, async (locked) => {
     if (!locked) {
-      if (request.trigger === 'resend') throw new Error(`another process is delivering the ${label} report right now: try again when it has finished`);
+      if (request.trigger === 'resend') {throw new Error(`another process is delivering the ${label} report right now: try again when it has finished`);}
       hooks.logger.info({ period: label }, 'another process is delivering this report; leaving it to that one');
       return { period: label, runId: null, resumed: false, alreadyDelivered: false, outcomes: [] };
     }
@@ -133,12 +133,12 @@ export async function resumeUnfinishedDeliveries(db: Kysely<Database>, config: C
     .where('started_at', '>', sql<Date>`now() - interval '7 days'`)
     .execute();
   for (const period of periods) {
-    if (hooks.signal?.aborted) return;
+    if (hooks.signal?.aborted) {return;}
     try {
       await withPeriodLock(db, period, async (locked) => {
         // Not locked: the process holding it is sending this run.
         const run = locked ? await unfinishedRun(db, period) : undefined;
-        if (!run) return;
+        if (!run) {return;}
         hooks.logger.info({ period: period.label, run: run.id }, 'resuming an unfinished delivery: recipients already served are not sent again');
         await sendRun(db, config, run, hooks);
       });
@@ -155,8 +155,8 @@ export async function resumeUnfinishedDeliveries(db: Kysely<Database>, config: C
 export async function reportToSend(db: Kysely<Database>, config: Config, request: DeliveryRequest, publish: boolean): Promise<ReportJson> {
   const live = await readReport(db, { granularity: request.granularity, date: request.date, timezone: config.timezone, asOf: request.asOf });
   const closed = new Date(live.period.end).getTime() <= request.asOf.getTime();
-  if (request.granularity !== 'month' || !closed) return live;
-  if (publish) await publishReport(db, live);
+  if (request.granularity !== 'month' || !closed) {return live;}
+  if (publish) {await publishReport(db, live);}
   const stored = await readPublishedReport(db, live.period);
   return stored ? stored.report : live;
 }
@@ -191,7 +191,7 @@ async function withPeriodLock<T>(db: Kysely<Database>, period: PeriodKey, work: 
     try {
       return await work(locked);
     } finally {
-      if (locked) await sql`SELECT pg_advisory_unlock(${DELIVERY_LOCK_CLASS}, hashtext(${key}))`.execute(connection);
+      if (locked) {await sql`SELECT pg_advisory_unlock(${DELIVERY_LOCK_CLASS}, hashtext(${key}))`.execute(connection);}
     }
   });
 }
@@ -212,7 +212,7 @@ async function unfinishedRun(db: Kysely<Database>, period: PeriodKey): Promise<R
 /** For --dry-run: the recipients an unfinished run of the period has yet to serve, if there is one. */
 export async function unfinishedRecipients(db: Kysely<Database>, config: Config, request: DeliveryRequest): Promise<string[] | undefined> {
   const run = await unfinishedRun(db, await periodKey(db, config, request));
-  if (!run) return undefined;
+  if (!run) {return undefined;}
   const rows = await db
     .selectFrom('delivery_log')
     .select('recipient')
@@ -273,8 +273,8 @@ async function sendRun(db: Kysely<Database>, config: Config, run: RunRow, hooks:
     db.updateTable('delivery_log').where('run_id', '=', run.id).where('channel', '=', outcome.channel).where('recipient', '=', outcome.recipient);
   try {
     for (const outcome of outcomes) {
-      if (outcome.status === 'sent' || outcome.status === 'failed') continue;
-      if (signal?.aborted) break;
+      if (outcome.status === 'sent' || outcome.status === 'failed') {continue;}
+      if (signal?.aborted) {break;}
       const log = { run: run.id, channel: outcome.channel, recipient: outcome.recipient };
       const markTry = () => row(outcome).set({ status: 'sending', tries: sql<number>`tries + 1`, updated_at: sql<Date>`now()` }).execute();
       try {
@@ -288,7 +288,7 @@ async function sendRun(db: Kysely<Database>, config: Config, run: RunRow, hooks:
           bytes = await withTries(markTry, policy, hooks, outcome, secrets, async () => (await sender.send(outcome.recipient, content, id)).bytes);
         } else {
           const url = config.deliveryEnv.slackWebhooks.get(outcome.recipient);
-          if (url === undefined) throw new PermanentFailure(`${outcome.recipient} is not set in this process's environment`);
+          if (url === undefined) {throw new PermanentFailure(`${outcome.recipient} is not set in this process's environment`);}
           const message = slackMessage(run.report);
           bytes = Buffer.byteLength(JSON.stringify(message));
           await withTries(markTry, policy, hooks, outcome, secrets, () => postToSlack(url, message));
@@ -299,7 +299,7 @@ async function sendRun(db: Kysely<Database>, config: Config, run: RunRow, hooks:
         logger.info({ ...log, bytes }, 'report delivered');
       } catch (error) {
         // A stop cuts a retry wait short: the row stays for the next start, like a crash.
-        if (signal?.aborted) break;
+        if (signal?.aborted) {break;}
         const reason = redact(errorMessage(error), secrets);
         await row(outcome).set({ status: 'failed', error: reason, updated_at: sql<Date>`now()` }).execute();
         outcome.status = 'failed';
