@@ -63,14 +63,21 @@ export function toOnCallFigures(row: Row): OnCallFigures {
 export function noisiestServices(figures: OnCallFigures[]): OnCallFigures[] {
   return figures
     .filter((row) => row.dimension === 'service' && row.incidents > 0)
-    .sort((a, b) => b.autoResolved + b.transient - (a.autoResolved + a.transient) || b.incidents - a.incidents || a.label.localeCompare(b.label));
+    .sort(
+      (a, b) =>
+        b.autoResolved + b.transient - (a.autoResolved + a.transient) ||
+        b.incidents - a.incidents ||
+        a.label.localeCompare(b.label)
+    );
 }
 
 /** 7 x 24 interruption counts, Monday first, from the hour_of_week rows (key (weekday - 1) * 24 + hour). */
 export function hourOfWeekGrid(figures: OnCallFigures[]): number[][] {
   const grid = Array.from({ length: 7 }, () => Array<number>(24).fill(0));
   for (const row of figures) {
-    if (row.dimension !== 'hour_of_week' || row.key === null) continue;
+    if (row.dimension !== 'hour_of_week' || row.key === null) {
+      continue;
+    }
     const cell = Number(row.key);
     grid[Math.floor(cell / 24)]![cell % 24] = row.interruptions;
   }

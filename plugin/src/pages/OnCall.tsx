@@ -7,7 +7,14 @@ import { HourOfWeekHeatmap } from '../components/HourOfWeekHeatmap/HourOfWeekHea
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { StatTile } from '../components/StatTile/StatTile';
 import { TrendChart } from '../components/TrendChart/TrendChart';
-import { hourOfWeekGrid, noisiestServices, ONCALL_BANDS_SQL, ONCALL_SQL, toOnCallFigures, type OnCallFigures } from '../data/onCall';
+import {
+  hourOfWeekGrid,
+  noisiestServices,
+  ONCALL_BANDS_SQL,
+  ONCALL_SQL,
+  toOnCallFigures,
+  type OnCallFigures,
+} from '../data/onCall';
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatRate } from '../utils/format';
@@ -36,7 +43,12 @@ export function OnCallPage() {
   const grid = useMemo(() => hourOfWeekGrid(figures), [figures]);
   const bands = useMemo(() => {
     const column = (name: string) => bandsQuery.rows.map((row) => numberOrNull(row[name]));
-    return { times: bandsQuery.rows.map((row) => Number(row.time)), business: column('business'), off: column('off'), sleep: column('sleep') };
+    return {
+      times: bandsQuery.rows.map((row) => Number(row.time)),
+      business: column('business'),
+      off: column('off'),
+      sleep: column('sleep'),
+    };
   }, [bandsQuery.rows]);
 
   const responderColumns = useMemo<Array<Column<OnCallFigures>>>(
@@ -58,7 +70,11 @@ export function OnCallPage() {
       count('incidents'),
       { ...count('autoResolved'), header: 'Auto-resolved' },
       count('transient'),
-      { id: 'autoResolvedShare', header: 'Auto-resolved share', cell: ({ row }) => formatRate(row.original.autoResolvedShare) },
+      {
+        id: 'autoResolvedShare',
+        header: 'Auto-resolved share',
+        cell: ({ row }) => formatRate(row.original.autoResolvedShare),
+      },
       { ...count('interruptions'), header: 'Interruptions' },
     ],
     []
@@ -81,19 +97,39 @@ export function OnCallPage() {
       </div>
       <QueryStatus loading={query.loading && figures.length === 0} error={query.error} subject="on-call figures">
         <div className={styles.tiles}>
-          <StatTile title="Interruptions" value={String(total?.interruptions ?? 0)} detail={`${total?.notifications ?? 0} notifications, ${total?.unknownMethod ?? 0} by an unknown method`} />
+          <StatTile
+            title="Interruptions"
+            value={String(total?.interruptions ?? 0)}
+            detail={`${total?.notifications ?? 0} notifications, ${total?.unknownMethod ?? 0} by an unknown method`}
+          />
           <StatTile
             title="Sleep-hour interruptions"
             value={String(total?.sleep ?? 0)}
             detail={`${total?.nightsInterrupted ?? 0} nights interrupted`}
             tone={(total?.sleep ?? 0) > 0 ? 'warning' : 'good'}
           />
-          <StatTile title="Off-hours interruptions" value={String(total?.off ?? 0)} detail={`${total?.business ?? 0} in business hours`} />
-          <StatTile title="Auto-resolved" value={formatRate(total?.autoResolvedShare)} detail={`${total?.autoResolved ?? 0} of ${total?.incidents ?? 0} incidents`} />
-          <StatTile title="Transient" value={formatRate(total?.transientShare)} detail={`${total?.transient ?? 0} resolved within 5 min, never acknowledged`} />
+          <StatTile
+            title="Off-hours interruptions"
+            value={String(total?.off ?? 0)}
+            detail={`${total?.business ?? 0} in business hours`}
+          />
+          <StatTile
+            title="Auto-resolved"
+            value={formatRate(total?.autoResolvedShare)}
+            detail={`${total?.autoResolved ?? 0} of ${total?.incidents ?? 0} incidents`}
+          />
+          <StatTile
+            title="Transient"
+            value={formatRate(total?.transientShare)}
+            detail={`${total?.transient ?? 0} resolved within 5 min, never acknowledged`}
+          />
         </div>
         <div className={styles.grid}>
-          <QueryStatus loading={bandsQuery.loading && bandsQuery.rows.length === 0} error={bandsQuery.error} subject="bands over time">
+          <QueryStatus
+            loading={bandsQuery.loading && bandsQuery.rows.length === 0}
+            error={bandsQuery.error}
+            subject="bands over time"
+          >
             <TrendChart
               title="Interruptions by band, per week"
               times={bands.times}
@@ -123,9 +159,12 @@ export function OnCallPage() {
         <section className={styles.section} aria-label="Noise by service">
           <h3 className={styles.heading}>Noise by service</h3>
           <p className={styles.empty}>
-            Auto-resolved: closed by a service, an integration or a timeout. Transient: resolved within 300 s and never acknowledged. Both stay in MTTA and MTTR.
+            Auto-resolved: closed by a service, an integration or a timeout. Transient: resolved within 300 s and never
+            acknowledged. Both stay in MTTA and MTTR.
           </p>
-          {services.length > 0 && <InteractiveTable columns={serviceColumns} data={services} getRowId={(row) => row.key ?? row.label} />}
+          {services.length > 0 && (
+            <InteractiveTable columns={serviceColumns} data={services} getRowId={(row) => row.key ?? row.label} />
+          )}
         </section>
       </QueryStatus>
     </PluginPage>

@@ -38,7 +38,8 @@ export function HourOfWeekHeatmap({ grid, timeZone }: Props) {
               title={`${WEEKDAYS[day]} ${String(hour).padStart(2, '0')}:00 · ${count} interruptions`}
               className={styles.cell}
               style={{
-                background: count === 0 ? theme.colors.background.secondary : theme.visualization.getColorByName('orange'),
+                background:
+                  count === 0 ? theme.colors.background.secondary : theme.visualization.getColorByName('orange'),
                 opacity: count === 0 ? 1 : 0.25 + 0.75 * (count / most),
               }}
             />
