@@ -28,6 +28,15 @@ async function get(server: FakePagerDuty, path: string, params: Params = {}, hea
   return { status: response.status, headers: response.headers, body: (await response.json()) as Json };
 }
 
+async function post(server: FakePagerDuty, path: string, body: unknown): Promise<Reply> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { ...HEADERS, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Json };
+}
+
 /** Every item of a listing, page by page, checking `more` and `total` on the way. */
 async function getAll(server: FakePagerDuty, path: string, key: string, params: Params = {}): Promise<Json[]> {
   const items: Json[] = [];
@@ -87,7 +96,8 @@ describe('generatePagerDutyHistory', () => {
     expect(share(facts, (f) => f.urgency === 'high')).toBeGreaterThan(0.2);
     expect(share(facts, (f) => f.urgency === 'low')).toBeGreaterThan(0.2);
     expect(share(facts, (f) => f.firstAckAt === null)).toBeGreaterThan(0.03);
-    expect(share(facts, (f) => f.firstAckAt === null)).toBeLessThan(0.09);
+    // The flapping service's alerts mostly clear before anyone acknowledges.
+    expect(share(facts, (f) => f.firstAckAt === null)).toBeLessThan(0.16);
     expect(share(facts, (f) => f.status === 'resolved' && f.firstAckAt === null && !f.merged)).toBeGreaterThan(0.02);
     expect(share(facts, (f) => f.merged)).toBeGreaterThan(0.015);
     expect(share(facts, (f) => f.merged)).toBeLessThan(0.045);
@@ -99,6 +109,31 @@ describe('generatePagerDutyHistory', () => {
     expect(new Set(facts.map((f) => f.teamId)).size).toBe(3);
     expect(history.logEntryCount / history.incidentCount).toBeGreaterThan(5);
     expect(history.logEntryCount / history.incidentCount).toBeLessThan(7.5);
+  });
+
+  it('pages people in their zones and makes noise: a flapping service, auto-resolving integrations, an auto-resolve timeout', () => {
+    const services = new Map(history.services.map((service) => [service.id, service]));
+    const transient = (f: ExpectedIncidentFacts) =>
+      f.status === 'resolved' && f.firstAckAt === null && Date.parse(f.resolvedAt!) - Date.parse(f.createdAt) <= 300_000;
+    const flapping = facts.filter((f) => services.get(f.serviceId)!.flapping);
+    expect(flapping.length).toBeGreaterThan(0);
+    expect(share(flapping, transient)).toBeGreaterThan(0.5);
+    expect(share(facts.filter((f) => !services.get(f.serviceId)!.flapping), transient)).toBeLessThan(0.05);
+    for (const f of facts.filter((f) => f.resolvedBy === 'timeout')) {
+      const timeout = services.get(f.serviceId)!.autoResolveTimeout;
+      expect(timeout).not.toBeNull();
+      expect(Date.parse(f.resolvedAt!) - Date.parse(f.createdAt)).toBe(timeout! * 1000);
+    }
+    expect(share(facts, (f) => f.resolvedBy === 'timeout')).toBeGreaterThan(0.01);
+    expect(facts.filter((f) => f.resolvedBy === 'integration').every((f) => services.get(f.serviceId)!.resolvesAsIntegration)).toBe(true);
+    expect(share(facts, (f) => f.resolvedBy === 'integration')).toBeGreaterThan(0.1);
+    expect(share(facts, (f) => f.resolvedBy === 'service')).toBeGreaterThan(0.05);
+    expect(share(facts, (f) => f.resolvedBy === 'user')).toBeGreaterThan(0.4);
+    const users = new Map(history.users.map((user) => [user.id, user]));
+    expect(facts.every((f) => (f.firstAckAt === null) === (f.firstAckBy === null))).toBe(true);
+    expect(facts.every((f) => f.firstAckBy === null || users.has(f.firstAckBy))).toBe(true);
+    const zones = new Set(history.users.map((user) => user.timeZone));
+    expect(zones).toEqual(new Set(['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Europe/Berlin', 'America/Los_Angeles', null]));
   });
 
   it('acknowledges within minutes, SEV1 fastest, and resolves within hours to days', () => {
@@ -526,6 +561,8 @@ describe('conformance with the published OpenAPI description', () => {
     incident: '#/paths/~1incidents~1{id}/get/responses/200/content/application~1json/schema',
     incidentLogEntriesPage: '#/paths/~1incidents~1{id}~1log_entries/get/responses/200/content/application~1json/schema',
     logEntriesPage: '#/paths/~1log_entries/get/responses/200/content/application~1json/schema',
+    usersPage: '#/paths/~1users/get/responses/200/content/application~1json/schema',
+    analyticsPage: '#/paths/~1analytics~1raw~1incidents/post/responses/200/content/application~1json/schema',
     error: '#/components/responses/Conflict/content/application~1json/schema',
   };
   type SchemaName = keyof typeof pointers;
@@ -545,6 +582,9 @@ describe('conformance with the published OpenAPI description', () => {
     logEntry.incident = { anyOf: [logEntry.incident, { $ref: '#/components/schemas/Incident' }] };
     // The API sends acknowledge_log_entry, not acknowledgement_log_entry.
     schemas.AcknowledgeLogEntry.allOf[1].properties.type.enum = ['acknowledge_log_entry'];
+    // A user without a zone has time_zone null (the account's zone applies), as the description's own text says.
+    const user = schemas.User.allOf[1].properties;
+    user.time_zone = { anyOf: [{ type: 'null' }, user.time_zone] };
     return patched;
   }
 
@@ -606,6 +646,100 @@ describe('conformance with the published OpenAPI description', () => {
     const log = await get(server, `/incidents/${escalated.id}/log_entries`, { limit: 100, 'include[]': ['incidents'] });
     expect(log.body.log_entries.map((e: Json) => e.type)).toEqual(expect.arrayContaining(['escalate_log_entry', 'unacknowledge_log_entry']));
     expectValid('incidentLogEntriesPage', log.body);
+  });
+
+  it('users pages match, in several zones and one without a zone, with include[] as the API takes it', async () => {
+    const users: Json[] = [];
+    for (let offset = 0, more = true; more; offset += 7) {
+      const page = await get(server, '/users', { offset, limit: 7, 'include[]': ['contact_methods', 'teams'] });
+      expect(page.status).toBe(200);
+      expectValid('usersPage', page.body);
+      users.push(...page.body.users);
+      more = page.body.more;
+    }
+    expect(users.map((u) => u.id).sort()).toEqual(history.users.map((u) => u.id).sort());
+    const zones = new Set(users.map((u) => u.time_zone));
+    expect(zones).toContain('Asia/Kolkata');
+    expect(zones).toContain(null);
+    expect(zones.size).toBeGreaterThanOrEqual(4);
+    const team = history.teams[1]!;
+    const ofTeam = await get(server, '/users', { 'team_ids[]': [team.id], total: 'true' });
+    expect(ofTeam.body.total).toBe(6);
+    expect(ofTeam.body.users.every((u: Json) => u.teams[0].id === team.id)).toBe(true);
+    const named = users[3]!.name.split(' ')[0].toLowerCase();
+    const found = await get(server, '/users', { query: named });
+    expect(found.body.users.length).toBeGreaterThan(0);
+    expect(found.body.users.every((u: Json) => u.name.toLowerCase().includes(named))).toBe(true);
+    const refused = await get(server, '/users', { 'include[]': ['everything'] });
+    expect(refused.status).toBe(400);
+    expectValid('error', refused.body);
+  });
+
+  it('notifications by each method and resolutions by a user, an integration, the service and a timeout match', async () => {
+    const entries = await getAll(server, '/log_entries', 'log_entries', { since: iso(END.getTime() - 30 * DAY), until: iso(END.getTime()) });
+    const notified = entries.filter((e) => e.type === 'notify_log_entry');
+    expect(new Set(notified.map((e) => e.channel.notification.type))).toEqual(
+      new Set(['push_notification', 'sms_notification', 'phone_notification', 'email_notification']),
+    );
+    expect(notified.every((e) => e.user.type === 'user_reference' && e.channel.type === 'notification')).toBe(true);
+    const resolutions = entries.filter((e) => e.type === 'resolve_log_entry' && !e.summary.includes('merge'));
+    const how = new Set(resolutions.map((e) => `${e.agent.type} ${e.channel.type}`));
+    expect(how).toEqual(new Set(['user_reference website', 'integration_reference api', 'service_reference api', 'service_reference timeout']));
+    const acknowledgements = entries.filter((e) => e.type === 'acknowledge_log_entry');
+    expect(new Set(acknowledgements.map((e) => e.agent.type))).toEqual(new Set(['user_reference']));
+    const sample = [...notified.slice(0, 50), ...resolutions, ...acknowledgements.slice(0, 50)];
+    expectValid('logEntriesPage', { log_entries: sample, limit: sample.length, offset: 0, more: false, total: null });
+  });
+
+  it('raw incident analytics page by cursor and agree with the ground truth to the second', async () => {
+    const filters = { created_at_start: oldWindow.since, created_at_end: oldWindow.until };
+    const rows: Json[] = [];
+    let cursor: string | undefined;
+    for (let more = true; more; ) {
+      const page = await post(server, '/analytics/raw/incidents', { filters, limit: 100, order: 'asc', starting_after: cursor });
+      expect(page.status).toBe(200);
+      expectValid('analyticsPage', page.body);
+      rows.push(...page.body.data);
+      cursor = page.body.last;
+      more = page.body.more;
+    }
+    const truth = inWindow(history.expectedFacts(), Date.parse(oldWindow.since), Date.parse(oldWindow.until));
+    expect(rows.map((r) => r.id)).toEqual(truth.map((f) => f.id));
+    const seconds = (from: string, to: string | null) => (to === null ? undefined : (Date.parse(to) - Date.parse(from)) / 1000);
+    for (const [k, f] of truth.entries()) {
+      expect(rows[k]!.seconds_to_first_ack).toBe(seconds(f.createdAt, f.firstAckAt));
+      expect(rows[k]!.seconds_to_resolve).toBe(seconds(f.createdAt, f.resolvedAt));
+      expect(rows[k]!.auto_resolved).toBe(f.resolvedAt === null ? undefined : f.resolvedBy !== 'user');
+      expect(`${rows[k]!.created_at}Z`).toBe(f.createdAt);
+    }
+    expect(rows.some((r) => r.seconds_to_first_ack === undefined)).toBe(true);
+
+    // From the newest row backwards with ending_before: the same rows.
+    const tail = await post(server, '/analytics/raw/incidents', { filters, limit: 1, order: 'desc' });
+    const backwards: Json[] = [...tail.body.data];
+    for (let before = tail.body.first, more = true; more; ) {
+      const page = await post(server, '/analytics/raw/incidents', { filters, limit: 64, order: 'asc', ending_before: before });
+      expectValid('analyticsPage', page.body);
+      backwards.unshift(...page.body.data);
+      before = page.body.first;
+      more = page.body.more;
+    }
+    expect(backwards.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+
+    const slowest = await post(server, '/analytics/raw/incidents', { filters, limit: 5, order_by: 'seconds_to_resolve', order: 'desc' });
+    const slow = slowest.body.data.map((r: Json) => r.seconds_to_resolve);
+    expect(slow).toEqual([...slow].sort((a: number, b: number) => b - a));
+    expect(slow[0]).toBe(Math.max(...rows.map((r) => r.seconds_to_resolve ?? 0)));
+    const zoned = await post(server, '/analytics/raw/incidents', { filters, limit: 1, order: 'asc', time_zone: 'Asia/Kolkata' });
+    expect(zoned.body.time_zone).toBe('Asia/Kolkata');
+    expect(Date.parse(`${zoned.body.data[0].created_at}+05:30`)).toBe(Date.parse(rows[0]!.created_at + 'Z'));
+
+    for (const bad of [{ limit: 0 }, { limit: 1001 }, { order: 'sideways' }, { starting_after: 'nonsense' }, { filters: { created_at_start: 'yesterday' } }]) {
+      const refused = await post(server, '/analytics/raw/incidents', bad);
+      expect(refused.status, JSON.stringify(bad)).toBe(400);
+      expectValid('error', refused.body);
+    }
+    expect((await get(server, '/analytics/raw/incidents')).status).toBe(404);
   });
 
   it('open incidents differ only by resolved_at: null, which the description forgot too', async () => {
@@ -678,6 +812,8 @@ describe('conformance with the published OpenAPI description', () => {
     );
     const withIncident = entryOf('notify_log_entry', true);
     checks.push(['logEntriesPage', withIncident, '/log_entries/N/incident/type must be equal to one of the allowed values']);
+    const zoneless = history.users.findIndex((user) => user.timeZone === null);
+    checks.push(['usersPage', { users: [history.renderUser(zoneless)], limit: 1, offset: 0, more: false, total: null }, '/users/N/time_zone must be string']);
     for (const [name, body, expected] of checks) {
       expect(published[name](body)).toBe(false);
       expect(errorsOf(published[name])).toContain(expected);

@@ -6,7 +6,7 @@
 import { badRequest } from './errors.ts';
 import { statusById } from './site-catalog.ts';
 import type { SiteIssue } from './site.ts';
-import { zonedWallTimeToInstant } from './time-zones.ts';
+import { zonedWallTimeToInstant } from '../time-zones.ts';
 
 type JqlValue = { kind: 'text'; text: string } | { kind: 'empty' } | { kind: 'list'; values: string[] };
 

@@ -1,7 +1,7 @@
 /** Issues, users, statuses and fields rendered as Jira Cloud's REST API v3 returns them. */
 import { CUSTOM_FIELDS, statusById, type SiteStatus, type SiteUser } from './site-catalog.ts';
 import type { JiraSiteHistory, SiteHistory, SiteIssue } from './site.ts';
-import { zoneOffsetMinutes } from './time-zones.ts';
+import { zoneOffsetMinutes } from '../time-zones.ts';
 export const SYSTEM_FIELDS: { id: string; name: string; type: string; items?: string }[] = [
   { id: 'summary', name: 'Summary', type: 'string' },
   { id: 'description', name: 'Description', type: 'string' },

@@ -11,11 +11,25 @@ export interface CatalogEntry {
   name: string;
 }
 
+export interface UserEntry extends CatalogEntry {
+  email: string;
+  /** IANA zone, or null: PagerDuty then uses the account's zone. */
+  timeZone: string | null;
+}
+
 export interface ServiceEntry extends CatalogEntry {
   teamId: string;
   escalationPolicyId: string;
   /** Seconds an acknowledgement lasts before PagerDuty unacknowledges, or null. */
   acknowledgementTimeout: number | null;
+  /** Seconds after which PagerDuty resolves an incident still open (channel `timeout`), or null. */
+  autoResolveTimeout: number | null;
+  /** The monitoring tool's Events API integration, which triggers and auto-resolves. */
+  integration: CatalogEntry;
+  /** The monitoring tool resolves as the integration (`integration_reference`), not as the service. */
+  resolvesAsIntegration: boolean;
+  /** An alert that flaps: many incidents resolve on their own within minutes, unacknowledged. */
+  flapping: boolean;
 }
 
 export const SERVICE_NAMES = [
@@ -37,6 +51,13 @@ export const TITLE_TEMPLATES = [
   'TLS certificate for {service} expires in 7 days',
   '{service} replication lag above threshold',
 ];
+/**
+ * Users' zones by position in their team, so every team has people in
+ * several zones, one with a half-hour offset, and one without a zone.
+ */
+export const USER_TIME_ZONES = ['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Europe/Berlin', 'America/Los_Angeles', null];
+export const INTEGRATION_NAMES = ['Datadog', 'Prometheus Alertmanager', 'CloudWatch', 'Grafana'];
+
 export const NOTES = [
   'Rolling back the last deploy.',
   'Looks like an upstream provider issue, monitoring.',
@@ -55,7 +76,7 @@ export interface Catalog {
   teams: CatalogEntry[];
   services: ServiceEntry[];
   serviceTeam: number[];
-  users: CatalogEntry[];
+  users: UserEntry[];
   /** users of team t: indexes t * USERS_PER_TEAM .. + USERS_PER_TEAM - 1 */
   policies: CatalogEntry[];
   priorities: CatalogEntry[];
@@ -71,11 +92,17 @@ export function buildCatalog(rng: () => number, serviceCount: number, teamCount:
     return index < names.length ? name : `${name}-${Math.floor(index / names.length) + 1}`;
   };
   const teams = Array.from({ length: teamCount }, (_, t) => ({ id: nextId(), name: numbered(TEAM_NAMES, t) }));
-  const users: CatalogEntry[] = [];
+  const users: UserEntry[] = [];
   for (let u = 0; u < teamCount * USERS_PER_TEAM; u++) {
     const first = FIRST_NAMES[Math.floor(rng() * FIRST_NAMES.length)]!;
     const last = LAST_NAMES[Math.floor(rng() * LAST_NAMES.length)]!;
-    users.push({ id: nextId(), name: `${first} ${last}` });
+    const id = nextId();
+    users.push({
+      id,
+      name: `${first} ${last}`,
+      email: `${first}.${last}.${id}@example.com`.toLowerCase(),
+      timeZone: USER_TIME_ZONES[u % USERS_PER_TEAM]!,
+    });
   }
   const policies: CatalogEntry[] = [];
   const services: ServiceEntry[] = [];
@@ -92,9 +119,15 @@ export function buildCatalog(rng: () => number, serviceCount: number, teamCount:
       escalationPolicyId: policy.id,
       // Most services keep acknowledgements until resolved; one lets them lapse.
       acknowledgementTimeout: s === 3 ? 12 * 3600 : null,
+      autoResolveTimeout: s % 6 === 5 ? 4 * 3600 : null,
+      integration: { id: '', name: INTEGRATION_NAMES[s % INTEGRATION_NAMES.length]! },
+      resolvesAsIntegration: s % 2 === 0,
+      flapping: s % 6 === 4,
     });
   }
   const priorities = PRIORITY_NAMES.map((name) => ({ id: nextId(), name }));
+  // Drawn last, so the ids drawn before keep their values.
+  for (const service of services) service.integration.id = nextId();
   return {
     subdomain,
     incidentKey: key(),

@@ -58,6 +58,8 @@ export const NOTIFICATION_WORDS = ['push notification', 'SMS', 'phone', 'email']
 // An agent is packed as kind * 2^20 + index into that kind's catalog.
 export const AGENT_SERVICE = 0;
 export const AGENT_USER = 1;
+/** The Events API integration of the service at that index. */
+export const AGENT_INTEGRATION = 2;
 export const AGENT_KIND_SPAN = 1 << 20;
 
 export function serviceAgent(service: number): number {
@@ -66,4 +68,8 @@ export function serviceAgent(service: number): number {
 
 export function userAgent(user: number): number {
   return AGENT_USER * AGENT_KIND_SPAN + user;
+}
+
+export function integrationAgent(service: number): number {
+  return AGENT_INTEGRATION * AGENT_KIND_SPAN + service;
 }

@@ -22,9 +22,11 @@ import {
   RESOLVE,
   TRIGGER,
   UNACKNOWLEDGE,
+  integrationAgent,
   serviceAgent,
   userAgent,
 } from './codes.ts';
+import { hash32 } from './id-cipher.ts';
 import { PagerDutyHistory } from './history.ts';
 import { PagerDutyStore } from './store.ts';
 import { DAY_MS, HOUR_MS, iso, MINUTE_MS, wholeSeconds } from './values.ts';
@@ -61,6 +63,10 @@ const LOW_URGENCY_BACKLOG_SHARE = 0.2;
 const BACKLOG_MEDIAN_MS = 16 * HOUR_MS;
 const MAX_BACKLOG_MS = 10 * DAY_MS;
 
+/** Share of a flapping service's incidents that clear on their own within 300 seconds. */
+const FLAP_SHARE = 0.6;
+const NOISE_SALT = 0x6e6f6973;
+
 /** The simulated lifecycle's events of one incident, before they are time-ordered. */
 class EventBuffer {
   count = 0;
@@ -78,6 +84,27 @@ class EventBuffer {
     this.agent[n] = agent;
     this.channel[n] = channel;
     this.detail[n] = detail;
+  }
+
+  /** Whether a resolve happens at or before `at`. */
+  resolvedBy(at: number): boolean {
+    for (let i = 0; i < this.count; i++) if (this.type[i] === RESOLVE && this.at[i]! <= at) return true;
+    return false;
+  }
+
+  /** Forgets the events after `at`, keeping the others in the order they were pushed. */
+  dropAfter(at: number): void {
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      if (this.at[i]! > at) continue;
+      this.at[kept] = this.at[i]!;
+      this.type[kept] = this.type[i]!;
+      this.agent[kept] = this.agent[i]!;
+      this.channel[kept] = this.channel[i]!;
+      this.detail[kept] = this.detail[i]!;
+      kept++;
+    }
+    this.count = kept;
   }
 
   /** Stable insertion sort by time: events at the same second keep causal order. */
@@ -118,6 +145,7 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
   const logNormal = (median: number, sigma: number) => median * Math.exp(sigma * gaussian());
   const pick = (n: number) => Math.floor(rng() * n);
   const events = new EventBuffer();
+  const noiseKey = hash32(options.seed >>> 0, NOISE_SALT);
   // Busier services page more often.
   const serviceWeights = Array.from({ length: serviceCount }, (_, s) => 1 / (1 + s * 0.35));
   const weightTotal = serviceWeights.reduce((sum, w) => sum + w, 0);
@@ -148,24 +176,29 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
     const titleKind = pick(TITLE_TEMPLATES.length);
     const alerts = rng() < 0.3 ? 2 + pick(4) : 1;
     const row = store.createIncidentRow(created, priority, urgency, service, titleKind, alerts, 1 + pick(24));
-    const integration = serviceAgent(service);
+    const entry = catalog.services[service]!;
+    // PagerDuty itself (assignments, escalations, timeouts) acts as the service;
+    // the monitoring tool triggers and resolves as its integration on some services.
+    const pagerduty = serviceAgent(service);
+    const monitor = entry.resolvesAsIntegration ? integrationAgent(service) : pagerduty;
     const firstResponder = onCallUser(catalog, service, created, 0);
     const secondResponder = onCallUser(catalog, service, created, 1);
     const ackTimeoutMs = (catalog.services[service]!.acknowledgementTimeout ?? 0) * 1000;
     const notify = (at: number, u: number) => {
-      events.push(at + 5_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + 0);
+      // Low-urgency pages reach people by email first, high-urgency ones by push.
+      events.push(at + 5_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + (highUrgency ? 0 : 3));
       if (rng() < 0.35) events.push(at + 60_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + 1);
       if (highUrgency && rng() < 0.15) events.push(at + 180_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + 2);
     };
     const escalateByTimeout = () => {
-      events.push(created + ESCALATION_DELAY_MS, ESCALATE, integration, CH_TIMEOUT, secondResponder);
+      events.push(created + ESCALATION_DELAY_MS, ESCALATE, pagerduty, CH_TIMEOUT, secondResponder);
       notify(created + ESCALATION_DELAY_MS, secondResponder);
     };
 
     events.count = 0;
     const manual = rng() < 0.08;
-    events.push(created, TRIGGER, manual ? userAgent(firstResponder) : integration, manual ? CH_WEB_TRIGGER : CH_API, firstResponder);
-    events.push(created, ASSIGN, integration, CH_AUTO, firstResponder);
+    events.push(created, TRIGGER, manual ? userAgent(firstResponder) : monitor, manual ? CH_WEB_TRIGGER : CH_API, firstResponder);
+    events.push(created, ASSIGN, pagerduty, CH_AUTO, firstResponder);
     notify(created, firstResponder);
 
     const outcome = rng();
@@ -178,7 +211,7 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
     } else if (outcome < 0.07) {
       // Never acknowledged: mostly a flapping alert that recovered on its own.
       if (rng() < 0.7) {
-        events.push(created + 30_000 + logNormal(6 * MINUTE_MS, 0.9), RESOLVE, integration, CH_API, 0);
+        events.push(created + 30_000 + logNormal(6 * MINUTE_MS, 0.9), RESOLVE, monitor, CH_API, 0);
       } else {
         const resolvedAt = created + 60_000 + logNormal(40 * MINUTE_MS, 0.8);
         if (resolvedAt > created + ESCALATION_DELAY_MS) escalateByTimeout();
@@ -210,7 +243,7 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
       // unacknowledged by timeout, re-paged and re-acknowledged.
       for (let lapse = 0; ackTimeoutMs > 0 && lapse < 3 && lastAck + ackTimeoutMs < resolveAt; lapse++) {
         const unackAt = lastAck + ackTimeoutMs;
-        events.push(unackAt, UNACKNOWLEDGE, integration, CH_TIMEOUT, 0);
+        events.push(unackAt, UNACKNOWLEDGE, pagerduty, CH_TIMEOUT, 0);
         notify(unackAt, acker);
         lastAck = unackAt + 30_000 + logNormal(4 * MINUTE_MS, 0.7);
         events.push(lastAck, ACKNOWLEDGE, userAgent(acker), CH_WEBSITE, 0);
@@ -221,7 +254,24 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
         events.push(ackAt + (resolveAt - ackAt) * rng(), ANNOTATE, userAgent(acker), CH_NOTE, pick(NOTES.length));
       }
       const byIntegration = rng() < 0.35;
-      events.push(resolveAt, RESOLVE, byIntegration ? integration : userAgent(acker), byIntegration ? CH_API : CH_WEBSITE, 0);
+      events.push(resolveAt, RESOLVE, byIntegration ? monitor : userAgent(acker), byIntegration ? CH_API : CH_WEBSITE, 0);
+    }
+
+    // Decided by hashes rather than `rng`, so every other incident is drawn as before.
+    if (entry.flapping && hash32(n, noiseKey) < FLAP_SHARE * 2 ** 32) {
+      // The alert clears on its own within minutes, before anyone acknowledges.
+      events.count = 0;
+      events.push(created, TRIGGER, monitor, CH_API, firstResponder);
+      events.push(created, ASSIGN, pagerduty, CH_AUTO, firstResponder);
+      events.push(created + 5_000, NOTIFY, userAgent(firstResponder), CH_NOTIFICATION, firstResponder * 4 + 0);
+      events.push(created + (20 + (hash32(n, noiseKey + 1) % 270)) * 1000, RESOLVE, monitor, CH_API, 0);
+    } else if (entry.autoResolveTimeout !== null) {
+      // PagerDuty resolves what is still open when the service's auto-resolve timeout fires.
+      const timeoutAt = created + entry.autoResolveTimeout * 1000;
+      if (!events.resolvedBy(timeoutAt)) {
+        events.dropAfter(timeoutAt);
+        events.push(timeoutAt, RESOLVE, pagerduty, CH_TIMEOUT, 0);
+      }
     }
 
     // Anything at or after `end` has not happened yet: such incidents stay open.

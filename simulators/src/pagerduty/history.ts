@@ -20,6 +20,9 @@
 import {
   ACKNOWLEDGE,
   ACKNOWLEDGED,
+  AGENT_INTEGRATION,
+  AGENT_KIND_SPAN,
+  AGENT_USER,
   CH_API,
   CH_TIMEOUT,
   CH_WEBSITE,
@@ -35,8 +38,9 @@ import {
   serviceAgent,
   userAgent,
 } from './codes.ts';
-import { onCallUser, TITLE_TEMPLATES, type CatalogEntry, type ServiceEntry } from './catalog.ts';
-import { PagerDutyQueries, type IncidentQuery, type LogEntryQuery, type RecordList } from './queries.ts';
+import { onCallUser, TITLE_TEMPLATES, type CatalogEntry, type ServiceEntry, type UserEntry } from './catalog.ts';
+import { PagerDutyQueries, type IncidentQuery, type LogEntryQuery, type RecordList, type UserQuery } from './queries.ts';
+import { PagerDutyAnalytics } from './analytics.ts';
 import { PagerDutyRenderer } from './render.ts';
 import type { PagerDutyStore } from './store.ts';
 import { asRecord, iso, parsedTime, wholeSeconds } from './values.ts';
@@ -55,6 +59,10 @@ export interface ExpectedIncidentFacts {
   urgency: 'high' | 'low';
   serviceId: string;
   teamId: string;
+  /** Id of the user whose acknowledgement was the first, or null. */
+  firstAckBy: string | null;
+  /** Who resolved it: a user, the monitoring tool (as the service or its integration), or the auto-resolve timeout. */
+  resolvedBy: 'user' | 'service' | 'integration' | 'timeout' | null;
 }
 
 export interface NewIncident {
@@ -73,10 +81,12 @@ export interface NewIncident {
 export class PagerDutyHistory {
   private readonly queries: PagerDutyQueries;
   private readonly renderer: PagerDutyRenderer;
+  private readonly analytics: PagerDutyAnalytics;
 
   constructor(private readonly store: PagerDutyStore) {
     this.queries = new PagerDutyQueries(store);
     this.renderer = new PagerDutyRenderer(store);
+    this.analytics = new PagerDutyAnalytics(store);
   }
 
   /** Incidents with ground truth (generated or added), not counting raw ones. */
@@ -104,6 +114,11 @@ export class PagerDutyHistory {
 
   get services(): readonly ServiceEntry[] {
     return this.store.catalog.services;
+  }
+
+  /** Users with their zones, in catalog order (team by team). */
+  get users(): readonly UserEntry[] {
+    return this.store.catalog.users;
   }
 
   get teams(): readonly CatalogEntry[] {
@@ -143,6 +158,7 @@ export class PagerDutyHistory {
         urgency: URGENCIES[rows.urgency[i]!]!,
         serviceId: service.id,
         teamId: service.teamId,
+        ...this.agentsOf(i),
       });
     }
     return facts;
@@ -254,7 +270,20 @@ export class PagerDutyHistory {
     return this.queries.listLogEntries(query);
   }
 
+  listUsers(query: UserQuery): RecordList {
+    return this.queries.listUsers(query);
+  }
+
   // ---- rendering: API objects, built only when a response needs them ----
+
+  renderUser(ref: number): unknown {
+    return this.renderer.renderUser(ref);
+  }
+
+  /** POST /analytics/raw/incidents: a page of per-incident figures for a request body. */
+  analyticsRawIncidents(body: unknown): unknown {
+    return this.analytics.rawIncidents(body);
+  }
 
   renderIncident(ref: number): unknown {
     return this.renderer.renderIncident(ref);
@@ -263,6 +292,25 @@ export class PagerDutyHistory {
   /** With `includeIncident`, `incident` is the full incident (include[]=incidents). */
   renderLogEntry(ref: number, includeIncident = false): unknown {
     return this.renderer.renderLogEntry(ref, includeIncident);
+  }
+
+  /** Who made the first acknowledgement and the resolution, from the incident's log. */
+  private agentsOf(row: number): Pick<ExpectedIncidentFacts, 'firstAckBy' | 'resolvedBy'> {
+    const { entries, incidents, catalog } = this.store;
+    let firstAckBy: string | null = null;
+    let resolvedBy: ExpectedIncidentFacts['resolvedBy'] = null;
+    for (let e = incidents.firstEntry[row]!; e >= 0; e = entries.next[e]!) {
+      const kind = Math.floor(entries.agent[e]! / AGENT_KIND_SPAN);
+      const type = entries.type[e];
+      if (type === ACKNOWLEDGE && firstAckBy === null && entries.createdAt[e] === incidents.firstAckAt[row]) {
+        firstAckBy = catalog.users[entries.agent[e]! % AGENT_KIND_SPAN]!.id;
+      }
+      if (type === RESOLVE) {
+        resolvedBy =
+          kind === AGENT_USER ? 'user' : kind === AGENT_INTEGRATION ? 'integration' : entries.channel[e] === CH_TIMEOUT ? 'timeout' : 'service';
+      }
+    }
+    return { firstAckBy, resolvedBy: incidents.status[row] === RESOLVED ? resolvedBy : null };
   }
 
   private requireIncident(id: string): number {

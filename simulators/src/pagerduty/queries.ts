@@ -1,4 +1,5 @@
 import { RESOLVED, STATUSES, URGENCIES, NOTIFY } from './codes.ts';
+import { USERS_PER_TEAM } from './catalog.ts';
 import { unpermute } from './id-cipher.ts';
 import type { PagerDutyStore } from './store.ts';
 import { asRecord } from './values.ts';
@@ -30,6 +31,13 @@ export interface LogEntryQuery {
   teamIds?: ReadonlySet<string>;
   /** PagerDuty's is_overview: leave out notifications. */
   overview?: boolean;
+}
+
+/** Filters of GET /users. */
+export interface UserQuery {
+  /** Part of the name, any case. */
+  query?: string;
+  teamIds?: ReadonlySet<string>;
 }
 
 /**
@@ -125,6 +133,21 @@ export class PagerDutyQueries {
     if (raws.length === 0) return arrayList(refs);
     for (const raw of raws) refs.push(raw);
     return arrayList(refs.sort((a, b) => this.compareLogEntryRefs(b, a)));
+  }
+
+  /** Users by name, then id; references are indexes into the catalog's users. */
+  listUsers(query: UserQuery): RecordList {
+    const { users, teams } = this.store.catalog;
+    const text = query.query?.toLowerCase();
+    const refs: number[] = [];
+    for (let u = 0; u < users.length; u++) {
+      const team = teams[Math.floor(u / USERS_PER_TEAM)]!;
+      if (text !== undefined && !users[u]!.name.toLowerCase().includes(text)) continue;
+      if (query.teamIds && !query.teamIds.has(team.id)) continue;
+      refs.push(u);
+    }
+    refs.sort((a, b) => compareTimeAndId(0, users[a]!.name + ' ' + users[a]!.id, 0, users[b]!.name + ' ' + users[b]!.id));
+    return arrayList(refs);
   }
 
   /** (created_at, id) for generated and raw incidents alike; raw ones without a date first. */

@@ -1,11 +1,13 @@
 import {
   ACKNOWLEDGE,
   ACKNOWLEDGED,
+  AGENT_INTEGRATION,
   AGENT_KIND_SPAN,
   AGENT_USER,
   ANNOTATE,
   ASSIGN,
   CH_API,
+  CH_TIMEOUT,
   CH_WEB_TRIGGER,
   CHANNEL_TYPES,
   ESCALATE,
@@ -24,7 +26,7 @@ import {
   UNACKNOWLEDGE,
   URGENCIES,
 } from './codes.ts';
-import { NOTES } from './catalog.ts';
+import { NOTES, USERS_PER_TEAM } from './catalog.ts';
 import { hash32 } from './id-cipher.ts';
 import type { PagerDutyStore } from './store.ts';
 import { iso } from './values.ts';
@@ -119,6 +121,43 @@ export class PagerDutyRenderer {
     return entry;
   }
 
+  /** A user as GET /users lists it. */
+  renderUser(user: number): unknown {
+    const entry = this.store.catalog.users[user]!;
+    const self = `${API_BASE}/users/${entry.id}`;
+    const contactMethod = (kind: string, suffix: string) => ({
+      id: `${entry.id}${suffix}`,
+      type: `${kind}_contact_method_reference`,
+      summary: kind === 'push_notification' ? 'Phone app' : kind === 'email' ? 'Work email' : 'Mobile',
+      self: `${self}/contact_methods/${entry.id}${suffix}`,
+      html_url: null,
+    });
+    return {
+      id: entry.id,
+      type: 'user',
+      summary: entry.name,
+      self,
+      html_url: `${this.webBase()}/users/${entry.id}`,
+      name: entry.name,
+      email: entry.email,
+      time_zone: entry.timeZone,
+      color: 'green',
+      role: 'user',
+      avatar_url: `${this.webBase()}/avatars/${entry.id}.png`,
+      description: null,
+      invitation_sent: false,
+      job_title: 'Site Reliability Engineer',
+      teams: [this.teamRef(Math.floor(user / USERS_PER_TEAM))],
+      contact_methods: [
+        contactMethod('email', 'E'),
+        contactMethod('phone', 'C'),
+        contactMethod('sms', 'S'),
+        contactMethod('push_notification', 'N'),
+      ],
+      notification_rules: [],
+    };
+  }
+
   private webBase(): string {
     return `https://${this.store.catalog.subdomain}.pagerduty.com`;
   }
@@ -169,7 +208,20 @@ export class PagerDutyRenderer {
 
   private agentRef(agent: number): Record<string, unknown> {
     const index = agent % AGENT_KIND_SPAN;
-    return Math.floor(agent / AGENT_KIND_SPAN) === AGENT_USER ? this.userRef(index) : this.serviceRef(index);
+    const kind = Math.floor(agent / AGENT_KIND_SPAN);
+    return kind === AGENT_USER ? this.userRef(index) : kind === AGENT_INTEGRATION ? this.integrationRef(index) : this.serviceRef(index);
+  }
+
+  private integrationRef(service: number): Record<string, unknown> {
+    const owner = this.store.catalog.services[service]!;
+    const path = `services/${owner.id}/integrations/${owner.integration.id}`;
+    return {
+      id: owner.integration.id,
+      type: 'integration_reference',
+      summary: owner.integration.name,
+      self: `${API_BASE}/${path}`,
+      html_url: `${this.webBase()}/${path}`,
+    };
   }
 
   private incidentRef(row: number): Record<string, unknown> {
@@ -233,7 +285,7 @@ export class PagerDutyRenderer {
           type: NOTIFICATION_TYPES[kind],
           status: 'success',
           started_at: iso(rows.createdAt[entry]!),
-          ...(kind === 0 ? {} : { address: kind === 3 ? `${user.name.split(' ')[0]!.toLowerCase()}@example.com` : '+15555550100' }),
+          ...(kind === 0 ? {} : { address: kind === 3 ? user.email : '+15555550100' }),
         },
       };
     }
@@ -266,6 +318,7 @@ export class PagerDutyRenderer {
         return `${agentName} added a note.`;
       case RESOLVE:
         if (detail > 0) return `Resolved by merge into #${this.store.incidentNumber(detail - 1)}.`;
+        if (channel === CH_TIMEOUT) return 'Resolved by timeout.';
         return byUser ? `Resolved by ${agentName}.` : 'Resolved through the API.';
       case PRIORITY_CHANGE: {
         const name = (code: number) => (code === 0 ? 'none' : PRIORITY_NAMES[code - 1]!);

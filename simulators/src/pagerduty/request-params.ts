@@ -14,6 +14,8 @@ export const RATE_LIMIT_PER_MINUTE = 960;
 const DAY_MS = 86_400_000;
 export const STATUSES = new Set(['triggered', 'acknowledged', 'resolved']);
 export const URGENCIES = new Set(['high', 'low']);
+/** What GET /users accepts in include[]; the simulator answers with references either way. */
+export const USER_INCLUDES = new Set(['contact_methods', 'notification_rules', 'teams', 'subdomains']);
 const SORT_FIELDS = new Set<IncidentSortField>(['incident_number', 'created_at', 'resolved_at', 'urgency']);
 
 /** An answer in PagerDuty's error shape. */

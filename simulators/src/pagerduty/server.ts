@@ -1,7 +1,7 @@
 /**
  * A PagerDuty REST API v2 look-alike on loopback, serving a PagerDutyHistory:
  * GET /incidents, /incidents/{id}, /incidents/{id}/log_entries, /log_entries,
- * /log_entries/{id}. It enforces the rules a real client must survive, with
+ * /log_entries/{id}, /users. It enforces the rules a real client must survive, with
  * PagerDuty's error body `{"error":{"message","code","errors"}}` and codes
  * from developer.pagerduty.com (Errors, Pagination, Rate Limits):
  *
@@ -21,6 +21,10 @@
  *   newest first, team_ids[], is_overview (leaves out notifications) and
  *   include[]=incidents (the full incident in each entry's `incident`).
  *   /incidents/{id}/log_entries lists the whole log unless since/until is given.
+ * - /users: classic paging, `query` (part of the name), team_ids[], and
+ *   include[] checked against PagerDuty's values (contact_methods,
+ *   notification_rules, teams, subdomains); the related objects stay
+ *   references.
  * - Rate limit per token over a sliding window, `ratelimit-limit`,
  *   `ratelimit-remaining`, `ratelimit-reset` (seconds) on every response and
  *   429 (2020 "Rate Limit Exceeded") beyond it. The window runs on real time,
@@ -34,7 +38,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PagerDutyHistory } from './history.ts';
-import type { IncidentQuery, LogEntryQuery, RecordList } from './queries.ts';
+import type { IncidentQuery, LogEntryQuery, RecordList, UserQuery } from './queries.ts';
 import {
   ACCEPT_V2,
   defaultedWindow,
@@ -49,6 +53,7 @@ import {
   setParam,
   STATUSES,
   URGENCIES,
+  USER_INCLUDES,
   type Paging,
 } from './request-params.ts';
 import { FaultInjector, RateLimiter, type Fault, type FaultOptions } from './traffic.ts';
@@ -82,6 +87,8 @@ export interface FakePagerDuty {
 }
 
 const PAGE_CACHE_SIZE = 16;
+const ANALYTICS_PATH = '/analytics/raw/incidents';
+const MAX_BODY_BYTES = 1_000_000;
 
 const SERVER_ERROR_MESSAGES: Record<number, string> = {
   500: 'An internal error has occurred. PagerDuty team has been notified.',
@@ -89,7 +96,7 @@ const SERVER_ERROR_MESSAGES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-function page(key: 'incidents' | 'log_entries', list: RecordList, paging: Paging, render: (ref: number) => unknown): unknown {
+function page(key: 'incidents' | 'log_entries' | 'users', list: RecordList, paging: Paging, render: (ref: number) => unknown): unknown {
   const end = Math.min(list.length, paging.offset + paging.limit);
   const items: unknown[] = [];
   for (let position = paging.offset; position < end; position++) items.push(render(list.at(position)));
@@ -102,7 +109,7 @@ function page(key: 'incidents' | 'log_entries', list: RecordList, paging: Paging
   };
 }
 
-function serializeQuery(kind: string, query: IncidentQuery | LogEntryQuery): string {
+function serializeQuery(kind: string, query: IncidentQuery | LogEntryQuery | UserQuery): string {
   return kind + JSON.stringify(query, (_key, value: unknown) => (value instanceof Set ? [...value].sort() : value));
 }
 
@@ -134,7 +141,7 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
     return list;
   };
 
-  const route = (path: string, params: URLSearchParams): unknown => {
+  const route = (path: string, params: URLSearchParams, body: unknown): unknown => {
     const nowMs = now().getTime();
     const segments = path.split('/').filter(Boolean).map((segment) => {
       try {
@@ -182,6 +189,14 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
       };
       return logEntriesPage(query, paging, params);
     }
+    if (path === ANALYTICS_PATH) return history.analyticsRawIncidents(body);
+    if (resource === 'users' && id === undefined) {
+      const paging = parsePaging(params);
+      setParam(params, 'include[]', USER_INCLUDES, `'include[]' must be ${[...USER_INCLUDES].join(', ')}`);
+      const query = { query: params.get('query') ?? undefined, teamIds: setParam(params, 'team_ids[]') };
+      const list = cachedList(serializeQuery('users', query), () => history.listUsers(query));
+      return page('users', list, paging, (ref) => history.renderUser(ref));
+    }
     if (resource === 'log_entries' && id !== undefined && sub === undefined) {
       const ref = history.findLogEntry(id);
       if (ref === undefined) throw notFound();
@@ -224,6 +239,7 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
       }
     };
     const fail = (error: PagerDutyError) => answer(error.status, error.body());
+    const start = (requestBody: unknown) => startResponse(request, url, answer, requestBody);
 
     if (!rate.allowed) {
       rateLimited++;
@@ -234,8 +250,34 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
     if (!accepted) {
       return fail(invalidInput(`The Accept header must be ${ACCEPT_V2}, got ${JSON.stringify(request.headers.accept ?? '')}`));
     }
-    if (request.method !== 'GET') return fail(new PagerDutyError(404, 2100, 'Not Found', ['This test server answers GET requests only.']));
+    const posting = url.pathname === ANALYTICS_PATH;
+    if (request.method !== (posting ? 'POST' : 'GET')) {
+      return fail(new PagerDutyError(404, 2100, 'Not Found', [`This test server answers GET requests, and POST to ${ANALYTICS_PATH}.`]));
+    }
+    if (!posting) return start(undefined);
+    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+      return fail(invalidInput(`The Content-Type header must be application/json, got ${JSON.stringify(request.headers['content-type'] ?? '')}`));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (size > MAX_BODY_BYTES) return fail(invalidInput(`The request body is over ${MAX_BODY_BYTES} bytes`));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return fail(invalidInput('The request body is not JSON'));
+      }
+      start(parsed);
+    });
+  };
 
+  /** Answers after the drawn fault and delay; `requestBody` is the parsed JSON of a POST. */
+  const startResponse = (request: IncomingMessage, url: URL, answer: (status: number, body: unknown, fault?: Fault) => void, requestBody: unknown): void => {
     const { fault, delayMs } = faults.draw();
     const respond = () => {
       pending.delete(timer);
@@ -248,7 +290,7 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
       }
       let body: unknown;
       try {
-        body = route(url.pathname, url.searchParams);
+        body = route(url.pathname, url.searchParams, requestBody);
       } catch (error) {
         if (error instanceof PagerDutyError) return answer(error.status, error.body(), fault);
         return answer(500, new PagerDutyError(500, 2000, SERVER_ERROR_MESSAGES[500]!, [String(error)]).body());

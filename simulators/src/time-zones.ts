@@ -1,4 +1,4 @@
-/** Wall-clock times in a zone and back, as Jira renders and reads them. */
+/** Wall-clock times in a zone and back, as Jira and PagerDuty Analytics render and read them. */
 
 /** Minutes east of UTC of `zone` at the instant `ms`. */
 export function zoneOffsetMinutes(zone: string, ms: number): number {
