@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseDuration, parseFileConfig } from '../collector/src/config.ts';
 import { UsageError } from '../collector/src/errors.ts';
@@ -70,5 +73,42 @@ describe('loadConfig', () => {
 
   it('requires Jira credentials once Jira is configured', () => {
     expect(() => loadConfig({ JIRA_BASE_URL: 'https://acme.atlassian.net' }, '/nonexistent')).toThrow(/JIRA_EMAIL/);
+  });
+});
+
+describe('sources: several accounts', () => {
+  const withSources = (sources: unknown[], env: NodeJS.ProcessEnv = {}) => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'incident-lens-config-')), 'incident-lens.yaml');
+    writeFileSync(file, JSON.stringify({ sources }));
+    return () => loadConfig({ INCIDENT_LENS_CONFIG: file, ...env }, '/nonexistent');
+  };
+
+  it('lists the accounts in sync order, each with the secrets its variables hold; the single-account variables are then unused', () => {
+    const config = withSources(
+      [
+        { name: 'jira-payments', kind: 'jira', baseUrl: 'https://payments.atlassian.net/', emailEnv: 'PAY_EMAIL', tokenEnv: 'PAY_TOKEN' },
+        { name: 'pd-eu', kind: 'pagerduty', apiUrl: 'https://api.eu.pagerduty.com', tokenEnv: 'PD_EU', webhookSecretEnv: 'PD_EU_SECRET' },
+        { name: 'pd-us', kind: 'pagerduty', tokenEnv: 'PD_US' },
+      ],
+      { PAY_EMAIL: 'ops@acme.example', PAY_TOKEN: 'jt', PD_EU: 'eu', PD_EU_SECRET: 'whsec', PD_US: 'us', PAGERDUTY_TOKEN: 'unused' },
+    )();
+    expect(config.sources).toEqual([
+      { name: 'pd-eu', kind: 'pagerduty', baseUrl: 'https://api.eu.pagerduty.com', token: 'eu', webhookSecret: 'whsec', webhookSecretVariable: 'PD_EU_SECRET', requestsPerMinute: 960 },
+      { name: 'pd-us', kind: 'pagerduty', baseUrl: 'https://api.pagerduty.com', token: 'us', webhookSecret: undefined, webhookSecretVariable: 'webhookSecretEnv', requestsPerMinute: 960 },
+      { name: 'jira-payments', kind: 'jira', baseUrl: 'https://payments.atlassian.net', email: 'ops@acme.example', apiToken: 'jt' },
+    ]);
+  });
+
+  it.each<[string, unknown[], NodeJS.ProcessEnv, RegExp]>([
+    ['a name used twice', [{ name: 'pd', kind: 'pagerduty', tokenEnv: 'A' }, { name: 'pd', kind: 'pagerduty', tokenEnv: 'A' }], { A: 'x' }, /sources\[1\]: the name 'pd' is used twice/],
+    ['a token variable that is not set', [{ name: 'pd-eu', kind: 'pagerduty', tokenEnv: 'PD_EU' }], {}, /'pd-eu' reads its token from PD_EU, which is not set/],
+    ['an unknown kind', [{ name: 'og', kind: 'opsgenie' }], {}, /unknown source kind 'opsgenie': choose one of pagerduty, jira/],
+    ['a name that cannot be a URL path segment', [{ name: 'pd eu', kind: 'pagerduty', tokenEnv: 'A' }], { A: 'x' }, /sources\.0\.name: an account name is 1-63 letters/],
+    ['a Jira site without its URL', [{ name: 'j', kind: 'jira' }], {}, /sources\[0\]: baseUrl/],
+    ['an API URL that is not http(s)', [{ name: 'pd', kind: 'pagerduty', tokenEnv: 'A', apiUrl: 'ftp://x' }], { A: 'x' }, /sources\[0\]: apiUrl/],
+  ])('refuses %s, naming it', (_case, sources, env, message) => {
+    const load = withSources(sources, env);
+    expect(load).toThrow(UsageError);
+    expect(load).toThrow(message);
   });
 });
