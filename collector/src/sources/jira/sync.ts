@@ -123,6 +123,7 @@ export class JiraSync implements SourceSync {
 
   run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary> {
     const client = new JiraClient({ ...this.options, logger, signal: request.signal });
+    const { searches } = this.options;
     const batch = new JiraBatch();
     const remoteLinks = new RemoteLinkReader(client, logger.child({ source: this.account.name }));
     let site: SiteFacts | undefined;
@@ -132,7 +133,7 @@ export class JiraSync implements SourceSync {
         checkpoint: STREAMS[kind],
         overlapMs: this.options.overlapMs ?? INCREMENTAL_OVERLAP_MS,
         async *read(window): AsyncGenerator<StreamPage<JiraPage>> {
-          const jql = boundedJql(options.searches[kind], window.since, site!.timeZone);
+          const jql = boundedJql(searches[kind], window.since, site!.timeZone);
           try {
             for await (const issues of client.searchIssues(jql, searchFields(site!.rules))) {
               const records = await remoteLinks.attach(kind, issues, site!.rules);
@@ -154,7 +155,6 @@ export class JiraSync implements SourceSync {
         checkpointAfter: (window) => new Date(Math.min(window.until.getTime(), (newestSeen ?? window.since).getTime())),
       };
     };
-    const options = this.options;
     return runSyncPlan<JiraPage, JiraWriteRecord>(
       db,
       {
