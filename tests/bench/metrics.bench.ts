@@ -175,18 +175,14 @@ function dashboardQueries(now: number): DashboardQuery[] {
 }
 
 /**
- * Users in six zones (one with a half-hour offset, some with none) and about
- * three notifications per incident by sms, phone, push, email or an unknown
- * method, mostly around its creation; who acknowledged and what resolved.
+ * About two notifications per incident by sms, phone, push, email or an
+ * unknown method, five minutes apart from its creation, to the users of
+ * loadHistory.
  */
 async function loadOnCall(db: Kysely<Database>): Promise<void> {
   await db.connection().execute(async (connection) => {
     await sql`SELECT setseed(0.7)`.execute(connection);
-    await sql`
-      INSERT INTO users (source_id, external_id, name, time_zone)
-      SELECT 1, 'PU' || g, 'Responder ' || g,
-        (ARRAY['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC', 'Australia/Adelaide', NULL])[1 + g % 6]
-      FROM generate_series(1, 160) g`.execute(connection);
+    await sql`SET statement_timeout = 0`.execute(connection);
     await sql`
       INSERT INTO notifications (source_id, external_id, incident_id, user_id, notified_at, method, channel_type)
       SELECT 1, 'N' || i.id || '-' || k, i.id, u.id, i.created_at + make_interval(secs => (k - 1) * 300 + 30 * random()),
@@ -197,13 +193,7 @@ async function loadOnCall(db: Kysely<Database>): Promise<void> {
       JOIN users u ON u.external_id = 'PU' || (1 + (i.service_id * 4 + k) % 160)
       WHERE i.created_at + make_interval(secs => (k - 1) * 300) <= now()
       ORDER BY i.created_at`.execute(connection);
-    await sql`
-      UPDATE incidents i SET
-        acknowledged_by = CASE WHEN i.acknowledged_at IS NOT NULL AND random() < 0.95
-                               THEN (SELECT u.id FROM users u WHERE u.external_id = 'PU' || (1 + (i.service_id * 4 + 1) % 160)) END,
-        resolved_by = CASE WHEN i.resolved_at IS NULL THEN NULL
-                           WHEN random() < 0.2 THEN 'integration' WHEN random() < 0.05 THEN 'timeout' ELSE 'user' END`.execute(connection);
-    await sql`VACUUM ANALYZE`.execute(connection);
+    await sql`VACUUM ANALYZE notifications`.execute(connection);
   });
 }
 
@@ -215,14 +205,23 @@ async function loadOnCall(db: Kysely<Database>): Promise<void> {
  */
 async function loadHistory(db: Kysely<Database>, incidents: number): Promise<void> {
   await db.connection().execute(async (connection) => {
+    // Loading a million incidents takes longer than the pool's statement timeout allows one statement.
+    await sql`SET statement_timeout = 0`.execute(connection);
     await sql`SELECT setseed(0.3)`.execute(connection);
     await sql`INSERT INTO sources (kind, base_url, name) VALUES ('pagerduty', 'https://acme.pagerduty.com', 'PagerDuty'),
                                                              ('jira', 'https://acme.atlassian.net', 'Jira')`.execute(connection);
     await sql`INSERT INTO teams (source_id, external_id, name) SELECT 1, 'PT' || g, 'Team ' || g FROM generate_series(1, 8) g`.execute(connection);
     await sql`INSERT INTO services (source_id, external_id, name) SELECT 1, 'PS' || g, 'service-' || g FROM generate_series(1, 40) g`.execute(connection);
+    // On-call users in six zones, one with a half-hour offset, some with none; user n is ids n.
+    await sql`
+      INSERT INTO users (source_id, external_id, name, time_zone)
+      SELECT 1, 'PU' || g, 'Responder ' || g,
+        (ARRAY['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC', 'Australia/Adelaide', NULL])[1 + g % 6]
+      FROM generate_series(1, 160) g ORDER BY g`.execute(connection);
     await sql`
       INSERT INTO incidents (source_id, external_id, number, title, status, urgency, priority_raw, severity, service_id, team_id,
-                             created_at, acknowledged_at, resolved_at, detected_at, merged, escalated, unack_count, root_cause_key, html_url)
+                             created_at, acknowledged_at, resolved_at, detected_at, merged, escalated, unack_count, root_cause_key, html_url,
+                             acknowledged_by, resolved_by)
       SELECT 1, 'Q' || lpad(to_hex(g), 8, '0'), g, 'Incident ' || g,
         CASE WHEN resolved IS NULL THEN 'triggered' ELSE 'resolved' END, 'high', severity, severity, service, 1 + service % 8,
         created,
@@ -231,7 +230,10 @@ async function loadHistory(db: Kysely<Database>, incidents: number): Promise<voi
         resolved, detected, merged, escalated, (random() < 0.03)::integer,
         CASE WHEN random() < (CASE WHEN severity IN ('SEV1', 'SEV2') THEN 0.7 ELSE 0.1 END)
              THEN 'cause-' || floor(400 * random() ^ 3)::integer END,
-        'https://acme.pagerduty.com/incidents/Q' || g
+        'https://acme.pagerduty.com/incidents/Q' || g,
+        -- The service's first on-call user acknowledges; a fifth of resolves come from an integration, a few from a timeout.
+        CASE WHEN acknowledged <= least(coalesce(resolved, 'infinity'), now()) THEN 1 + (service * 4 + 1) % 160 END,
+        CASE WHEN resolved IS NULL THEN NULL WHEN random() < 0.2 THEN 'integration' WHEN random() < 0.05 THEN 'timeout' ELSE 'user' END
       FROM (
         SELECT g, created, service, severity, merged, escalated,
           CASE WHEN random() < 0.92 THEN created + make_interval(secs => least(20 * 3600, 240 * exp(random_normal(0, 1)) * CASE WHEN severity = 'SEV1' THEN 0.5 ELSE 1 END)) END AS acknowledged,
