@@ -7,7 +7,7 @@ import { parseIsoDayStart, parseIsoInstant } from './dates.ts';
 import { refreshClosedPeriods } from './db/closed-periods.ts';
 import { openDatabase, type DatabaseAccess, type DatabaseHandle } from './db/database.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, redactSecrets, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
 import { policyDifferences } from './metrics/policy.ts';
 import { reportDay } from './metrics/report-data.ts';
@@ -226,19 +226,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT_OK;
-      process.stderr.write(`incident-lens: ${error.message.replace(/^error: /, '')}\n`);
+      process.stderr.write(`incident-lens: ${redactSecrets(error.message.replace(/^error: /, ''))}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`incident-lens: ${error.message}\n`);
+      process.stderr.write(`incident-lens: ${redactSecrets(error.message)}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof InterruptedError || error instanceof AuthError) {
-      process.stderr.write(`incident-lens: ${error.message}\n`);
+      process.stderr.write(`incident-lens: ${redactSecrets(error.message)}\n`);
       return EXIT_FAILURE;
     }
     logger?.debug({ err: error }, 'command failed');
-    process.stderr.write(`incident-lens: ${errorMessage(error)}${causeSuffix(error)}\n`);
+    process.stderr.write(`incident-lens: ${redactSecrets(`${errorMessage(error)}${causeSuffix(error)}`)}\n`);
     return EXIT_FAILURE;
   } finally {
     process.off('SIGINT', onSignal);

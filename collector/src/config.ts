@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseIsoDay } from './dates.ts';
 import { UsageError } from './errors.ts';
-import { parseLogLevel, type LogLevel } from './logger.ts';
+import { parseLogLevel, redactSecrets, registerSecret, type LogLevel } from './logger.ts';
 import { resolveSourceAccounts } from './sources/registry.ts';
 import type { SourceAccount } from './sync/source.ts';
 
@@ -163,27 +163,43 @@ export function describeConfigIssue(origin: string, error: z.ZodError): string {
   return `${origin}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`;
 }
 
-/** Reads a secret from NAME or from the file named by NAME_FILE. */
+/** Reads a secret from NAME or from the file named by NAME_FILE; the value is then never logged or printed. */
 export function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const direct = env[name];
-  if (direct !== undefined && direct !== '') return direct;
+  if (direct !== undefined && direct !== '') {
+    registerSecret(direct);
+    return direct;
+  }
   const file = env[`${name}_FILE`];
   if (file === undefined || file === '') return undefined;
+  let value: string;
   try {
-    return readFileSync(file, 'utf8').trim();
+    value = readFileSync(file, 'utf8').trim();
   } catch (error) {
     throw new UsageError(`${name}_FILE names a file that cannot be read: ${file}`, { cause: error });
   }
+  registerSecret(value);
+  return value === '' ? undefined : value;
 }
 
+/**
+ * An http(s) URL from NAME. The sources authenticate with their own tokens,
+ * so credentials written into the URL are refused: they would reach logs
+ * and the database's list of sources. No message echoes them.
+ */
 export function urlFromEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string | undefined {
   const value = env[name] || fallback;
   if (value === undefined) return undefined;
+  let url: URL;
   try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+    url = new URL(value);
   } catch {
-    throw new UsageError(`${name} is not a URL: got '${value}'`);
+    throw new UsageError(`${name} is not a URL: got '${redactSecrets(value)}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${name} must be an http(s) URL: got '${redactSecrets(value)}'`);
+  if (url.username !== '' || url.password !== '') {
+    registerSecret(value);
+    throw new UsageError(`${name} must not hold credentials (user:password@): remove them; the API token variables carry the credentials`);
   }
   return value.replace(/\/+$/, '');
 }
@@ -233,7 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   return {
     ...file,
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl: secretFromEnv(env, 'DATABASE_URL'),
     deliveryEnv: {
       smtpUrl: secretFromEnv(env, 'SMTP_URL'),
       smtpFrom: env.SMTP_FROM || `incident-lens@${os.hostname()}`,

