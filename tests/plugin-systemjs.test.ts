@@ -183,6 +183,22 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     expect(await page.getByRole('row').locator('td:first-child').first().textContent()).toBe('overdue');
   });
 
+  it('Data quality shows the counts of lens.data_quality and lists linking to the source records', async () => {
+    await open(
+      `${APP}/data-quality`,
+      page.getByRole('region', { name: 'Last successful sync of each account' }).getByRole('table'),
+      'data-quality'
+    );
+    // The fixture history has incidents without severity and action items without due dates in the last 30 days.
+    const withoutSeverity = page.getByRole('region', { name: 'Incidents without severity' });
+    expect(Number(await statValue('Incidents without severity'))).toBeGreaterThan(0);
+    expect(await withoutSeverity.getByRole('heading').textContent()).toBe(
+      `Incidents without severity ${await statValue('Incidents without severity')}`
+    );
+    expect(await withoutSeverity.getByRole('link').first().getAttribute('href')).toMatch(/^https:\/\//);
+    expect(Number(await statValue('Action items without due date'))).toBeGreaterThan(0);
+  });
+
   it('On-call shows responders and noise by service', async () => {
     await open(`${APP}/on-call`, page.getByRole('region', { name: 'Responders' }), 'on-call');
     await page.getByRole('region', { name: 'Noise by service' }).waitFor();

@@ -9,6 +9,7 @@ export enum ROUTES {
   Reports = 'reports',
   Incidents = 'incidents',
   ActionItems = 'action-items',
+  DataQuality = 'data-quality',
   OnCall = 'on-call',
   SlaPolicy = 'sla-policy',
   Configuration = 'configuration',

@@ -4,6 +4,7 @@ import { Navigate, Route, Routes } from 'react-router-dom';
 import { ROUTES } from '../../constants';
 import { ActionItemsPage } from '../../pages/ActionItems';
 import { ConfigurationPage } from '../../pages/Configuration';
+import { DataQualityPage } from '../../pages/DataQuality';
 import { IncidentsPage } from '../../pages/Incidents';
 import { OnCallPage } from '../../pages/OnCall';
 import { OverviewPage } from '../../pages/Overview';
@@ -21,6 +22,7 @@ function App(props: AppRootProps<AppSettings>) {
         <Route path={ROUTES.Reports} element={<ReportsPage />} />
         <Route path={ROUTES.Incidents} element={<IncidentsPage />} />
         <Route path={ROUTES.ActionItems} element={<ActionItemsPage />} />
+        <Route path={ROUTES.DataQuality} element={<DataQualityPage />} />
         <Route path={ROUTES.OnCall} element={<OnCallPage />} />
         <Route path={ROUTES.SlaPolicy} element={<SlaPolicyPage />} />
         <Route path={ROUTES.Configuration} element={<ConfigurationPage />} />
