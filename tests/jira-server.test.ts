@@ -38,7 +38,7 @@ const spec = JSON.parse(readFileSync(new URL('../simulators/specs/jira-cloud-pla
 spec.components.schemas.IssueLinkAsField = { ...spec.components.schemas.IssueLink, required: ['type'] };
 // Null sides of a change (gap 4).
 const changeDetails = spec.components.schemas.ChangeDetails!.properties as Record<string, Record<string, unknown>>;
-for (const side of ['from', 'fromString', 'to', 'toString']) changeDetails[side] = { ...changeDetails[side], nullable: true };
+for (const side of ['from', 'fromString', 'to', 'toString']) {changeDetails[side] = { ...changeDetails[side], nullable: true };}
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
@@ -57,7 +57,7 @@ function componentValidator(name: string): ValidateFunction {
 /** The response schema the description gives an operation, by its JSON pointer. */
 function responseValidator(path: string, method: string, status: string): ValidateFunction {
   const response = spec.paths[path]?.[method]?.responses[status];
-  if (!response?.content?.['application/json']?.schema) throw new Error(`the description has no JSON schema for ${method} ${path} ${status}`);
+  if (!response?.content?.['application/json']?.schema) {throw new Error(`the description has no JSON schema for ${method} ${path} ${status}`);}
   return ajv.compile({ $ref: `jira#/${pointer('paths', path, method, 'responses', status, 'content', 'application/json', 'schema')}` });
 }
 
@@ -115,8 +115,8 @@ async function call(method: 'GET' | 'POST', path: string, body?: unknown, header
 }
 
 /** Every page of a search, following nextPageToken until isLast. */
-async function searchAll(jql: string): Promise<Record<string, unknown>[]> {
-  const pages: Record<string, unknown>[] = [];
+async function searchAll(jql: string): Promise<Array<Record<string, unknown>>> {
+  const pages: Array<Record<string, unknown>> = [];
   let nextPageToken: string | undefined;
   do {
     const page = await call('POST', '/rest/api/3/search/jql', { jql, fields: FIELDS, expand: 'changelog', maxResults: 100, nextPageToken });
@@ -135,16 +135,16 @@ describe('fake Jira against the OpenAPI description', () => {
     let issues = 0;
     for (const page of pages) {
       expectValid(results, page);
-      for (const issue of page.issues as { fields: Record<string, unknown>; changelog: { total: number; histories: unknown[] } }[]) {
+      for (const issue of page.issues as Array<{ fields: Record<string, unknown>; changelog: { total: number; histories: unknown[] } }>) {
         issues += 1;
         const { fields } = issue;
         expectValid(statusDetails, fields.status);
         expectValid(issueType, fields.issuetype);
-        if (fields.priority !== null) expectValid(priority, fields.priority);
-        if (fields.assignee !== null) expectValid(userDetails, fields.assignee);
-        if (fields.parent !== undefined) expectValid(linkedIssue, fields.parent);
-        for (const subtask of fields.subtasks as unknown[]) expectValid(linkedIssue, subtask);
-        for (const link of fields.issuelinks as unknown[]) expectValid(issueLinkAsField, link);
+        if (fields.priority !== null) {expectValid(priority, fields.priority);}
+        if (fields.assignee !== null) {expectValid(userDetails, fields.assignee);}
+        if (fields.parent !== undefined) {expectValid(linkedIssue, fields.parent);}
+        for (const subtask of fields.subtasks as unknown[]) {expectValid(linkedIssue, subtask);}
+        for (const link of fields.issuelinks as unknown[]) {expectValid(issueLinkAsField, link);}
         expect(fields.description === null || (fields.description as { type: string }).type === 'doc').toBe(true);
         expect(issue.changelog.histories.length).toBeLessThanOrEqual(40);
       }
@@ -158,7 +158,7 @@ describe('fake Jira against the OpenAPI description', () => {
     const sentBefore = server.requests.length;
     const pages = await searchAll('labels = action-item AND updated >= "2025-12-01 00:00"');
     const truncated = pages
-      .flatMap((page) => page.issues as { id: string; changelog: { total: number; histories: unknown[] } }[])
+      .flatMap((page) => page.issues as Array<{ id: string; changelog: { total: number; histories: unknown[] } }>)
       .filter((issue) => issue.changelog.total > issue.changelog.histories.length);
     expect(truncated.length).toBeGreaterThan(0);
     const bulk = await call('POST', '/rest/api/3/changelog/bulkfetch', {
@@ -191,7 +191,7 @@ describe('fake Jira against the OpenAPI description', () => {
     const linked = [...history.issues.values()].find((issue) => issue.remoteLinks.length > 0)!;
     const remote = await call('GET', `/rest/api/3/issue/${linked.key}/remotelink`);
     expect(Array.isArray(remote.body)).toBe(true);
-    for (const link of remote.body as unknown as unknown[]) expectValid(remoteIssueLink, link);
+    for (const link of remote.body as unknown as unknown[]) {expectValid(remoteIssueLink, link);}
 
     const myself = await call('GET', '/rest/api/3/myself');
     expectValid(responseValidator('/rest/api/3/myself', 'get', '200'), myself.body);
@@ -202,7 +202,7 @@ describe('fake Jira against the OpenAPI description', () => {
 
   it('renders times in the account zone with a colon-less offset, as Jira does', async () => {
     const page = await call('POST', '/rest/api/3/search/jql', { jql: 'key = INC-1', fields: ['created', 'updated'] });
-    const created = (page.body.issues as { fields: { created: string } }[])[0]!.fields.created;
+    const created = (page.body.issues as Array<{ fields: { created: string } }>)[0]!.fields.created;
     expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+1[01]00$/);
     expect(new Date(created.replace(/(\d\d)(\d\d)$/, '$1:$2')).getTime()).toBe(history.issue('INC-1').created);
   });
@@ -236,7 +236,7 @@ describe('fake Jira enforces what the real one does', () => {
   it('evaluates the default JQLs and the time bound in the account zone', async () => {
     const keys = async (jql: string) => {
       const pages = await searchAll(jql);
-      return new Set(pages.flatMap((page) => (page.issues as { key: string }[]).map((issue) => issue.key)));
+      return new Set(pages.flatMap((page) => (page.issues as Array<{ key: string }>).map((issue) => issue.key)));
     };
     const incidents = await keys('labels = incident OR issuetype = Incident');
     const postmortems = await keys('labels = postmortem OR issuetype = "Post-incident review"');
@@ -258,7 +258,7 @@ describe('fake Jira enforces what the real one does', () => {
     server.setRateLimit({ requests: 2, windowMs: 60_000 });
     try {
       const answers = [];
-      for (let n = 0; n < 3; n++) answers.push(await call('GET', '/rest/api/3/myself'));
+      for (let n = 0; n < 3; n++) {answers.push(await call('GET', '/rest/api/3/myself'));}
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
       const limited = answers[2]!;
       expectValid(errorCollection, limited.body);

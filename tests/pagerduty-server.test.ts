@@ -22,7 +22,7 @@ interface Reply {
 async function get(server: FakePagerDuty, path: string, params: Params = {}, headers: Record<string, string> = HEADERS): Promise<Reply> {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
-    for (const item of Array.isArray(value) ? value : [value]) query.append(name, String(item));
+    for (const item of Array.isArray(value) ? value : [value]) {query.append(name, String(item));}
   }
   const response = await fetch(`${server.url}${path}${query.size > 0 ? `?${query}` : ''}`, { headers });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Json };
@@ -45,7 +45,7 @@ async function getAll(server: FakePagerDuty, path: string, key: string, params: 
     expect(reply.status).toBe(200);
     items.push(...reply.body[key]);
     expect(reply.body.more).toBe(offset + reply.body[key].length < reply.body.total);
-    if (!reply.body.more) return items;
+    if (!reply.body.more) {return items;}
   }
 }
 
@@ -80,7 +80,7 @@ describe('generatePagerDutyHistory', () => {
   it('has unique PagerDuty-like ids, created in [start, end) and in order', () => {
     expect(history.incidentCount).toBe(20_000);
     expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
-    for (const f of facts) expect(f.id).toMatch(/^[PQ][0-9A-Z]{6}$/);
+    for (const f of facts) {expect(f.id).toMatch(/^[PQ][0-9A-Z]{6}$/);}
     const created = facts.map((f) => Date.parse(f.createdAt));
     expect(Math.min(...created)).toBeGreaterThanOrEqual(options.start.getTime());
     expect(Math.max(...created)).toBeLessThan(END.getTime());
@@ -149,8 +149,8 @@ describe('generatePagerDutyHistory', () => {
     expect(median(hoursToResolve)).toBeLessThan(24);
     expect(Math.max(...hoursToResolve)).toBeGreaterThan(48);
     for (const f of facts) {
-      if (f.firstAckAt) expect(Date.parse(f.firstAckAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));
-      if (f.resolvedAt) expect(Date.parse(f.resolvedAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));
+      if (f.firstAckAt) {expect(Date.parse(f.firstAckAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));}
+      if (f.resolvedAt) {expect(Date.parse(f.resolvedAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));}
       expect(f.merged ? f.status === 'resolved' : true).toBe(true);
     }
   });
@@ -160,7 +160,7 @@ describe('generatePagerDutyHistory', () => {
     expect(open.length).toBeGreaterThan(0);
     expect(open.some((f) => f.status === 'triggered')).toBe(true);
     expect(open.some((f) => f.status === 'acknowledged')).toBe(true);
-    for (const f of open) expect(Date.parse(f.createdAt)).toBeGreaterThan(END.getTime() - 25 * DAY);
+    for (const f of open) {expect(Date.parse(f.createdAt)).toBeGreaterThan(END.getTime() - 25 * DAY);}
     expect(median(open.map((f) => END.getTime() - Date.parse(f.createdAt)))).toBeLessThan(2 * DAY);
   });
 
@@ -235,7 +235,7 @@ describe('fake PagerDuty server', () => {
     [{ 'statuses[]': ['open'] }, 2001, /Status must be a list/],
     [{ sort_by: 'title:asc' }, 2001, /sort_by/],
     [{ sort_by: 'created_at,incident_number,urgency' }, 2001, /at most two/],
-  ] as [Params, number, RegExp][])('rejects %j with 400', async (params, code, detail) => {
+  ] as Array<[Params, number, RegExp]>)('rejects %j with 400', async (params, code, detail) => {
     const reply = await get(server, '/incidents', params);
     expect(reply.status).toBe(400);
     expect(reply.body.error.code).toBe(code);
@@ -303,7 +303,7 @@ describe('fake PagerDuty server', () => {
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(log.at(-1)).toMatchObject({ type: 'trigger_log_entry', id: incident.first_trigger_log_entry.id });
     expect(log.map((e) => e.type)).toEqual(expect.arrayContaining(['escalate_log_entry', 'resolve_log_entry', 'notify_log_entry']));
-    for (const entry of log) expect(entry.incident).toMatchObject({ id: fact.id, type: 'incident_reference' });
+    for (const entry of log) {expect(entry.incident).toMatchObject({ id: fact.id, type: 'incident_reference' });}
   });
 
   it('lists account log entries by created_at window, newest first, with incidents included on request', async () => {
@@ -316,7 +316,7 @@ describe('fake PagerDuty server', () => {
     expect(Math.min(...times)).toBeGreaterThanOrEqual(since);
     expect(Math.max(...times)).toBeLessThan(until);
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
-    for (const e of entries) expect(e.id).toMatch(/^R[0-9A-Z]{13}$/);
+    for (const e of entries) {expect(e.id).toMatch(/^R[0-9A-Z]{13}$/);}
     const included = await get(server, '/log_entries', { since: iso(since), until: iso(until), 'include[]': ['incidents'], limit: 5 });
     for (const entry of included.body.log_entries) {
       expect(entry.incident).toMatchObject({ type: 'incident', status: expect.any(String), created_at: expect.any(String) });
@@ -417,7 +417,7 @@ describe('rate limits and faults', () => {
     const sequence = async () => {
       const server = await start({ faults: { seed: 42, serverErrorRate: 0.3 } });
       const statuses: number[] = [];
-      for (let i = 0; i < 20; i++) statuses.push((await get(server, '/incidents')).status);
+      for (let i = 0; i < 20; i++) {statuses.push((await get(server, '/incidents')).status);}
       return statuses;
     };
     const first = await sequence();
@@ -761,7 +761,7 @@ describe('conformance with the published OpenAPI description', () => {
     replies.push(await get(server, '/incidents'));
     server.setRateLimit(960);
     expect(replies.map((r) => r.status)).toEqual([401, 400, 404, 429]);
-    for (const reply of replies) expectValid('error', reply.body);
+    for (const reply of replies) {expectValid('error', reply.body);}
   });
 
   it.each([
@@ -775,7 +775,7 @@ describe('conformance with the published OpenAPI description', () => {
     ['a channel without type', 'logEntriesPage', (b: Json) => delete b.log_entries[0].channel.type],
     ['more given as text', 'logEntriesPage', (b: Json) => (b.more = 'yes')],
     ['errors given as text', 'error', (b: Json) => (b.error.errors = 'bad')],
-  ] as [string, SchemaName, (body: Json) => void][])('the validator rejects %s', async (_name, schema, breakIt) => {
+  ] as Array<[string, SchemaName, (body: Json) => void]>)('the validator rejects %s', async (_name, schema, breakIt) => {
     const body = structuredClone(
       schema === 'incident'
         ? { incident: history.renderIncident(history.listIncidents({ statuses: new Set(['resolved']) }).at(0)) }
@@ -793,7 +793,7 @@ describe('conformance with the published OpenAPI description', () => {
     const incidents = history.listIncidents({ statuses: new Set(['resolved']) });
     const refs = Array.from({ length: incidents.length }, (_, k) => incidents.at(k));
     const render = (test: (incident: Json) => boolean) => ({ incident: refs.map((r) => history.renderIncident(r) as Json).find(test)! });
-    const checks: [SchemaName, unknown, string][] = [
+    const checks: Array<[SchemaName, unknown, string]> = [
       ['incident', render((i) => i.priority === null), '/incident/priority must be object'],
       ['incident', render((i) => i.resolve_reason === null), '/incident/resolve_reason must be object'],
     ];
@@ -802,7 +802,7 @@ describe('conformance with the published OpenAPI description', () => {
       // Oldest first: their incidents are resolved, which the patched description needs.
       for (let k = entries.length - 1; k >= 0; k--) {
         const entry = history.renderLogEntry(entries.at(k), include) as Json;
-        if (entry.type === type) return { log_entries: [entry], limit: 1, offset: 0, more: false, total: null };
+        if (entry.type === type) {return { log_entries: [entry], limit: 1, offset: 0, more: false, total: null };}
       }
       throw new Error(`no ${type}`);
     };

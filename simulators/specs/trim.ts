@@ -60,11 +60,16 @@ const unescape = (segment: string) => segment.replace(/~1/g, '/').replace(/~0/g,
 
 function refsIn(value: unknown, found: Set<string>): void {
   if (Array.isArray(value)) {
-    for (const item of value) refsIn(item, found);
+    for (const item of value) {
+      refsIn(item, found);
+    }
   } else if (value !== null && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
-      if (key === '$ref' && typeof child === 'string') found.add(child);
-      else refsIn(child, found);
+      if (key === '$ref' && typeof child === 'string') {
+        found.add(child);
+      } else {
+        refsIn(child, found);
+      }
     }
   }
 }
@@ -75,11 +80,17 @@ function trim(full: Json, selection: Selection): Json {
   const paths: Record<string, Json> = {};
   for (const [path, methods] of Object.entries(selection.paths)) {
     const item = fullPaths[path];
-    if (!item) throw new Error(`the description has no path ${path}`);
+    if (!item) {
+      throw new Error(`the description has no path ${path}`);
+    }
     const kept: Json = {};
-    if (item.parameters) kept.parameters = item.parameters;
+    if (item.parameters) {
+      kept.parameters = item.parameters;
+    }
     for (const method of methods) {
-      if (!item[method]) throw new Error(`the description has no ${method.toUpperCase()} ${path}`);
+      if (!item[method]) {
+        throw new Error(`the description has no ${method.toUpperCase()} ${path}`);
+      }
       kept[method] = item[method];
     }
     paths[path] = kept;
@@ -91,20 +102,28 @@ function trim(full: Json, selection: Selection): Json {
   refsIn(paths, pending);
   const seen = new Set<string>();
   for (const ref of pending) {
-    if (seen.has(ref)) continue;
+    if (seen.has(ref)) {
+      continue;
+    }
     seen.add(ref);
     // A reference into a component (`.../Tag/allOf/0`) keeps the whole component.
     const match = /^#\/components\/([^/]+)\/([^/]+)(?:\/.*)?$/.exec(ref);
-    if (!match) throw new Error(`cannot keep ${ref}: only references to components are followed`);
+    if (!match) {
+      throw new Error(`cannot keep ${ref}: only references to components are followed`);
+    }
     const kind = match[1]!;
     const name = unescape(match[2]!);
     const component = fullComponents[kind]?.[name];
-    if (component === undefined) throw new Error(`the description has no component ${ref}`);
+    if (component === undefined) {
+      throw new Error(`the description has no component ${ref}`);
+    }
     (components[kind] ??= {})[name] = component;
     // Iterating a Set visits entries added during the loop.
     refsIn(component, pending);
   }
-  for (const kind of Object.keys(components)) components[kind] = sortedKeys(components[kind]!);
+  for (const kind of Object.keys(components)) {
+    components[kind] = sortedKeys(components[kind]!);
+  }
 
   const { openapi, info, servers } = full;
   return { openapi, info, ...(servers ? { servers } : {}), paths, components };
@@ -120,7 +139,7 @@ function main(args: string[]): void {
     process.exitCode = 2;
     return;
   }
-  const outputs: [string, Selection, string][] = [
+  const outputs: Array<[string, Selection, string]> = [
     [args[0]!, PAGERDUTY, 'pagerduty-rest-v2.trimmed.json'],
     [args[1]!, JIRA, 'jira-cloud-platform-v3.trimmed.json'],
   ];

@@ -1,7 +1,14 @@
 export { generatePagerDutyHistory, type PagerDutyHistoryOptions } from './pagerduty/generator.ts';
 export { PagerDutyHistory, type ExpectedIncidentFacts, type NewIncident } from './pagerduty/history.ts';
 export type { CatalogEntry, ServiceEntry, UserEntry } from './pagerduty/catalog.ts';
-export type { IncidentQuery, IncidentSort, IncidentSortField, LogEntryQuery, RecordList, UserQuery } from './pagerduty/queries.ts';
+export type {
+  IncidentQuery,
+  IncidentSort,
+  IncidentSortField,
+  LogEntryQuery,
+  RecordList,
+  UserQuery,
+} from './pagerduty/queries.ts';
 export { startFakePagerDuty, type FakePagerDuty, type FakePagerDutyOptions } from './pagerduty/server.ts';
 export type { FaultOptions } from './pagerduty/traffic.ts';
 export { generateJiraHistory, type JiraHistoryOptions } from './jira/generator.ts';

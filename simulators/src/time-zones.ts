@@ -6,7 +6,9 @@ export function zoneOffsetMinutes(zone: string, ms: number): number {
     .formatToParts(new Date(ms))
     .find((part) => part.type === 'timeZoneName')?.value;
   const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
-  if (!match) return 0;
+  if (!match) {
+    return 0;
+  }
   return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
 }
 

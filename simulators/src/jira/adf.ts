@@ -4,7 +4,7 @@ export interface AdfNode {
   type?: string;
   text?: string;
   attrs?: Record<string, unknown>;
-  marks?: { type?: string; attrs?: Record<string, unknown> }[];
+  marks?: Array<{ type?: string; attrs?: Record<string, unknown> }>;
   content?: AdfNode[];
   version?: number;
 }

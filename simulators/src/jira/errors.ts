@@ -3,7 +3,7 @@ export class JiraError extends Error {
   constructor(
     readonly status: number,
     readonly errorMessages: string[],
-    readonly errors: Record<string, string> = {},
+    readonly errors: Record<string, string> = {}
   ) {
     super(errorMessages[0] ?? Object.values(errors)[0] ?? `HTTP ${status}`);
   }

@@ -39,7 +39,14 @@ export interface JiraHistoryOptions {
 }
 
 /** Chronic causes, most frequent first: they come back within 90 days. */
-const CHRONIC_CAUSES = ['db-connection-pool', 'bad-deploy', 'expired-tls-certificate', 'dns-misconfiguration', 'disk-full', 'upstream-rate-limit'];
+const CHRONIC_CAUSES = [
+  'db-connection-pool',
+  'bad-deploy',
+  'expired-tls-certificate',
+  'dns-misconfiguration',
+  'disk-full',
+  'upstream-rate-limit',
+];
 /** Share of root causes that are chronic; the rest are one of many component failures, which recur now and then. */
 const CHRONIC_SHARE = 0.15;
 const CAUSE_COMPONENTS = [
@@ -112,11 +119,15 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
   const chronicWeights = CHRONIC_CAUSES.map((_, index) => 1 / (index + 1));
   const chronicTotal = chronicWeights.reduce((sum, weight) => sum + weight, 0);
   const drawCause = () => {
-    if (!chance(CHRONIC_SHARE)) return `${pick(CAUSE_COMPONENTS)}-${pick(CAUSE_FAILURES)}`;
+    if (!chance(CHRONIC_SHARE)) {
+      return `${pick(CAUSE_COMPONENTS)}-${pick(CAUSE_FAILURES)}`;
+    }
     let r = rng() * chronicTotal;
     for (let index = 0; index < CHRONIC_CAUSES.length; index++) {
       r -= chronicWeights[index]!;
-      if (r < 0) return CHRONIC_CAUSES[index]!;
+      if (r < 0) {
+        return CHRONIC_CAUSES[index]!;
+      }
     }
     return CHRONIC_CAUSES[0]!;
   };
@@ -124,7 +135,11 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
   const causeLabel = (cause: string) => {
     const style = rng();
     const written =
-      style < 0.5 ? cause : style < 0.75 ? cause.replace(/-/g, '_') : cause.replace(/(^|-)([a-z])/g, (_m, dash, letter) => `${dash}${letter.toUpperCase()}`);
+      style < 0.5
+        ? cause
+        : style < 0.75
+          ? cause.replace(/-/g, '_')
+          : cause.replace(/(^|-)([a-z])/g, (_m, dash, letter) => `${dash}${letter.toUpperCase()}`);
     return `root-cause:${written}`;
   };
   let reopenedLeftOpen = false;
@@ -132,10 +147,14 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
 
   /** Edits that make a changelog longer than the 40 histories a search embeds. */
   const padChangelog = (key: string, from: number, until: number) => {
-    if (!chance(longShare) || until - from < 2 * MINUTE_MS) return;
+    if (!chance(longShare) || until - from < 2 * MINUTE_MS) {
+      return;
+    }
     const count = 41 + Math.floor(rng() * 15);
     const step = (until - from) / (count + 1);
-    for (let n = 1; n <= count; n++) site.edit(key, at(from + n * step), { assignee: person() }, person());
+    for (let n = 1; n <= count; n++) {
+      site.edit(key, at(from + n * step), { assignee: person() }, person());
+    }
   };
 
   const ticketStyles = ['summary', 'description', 'label', 'remote', 'field'] as const;
@@ -150,7 +169,9 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
     number: number;
   }): string | undefined => {
     const created = incident.pagerdutyId ? incident.createdAt + between(2, 15) * MINUTE_MS : incident.createdAt;
-    if (created >= end) return undefined;
+    if (created >= end) {
+      return undefined;
+    }
     const jsm = chance(0.5);
     const style = incident.pagerdutyId ? ticketStyles[ticketCount++ % ticketStyles.length]! : null;
     const pdUrl = incident.pagerdutyId ? `https://${subdomain}.pagerduty.com/incidents/${incident.pagerdutyId}` : null;
@@ -158,7 +179,9 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
     let summary = incident.title;
     let description: AdfNode = adfDoc([adfParagraph([{ type: 'text', text: 'Customer impact under investigation.' }])]);
     const custom: Record<string, unknown> = {};
-    if (style === 'summary') summary = `[PD ${incident.pagerdutyId}] ${incident.title}`;
+    if (style === 'summary') {
+      summary = `[PD ${incident.pagerdutyId}] ${incident.title}`;
+    }
     if (style === 'description' || (style === 'field' && !customFields)) {
       description = adfDoc([
         adfParagraph([
@@ -168,10 +191,16 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
         ]),
       ]);
     }
-    if (style === 'label') labels.push(`pagerduty-${incident.pagerdutyId}`);
-    if (style === 'field' && customFields) custom[CUSTOM_FIELDS.pagerdutyIncident.id] = chance(0.5) ? incident.pagerdutyId : pdUrl;
+    if (style === 'label') {
+      labels.push(`pagerduty-${incident.pagerdutyId}`);
+    }
+    if (style === 'field' && customFields) {
+      custom[CUSTOM_FIELDS.pagerdutyIncident.id] = chance(0.5) ? incident.pagerdutyId : pdUrl;
+    }
     if (jsm) {
-      custom[CUSTOM_FIELDS.severity.id] = { value: `Sev ${incident.severity === 'UNKNOWN' ? 4 : incident.severity.slice(3)}` };
+      custom[CUSTOM_FIELDS.severity.id] = {
+        value: `Sev ${incident.severity === 'UNKNOWN' ? 4 : incident.severity.slice(3)}`,
+      };
     }
     const firstResponse = created + between(3, 45) * MINUTE_MS;
     // JSM's SLA stops when an agent first replies, usually a little before the ticket moves on.
@@ -190,9 +219,13 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
       assignee: chance(0.9) ? person() : null,
       custom,
     });
-    if (style === 'remote') site.addRemoteLink(key, pdUrl!, `PagerDuty incident #${incident.number}`, at(created + 30_000));
+    if (style === 'remote') {
+      site.addRemoteLink(key, pdUrl!, `PagerDuty incident #${incident.number}`, at(created + 30_000));
+    }
     const cause = chance(0.35) ? drawCause() : null;
-    if (cause !== null) site.edit(key, at(created + 60_000), { labels: [...site.issue(key).labels, causeLabel(cause)] });
+    if (cause !== null) {
+      site.edit(key, at(created + 60_000), { labels: [...site.issue(key).labels, causeLabel(cause)] });
+    }
     site.declare(key, {
       kind: 'incident',
       incident: incident.pagerdutyId ?? key,
@@ -202,20 +235,33 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
       acknowledgedAt: slaStop !== null && slaStop < end ? slaStop : null,
     });
     padChangelog(key, created + 2 * MINUTE_MS, Math.min(firstResponse, end));
-    if (firstResponse >= end) return key;
+    if (firstResponse >= end) {
+      return key;
+    }
     site.transition(key, 'In Progress', at(firstResponse), person());
-    const resolved = incident.resolvedAt !== null ? Math.max(incident.resolvedAt + between(1, 30) * MINUTE_MS, firstResponse + MINUTE_MS) : null;
-    if (resolved !== null && resolved < end) site.transition(key, 'Resolved', at(resolved), person());
+    const resolved =
+      incident.resolvedAt !== null
+        ? Math.max(incident.resolvedAt + between(1, 30) * MINUTE_MS, firstResponse + MINUTE_MS)
+        : null;
+    if (resolved !== null && resolved < end) {
+      site.transition(key, 'Resolved', at(resolved), person());
+    }
     return key;
   };
 
-  const createActionItems = (
-    parent: { key: string; incident: string; postmortem: string | null; created: number; subtasksAllowed: boolean },
-  ) => {
+  const createActionItems = (parent: {
+    key: string;
+    incident: string;
+    postmortem: string | null;
+    created: number;
+    subtasksAllowed: boolean;
+  }) => {
     const count = 1 + Math.floor(rng() * 4);
     for (let n = 0; n < count; n++) {
       const created = parent.created + between(0.5, 48) * HOUR_MS;
-      if (created >= end) continue;
+      if (created >= end) {
+        continue;
+      }
       const asSubtask = parent.subtasksAllowed && chance(0.5);
       const dueDays = chance(0.88) ? 7 + Math.floor(rng() * 24) : null;
       const duedate = dueDays === null ? null : new Date(created + dueDays * DAY_MS).toISOString().slice(0, 10);
@@ -231,21 +277,33 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
         priority: pick(['High', 'Medium', 'Low']),
       });
       if (!asSubtask) {
-        if (chance(0.5)) site.link(key, parent.key, LINK_TYPES.relates, at(created + 20_000));
-        else site.link(parent.key, key, LINK_TYPES.relates, at(created + 20_000));
+        if (chance(0.5)) {
+          site.link(key, parent.key, LINK_TYPES.relates, at(created + 20_000));
+        } else {
+          site.link(parent.key, key, LINK_TYPES.relates, at(created + 20_000));
+        }
       }
       site.declare(key, { kind: 'action_item', incident: parent.incident, postmortem: parent.postmortem });
       const dueEnd = duedate === null ? null : Date.parse(`${duedate}T00:00:00Z`) + DAY_MS;
       const roll = rng();
       let completion: number | null;
-      if (dueEnd === null) completion = roll < 0.6 ? created + between(1, 20) * DAY_MS : null;
-      else if (roll < 0.5) completion = created + (dueEnd - created) * between(0.2, 0.95);
-      else if (roll < 0.7) completion = dueEnd + between(1, 240) * HOUR_MS;
-      else completion = null;
+      if (dueEnd === null) {
+        completion = roll < 0.6 ? created + between(1, 20) * DAY_MS : null;
+      } else if (roll < 0.5) {
+        completion = created + (dueEnd - created) * between(0.2, 0.95);
+      } else if (roll < 0.7) {
+        completion = dueEnd + between(1, 240) * HOUR_MS;
+      } else {
+        completion = null;
+      }
       const started = created + between(1, 72) * HOUR_MS;
       padChangelog(key, created + MINUTE_MS, Math.min(started, completion ?? started, end));
-      if (started < end && (completion === null || started < completion)) site.transition(key, 'In Progress', at(started), person());
-      if (completion === null || completion >= end) continue;
+      if (started < end && (completion === null || started < completion)) {
+        site.transition(key, 'In Progress', at(started), person());
+      }
+      if (completion === null || completion >= end) {
+        continue;
+      }
       site.transition(key, 'Done', at(completion), person());
       const reopenAt = completion + DAY_MS;
       if (!reopenedLeftOpen && reopenAt + DAY_MS < end) {
@@ -271,19 +329,26 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
     severity: Severity;
   }) => {
     const created = incident.resolvedAt + between(1, 30) * HOUR_MS;
-    if (created >= end) return;
+    if (created >= end) {
+      return;
+    }
     const ticket = incident.ticketKey ? site.issue(incident.ticketKey) : undefined;
     const jsm = ticket ? ticket.project.key === 'INC' : chance(0.5);
     const asSubtask = !jsm && ticket !== undefined && chance(0.3);
     const labels = jsm ? [] : ['postmortem'];
     let summary = `Post-mortem: ${incident.title}`;
     if (!ticket) {
-      if (chance(0.5)) summary = `Post-mortem: [PD ${incident.pagerdutyId}] ${incident.title}`;
-      else labels.push(`pagerduty-${incident.pagerdutyId}`);
+      if (chance(0.5)) {
+        summary = `Post-mortem: [PD ${incident.pagerdutyId}] ${incident.title}`;
+      } else {
+        labels.push(`pagerduty-${incident.pagerdutyId}`);
+      }
     }
     const cause = chance(0.9) ? drawCause() : null;
     const causeInField = cause !== null && customFields && chance(0.5);
-    if (cause !== null && !causeInField) labels.push(causeLabel(cause));
+    if (cause !== null && !causeInField) {
+      labels.push(causeLabel(cause));
+    }
     const key = site.addIssue({
       project: jsm ? 'INC' : 'OPS',
       issueType: jsm ? ISSUE_TYPES.review : asSubtask ? ISSUE_TYPES.subtask : ISSUE_TYPES.task,
@@ -295,31 +360,53 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
       parentKey: asSubtask ? ticket!.key : null,
       custom: causeInField ? { [CUSTOM_FIELDS.rootCause.id]: { value: cause.replace(/-/g, ' ') } } : {},
     });
-    if (ticket && !asSubtask) site.link(key, ticket.key, jsm ? LINK_TYPES.review : LINK_TYPES.relates, at(created + 10_000));
+    if (ticket && !asSubtask) {
+      site.link(key, ticket.key, jsm ? LINK_TYPES.review : LINK_TYPES.relates, at(created + 10_000));
+    }
     site.declare(key, { kind: 'postmortem', incident: incident.externalId, rootCause: cause });
 
     const due = POSTMORTEM_DUE_MS[incident.severity] ?? 7 * DAY_MS;
     const deadline = incident.resolvedAt + due;
     const roll = rng();
     let completion: number | null =
-      roll < 0.65 ? Math.max(created + HOUR_MS, incident.resolvedAt + due * between(0.3, 0.95)) : roll < 0.87 ? deadline + due * between(0.1, 1.5) : null;
-    if (completion !== null && completion <= created + HOUR_MS) completion = created + HOUR_MS;
+      roll < 0.65
+        ? Math.max(created + HOUR_MS, incident.resolvedAt + due * between(0.3, 0.95))
+        : roll < 0.87
+          ? deadline + due * between(0.1, 1.5)
+          : null;
+    if (completion !== null && completion <= created + HOUR_MS) {
+      completion = created + HOUR_MS;
+    }
     const started = created + between(0.5, 1) * HOUR_MS;
     padChangelog(key, created + MINUTE_MS, Math.min(started, end));
-    if (started < end) site.transition(key, 'In Progress', at(started), person());
+    if (started < end) {
+      site.transition(key, 'In Progress', at(started), person());
+    }
     if (completion !== null && completion < end) {
       const review = Math.max(started + MINUTE_MS, completion - between(0.1, 0.5) * HOUR_MS);
-      if (review < completion) site.transition(key, 'In Review', at(review), person());
+      if (review < completion) {
+        site.transition(key, 'In Review', at(review), person());
+      }
       site.transition(key, 'Done', at(completion), person());
     }
-    createActionItems({ key, incident: incident.externalId, postmortem: key, created, subtasksAllowed: !jsm && !asSubtask });
+    createActionItems({
+      key,
+      incident: incident.externalId,
+      postmortem: key,
+      created,
+      subtasksAllowed: !jsm && !asSubtask,
+    });
   };
 
   let pdNumber = 0;
-  const pagerduty = [...options.pagerduty.incidents].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  const pagerduty = [...options.pagerduty.incidents].sort(
+    (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+  );
   for (const incident of pagerduty) {
     pdNumber += 1;
-    if (incident.merged) continue;
+    if (incident.merged) {
+      continue;
+    }
     const severity = severityOf(incident.priority, incident.urgency);
     const createdAt = Date.parse(incident.createdAt);
     const resolvedAt = incident.resolvedAt ? Date.parse(incident.resolvedAt) : null;
@@ -342,7 +429,9 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
     const resolvedAt = created + between(1, 12) * HOUR_MS;
     const title = pick(JIRA_ONLY_TITLES);
     const key = createTicket({ pagerdutyId: null, title, createdAt: created, resolvedAt, severity, number: 0 });
-    if (key === undefined) continue;
+    if (key === undefined) {
+      continue;
+    }
     if (n === 0 && resolvedAt + 2 * DAY_MS < end) {
       // One ticket is reopened after its fix did not hold; resolution is the last one.
       site.transition(key, 'Reopened', at(resolvedAt + DAY_MS), person());
@@ -354,7 +443,13 @@ export function generateJiraHistory(options: JiraHistoryOptions): JiraSiteHistor
       createPostmortem({ externalId: key, pagerdutyId: null, ticketKey: key, title, resolvedAt: resolved, severity });
     } else if (severity === 'SEV3') {
       const ticket = site.issue(key);
-      createActionItems({ key, incident: key, postmortem: null, created: ticket.created, subtasksAllowed: ticket.project.key === 'OPS' });
+      createActionItems({
+        key,
+        incident: key,
+        postmortem: null,
+        created: ticket.created,
+        subtasksAllowed: ticket.project.key === 'OPS',
+      });
     }
   }
   return site;

@@ -18,7 +18,7 @@ export type JqlNode =
 
 export interface JqlQuery {
   where: JqlNode | null;
-  orderBy: { field: string; descending: boolean }[];
+  orderBy: Array<{ field: string; descending: boolean }>;
 }
 
 interface Token {
@@ -81,7 +81,11 @@ function tokenize(jql: string): Token[] {
       continue;
     }
     const word = /^[^\s"'(),=!<>~]+/.exec(rest);
-    if (!word) throw badRequest(`Error in the JQL Query: The character '${rest[0]}' is a reserved JQL character. (line 1, character ${position + 1})`);
+    if (!word) {
+      throw badRequest(
+        `Error in the JQL Query: The character '${rest[0]}' is a reserved JQL character. (line 1, character ${position + 1})`
+      );
+    }
     tokens.push({ kind: 'word', text: word[0] });
     position += word[0].length;
   }
@@ -113,10 +117,13 @@ export function parseJql(jql: string): JqlQuery {
     expect(fieldToken !== undefined && (fieldToken.kind === 'word' || fieldToken.kind === 'string'), 'a field name');
     index += 1;
     const field = FIELD_ALIASES[fieldToken!.text.toLowerCase()];
-    if (field === undefined) throw badRequest(`Field '${fieldToken!.text}' does not exist or you do not have permission to view it.`);
+    if (field === undefined) {
+      throw badRequest(`Field '${fieldToken!.text}' does not exist or you do not have permission to view it.`);
+    }
     let operator: string;
-    if (peek()?.kind === 'operator') operator = tokens[index++]!.text;
-    else if (isWord('in')) {
+    if (peek()?.kind === 'operator') {
+      operator = tokens[index++]!.text;
+    } else if (isWord('in')) {
       index += 1;
       operator = 'in';
     } else if (isWord('not') && isWord('in', tokens[index + 1])) {
@@ -144,7 +151,9 @@ export function parseJql(jql: string): JqlQuery {
       const values: string[] = [];
       for (;;) {
         const element = parseValue();
-        if (element.kind === 'text') values.push(element.text);
+        if (element.kind === 'text') {
+          values.push(element.text);
+        }
         if (peek()?.kind === 'comma') {
           index += 1;
           continue;
@@ -154,8 +163,12 @@ export function parseJql(jql: string): JqlQuery {
         break;
       }
       value = { kind: 'list', values };
-    } else value = parseValue();
-    if (DATE_FIELDS.has(field) && value.kind === 'text') parseJqlDate(value.text, field, 'UTC');
+    } else {
+      value = parseValue();
+    }
+    if (DATE_FIELDS.has(field) && value.kind === 'text') {
+      parseJqlDate(value.text, field, 'UTC');
+    }
     return { type: 'clause', field, operator, value };
   };
 
@@ -193,7 +206,9 @@ export function parseJql(jql: string): JqlQuery {
   };
 
   let where: JqlNode | null = null;
-  if (index < tokens.length && !(isWord('order') && isWord('by', tokens[index + 1]))) where = parseOr();
+  if (index < tokens.length && !(isWord('order') && isWord('by', tokens[index + 1]))) {
+    where = parseOr();
+  }
   const orderBy: JqlQuery['orderBy'] = [];
   if (isWord('order')) {
     index += 1;
@@ -204,14 +219,22 @@ export function parseJql(jql: string): JqlQuery {
       expect(fieldToken?.kind === 'word', 'a field to order by');
       index += 1;
       const field = FIELD_ALIASES[fieldToken!.text.toLowerCase()];
-      if (field === undefined) throw badRequest(`Field '${fieldToken!.text}' does not exist or you do not have permission to view it.`);
+      if (field === undefined) {
+        throw badRequest(`Field '${fieldToken!.text}' does not exist or you do not have permission to view it.`);
+      }
       let descending = false;
-      if (isWord('asc') || isWord('desc')) descending = tokens[index++]!.text.toLowerCase() === 'desc';
+      if (isWord('asc') || isWord('desc')) {
+        descending = tokens[index++]!.text.toLowerCase() === 'desc';
+      }
       orderBy.push({ field, descending });
-      if (peek()?.kind !== 'comma') break;
+      if (peek()?.kind !== 'comma') {
+        break;
+      }
       index += 1;
     }
-    if (orderBy.length > 7) throw badRequest('The ORDER BY clause can contain a maximum of 7 fields.');
+    if (orderBy.length > 7) {
+      throw badRequest('The ORDER BY clause can contain a maximum of 7 fields.');
+    }
   }
   expect(index === tokens.length, 'AND, OR or ORDER BY');
   return { where, orderBy };
@@ -222,19 +245,19 @@ function parseJqlDate(text: string, field: string, zone: string): number {
   const match = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?: (\d{1,2}):(\d{2}))?$/.exec(text.trim());
   const invalid = () =>
     badRequest(
-      `Date value '${text}' for field '${field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`,
+      `Date value '${text}' for field '${field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`
     );
-  if (!match) throw invalid();
-  const [year, month, day, hour, minute] = [match[1], match[2], match[3], match[4] ?? '0', match[5] ?? '0'].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  if (!match) {
+    throw invalid();
+  }
+  const [year, month, day, hour, minute] = [match[1], match[2], match[3], match[4] ?? '0', match[5] ?? '0'].map(
+    Number
+  ) as [number, number, number, number, number];
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   const check = new Date(wall);
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23) throw invalid();
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23) {
+    throw invalid();
+  }
   return zonedWallTimeToInstant(wall, zone);
 }
 
@@ -276,14 +299,24 @@ function dateValue(issue: SiteIssue, field: string): number | null {
 }
 
 export function evaluate(node: JqlNode, issue: SiteIssue, zone: string): boolean {
-  if (node.type === 'and') return evaluate(node.left, issue, zone) && evaluate(node.right, issue, zone);
-  if (node.type === 'or') return evaluate(node.left, issue, zone) || evaluate(node.right, issue, zone);
-  if (node.type === 'not') return !evaluate(node.operand, issue, zone);
+  if (node.type === 'and') {
+    return evaluate(node.left, issue, zone) && evaluate(node.right, issue, zone);
+  }
+  if (node.type === 'or') {
+    return evaluate(node.left, issue, zone) || evaluate(node.right, issue, zone);
+  }
+  if (node.type === 'not') {
+    return !evaluate(node.operand, issue, zone);
+  }
   const { field, operator, value } = node;
   if (DATE_FIELDS.has(field)) {
     const actual = dateValue(issue, field);
-    if (value.kind === 'empty') return operator === 'is' ? actual === null : actual !== null;
-    if (actual === null || value.kind !== 'text') return false;
+    if (value.kind === 'empty') {
+      return operator === 'is' ? actual === null : actual !== null;
+    }
+    if (actual === null || value.kind !== 'text') {
+      return false;
+    }
     // A due date is a calendar day; other dates are instants read in the account's zone.
     const bound = field === 'duedate' ? parseJqlDate(value.text, field, 'UTC') : parseJqlDate(value.text, field, zone);
     switch (operator) {
@@ -327,13 +360,16 @@ export function compareIssues(a: SiteIssue, b: SiteIssue, order: JqlQuery['order
   for (const { field, descending } of order) {
     let difference: number;
     if (field === 'key') {
-      difference = a.project.key.localeCompare(b.project.key) || Number(a.key.split('-')[1]) - Number(b.key.split('-')[1]);
+      difference =
+        a.project.key.localeCompare(b.project.key) || Number(a.key.split('-')[1]) - Number(b.key.split('-')[1]);
     } else if (DATE_FIELDS.has(field)) {
       difference = (dateValue(a, field) ?? Number.MAX_SAFE_INTEGER) - (dateValue(b, field) ?? Number.MAX_SAFE_INTEGER);
     } else {
       difference = (fieldValues(a, field)[0] ?? '').localeCompare(fieldValues(b, field)[0] ?? '');
     }
-    if (difference !== 0) return descending ? -difference : difference;
+    if (difference !== 0) {
+      return descending ? -difference : difference;
+    }
   }
   // Ties by id keep the order total, so search-after paging never skips or repeats.
   return Number(a.id) - Number(b.id);

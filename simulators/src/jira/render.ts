@@ -2,7 +2,7 @@
 import { CUSTOM_FIELDS, statusById, type SiteStatus, type SiteUser } from './site-catalog.ts';
 import type { JiraSiteHistory, SiteHistory, SiteIssue } from './site.ts';
 import { zoneOffsetMinutes } from '../time-zones.ts';
-export const SYSTEM_FIELDS: { id: string; name: string; type: string; items?: string }[] = [
+export const SYSTEM_FIELDS: Array<{ id: string; name: string; type: string; items?: string }> = [
   { id: 'summary', name: 'Summary', type: 'string' },
   { id: 'description', name: 'Description', type: 'string' },
   { id: 'status', name: 'Status', type: 'status' },
@@ -33,7 +33,7 @@ export class IssueRenderer {
   constructor(
     private readonly site: JiraSiteHistory,
     private readonly baseUrl: () => string,
-    private readonly zone: string,
+    private readonly zone: string
   ) {}
 
   /** Jira's rendering of an instant: the account's zone, milliseconds, a colon-less offset. */
@@ -56,7 +56,9 @@ export class IssueRenderer {
       active: true,
       locale: 'en_US',
     };
-    if (zone !== null) user.timeZone = zone;
+    if (zone !== null) {
+      user.timeZone = zone;
+    }
     return user;
   }
 
@@ -112,8 +114,14 @@ export class IssueRenderer {
   }
 
   changelogEntry(entry: SiteHistory): Record<string, unknown> {
-    const rendered: Record<string, unknown> = { id: entry.id, created: this.time(entry.at), items: entry.items.map((change) => ({ ...change })) };
-    if (entry.author) rendered.author = this.user(entry.author);
+    const rendered: Record<string, unknown> = {
+      id: entry.id,
+      created: this.time(entry.at),
+      items: entry.items.map((change) => ({ ...change })),
+    };
+    if (entry.author) {
+      rendered.author = this.user(entry.author);
+    }
     return rendered;
   }
 
@@ -136,7 +144,12 @@ export class IssueRenderer {
 
   private priority(name: string): Record<string, unknown> {
     const id = PRIORITY_IDS[name] ?? '3';
-    return { self: `${this.baseUrl()}/rest/api/3/priority/${id}`, iconUrl: `${this.baseUrl()}/images/icons/priorities/${name.toLowerCase()}.svg`, name, id };
+    return {
+      self: `${this.baseUrl()}/rest/api/3/priority/${id}`,
+      iconUrl: `${this.baseUrl()}/images/icons/priorities/${name.toLowerCase()}.svg`,
+      name,
+      id,
+    };
   }
 
   /** The short form Jira uses for the other end of a link, a parent or a sub-task. */
@@ -146,7 +159,9 @@ export class IssueRenderer {
       status: this.status(statusById(issue.statusId)),
       issuetype: this.issueType(issue),
     };
-    if (issue.priority !== null) fields.priority = this.priority(issue.priority);
+    if (issue.priority !== null) {
+      fields.priority = this.priority(issue.priority);
+    }
     return { id: issue.id, key: issue.key, self: `${this.baseUrl()}/rest/api/3/issue/${issue.id}`, fields };
   }
 
@@ -184,7 +199,10 @@ export class IssueRenderer {
       case 'resolution':
         return {
           present: true,
-          value: issue.resolutiondate === null ? null : { self: `${this.baseUrl()}/rest/api/3/resolution/10000`, id: '10000', name: 'Done', description: '' },
+          value:
+            issue.resolutiondate === null
+              ? null
+              : { self: `${this.baseUrl()}/rest/api/3/resolution/10000`, id: '10000', name: 'Done', description: '' },
         };
       case 'duedate':
         return { present: true, value: issue.duedate };
@@ -204,21 +222,30 @@ export class IssueRenderer {
                 type: { ...link.type, self: `${this.baseUrl()}/rest/api/3/issueLinkType/${link.type.id}` },
               };
               // Each side sees the other: the outward issue of its link, or the inward one.
-              if (link.outwardKey === issue.key) rendered.outwardIssue = this.linked(this.site.issue(link.inwardKey));
-              else rendered.inwardIssue = this.linked(this.site.issue(link.outwardKey));
+              if (link.outwardKey === issue.key) {
+                rendered.outwardIssue = this.linked(this.site.issue(link.inwardKey));
+              } else {
+                rendered.inwardIssue = this.linked(this.site.issue(link.outwardKey));
+              }
               return rendered;
             }),
         };
       case 'parent':
         // Jira leaves `parent` out of an issue that has none.
-        return issue.parentKey === null ? { present: false } : { present: true, value: this.linked(this.site.issue(issue.parentKey)) };
+        return issue.parentKey === null
+          ? { present: false }
+          : { present: true, value: this.linked(this.site.issue(issue.parentKey)) };
       case 'subtasks':
         return {
           present: true,
-          value: [...this.site.issues.values()].filter((child) => child.parentKey === issue.key).map((child) => this.linked(child)),
+          value: [...this.site.issues.values()]
+            .filter((child) => child.parentKey === issue.key)
+            .map((child) => this.linked(child)),
         };
       default:
-        if (field.startsWith('customfield_')) return { present: true, value: issue.custom[field] ?? null };
+        if (field.startsWith('customfield_')) {
+          return { present: true, value: issue.custom[field] ?? null };
+        }
         return { present: false };
     }
   }
@@ -229,19 +256,34 @@ export class IssueRenderer {
     for (const raw of requested) {
       const field = raw.trim();
       if (field === '*all' || field === '*navigable') {
-        for (const system of SYSTEM_FIELDS) wanted.add(system.id);
-        for (const custom of Object.values(CUSTOM_FIELDS)) wanted.add(custom.id);
-      } else if (field.startsWith('-')) excluded.add(field.slice(1));
-      else if (field !== '') wanted.add(field);
+        for (const system of SYSTEM_FIELDS) {
+          wanted.add(system.id);
+        }
+        for (const custom of Object.values(CUSTOM_FIELDS)) {
+          wanted.add(custom.id);
+        }
+      } else if (field.startsWith('-')) {
+        excluded.add(field.slice(1));
+      } else if (field !== '') {
+        wanted.add(field);
+      }
     }
-    for (const field of excluded) wanted.delete(field);
+    for (const field of excluded) {
+      wanted.delete(field);
+    }
     const onlyId = [...wanted].every((field) => field === 'id');
-    if (onlyId && changelogLimit === null) return { id: issue.id };
+    if (onlyId && changelogLimit === null) {
+      return { id: issue.id };
+    }
     const fields: Record<string, unknown> = {};
     for (const field of wanted) {
-      if (field === 'id' || field === 'key') continue;
+      if (field === 'id' || field === 'key') {
+        continue;
+      }
       const value = this.fieldValue(issue, field);
-      if (value.present) fields[field] = value.value;
+      if (value.present) {
+        fields[field] = value.value;
+      }
     }
     const rendered: Record<string, unknown> = {
       expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations',
@@ -265,5 +307,10 @@ export class IssueRenderer {
 
 function avatars(seed: string): Record<string, string> {
   const base = `https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/initials/${encodeURIComponent(seed.slice(0, 2).toUpperCase())}-1.png`;
-  return { '48x48': `${base}?size=48`, '24x24': `${base}?size=24`, '16x16': `${base}?size=16`, '32x32': `${base}?size=32` };
+  return {
+    '48x48': `${base}?size=48`,
+    '24x24': `${base}?size=24`,
+    '16x16': `${base}?size=16`,
+    '32x32': `${base}?size=32`,
+  };
 }

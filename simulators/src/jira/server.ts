@@ -101,7 +101,7 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
   let rateLimit = options.rateLimit;
   const recent: number[] = [];
   let rateLimited = 0;
-  const scripted: { status: 500 | 503; retryAfter: number }[] = [];
+  const scripted: Array<{ status: 500 | 503; retryAfter: number }> = [];
   let passBeforeFailing = 0;
   const requests: FakeJiraRequest[] = [];
   let baseUrl = '';
@@ -125,11 +125,24 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     }
     if (path === '/rest/api/3/search/jql' && method === 'POST') {
       const request = requireObject(body);
-      const allowed = new Set(['jql', 'nextPageToken', 'maxResults', 'fields', 'expand', 'properties', 'fieldsByKeys', 'reconcileIssues']);
+      const allowed = new Set([
+        'jql',
+        'nextPageToken',
+        'maxResults',
+        'fields',
+        'expand',
+        'properties',
+        'fieldsByKeys',
+        'reconcileIssues',
+      ]);
       for (const name of Object.keys(request)) {
-        if (!allowed.has(name)) throw badRequest(`Unrecognized field "${name}"`);
+        if (!allowed.has(name)) {
+          throw badRequest(`Unrecognized field "${name}"`);
+        }
       }
-      if (request.fields !== undefined && !isStringArray(request.fields)) throw badRequest('fields must be a list of field ids');
+      if (request.fields !== undefined && !isStringArray(request.fields)) {
+        throw badRequest('fields must be a list of field ids');
+      }
       return search({
         jql: typeof request.jql === 'string' ? request.jql : undefined,
         nextPageToken: typeof request.nextPageToken === 'string' ? request.nextPageToken : undefined,
@@ -138,17 +151,29 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
         expand: typeof request.expand === 'string' ? request.expand : undefined,
       });
     }
-    if (path === '/rest/api/3/myself' && method === 'GET') return render.myself(options.email, accountZone);
-    if (path === '/rest/api/3/field' && method === 'GET') return render.fields();
-    if (path === '/rest/api/3/status' && method === 'GET') return SITE_STATUSES.map((status) => render.status(status));
-    if (path === '/rest/api/3/changelog/bulkfetch' && method === 'POST') return bulkChangelog(requireObject(body));
+    if (path === '/rest/api/3/myself' && method === 'GET') {
+      return render.myself(options.email, accountZone);
+    }
+    if (path === '/rest/api/3/field' && method === 'GET') {
+      return render.fields();
+    }
+    if (path === '/rest/api/3/status' && method === 'GET') {
+      return SITE_STATUSES.map((status) => render.status(status));
+    }
+    if (path === '/rest/api/3/changelog/bulkfetch' && method === 'POST') {
+      return bulkChangelog(requireObject(body));
+    }
     const issuePath = /^\/rest\/api\/3\/issue\/([^/]+)\/(changelog|remotelink)$/.exec(path);
     if (issuePath && method === 'GET') {
       const idOrKey = decodeURIComponent(issuePath[1]!);
       const issue = history.issues.get(idOrKey) ?? history.issueById(idOrKey);
-      if (!issue) throw new JiraError(404, ['Issue does not exist or you do not have permission to see it.']);
+      if (!issue) {
+        throw new JiraError(404, ['Issue does not exist or you do not have permission to see it.']);
+      }
       if (issuePath[2] === 'remotelink') {
-        if (options.issueLinkingDisabled) throw new JiraError(403, ['Issue linking is disabled.']);
+        if (options.issueLinkingDisabled) {
+          throw new JiraError(403, ['Issue linking is disabled.']);
+        }
         return issue.remoteLinks.map((link) => render.remoteLink(issue, link));
       }
       return changelogPage(issue, query);
@@ -181,22 +206,33 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     let startIndex = 0;
     if (request.nextPageToken !== undefined) {
       const token = decodeToken(request.nextPageToken);
-      if (token?.q !== queryHash || typeof token.after !== 'string') throw badRequest('The provided next page token is invalid or expired.');
+      if (token?.q !== queryHash || typeof token.after !== 'string') {
+        throw badRequest('The provided next page token is invalid or expired.');
+      }
       // Search-after: the page starts after the last issue of the previous one, wherever it now sorts.
       const anchor = history.issueById(token.after);
       startIndex = anchor ? matches.findIndex((issue) => compareIssues(issue, anchor, order) > 0) : matches.length;
-      if (startIndex < 0) startIndex = matches.length;
+      if (startIndex < 0) {
+        startIndex = matches.length;
+      }
     }
     const size = Math.min(request.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP, maxSearchPage);
     const pageIssues = matches.slice(startIndex, startIndex + size);
     const isLast = startIndex + pageIssues.length >= matches.length;
     const fields = request.fields.length > 0 ? request.fields : ['id'];
-    const expand = new Set((request.expand ?? '').split(',').map((part) => part.trim()).filter(Boolean));
+    const expand = new Set(
+      (request.expand ?? '')
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+    );
     const result: Record<string, unknown> = {
       issues: pageIssues.map((issue) => render.issue(issue, fields, expand.has('changelog') ? embeddedLimit : null)),
       isLast,
     };
-    if (!isLast) result.nextPageToken = encodeToken({ q: queryHash, after: pageIssues[pageIssues.length - 1]!.id });
+    if (!isLast) {
+      result.nextPageToken = encodeToken({ q: queryHash, after: pageIssues[pageIssues.length - 1]!.id });
+    }
     return result;
   };
 
@@ -218,39 +254,61 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
       isLast: startAt + values.length >= total,
       values: values.map((entry) => render.changelogEntry(entry)),
     };
-    if (!page.isLast) page.nextPage = `${baseUrl}/rest/api/3/issue/${issue.key}/changelog?maxResults=${size}&startAt=${startAt + size}`;
+    if (!page.isLast) {
+      page.nextPage = `${baseUrl}/rest/api/3/issue/${issue.key}/changelog?maxResults=${size}&startAt=${startAt + size}`;
+    }
     return page;
   };
 
   const bulkChangelog = (request: Record<string, unknown>): unknown => {
     const ids = request.issueIdsOrKeys;
-    if (!isStringArray(ids) || ids.length === 0) throw badRequest('issueIdsOrKeys must list at least one issue');
-    if (ids.length > 1000) throw badRequest('You can request the changelogs of up to 1000 issues.');
+    if (!isStringArray(ids) || ids.length === 0) {
+      throw badRequest('issueIdsOrKeys must list at least one issue');
+    }
+    if (ids.length > 1000) {
+      throw badRequest('You can request the changelogs of up to 1000 issues.');
+    }
     const fieldIds = request.fieldIds === undefined ? undefined : request.fieldIds;
-    if (fieldIds !== undefined && (!isStringArray(fieldIds) || fieldIds.length > 10)) throw badRequest('fieldIds must list up to 10 field ids');
+    if (fieldIds !== undefined && (!isStringArray(fieldIds) || fieldIds.length > 10)) {
+      throw badRequest('fieldIds must list up to 10 field ids');
+    }
     const maxResults = request.maxResults === undefined ? 1000 : request.maxResults;
     if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 10_000) {
       throw badRequest('maxResults must be between 1 and 10000');
     }
-    const issues = ids.map((idOrKey) => history.issues.get(idOrKey) ?? history.issueById(idOrKey)).filter((issue): issue is SiteIssue => !!issue);
-    const entries: { issue: SiteIssue; history: SiteHistory }[] = [];
+    const issues = ids
+      .map((idOrKey) => history.issues.get(idOrKey) ?? history.issueById(idOrKey))
+      .filter((issue): issue is SiteIssue => !!issue);
+    const entries: Array<{ issue: SiteIssue; history: SiteHistory }> = [];
     for (const issue of issues) {
       for (const entry of issue.histories) {
         const items = fieldIds ? entry.items.filter((change) => fieldIds.includes(change.fieldId)) : entry.items;
-        if (items.length > 0) entries.push({ issue, history: { ...entry, items } });
+        if (items.length > 0) {
+          entries.push({ issue, history: { ...entry, items } });
+        }
       }
     }
-    entries.sort((a, b) => a.history.at - b.history.at || Number(a.issue.id) - Number(b.issue.id) || Number(a.history.id) - Number(b.history.id));
-    const requestHash = createHash('sha256').update(JSON.stringify([ids, fieldIds ?? null])).digest('hex').slice(0, 16);
+    entries.sort(
+      (a, b) =>
+        a.history.at - b.history.at ||
+        Number(a.issue.id) - Number(b.issue.id) ||
+        Number(a.history.id) - Number(b.history.id)
+    );
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([ids, fieldIds ?? null]))
+      .digest('hex')
+      .slice(0, 16);
     let offset = 0;
     if (typeof request.nextPageToken === 'string') {
       const token = decodeToken(request.nextPageToken);
-      if (token?.q !== requestHash || typeof token.offset !== 'number') throw badRequest('The provided next page token is invalid or expired.');
+      if (token?.q !== requestHash || typeof token.offset !== 'number') {
+        throw badRequest('The provided next page token is invalid or expired.');
+      }
       offset = token.offset;
     }
     const size = Math.min(maxResults, maxBulkPage);
     const page = entries.slice(offset, offset + size);
-    const grouped: { issueId: string; changeHistories: unknown[] }[] = [];
+    const grouped: Array<{ issueId: string; changeHistories: unknown[] }> = [];
     for (const entry of page) {
       let group = grouped.find((candidate) => candidate.issueId === entry.issue.id);
       if (!group) {
@@ -260,14 +318,22 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
       group.changeHistories.push(render.changelogEntry(entry.history));
     }
     const result: Record<string, unknown> = { issueChangeLogs: grouped };
-    if (offset + page.length < entries.length) result.nextPageToken = encodeToken({ q: requestHash, offset: offset + page.length });
+    if (offset + page.length < entries.length) {
+      result.nextPageToken = encodeToken({ q: requestHash, offset: offset + page.length });
+    }
     return result;
   };
 
   const takeRateBudget = (now: number): number | undefined => {
-    if (!rateLimit) return undefined;
-    while (recent.length > 0 && recent[0]! <= now - rateLimit.windowMs) recent.shift();
-    if (recent.length >= rateLimit.requests) return recent[0]! + rateLimit.windowMs - now;
+    if (!rateLimit) {
+      return undefined;
+    }
+    while (recent.length > 0 && recent[0]! <= now - rateLimit.windowMs) {
+      recent.shift();
+    }
+    if (recent.length >= rateLimit.requests) {
+      return recent[0]! + rateLimit.windowMs - now;
+    }
     recent.push(now);
     return undefined;
   };
@@ -281,7 +347,11 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       log.status = status;
       const buffer = Buffer.from(JSON.stringify(payload));
-      response.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': buffer.length, ...headers });
+      response.writeHead(status, {
+        'content-type': 'application/json;charset=UTF-8',
+        'content-length': buffer.length,
+        ...headers,
+      });
       response.end(buffer);
     };
     const fail = (error: JiraError, headers: Record<string, string> = {}) =>
@@ -298,14 +368,18 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
       return;
     }
     if (request.headers.authorization !== expectedAuth) {
-      fail(new JiraError(401, ['Client must be authenticated to access this resource.']), { 'www-authenticate': 'Basic realm="protected-area"' });
+      fail(new JiraError(401, ['Client must be authenticated to access this resource.']), {
+        'www-authenticate': 'Basic realm="protected-area"',
+      });
       return;
     }
     const failure = scripted.length > 0 && passBeforeFailing-- <= 0 ? scripted.shift() : undefined;
     if (failure) {
       fail(
-        new JiraError(failure.status, [failure.status === 503 ? 'Service temporarily unavailable.' : 'Internal server error.']),
-        failure.status === 503 ? { 'retry-after': String(failure.retryAfter) } : {},
+        new JiraError(failure.status, [
+          failure.status === 503 ? 'Service temporarily unavailable.' : 'Internal server error.',
+        ]),
+        failure.status === 503 ? { 'retry-after': String(failure.retryAfter) } : {}
       );
       return;
     }
@@ -320,8 +394,11 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
       }
       answer(200, route(method, url.pathname, url.searchParams, body));
     } catch (error) {
-      if (error instanceof JiraError) fail(error);
-      else fail(new JiraError(500, [error instanceof Error ? error.message : String(error)]));
+      if (error instanceof JiraError) {
+        fail(error);
+      } else {
+        fail(new JiraError(500, [error instanceof Error ? error.message : String(error)]));
+      }
     }
   };
 
@@ -340,7 +417,9 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     failNext(count, status, { retryAfterSeconds = 0, after = 0 } = {}) {
       passBeforeFailing = after;
       scripted.length = 0;
-      for (let n = 0; n < count; n++) scripted.push({ status, retryAfter: retryAfterSeconds });
+      for (let n = 0; n < count; n++) {
+        scripted.push({ status, retryAfter: retryAfterSeconds });
+      }
     },
     setRateLimit(limit) {
       rateLimit = limit;
@@ -354,7 +433,9 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
 }
 
 function requireObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('The request body must be a JSON object.');
+  }
   return body as Record<string, unknown>;
 }
 

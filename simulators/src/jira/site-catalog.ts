@@ -108,12 +108,16 @@ export const SITE_USERS: readonly SiteUser[] = PEOPLE.map((name, index) => ({
 
 export function statusByName(name: string): SiteStatus {
   const status = SITE_STATUSES.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
-  if (!status) throw new RangeError(`no status named '${name}' on this site: ${SITE_STATUSES.map((s) => s.name).join(', ')}`);
+  if (!status) {
+    throw new RangeError(`no status named '${name}' on this site: ${SITE_STATUSES.map((s) => s.name).join(', ')}`);
+  }
   return status;
 }
 
 export function statusById(id: string): SiteStatus {
   const status = SITE_STATUSES.find((candidate) => candidate.id === id);
-  if (!status) throw new RangeError(`no status with id ${id}`);
+  if (!status) {
+    throw new RangeError(`no status with id ${id}`);
+  }
   return status;
 }

@@ -103,10 +103,16 @@ export interface JiraExpectedFacts {
   /** PagerDuty incident id to the key of its Jira ticket. */
   ticketByPagerDutyId: Map<string, string>;
   /** Incidents that exist only in Jira, by issue key. */
-  jiraIncidents: Map<string, { severity: Severity; createdAt: string; acknowledgedAt: string | null; resolvedAt: string | null }>;
+  jiraIncidents: Map<
+    string,
+    { severity: Severity; createdAt: string; acknowledgedAt: string | null; resolvedAt: string | null }
+  >;
   /** Root cause key by incident external id (PagerDuty id or Jira key). */
   rootCauseByIncident: Map<string, string>;
-  postmortems: Map<string, { incident: string; createdAt: string; completedAt: string | null; rootCauseKey: string | null }>;
+  postmortems: Map<
+    string,
+    { incident: string; createdAt: string; completedAt: string | null; rootCauseKey: string | null }
+  >;
   actionItems: Map<
     string,
     {
@@ -136,7 +142,9 @@ export interface Truth {
 
 export function wholeSeconds(date: Date, what: string): number {
   const ms = date.getTime();
-  if (Number.isNaN(ms)) throw new RangeError(`${what} is not a date`);
+  if (Number.isNaN(ms)) {
+    throw new RangeError(`${what} is not a date`);
+  }
   return Math.floor(ms / 1000) * 1000;
 }
 
@@ -167,12 +175,18 @@ export class JiraSiteHistory {
 
   issue(key: string): SiteIssue {
     const issue = this.issues.get(key);
-    if (!issue) throw new RangeError(`no issue ${key}`);
+    if (!issue) {
+      throw new RangeError(`no issue ${key}`);
+    }
     return issue;
   }
 
   issueById(id: string): SiteIssue | undefined {
-    for (const issue of this.issues.values()) if (issue.id === id) return issue;
+    for (const issue of this.issues.values()) {
+      if (issue.id === id) {
+        return issue;
+      }
+    }
     return undefined;
   }
 
@@ -184,7 +198,9 @@ export class JiraSiteHistory {
     const key = `${project.key}-${number}`;
     const created = wholeSeconds(spec.created, 'created');
     const status = statusByName(spec.status ?? (project.key === 'INC' ? 'Open' : 'To Do'));
-    if (spec.parentKey) this.issue(spec.parentKey);
+    if (spec.parentKey) {
+      this.issue(spec.parentKey);
+    }
     this.issues.set(key, {
       id: String(this.nextIssueId++),
       key,
@@ -219,13 +235,30 @@ export class JiraSiteHistory {
     const from = statusById(issue.statusId);
     const to = statusByName(statusName);
     this.addHistory(issue, time, author, [
-      { field: 'status', fieldtype: 'jira', fieldId: 'status', from: from.id, fromString: from.name, to: to.id, toString: to.name },
+      {
+        field: 'status',
+        fieldtype: 'jira',
+        fieldId: 'status',
+        from: from.id,
+        fromString: from.name,
+        to: to.id,
+        toString: to.name,
+      },
     ]);
     issue.statusId = to.id;
-    if (to.category === 'done' && from.category !== 'done') issue.resolutiondate = time;
-    if (to.category !== 'done') issue.resolutiondate = null;
+    if (to.category === 'done' && from.category !== 'done') {
+      issue.resolutiondate = time;
+    }
+    if (to.category !== 'done') {
+      issue.resolutiondate = null;
+    }
     const truth = this.truth.get(key);
-    if (truth?.kind === 'incident' && truth.acknowledgedAt === null && NEW_STATUS_NAMES.has(from.name) && !NEW_STATUS_NAMES.has(to.name)) {
+    if (
+      truth?.kind === 'incident' &&
+      truth.acknowledgedAt === null &&
+      NEW_STATUS_NAMES.has(from.name) &&
+      !NEW_STATUS_NAMES.has(to.name)
+    ) {
       truth.acknowledgedAt = time;
     }
   }
@@ -234,8 +267,14 @@ export class JiraSiteHistory {
   edit(
     key: string,
     at: Date,
-    change: { labels?: string[]; assignee?: string | null; priority?: string; duedate?: string | null; custom?: Record<string, unknown> },
-    author: string | null = null,
+    change: {
+      labels?: string[];
+      assignee?: string | null;
+      priority?: string;
+      duedate?: string | null;
+      custom?: Record<string, unknown>;
+    },
+    author: string | null = null
   ): void {
     const issue = this.issue(key);
     const time = this.changeTime(issue, at);
@@ -266,7 +305,10 @@ export class JiraSiteHistory {
       issue.duedate = change.duedate;
     }
     for (const [fieldId, value] of Object.entries(change.custom ?? {})) {
-      items.push({ ...item(fieldId, null, typeof value === 'string' ? value : JSON.stringify(value)), fieldtype: 'custom' });
+      items.push({
+        ...item(fieldId, null, typeof value === 'string' ? value : JSON.stringify(value)),
+        fieldtype: 'custom',
+      });
       issue.custom[fieldId] = value;
     }
     this.addHistory(issue, time, author, items);
@@ -312,7 +354,9 @@ export class JiraSiteHistory {
       const done = statusById(issue.statusId).category === 'done';
       if (truth.kind === 'incident') {
         if (truth.pagerdutyId !== null) {
-          if (!facts.ticketByPagerDutyId.has(truth.pagerdutyId)) facts.ticketByPagerDutyId.set(truth.pagerdutyId, key);
+          if (!facts.ticketByPagerDutyId.has(truth.pagerdutyId)) {
+            facts.ticketByPagerDutyId.set(truth.pagerdutyId, key);
+          }
         } else {
           facts.jiraIncidents.set(key, {
             severity: truth.severity,
@@ -321,7 +365,9 @@ export class JiraSiteHistory {
             resolvedAt: issue.resolutiondate === null ? null : iso(issue.resolutiondate),
           });
         }
-        if (truth.rootCause !== null && truth.incident !== null) facts.rootCauseByIncident.set(truth.incident, truth.rootCause);
+        if (truth.rootCause !== null && truth.incident !== null) {
+          facts.rootCauseByIncident.set(truth.incident, truth.rootCause);
+        }
       } else if (truth.kind === 'postmortem') {
         facts.postmortems.set(key, {
           incident: truth.incident!,
@@ -349,7 +395,9 @@ export class JiraSiteHistory {
       const withCause = postmortems
         .filter((postmortem) => this.truth.get(postmortem.key)!.rootCause !== null)
         .sort((a, b) => b.created - a.created || Number(b.id) - Number(a.id));
-      if (withCause.length > 0) facts.rootCauseByIncident.set(incident, this.truth.get(withCause[0]!.key)!.rootCause!);
+      if (withCause.length > 0) {
+        facts.rootCauseByIncident.set(incident, this.truth.get(withCause[0]!.key)!.rootCause!);
+      }
     }
     return facts;
   }
@@ -371,8 +419,12 @@ export class JiraSiteHistory {
     let entered: number | null = null;
     for (const history of issue.histories) {
       for (const change of history.items) {
-        if (change.fieldId !== 'status') continue;
-        if (statusById(change.to!).category === 'done' && statusById(change.from!).category !== 'done') entered = history.at;
+        if (change.fieldId !== 'status') {
+          continue;
+        }
+        if (statusById(change.to!).category === 'done' && statusById(change.from!).category !== 'done') {
+          entered = history.at;
+        }
       }
     }
     return entered;
@@ -380,7 +432,9 @@ export class JiraSiteHistory {
 
   private changeTime(issue: SiteIssue, at: Date): number {
     const time = wholeSeconds(at, 'change time');
-    if (time < issue.created) throw new RangeError(`${issue.key} cannot change at ${iso(time)}, before its creation ${iso(issue.created)}`);
+    if (time < issue.created) {
+      throw new RangeError(`${issue.key} cannot change at ${iso(time)}, before its creation ${iso(issue.created)}`);
+    }
     return time;
   }
 
@@ -399,6 +453,8 @@ function item(field: string, from: string | null, to: string | null): ChangeItem
 
 function userNamed(name: string): SiteUser {
   const user = SITE_USERS.find((candidate) => candidate.displayName === name);
-  if (!user) throw new RangeError(`no user named '${name}': ${PEOPLE.join(', ')}`);
+  if (!user) {
+    throw new RangeError(`no user named '${name}': ${PEOPLE.join(', ')}`);
+  }
   return user;
 }

@@ -13,7 +13,19 @@
  * - Interruption and engagement figures are not computed.
  */
 import { zoneOffsetMinutes, zonedWallTimeToInstant } from '../time-zones.ts';
-import { ACKNOWLEDGE, AGENT_KIND_SPAN, AGENT_USER, ASSIGN, ESCALATE, NOTIFY, PRIORITY_NAMES, RESOLVE, RESOLVED, STATUSES, URGENCIES } from './codes.ts';
+import {
+  ACKNOWLEDGE,
+  AGENT_KIND_SPAN,
+  AGENT_USER,
+  ASSIGN,
+  ESCALATE,
+  NOTIFY,
+  PRIORITY_NAMES,
+  RESOLVE,
+  RESOLVED,
+  STATUSES,
+  URGENCIES,
+} from './codes.ts';
 import { invalidInput } from './request-params.ts';
 import type { PagerDutyStore } from './store.ts';
 
@@ -54,10 +66,14 @@ function encodeCursor(cursor: Cursor): string {
 }
 
 function decodeCursor(text: unknown, name: string): Cursor | undefined {
-  if (text === undefined) return undefined;
+  if (text === undefined) {
+    return undefined;
+  }
   try {
     const [value, row] = JSON.parse(Buffer.from(String(text), 'base64url').toString('utf8')) as unknown[];
-    if ((value === null || typeof value === 'number') && Number.isInteger(row)) return { value, row: row as number };
+    if ((value === null || typeof value === 'number') && Number.isInteger(row)) {
+      return { value, row: row as number };
+    }
   } catch {
     // Reported below with the parameter's name.
   }
@@ -75,42 +91,65 @@ function knownZone(zone: string): boolean {
 
 /** An ISO 8601 date-time; without an offset it is read in `zone`. */
 function parseInstant(text: unknown, name: string, zone: string): number {
-  const match = typeof text === 'string' ? /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text) : null;
+  const match =
+    typeof text === 'string'
+      ? /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text)
+      : null;
   const wall = match ? Date.parse(`${match[1]}T${match[2] ?? '00:00:00'}Z`) : Number.NaN;
-  if (!match || Number.isNaN(wall)) throw invalidInput(`'filters.${name}' is not an ISO 8601 date-time: ${JSON.stringify(text)}`);
-  if (match[4] === undefined) return zonedWallTimeToInstant(wall, zone);
+  if (!match || Number.isNaN(wall)) {
+    throw invalidInput(`'filters.${name}' is not an ISO 8601 date-time: ${JSON.stringify(text)}`);
+  }
+  if (match[4] === undefined) {
+    return zonedWallTimeToInstant(wall, zone);
+  }
   return Date.parse(`${match[1]}T${match[2] ?? '00:00:00'}${match[4]}`);
 }
 
 function stringList(value: unknown, name: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw invalidInput(`'filters.${name}' must be a list of strings`);
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw invalidInput(`'filters.${name}' must be a list of strings`);
+  }
   return value as string[];
 }
 
 function parseAnalyticsRequest(body: unknown): Request {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidInput('The request body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidInput('The request body must be a JSON object');
+  }
   const b = body as Record<string, unknown>;
   const zone = b.time_zone ?? DEFAULT_ZONE;
-  if (typeof zone !== 'string' || !knownZone(zone)) throw invalidInput(`'time_zone' is not a time zone: ${JSON.stringify(zone)}`);
+  if (typeof zone !== 'string' || !knownZone(zone)) {
+    throw invalidInput(`'time_zone' is not a time zone: ${JSON.stringify(zone)}`);
+  }
   const limit = b.limit ?? DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_LIMIT) {
     throw invalidInput(`'limit' must be a whole number from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
   }
   const order = b.order ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') throw invalidInput(`'order' must be asc or desc, got ${JSON.stringify(order)}`);
+  if (order !== 'asc' && order !== 'desc') {
+    throw invalidInput(`'order' must be asc or desc, got ${JSON.stringify(order)}`);
+  }
   const orderBy = b.order_by ?? 'created_at';
   if (orderBy !== 'created_at' && orderBy !== 'seconds_to_resolve') {
     throw invalidInput(`'order_by' must be created_at or seconds_to_resolve, got ${JSON.stringify(orderBy)}`);
   }
-  if (b.starting_after !== undefined && b.ending_before !== undefined) throw invalidInput("Give 'starting_after' or 'ending_before', not both");
+  if (b.starting_after !== undefined && b.ending_before !== undefined) {
+    throw invalidInput("Give 'starting_after' or 'ending_before', not both");
+  }
   const raw = b.filters ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidInput("'filters' must be an object");
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidInput("'filters' must be an object");
+  }
   const f = raw as Record<string, unknown>;
   if (f.urgency !== undefined && !URGENCIES.includes(f.urgency as (typeof URGENCIES)[number])) {
     throw invalidInput(`'filters.urgency' must be high or low, got ${JSON.stringify(f.urgency)}`);
   }
-  if (f.major !== undefined && typeof f.major !== 'boolean') throw invalidInput("'filters.major' must be true or false");
+  if (f.major !== undefined && typeof f.major !== 'boolean') {
+    throw invalidInput("'filters.major' must be true or false");
+  }
   const filters: Filters = {
     ...(f.created_at_start !== undefined ? { created_at_start: String(f.created_at_start) } : {}),
     ...(f.created_at_end !== undefined ? { created_at_end: String(f.created_at_end) } : {}),
@@ -148,8 +187,12 @@ export class PagerDutyAnalytics {
     const { incidents, catalog } = store;
     const { filters } = request;
     const sortValue = (row: number): number | null => {
-      if (request.orderBy === 'created_at') return incidents.createdAt[row]!;
-      return incidents.status[row] === RESOLVED ? (incidents.resolvedAt[row]! - incidents.createdAt[row]!) / 1000 : null;
+      if (request.orderBy === 'created_at') {
+        return incidents.createdAt[row]!;
+      }
+      return incidents.status[row] === RESOLVED
+        ? (incidents.resolvedAt[row]! - incidents.createdAt[row]!) / 1000
+        : null;
     };
     // Ascending by value with missing values last, ties by row; `desc` reverses it all.
     const compare = (a: Cursor, b: Cursor): number => {
@@ -160,26 +203,46 @@ export class PagerDutyAnalytics {
     const rows: Cursor[] = [];
     for (let row = 0; row < incidents.count; row++) {
       const created = incidents.createdAt[row]!;
-      if (request.since !== undefined && created < request.since) continue;
-      if (request.until !== undefined && created >= request.until) continue;
+      if (request.since !== undefined && created < request.since) {
+        continue;
+      }
+      if (request.until !== undefined && created >= request.until) {
+        continue;
+      }
       const service = catalog.services[incidents.service[row]!]!;
       const priority = incidents.priority[row]!;
-      if (filters.urgency !== undefined && URGENCIES[incidents.urgency[row]!] !== filters.urgency) continue;
-      if (filters.major !== undefined && (priority >= 0 && priority <= 1) !== filters.major) continue;
-      if (filters.service_ids && !filters.service_ids.includes(service.id)) continue;
-      if (filters.team_ids && !filters.team_ids.includes(service.teamId)) continue;
-      if (filters.priority_names && !(priority >= 0 && filters.priority_names.includes(PRIORITY_NAMES[priority]!))) continue;
+      if (filters.urgency !== undefined && URGENCIES[incidents.urgency[row]!] !== filters.urgency) {
+        continue;
+      }
+      if (filters.major !== undefined && (priority >= 0 && priority <= 1) !== filters.major) {
+        continue;
+      }
+      if (filters.service_ids && !filters.service_ids.includes(service.id)) {
+        continue;
+      }
+      if (filters.team_ids && !filters.team_ids.includes(service.teamId)) {
+        continue;
+      }
+      if (filters.priority_names && !(priority >= 0 && filters.priority_names.includes(PRIORITY_NAMES[priority]!))) {
+        continue;
+      }
       rows.push({ value: sortValue(row), row });
     }
     rows.sort(compare);
 
     let from = 0;
     let to = rows.length;
-    if (request.startingAfter) from = rows.findIndex((cursor) => compare(cursor, request.startingAfter!) > 0);
-    if (from < 0) from = rows.length;
+    if (request.startingAfter) {
+      from = rows.findIndex((cursor) => compare(cursor, request.startingAfter!) > 0);
+    }
+    if (from < 0) {
+      from = rows.length;
+    }
     if (request.endingBefore) {
       to = rows.findIndex((cursor) => compare(cursor, request.endingBefore!) >= 0);
-      if (to < 0) to = rows.length;
+      if (to < 0) {
+        to = rows.length;
+      }
       from = Math.max(0, to - request.limit);
     } else {
       to = Math.min(rows.length, from + request.limit);
@@ -220,14 +283,18 @@ export class PagerDutyAnalytics {
       switch (entries.type[e]) {
         case ACKNOWLEDGE:
           acknowledgements++;
-          if (!acknowledgers.includes(agent % AGENT_KIND_SPAN)) acknowledgers.push(agent % AGENT_KIND_SPAN);
+          if (!acknowledgers.includes(agent % AGENT_KIND_SPAN)) {
+            acknowledgers.push(agent % AGENT_KIND_SPAN);
+          }
           break;
         case ASSIGN:
           assignments++;
           break;
         case ESCALATE:
           escalations++;
-          if (!byUser) timeoutEscalations++;
+          if (!byUser) {
+            timeoutEscalations++;
+          }
           break;
         case NOTIFY:
           notifications++;

@@ -33,12 +33,52 @@ export interface ServiceEntry extends CatalogEntry {
 }
 
 export const SERVICE_NAMES = [
-  'checkout-api', 'payments-gateway', 'search', 'auth-service', 'inventory-db', 'notifications',
-  'orders-worker', 'mobile-bff', 'catalog', 'shipping-rates', 'ledger', 'edge-proxy',
+  'checkout-api',
+  'payments-gateway',
+  'search',
+  'auth-service',
+  'inventory-db',
+  'notifications',
+  'orders-worker',
+  'mobile-bff',
+  'catalog',
+  'shipping-rates',
+  'ledger',
+  'edge-proxy',
 ];
 export const TEAM_NAMES = ['Platform', 'Payments', 'Storefront', 'Data', 'Mobile', 'Identity', 'Fulfilment', 'Edge'];
-export const FIRST_NAMES = ['Ana', 'Ben', 'Chloe', 'Dev', 'Elif', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Kaito', 'Lena', 'Marta', 'Nils', 'Olu', 'Priya'];
-export const LAST_NAMES = ['Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Silva', 'Novak', 'Haddad', 'Brennan', 'Kowalski', 'Ruiz', 'Schmidt', 'Chen'];
+export const FIRST_NAMES = [
+  'Ana',
+  'Ben',
+  'Chloe',
+  'Dev',
+  'Elif',
+  'Farid',
+  'Grace',
+  'Hugo',
+  'Ines',
+  'Jonas',
+  'Kaito',
+  'Lena',
+  'Marta',
+  'Nils',
+  'Olu',
+  'Priya',
+];
+export const LAST_NAMES = [
+  'Okafor',
+  'Lindqvist',
+  'Moreau',
+  'Tanaka',
+  'Silva',
+  'Novak',
+  'Haddad',
+  'Brennan',
+  'Kowalski',
+  'Ruiz',
+  'Schmidt',
+  'Chen',
+];
 export const TITLE_TEMPLATES = [
   'High error rate on {service}',
   '{service}: p99 latency above 2s',
@@ -55,7 +95,14 @@ export const TITLE_TEMPLATES = [
  * Users' zones by position in their team, so every team has people in
  * several zones, one with a half-hour offset, and one without a zone.
  */
-export const USER_TIME_ZONES = ['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Europe/Berlin', 'America/Los_Angeles', null];
+export const USER_TIME_ZONES = [
+  'Europe/London',
+  'America/New_York',
+  'Asia/Kolkata',
+  'Europe/Berlin',
+  'America/Los_Angeles',
+  null,
+];
 export const INTEGRATION_NAMES = ['Datadog', 'Prometheus Alertmanager', 'CloudWatch', 'Grafana'];
 
 export const NOTES = [
@@ -127,7 +174,9 @@ export function buildCatalog(rng: () => number, serviceCount: number, teamCount:
   }
   const priorities = PRIORITY_NAMES.map((name) => ({ id: nextId(), name }));
   // Drawn last, so the ids drawn before keep their values.
-  for (const service of services) service.integration.id = nextId();
+  for (const service of services) {
+    service.integration.id = nextId();
+  }
   return {
     subdomain,
     incidentKey: key(),

@@ -148,13 +148,18 @@ export class SortedRows {
   }
 
   insert(row: number, compare: (a: number, b: number) => number): void {
-    if (this.count === this.rows.length) this.rows = resized(this.rows, this.rows.length * 2);
+    if (this.count === this.rows.length) {
+      this.rows = resized(this.rows, this.rows.length * 2);
+    }
     let low = 0;
     let high = this.count;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (compare(this.rows[middle]!, row) <= 0) low = middle + 1;
-      else high = middle;
+      if (compare(this.rows[middle]!, row) <= 0) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
     }
     this.rows.copyWithin(low + 1, low, this.count);
     this.rows[low] = row;
@@ -167,8 +172,11 @@ export class SortedRows {
     let high = this.count;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (times[this.rows[middle]!]! < ms) low = middle + 1;
-      else high = middle;
+      if (times[this.rows[middle]!]! < ms) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
     }
     return low;
   }

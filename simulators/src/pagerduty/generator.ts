@@ -88,7 +88,11 @@ class EventBuffer {
 
   /** Whether a resolve happens at or before `at`. */
   resolvedBy(at: number): boolean {
-    for (let i = 0; i < this.count; i++) if (this.type[i] === RESOLVE && this.at[i]! <= at) return true;
+    for (let i = 0; i < this.count; i++) {
+      if (this.type[i] === RESOLVE && this.at[i]! <= at) {
+        return true;
+      }
+    }
     return false;
   }
 
@@ -96,7 +100,9 @@ class EventBuffer {
   dropAfter(at: number): void {
     let kept = 0;
     for (let i = 0; i < this.count; i++) {
-      if (this.at[i]! > at) continue;
+      if (this.at[i]! > at) {
+        continue;
+      }
       this.at[kept] = this.at[i]!;
       this.type[kept] = this.type[i]!;
       this.agent[kept] = this.agent[i]!;
@@ -125,9 +131,13 @@ class EventBuffer {
 export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): PagerDutyHistory {
   const start = wholeSeconds(options.start, 'start');
   const end = wholeSeconds(options.end, 'end');
-  if (!(end > start)) throw new RangeError(`end (${iso(end)}) must be after start (${iso(start)})`);
+  if (!(end > start)) {
+    throw new RangeError(`end (${iso(end)}) must be after start (${iso(start)})`);
+  }
   const count = options.incidents;
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`incidents must be a whole number >= 0, got ${count}`);
+  if (!Number.isInteger(count) || count < 0) {
+    throw new RangeError(`incidents must be a whole number >= 0, got ${count}`);
+  }
   const serviceCount = options.services ?? 6;
   const teamCount = options.teams ?? 3;
   if (!Number.isInteger(serviceCount) || serviceCount < 1 || serviceCount > 1000) {
@@ -153,7 +163,9 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
     let r = rng() * weightTotal;
     for (let s = 0; s < serviceCount; s++) {
       r -= serviceWeights[s]!;
-      if (r < 0) return s;
+      if (r < 0) {
+        return s;
+      }
     }
     return serviceCount - 1;
   };
@@ -187,8 +199,12 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
     const notify = (at: number, u: number) => {
       // Low-urgency pages reach people by email first, high-urgency ones by push.
       events.push(at + 5_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + (highUrgency ? 0 : 3));
-      if (rng() < 0.35) events.push(at + 60_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + 1);
-      if (highUrgency && rng() < 0.15) events.push(at + 180_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + 2);
+      if (rng() < 0.35) {
+        events.push(at + 60_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + 1);
+      }
+      if (highUrgency && rng() < 0.15) {
+        events.push(at + 180_000, NOTIFY, userAgent(u), CH_NOTIFICATION, u * 4 + 2);
+      }
     };
     const escalateByTimeout = () => {
       events.push(created + ESCALATION_DELAY_MS, ESCALATE, pagerduty, CH_TIMEOUT, secondResponder);
@@ -197,7 +213,13 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
 
     events.count = 0;
     const manual = rng() < 0.08;
-    events.push(created, TRIGGER, manual ? userAgent(firstResponder) : monitor, manual ? CH_WEB_TRIGGER : CH_API, firstResponder);
+    events.push(
+      created,
+      TRIGGER,
+      manual ? userAgent(firstResponder) : monitor,
+      manual ? CH_WEB_TRIGGER : CH_API,
+      firstResponder
+    );
     events.push(created, ASSIGN, pagerduty, CH_AUTO, firstResponder);
     notify(created, firstResponder);
 
@@ -205,7 +227,9 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
     if (outcome < 0.03 && n > 0) {
       // A duplicate page: the responder merges it into the incident just before it.
       const mergedAt = created + Math.min(2 * HOUR_MS, 60_000 + logNormal(8 * MINUTE_MS, 0.8));
-      if (rng() < 0.4) events.push(created + (mergedAt - created) * rng(), ACKNOWLEDGE, userAgent(firstResponder), CH_WEBSITE, 0);
+      if (rng() < 0.4) {
+        events.push(created + (mergedAt - created) * rng(), ACKNOWLEDGE, userAgent(firstResponder), CH_WEBSITE, 0);
+      }
       // A resolve's detail is 1 + the row it was merged into.
       events.push(mergedAt, RESOLVE, userAgent(firstResponder), CH_WEBSITE, row - 1 + 1);
     } else if (outcome < 0.07) {
@@ -214,7 +238,9 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
         events.push(created + 30_000 + logNormal(6 * MINUTE_MS, 0.9), RESOLVE, monitor, CH_API, 0);
       } else {
         const resolvedAt = created + 60_000 + logNormal(40 * MINUTE_MS, 0.8);
-        if (resolvedAt > created + ESCALATION_DELAY_MS) escalateByTimeout();
+        if (resolvedAt > created + ESCALATION_DELAY_MS) {
+          escalateByTimeout();
+        }
         events.push(resolvedAt, RESOLVE, userAgent(firstResponder), CH_WEBSITE, 0);
       }
     } else {
@@ -254,7 +280,13 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
         events.push(ackAt + (resolveAt - ackAt) * rng(), ANNOTATE, userAgent(acker), CH_NOTE, pick(NOTES.length));
       }
       const byIntegration = rng() < 0.35;
-      events.push(resolveAt, RESOLVE, byIntegration ? monitor : userAgent(acker), byIntegration ? CH_API : CH_WEBSITE, 0);
+      events.push(
+        resolveAt,
+        RESOLVE,
+        byIntegration ? monitor : userAgent(acker),
+        byIntegration ? CH_API : CH_WEBSITE,
+        0
+      );
     }
 
     // Decided by hashes rather than `rng`, so every other incident is drawn as before.
@@ -277,7 +309,9 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
     // Anything at or after `end` has not happened yet: such incidents stay open.
     for (const k of events.sorted()) {
       const at = events.at[k]!;
-      if (at >= end) continue;
+      if (at >= end) {
+        continue;
+      }
       store.record(row, events.type[k]!, at, events.agent[k]!, events.channel[k]!, events.detail[k]!, false);
     }
   }
@@ -289,11 +323,13 @@ export function generatePagerDutyHistory(options: PagerDutyHistoryOptions): Page
 function drawCreationTimes(rng: () => number, count: number, start: number, end: number): Float64Array {
   const times = new Float64Array(count);
   const span = end - start;
-  for (let n = 0; n < count; ) {
+  for (let n = 0; n < count;) {
     const at = start + Math.floor((rng() * span) / 1000) * 1000;
     const hour = new Date(at).getUTCHours();
     const weight = hour >= 8 && hour < 19 ? 1 : 0.45;
-    if (rng() < weight) times[n++] = at;
+    if (rng() < weight) {
+      times[n++] = at;
+    }
   }
   return times.sort();
 }

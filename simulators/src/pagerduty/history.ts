@@ -39,7 +39,13 @@ import {
   userAgent,
 } from './codes.ts';
 import { onCallUser, TITLE_TEMPLATES, type CatalogEntry, type ServiceEntry, type UserEntry } from './catalog.ts';
-import { PagerDutyQueries, type IncidentQuery, type LogEntryQuery, type RecordList, type UserQuery } from './queries.ts';
+import {
+  PagerDutyQueries,
+  type IncidentQuery,
+  type LogEntryQuery,
+  type RecordList,
+  type UserQuery,
+} from './queries.ts';
 import { PagerDutyAnalytics } from './analytics.ts';
 import { PagerDutyRenderer } from './render.ts';
 import type { PagerDutyStore } from './store.ts';
@@ -171,7 +177,9 @@ export class PagerDutyHistory {
     const createdAt = wholeSeconds(incident.createdAt, 'createdAt');
     const priority = this.priorityIndex(incident.priority);
     const urgency = URGENCIES.indexOf(incident.urgency);
-    if (urgency < 0) throw new RangeError(`urgency must be 'high' or 'low', got ${JSON.stringify(incident.urgency)}`);
+    if (urgency < 0) {
+      throw new RangeError(`urgency must be 'high' or 'low', got ${JSON.stringify(incident.urgency)}`);
+    }
     const service = incident.serviceIndex;
     if (!Number.isInteger(service) || service < 0 || service >= this.store.catalog.services.length) {
       throw new RangeError(`serviceIndex must be 0..${this.store.catalog.services.length - 1}, got ${service}`);
@@ -188,7 +196,9 @@ export class PagerDutyHistory {
   acknowledge(id: string, at: Date): void {
     const row = this.requireIncident(id);
     const time = this.requireTime(row, at);
-    if (this.store.incidents.status[row] === RESOLVED) throw new Error(`incident ${id} is resolved: it cannot be acknowledged`);
+    if (this.store.incidents.status[row] === RESOLVED) {
+      throw new Error(`incident ${id} is resolved: it cannot be acknowledged`);
+    }
     const user = this.store.currentResponder(row);
     this.store.record(row, ACKNOWLEDGE, time, userAgent(user), CH_WEBSITE, 0, true);
   }
@@ -197,7 +207,9 @@ export class PagerDutyHistory {
     const row = this.requireIncident(id);
     const time = this.requireTime(row, at);
     if (this.store.incidents.status[row] !== ACKNOWLEDGED) {
-      throw new Error(`incident ${id} is ${STATUSES[this.store.incidents.status[row]!]}: only an acknowledged incident can be unacknowledged`);
+      throw new Error(
+        `incident ${id} is ${STATUSES[this.store.incidents.status[row]!]}: only an acknowledged incident can be unacknowledged`
+      );
     }
     this.store.record(row, UNACKNOWLEDGE, time, serviceAgent(this.store.incidents.service[row]!), CH_TIMEOUT, 0, true);
   }
@@ -206,7 +218,9 @@ export class PagerDutyHistory {
   escalate(id: string, at: Date): void {
     const row = this.requireIncident(id);
     const time = this.requireTime(row, at);
-    if (this.store.incidents.status[row] === RESOLVED) throw new Error(`incident ${id} is resolved: it cannot be escalated`);
+    if (this.store.incidents.status[row] === RESOLVED) {
+      throw new Error(`incident ${id} is resolved: it cannot be escalated`);
+    }
     const next = this.store.nextResponder(row);
     this.store.record(row, ESCALATE, time, serviceAgent(this.store.incidents.service[row]!), CH_TIMEOUT, next, true);
   }
@@ -214,7 +228,9 @@ export class PagerDutyHistory {
   resolve(id: string, at: Date): void {
     const row = this.requireIncident(id);
     const time = this.requireTime(row, at);
-    if (this.store.incidents.status[row] === RESOLVED) throw new Error(`incident ${id} is already resolved`);
+    if (this.store.incidents.status[row] === RESOLVED) {
+      throw new Error(`incident ${id} is already resolved`);
+    }
     const user = this.store.currentResponder(row);
     this.store.record(row, RESOLVE, time, userAgent(user), CH_WEBSITE, 0, true);
   }
@@ -307,7 +323,13 @@ export class PagerDutyHistory {
       }
       if (type === RESOLVE) {
         resolvedBy =
-          kind === AGENT_USER ? 'user' : kind === AGENT_INTEGRATION ? 'integration' : entries.channel[e] === CH_TIMEOUT ? 'timeout' : 'service';
+          kind === AGENT_USER
+            ? 'user'
+            : kind === AGENT_INTEGRATION
+              ? 'integration'
+              : entries.channel[e] === CH_TIMEOUT
+                ? 'timeout'
+                : 'service';
       }
     }
     return { firstAckBy, resolvedBy: incidents.status[row] === RESOLVED ? resolvedBy : null };
@@ -315,22 +337,30 @@ export class PagerDutyHistory {
 
   private requireIncident(id: string): number {
     const row = this.store.incidentRow(id);
-    if (row === undefined) throw new Error(`no generated incident with id ${JSON.stringify(id)} (raw incidents cannot be mutated)`);
+    if (row === undefined) {
+      throw new Error(`no generated incident with id ${JSON.stringify(id)} (raw incidents cannot be mutated)`);
+    }
     return row;
   }
 
   private requireTime(row: number, at: Date): number {
     const time = wholeSeconds(at, 'at');
     if (time < this.store.incidents.createdAt[row]!) {
-      throw new RangeError(`${iso(time)} is before incident ${this.store.incidentId(row)} was created (${iso(this.store.incidents.createdAt[row]!)})`);
+      throw new RangeError(
+        `${iso(time)} is before incident ${this.store.incidentId(row)} was created (${iso(this.store.incidents.createdAt[row]!)})`
+      );
     }
     return time;
   }
 
   private priorityIndex(name: string | null): number {
-    if (name === null) return -1;
+    if (name === null) {
+      return -1;
+    }
     const index = PRIORITY_NAMES.indexOf(name as (typeof PRIORITY_NAMES)[number]);
-    if (index < 0) throw new RangeError(`priority must be one of ${PRIORITY_NAMES.join(', ')} or null, got ${JSON.stringify(name)}`);
+    if (index < 0) {
+      throw new RangeError(`priority must be one of ${PRIORITY_NAMES.join(', ')} or null, got ${JSON.stringify(name)}`);
+    }
     return index;
   }
 }

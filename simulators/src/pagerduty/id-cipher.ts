@@ -10,7 +10,9 @@ const MIX_B = 0x297a2d39;
 
 function inverseOdd(a: number): number {
   let inverse = a;
-  for (let i = 0; i < 5; i++) inverse = Math.imul(inverse, 2 - Math.imul(a, inverse));
+  for (let i = 0; i < 5; i++) {
+    inverse = Math.imul(inverse, 2 - Math.imul(a, inverse));
+  }
   return inverse;
 }
 const MIX_A_INVERSE = inverseOdd(MIX_A | 1);

@@ -38,7 +38,9 @@ export class PagerDutyRenderer {
   constructor(private readonly store: PagerDutyStore) {}
 
   renderIncident(ref: number): unknown {
-    if (ref < 0) return this.store.rawIncidents[-1 - ref]!.value;
+    if (ref < 0) {
+      return this.store.rawIncidents[-1 - ref]!.value;
+    }
     const rows = this.store.incidents;
     const id = this.store.incidentId(ref);
     const status = rows.status[ref]!;
@@ -60,8 +62,11 @@ export class PagerDutyRenderer {
       created_at: iso(rows.createdAt[ref]!),
       updated_at: iso(rows.updatedAt[ref]!),
       status: STATUSES[status],
-      incident_key: hash32(ref, this.store.catalog.incidentKey).toString(16).padStart(8, '0') +
-        hash32(ref + 1, this.store.catalog.incidentKey).toString(16).padStart(8, '0'),
+      incident_key:
+        hash32(ref, this.store.catalog.incidentKey).toString(16).padStart(8, '0') +
+        hash32(ref + 1, this.store.catalog.incidentKey)
+          .toString(16)
+          .padStart(8, '0'),
       service: this.serviceRef(service),
       assignments:
         status === RESOLVED || rows.assignee[ref]! < 0
@@ -72,7 +77,11 @@ export class PagerDutyRenderer {
       last_status_change_by: this.agentRef(rows.statusChangedBy[ref]!),
       resolved_at: status === RESOLVED ? iso(rows.resolvedAt[ref]!) : null,
       first_trigger_log_entry: this.logEntryRef(rows.firstEntry[ref]!),
-      alert_counts: { all: alerts, triggered: status === RESOLVED ? 0 : alerts, resolved: status === RESOLVED ? alerts : 0 },
+      alert_counts: {
+        all: alerts,
+        triggered: status === RESOLVED ? 0 : alerts,
+        resolved: status === RESOLVED ? alerts : 0,
+      },
       is_mergeable: true,
       incident_type: { name: 'incident_default' },
       escalation_policy: this.policyRef(service),
@@ -90,7 +99,9 @@ export class PagerDutyRenderer {
 
   /** With `includeIncident`, `incident` is the full incident (include[]=incidents). */
   renderLogEntry(ref: number, includeIncident = false): unknown {
-    if (ref < 0) return this.store.rawLogEntries[-1 - ref]!.value;
+    if (ref < 0) {
+      return this.store.rawLogEntries[-1 - ref]!.value;
+    }
     const rows = this.store.entries;
     const type = rows.type[ref]!;
     const incident = rows.incident[ref]!;
@@ -111,12 +122,20 @@ export class PagerDutyRenderer {
       teams: [this.teamRef(this.store.catalog.serviceTeam[service]!)],
       contexts: [],
     };
-    if (type === TRIGGER) entry.event_details = { description: this.store.title(incident) };
-    if (type === ASSIGN || type === ESCALATE) entry.assignees = [this.userRef(detail)];
-    if (type === NOTIFY) entry.user = this.userRef(detail >> 2);
+    if (type === TRIGGER) {
+      entry.event_details = { description: this.store.title(incident) };
+    }
+    if (type === ASSIGN || type === ESCALATE) {
+      entry.assignees = [this.userRef(detail)];
+    }
+    if (type === NOTIFY) {
+      entry.user = this.userRef(detail >> 2);
+    }
     if (type === ACKNOWLEDGE) {
       const timeout = this.store.catalog.services[service]!.acknowledgementTimeout;
-      if (timeout !== null) entry.acknowledgement_timeout = timeout;
+      if (timeout !== null) {
+        entry.acknowledgement_timeout = timeout;
+      }
     }
     return entry;
   }
@@ -209,7 +228,11 @@ export class PagerDutyRenderer {
   private agentRef(agent: number): Record<string, unknown> {
     const index = agent % AGENT_KIND_SPAN;
     const kind = Math.floor(agent / AGENT_KIND_SPAN);
-    return kind === AGENT_USER ? this.userRef(index) : kind === AGENT_INTEGRATION ? this.integrationRef(index) : this.serviceRef(index);
+    return kind === AGENT_USER
+      ? this.userRef(index)
+      : kind === AGENT_INTEGRATION
+        ? this.integrationRef(index)
+        : this.serviceRef(index);
   }
 
   private integrationRef(service: number): Record<string, unknown> {
@@ -274,7 +297,9 @@ export class PagerDutyRenderer {
     if (type === TRIGGER && channel === CH_WEB_TRIGGER) {
       return { type: 'web_trigger', summary: this.store.title(incident), subject: this.store.title(incident) };
     }
-    if (type === ANNOTATE) return { type: 'note', summary: NOTES[rows.detail[entry]! % NOTES.length] };
+    if (type === ANNOTATE) {
+      return { type: 'note', summary: NOTES[rows.detail[entry]! % NOTES.length] };
+    }
     if (type === NOTIFY) {
       const detail = rows.detail[entry]!;
       const user = this.store.catalog.users[detail >> 2]!;
@@ -317,8 +342,12 @@ export class PagerDutyRenderer {
       case ANNOTATE:
         return `${agentName} added a note.`;
       case RESOLVE:
-        if (detail > 0) return `Resolved by merge into #${this.store.incidentNumber(detail - 1)}.`;
-        if (channel === CH_TIMEOUT) return 'Resolved by timeout.';
+        if (detail > 0) {
+          return `Resolved by merge into #${this.store.incidentNumber(detail - 1)}.`;
+        }
+        if (channel === CH_TIMEOUT) {
+          return 'Resolved by timeout.';
+        }
         return byUser ? `Resolved by ${agentName}.` : 'Resolved through the API.';
       case PRIORITY_CHANGE: {
         const name = (code: number) => (code === 0 ? 'none' : PRIORITY_NAMES[code - 1]!);

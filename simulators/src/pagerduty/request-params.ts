@@ -24,7 +24,7 @@ export class PagerDutyError extends Error {
     readonly status: number,
     readonly code: number,
     message: string,
-    readonly errors?: string[],
+    readonly errors?: string[]
   ) {
     super(message);
   }
@@ -47,7 +47,9 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 
 export function parseTime(params: URLSearchParams, name: string): number | undefined {
   const text = params.get(name);
-  if (text === null || text === '') return undefined;
+  if (text === null || text === '') {
+    return undefined;
+  }
   // A date-time without an offset is read as UTC (PagerDuty would use the account's zone).
   const normalized = /[T ]\d{2}:\d{2}/.test(text) && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? `${text}Z` : text;
   const ms = ISO_TIME.test(text) ? Date.parse(normalized.replace(' ', 'T')) : Number.NaN;
@@ -75,14 +77,18 @@ export function defaultedWindow(params: URLSearchParams, nowMs: number): Require
         : until === undefined
           ? { since, until: addMonths(since, 1) }
           : { since, until };
-  if (window.until < window.since) throw invalidInput("'until' must not be before 'since'");
+  if (window.until < window.since) {
+    throw invalidInput("'until' must not be before 'since'");
+  }
   return window;
 }
 
 export function incidentWindow(params: URLSearchParams, nowMs: number): Window {
   const dateRange = params.get('date_range');
   if (dateRange !== null) {
-    if (dateRange !== 'all') throw invalidInput(`'date_range' must be 'all', got ${JSON.stringify(dateRange)}`);
+    if (dateRange !== 'all') {
+      throw invalidInput(`'date_range' must be 'all', got ${JSON.stringify(dateRange)}`);
+    }
     return {};
   }
   const window = defaultedWindow(params, nowMs);
@@ -101,13 +107,19 @@ export interface Paging {
 export function parsePaging(params: URLSearchParams): Paging {
   const whole = (name: string, fallback: number) => {
     const text = params.get(name);
-    if (text === null || text === '') return fallback;
-    if (!/^\d{1,9}$/.test(text)) throw invalidInput(`'${name}' must be a whole number, got ${JSON.stringify(text)}`);
+    if (text === null || text === '') {
+      return fallback;
+    }
+    if (!/^\d{1,9}$/.test(text)) {
+      throw invalidInput(`'${name}' must be a whole number, got ${JSON.stringify(text)}`);
+    }
     return Number(text);
   };
   const limit = whole('limit', DEFAULT_LIMIT);
   const offset = whole('offset', 0);
-  if (limit < 1 || limit > MAX_LIMIT) throw invalidInput(`'limit' must be between 1 and ${MAX_LIMIT}, got ${limit}`);
+  if (limit < 1 || limit > MAX_LIMIT) {
+    throw invalidInput(`'limit' must be between 1 and ${MAX_LIMIT}, got ${limit}`);
+  }
   if (offset + limit > MAX_OFFSET_PLUS_LIMIT) {
     throw new PagerDutyError(400, 2002, 'Arguments Caused Error', [
       `Offset+limit exceeds maximum allowed value of ${MAX_OFFSET_PLUS_LIMIT}. Please try to refine your search to reduce the returned set of records below this number, like adding a date range.`,
@@ -116,21 +128,46 @@ export function parsePaging(params: URLSearchParams): Paging {
   return { limit, offset, total: params.get('total') === 'true' };
 }
 
-export function setParam(params: URLSearchParams, name: string, allowed?: ReadonlySet<string>, rule?: string): Set<string> | undefined {
+export function setParam(
+  params: URLSearchParams,
+  name: string,
+  allowed?: ReadonlySet<string>,
+  rule?: string
+): Set<string> | undefined {
   const values = params.getAll(name);
-  if (values.length === 0) return undefined;
-  if (allowed) for (const value of values) if (!allowed.has(value)) throw invalidInput(rule!);
+  if (values.length === 0) {
+    return undefined;
+  }
+  if (allowed) {
+    for (const value of values) {
+      if (!allowed.has(value)) {
+        throw invalidInput(rule!);
+      }
+    }
+  }
   return new Set(values);
 }
 
 export function parseSort(params: URLSearchParams): IncidentSort[] | undefined {
-  const parts = [...params.getAll('sort_by'), ...params.getAll('sort_by[]')].flatMap((v) => v.split(',')).filter(Boolean);
-  if (parts.length === 0) return undefined;
-  if (parts.length > 2) throw invalidInput("'sort_by' takes at most two fields");
+  const parts = [...params.getAll('sort_by'), ...params.getAll('sort_by[]')]
+    .flatMap((v) => v.split(','))
+    .filter(Boolean);
+  if (parts.length === 0) {
+    return undefined;
+  }
+  if (parts.length > 2) {
+    throw invalidInput("'sort_by' takes at most two fields");
+  }
   return parts.map((part) => {
     const [field, direction = 'asc', extra] = part.split(':');
-    if (!SORT_FIELDS.has(field as IncidentSortField) || (direction !== 'asc' && direction !== 'desc') || extra !== undefined) {
-      throw invalidInput(`'sort_by' must be incident_number, created_at, resolved_at or urgency, optionally :asc or :desc; got ${JSON.stringify(part)}`);
+    if (
+      !SORT_FIELDS.has(field as IncidentSortField) ||
+      (direction !== 'asc' && direction !== 'desc') ||
+      extra !== undefined
+    ) {
+      throw invalidInput(
+        `'sort_by' must be incident_number, created_at, resolved_at or urgency, optionally :asc or :desc; got ${JSON.stringify(part)}`
+      );
     }
     return { field: field as IncidentSortField, descending: direction === 'desc' };
   });

@@ -96,10 +96,17 @@ const SERVER_ERROR_MESSAGES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-function page(key: 'incidents' | 'log_entries' | 'users', list: RecordList, paging: Paging, render: (ref: number) => unknown): unknown {
+function page(
+  key: 'incidents' | 'log_entries' | 'users',
+  list: RecordList,
+  paging: Paging,
+  render: (ref: number) => unknown
+): unknown {
   const end = Math.min(list.length, paging.offset + paging.limit);
   const items: unknown[] = [];
-  for (let position = paging.offset; position < end; position++) items.push(render(list.at(position)));
+  for (let position = paging.offset; position < end; position++) {
+    items.push(render(list.at(position)));
+  }
   return {
     [key]: items,
     limit: paging.limit,
@@ -116,7 +123,10 @@ function serializeQuery(kind: string, query: IncidentQuery | LogEntryQuery | Use
 export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise<FakePagerDuty> {
   const { history, token } = options;
   const now = options.now ?? (() => new Date());
-  const limiter = new RateLimiter(options.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE, options.rateLimitWindowMs ?? 60_000);
+  const limiter = new RateLimiter(
+    options.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE,
+    options.rateLimitWindowMs ?? 60_000
+  );
   const faults = new FaultInjector();
   faults.configure(options.faults);
   let requests = 0;
@@ -135,7 +145,9 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
     let list = lists.get(key);
     if (!list) {
       list = build();
-      if (lists.size >= PAGE_CACHE_SIZE) lists.delete(lists.keys().next().value!);
+      if (lists.size >= PAGE_CACHE_SIZE) {
+        lists.delete(lists.keys().next().value!);
+      }
       lists.set(key, list);
     }
     return list;
@@ -143,20 +155,30 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
 
   const route = (path: string, params: URLSearchParams, body: unknown): unknown => {
     const nowMs = now().getTime();
-    const segments = path.split('/').filter(Boolean).map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        throw notFound();
-      }
-    });
+    const segments = path
+      .split('/')
+      .filter(Boolean)
+      .map((segment) => {
+        try {
+          return decodeURIComponent(segment);
+        } catch {
+          throw notFound();
+        }
+      });
     const [resource, id, sub, ...rest] = segments;
-    if (rest.length > 0) throw notFound();
+    if (rest.length > 0) {
+      throw notFound();
+    }
     if (resource === 'incidents' && id === undefined) {
       const paging = parsePaging(params);
       const query: IncidentQuery = {
         ...incidentWindow(params, nowMs),
-        statuses: setParam(params, 'statuses[]', STATUSES, 'Status must be a list of triggered, acknowledged, or resolved.'),
+        statuses: setParam(
+          params,
+          'statuses[]',
+          STATUSES,
+          'Status must be a list of triggered, acknowledged, or resolved.'
+        ),
         urgencies: setParam(params, 'urgencies[]', URGENCIES, 'Urgencies must be a list of high or low.'),
         serviceIds: setParam(params, 'service_ids[]'),
         teamIds: setParam(params, 'team_ids[]'),
@@ -167,16 +189,22 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
     }
     if (resource === 'incidents' && id !== undefined && sub === undefined) {
       const ref = history.findIncident(id);
-      if (ref === undefined) throw notFound();
+      if (ref === undefined) {
+        throw notFound();
+      }
       return { incident: history.renderIncident(ref) };
     }
     if (resource === 'incidents' && id !== undefined && sub === 'log_entries') {
       const ref = history.findIncident(id);
-      if (ref === undefined) throw notFound();
+      if (ref === undefined) {
+        throw notFound();
+      }
       const paging = parsePaging(params);
       const since = parseTime(params, 'since');
       const until = parseTime(params, 'until');
-      if (since !== undefined && until !== undefined && until < since) throw invalidInput("'until' must not be before 'since'");
+      if (since !== undefined && until !== undefined && until < since) {
+        throw invalidInput("'until' must not be before 'since'");
+      }
       const query: LogEntryQuery = { since, until, incident: ref, overview: params.get('is_overview') === 'true' };
       return logEntriesPage(query, paging, params);
     }
@@ -189,7 +217,9 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
       };
       return logEntriesPage(query, paging, params);
     }
-    if (path === ANALYTICS_PATH) return history.analyticsRawIncidents(body);
+    if (path === ANALYTICS_PATH) {
+      return history.analyticsRawIncidents(body);
+    }
     if (resource === 'users' && id === undefined) {
       const paging = parsePaging(params);
       setParam(params, 'include[]', USER_INCLUDES, `'include[]' must be ${[...USER_INCLUDES].join(', ')}`);
@@ -199,7 +229,9 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
     }
     if (resource === 'log_entries' && id !== undefined && sub === undefined) {
       const ref = history.findLogEntry(id);
-      if (ref === undefined) throw notFound();
+      if (ref === undefined) {
+        throw notFound();
+      }
       return { log_entry: history.renderLogEntry(ref, includesIncidents(params)) };
     }
     throw notFound();
@@ -245,27 +277,47 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
       rateLimited++;
       return fail(new PagerDutyError(429, 2020, 'Rate Limit Exceeded'));
     }
-    if (!credentials || presented !== token) return fail(new PagerDutyError(401, 2006, 'Authentication failed'));
-    const accepted = (request.headers.accept ?? '').split(',').some((type) => type.replace(/\s+/g, '').toLowerCase() === ACCEPT_V2);
+    if (!credentials || presented !== token) {
+      return fail(new PagerDutyError(401, 2006, 'Authentication failed'));
+    }
+    const accepted = (request.headers.accept ?? '')
+      .split(',')
+      .some((type) => type.replace(/\s+/g, '').toLowerCase() === ACCEPT_V2);
     if (!accepted) {
-      return fail(invalidInput(`The Accept header must be ${ACCEPT_V2}, got ${JSON.stringify(request.headers.accept ?? '')}`));
+      return fail(
+        invalidInput(`The Accept header must be ${ACCEPT_V2}, got ${JSON.stringify(request.headers.accept ?? '')}`)
+      );
     }
     const posting = url.pathname === ANALYTICS_PATH;
     if (request.method !== (posting ? 'POST' : 'GET')) {
-      return fail(new PagerDutyError(404, 2100, 'Not Found', [`This test server answers GET requests, and POST to ${ANALYTICS_PATH}.`]));
+      return fail(
+        new PagerDutyError(404, 2100, 'Not Found', [
+          `This test server answers GET requests, and POST to ${ANALYTICS_PATH}.`,
+        ])
+      );
     }
-    if (!posting) return start(undefined);
+    if (!posting) {
+      return start(undefined);
+    }
     if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
-      return fail(invalidInput(`The Content-Type header must be application/json, got ${JSON.stringify(request.headers['content-type'] ?? '')}`));
+      return fail(
+        invalidInput(
+          `The Content-Type header must be application/json, got ${JSON.stringify(request.headers['content-type'] ?? '')}`
+        )
+      );
     }
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+      }
     });
     request.on('end', () => {
-      if (size > MAX_BODY_BYTES) return fail(invalidInput(`The request body is over ${MAX_BODY_BYTES} bytes`));
+      if (size > MAX_BODY_BYTES) {
+        return fail(invalidInput(`The request body is over ${MAX_BODY_BYTES} bytes`));
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -277,7 +329,12 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
   };
 
   /** Answers after the drawn fault and delay; `requestBody` is the parsed JSON of a POST. */
-  const startResponse = (request: IncomingMessage, url: URL, answer: (status: number, body: unknown, fault?: Fault) => void, requestBody: unknown): void => {
+  const startResponse = (
+    request: IncomingMessage,
+    url: URL,
+    answer: (status: number, body: unknown, fault?: Fault) => void,
+    requestBody: unknown
+  ): void => {
     const { fault, delayMs } = faults.draw();
     const respond = () => {
       pending.delete(timer);
@@ -286,13 +343,18 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
         return;
       }
       if (fault.kind === 'error') {
-        return answer(fault.status, new PagerDutyError(fault.status, 2000, SERVER_ERROR_MESSAGES[fault.status]!).body());
+        return answer(
+          fault.status,
+          new PagerDutyError(fault.status, 2000, SERVER_ERROR_MESSAGES[fault.status]!).body()
+        );
       }
       let body: unknown;
       try {
         body = route(url.pathname, url.searchParams, requestBody);
       } catch (error) {
-        if (error instanceof PagerDutyError) return answer(error.status, error.body(), fault);
+        if (error instanceof PagerDutyError) {
+          return answer(error.status, error.body(), fault);
+        }
         return answer(500, new PagerDutyError(500, 2000, SERVER_ERROR_MESSAGES[500]!, [String(error)]).body());
       }
       answer(200, body, fault);
@@ -315,11 +377,15 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
     rateLimitedCount: () => rateLimited,
     setFaults: (next) => faults.configure(next),
     setRateLimit: (perMinute) => {
-      if (!Number.isInteger(perMinute) || perMinute < 1) throw new RangeError(`rate limit must be a whole number >= 1, got ${perMinute}`);
+      if (!Number.isInteger(perMinute) || perMinute < 1) {
+        throw new RangeError(`rate limit must be a whole number >= 1, got ${perMinute}`);
+      }
       limiter.limit = perMinute;
     },
     stop: async () => {
-      for (const timer of pending) clearTimeout(timer);
+      for (const timer of pending) {
+        clearTimeout(timer);
+      }
       pending.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));

@@ -43,7 +43,7 @@ export class PagerDutyStore {
 
   constructor(
     readonly catalog: Catalog,
-    expectedIncidents = 0,
+    expectedIncidents = 0
   ) {
     this.incidents = new IncidentRows(expectedIncidents + 64);
     this.entries = new LogEntryRows(expectedIncidents * 7 + 256);
@@ -60,9 +60,19 @@ export class PagerDutyStore {
   }
 
   /** Appends a log entry and applies it to its incident: the one place state changes. */
-  record(row: number, type: number, at: number, agent: number, channel: number, detail: number, mutation: boolean): void {
+  record(
+    row: number,
+    type: number,
+    at: number,
+    agent: number,
+    channel: number,
+    detail: number,
+    mutation: boolean
+  ): void {
     const entries = this.entries;
-    if (entries.count === entries.capacity) entries.grow();
+    if (entries.count === entries.capacity) {
+      entries.grow();
+    }
     const e = entries.count++;
     entries.incident[e] = row;
     entries.type[e] = type;
@@ -73,15 +83,20 @@ export class PagerDutyStore {
     entries.next[e] = -1;
     entries.idKey[e] = permute(e, this.catalog.logEntryKey);
     const rows = this.incidents;
-    if (rows.firstEntry[row]! < 0) rows.firstEntry[row] = e;
-    else entries.next[rows.lastEntry[row]!] = e;
+    if (rows.firstEntry[row]! < 0) {
+      rows.firstEntry[row] = e;
+    } else {
+      entries.next[rows.lastEntry[row]!] = e;
+    }
     rows.lastEntry[row] = e;
     if (mutation) {
       this.entryOrder.insert(e, this.compareEntryRows);
       this.changeCount++;
     }
 
-    if (type !== NOTIFY) rows.updatedAt[row] = Math.max(rows.updatedAt[row]!, at);
+    if (type !== NOTIFY) {
+      rows.updatedAt[row] = Math.max(rows.updatedAt[row]!, at);
+    }
     switch (type) {
       case TRIGGER:
         this.changeStatus(row, TRIGGERED, at, agent);
@@ -92,13 +107,17 @@ export class PagerDutyStore {
       case ESCALATE:
         rows.assignee[row] = detail;
         rows.assignedAt[row] = at;
-        if (type === ESCALATE) rows.escalated[row] = 1;
+        if (type === ESCALATE) {
+          rows.escalated[row] = 1;
+        }
         break;
       case ACKNOWLEDGE:
         this.changeStatus(row, ACKNOWLEDGED, at, agent);
         rows.ackAt[row] = at;
         rows.ackBy[row] = agent % AGENT_KIND_SPAN;
-        if (Number.isNaN(rows.firstAckAt[row]!) || at < rows.firstAckAt[row]!) rows.firstAckAt[row] = at;
+        if (Number.isNaN(rows.firstAckAt[row]!) || at < rows.firstAckAt[row]!) {
+          rows.firstAckAt[row] = at;
+        }
         break;
       case UNACKNOWLEDGE:
         this.changeStatus(row, TRIGGERED, at, agent);
@@ -123,9 +142,19 @@ export class PagerDutyStore {
   }
 
   /** A new incident row, before its log entries. */
-  createIncidentRow(createdAt: number, priority: number, urgency: number, service: number, titleKind: number, alerts: number, titleHost: number): number {
+  createIncidentRow(
+    createdAt: number,
+    priority: number,
+    urgency: number,
+    service: number,
+    titleKind: number,
+    alerts: number,
+    titleHost: number
+  ): number {
     const rows = this.incidents;
-    if (rows.count === rows.capacity) rows.grow();
+    if (rows.count === rows.capacity) {
+      rows.grow();
+    }
     const i = rows.count++;
     rows.createdAt[i] = createdAt;
     rows.updatedAt[i] = createdAt;
@@ -156,8 +185,12 @@ export class PagerDutyStore {
   /** Sorts both listings once, after bulk loading. */
   buildOrders(): void {
     const fill = (order: SortedRows, count: number, compare: (a: number, b: number) => number) => {
-      if (order.rows.length < count) order.rows = new Int32Array(count + 64);
-      for (let i = 0; i < count; i++) order.rows[i] = i;
+      if (order.rows.length < count) {
+        order.rows = new Int32Array(count + 64);
+      }
+      for (let i = 0; i < count; i++) {
+        order.rows[i] = i;
+      }
       order.rows.subarray(0, count).sort(compare);
       order.count = count;
     };
@@ -178,20 +211,24 @@ export class PagerDutyStore {
 
   incidentRow(id: string): number | undefined {
     const match = /^Q([0-9A-Z]{6})$/.exec(id);
-    if (!match) return undefined;
+    if (!match) {
+      return undefined;
+    }
     const row = unpermute(parseInt(match[1]!, 36), this.catalog.incidentKey);
     return row < this.incidents.count && this.incidentId(row) === id ? row : undefined;
   }
 
   currentResponder(row: number): number {
     const assignee = this.incidents.assignee[row]!;
-    return assignee >= 0 ? assignee : onCallUser(this.catalog, this.incidents.service[row]!, this.incidents.createdAt[row]!, 0);
+    return assignee >= 0
+      ? assignee
+      : onCallUser(this.catalog, this.incidents.service[row]!, this.incidents.createdAt[row]!, 0);
   }
 
   nextResponder(row: number): number {
     const current = this.currentResponder(row);
     const team = Math.floor(current / USERS_PER_TEAM);
-    return team * USERS_PER_TEAM + ((current % USERS_PER_TEAM) + 3) % USERS_PER_TEAM;
+    return team * USERS_PER_TEAM + (((current % USERS_PER_TEAM) + 3) % USERS_PER_TEAM);
   }
 
   incidentNumber(row: number): number {

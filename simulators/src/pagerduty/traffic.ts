@@ -33,21 +33,30 @@ export class RateLimiter {
 
   constructor(
     public limit: number,
-    private readonly windowMs: number,
+    private readonly windowMs: number
   ) {}
 
   take(key: string, nowMs: number): RateDecision {
     let times = this.admitted.get(key);
-    if (!times) this.admitted.set(key, (times = []));
-    while (times.length > 0 && times[0]! <= nowMs - this.windowMs) times.shift();
+    if (!times) {
+      this.admitted.set(key, (times = []));
+    }
+    while (times.length > 0 && times[0]! <= nowMs - this.windowMs) {
+      times.shift();
+    }
     const allowed = times.length < this.limit;
-    if (allowed) times.push(nowMs);
+    if (allowed) {
+      times.push(nowMs);
+    }
     const oldest = times[0];
     return {
       allowed,
       limit: this.limit,
       remaining: Math.max(0, this.limit - times.length),
-      resetSeconds: oldest === undefined ? Math.ceil(this.windowMs / 1000) : Math.max(1, Math.ceil((oldest + this.windowMs - nowMs) / 1000)),
+      resetSeconds:
+        oldest === undefined
+          ? Math.ceil(this.windowMs / 1000)
+          : Math.max(1, Math.ceil((oldest + this.windowMs - nowMs) / 1000)),
     };
   }
 }
@@ -68,11 +77,17 @@ export class FaultInjector {
     const r = this.random();
     const delayMs = this.random() < (f.slowRate ?? 0) ? (f.slowMs ?? 2000) : 0;
     let edge = f.serverErrorRate ?? 0;
-    if (r < edge) return { fault: { kind: 'error', status: [500, 502, 503][Math.floor(this.random() * 3)]! }, delayMs };
+    if (r < edge) {
+      return { fault: { kind: 'error', status: [500, 502, 503][Math.floor(this.random() * 3)]! }, delayMs };
+    }
     edge += f.dropRate ?? 0;
-    if (r < edge) return { fault: { kind: 'drop' }, delayMs };
+    if (r < edge) {
+      return { fault: { kind: 'drop' }, delayMs };
+    }
     edge += f.truncateRate ?? 0;
-    if (r < edge) return { fault: { kind: 'truncate' }, delayMs };
+    if (r < edge) {
+      return { fault: { kind: 'truncate' }, delayMs };
+    }
     return { fault: { kind: 'none' }, delayMs };
   }
 }

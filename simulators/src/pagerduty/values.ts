@@ -10,12 +10,16 @@ export function iso(ms: number): string {
 
 export function wholeSeconds(date: Date, what: string): number {
   const ms = date.getTime();
-  if (!Number.isFinite(ms)) throw new RangeError(`${what} is not a valid date`);
+  if (!Number.isFinite(ms)) {
+    throw new RangeError(`${what} is not a valid date`);
+  }
   return Math.floor(ms / 1000) * 1000;
 }
 
 export function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 export function parsedTime(value: unknown): number {
