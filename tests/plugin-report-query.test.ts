@@ -31,6 +31,8 @@ beforeAll(async () => {
   reader = new pg.Client({ connectionString: await readerUrl(database.url) });
   await reader.connect();
   await reader.query('SET default_transaction_read_only = on');
+  // A client asking for fewer float digits (PostgreSQL's old default) still gets every bit.
+  await reader.query('SET extra_float_digits = 0');
 });
 
 afterAll(async () => {
