@@ -302,6 +302,12 @@ describe('serve under hostile requests', () => {
       100,
     );
     expect(stored.priority_raw).toBe('P1');
+    // Events for an incident PagerDuty does not have are settled once (processed, with the reason), not replayed at every start.
+    const unknown = await eventually(async () => {
+      const rows = await database.db.selectFrom('webhook_events').select(['processed_at', 'error']).where('incident_external_id', '=', 'QNOSUCHINCIDENT').execute();
+      return rows.length > 0 && rows.every((row) => row.processed_at !== null) ? rows : undefined;
+    }, 30_000, 'the events of the unknown incident to be settled', 200);
+    expect(new Set(unknown.map((row) => row.error))).toEqual(new Set(['PagerDuty has no incident QNOSUCHINCIDENT']));
 
     const total = sent + FLOOD + silent.length + 1;
     const report = [...outcomes].map(([kind, counts]) => `  ${kind}: ${[...counts].map(([outcome, n]) => `${outcome}×${n}`).join(' ')}`);

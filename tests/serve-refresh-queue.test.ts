@@ -55,6 +55,29 @@ describe('IncidentRefreshQueue', () => {
     expect(queue.backlog).toBe(0);
   });
 
+  it('holds bounded memory: events of one incident coalesce, and incidents past the limit are left to the scheduled sync', async () => {
+    const { queue, single, capture } = recordingQueue({ concurrency: 1, maxIncidents: 3, maxEventsPerIncident: 4 });
+    expect(queue.enqueue('Q0', event('busy'))).toBe(true);
+    for (let n = 0; n < 1000; n += 1) expect(queue.enqueue('Q1', event(`q1-${n}`))).toBe(true);
+    expect(queue.enqueue('Q2', event('q2'))).toBe(true);
+    expect(queue.enqueue('Q3', event('q3'))).toBe(true);
+    // Q1, Q2, Q3 wait (Q0 is being fetched): a fourth incident is refused, one already waiting is not.
+    expect(queue.enqueue('Q4', event('q4'))).toBe(false);
+    expect(queue.enqueue('Q2', event('q2-again'))).toBe(true);
+    expect(capture.text()).toContain('webhook queue full; the event is left to the scheduled sync');
+    single[0]!.gate.open();
+    await settle();
+    // The oldest events are kept (they set how far back a batch reads); the newest stands for those in between.
+    expect(single[1]).toMatchObject({ incidentId: 'Q1', events: ['q1-0', 'q1-1', 'q1-2', 'q1-999'] });
+    for (const entry of single.slice(1)) entry.gate.open();
+    await settle();
+    for (const entry of single.slice(2)) entry.gate.open();
+    await settle();
+    for (const entry of single) entry.gate.open();
+    await queue.idle();
+    expect(single.map((entry) => entry.incidentId)).toEqual(['Q0', 'Q1', 'Q2', 'Q3']);
+  });
+
   it('never runs more refreshes at once than its concurrency, nor two of one incident', async () => {
     const { queue, single } = recordingQueue({ concurrency: 2 });
     for (const incidentId of ['Q1', 'Q2', 'Q3']) queue.enqueue(incidentId, event(`${incidentId}-a`));

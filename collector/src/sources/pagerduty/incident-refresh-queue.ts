@@ -9,7 +9,16 @@ export interface QueuedEvent {
   occurredAt: Date | null;
 }
 
+/** Incidents waiting at most; a storm past it is left to the scheduled sync. */
+const DEFAULT_MAX_INCIDENTS = 10_000;
+/** Events kept per waiting incident; one fetch serves any number of them. */
+const DEFAULT_MAX_EVENTS_PER_INCIDENT = 20;
+
 export interface IncidentRefreshQueueOptions {
+  /** Incidents that may wait at once; default 10,000. */
+  maxIncidents?: number;
+  /** Events kept in memory per waiting incident; default 20. */
+  maxEventsPerIncident?: number;
   /** Fetches one incident and its timeline and marks its events done. */
   refresh(incidentId: string, events: readonly QueuedEvent[]): Promise<void>;
   /**
@@ -49,13 +58,29 @@ export class IncidentRefreshQueue {
 
   constructor(private readonly options: IncidentRefreshQueueOptions) {}
 
-  enqueue(incidentId: string, event: QueuedEvent): void {
+  /**
+   * Queues an event. Memory stays bounded: past `maxEventsPerIncident` the
+   * newest event stands for the later ones (one fetch serves them all), and
+   * past `maxIncidents` waiting, an event for another incident is not queued
+   * (false): it stays unprocessed in webhook_events, and the scheduled sync
+   * reads the same change.
+   */
+  enqueue(incidentId: string, event: QueuedEvent): boolean {
     // After stop the event stays unprocessed in webhook_events; the next start takes it up.
-    if (this.stopped) return;
+    if (this.stopped) return false;
     const events = this.waiting.get(incidentId);
-    if (events) events.push(event);
-    else this.waiting.set(incidentId, [event]);
+    if (events) {
+      if (events.length < (this.options.maxEventsPerIncident ?? DEFAULT_MAX_EVENTS_PER_INCIDENT)) events.push(event);
+      else events[events.length - 1] = event;
+    } else {
+      if (this.waiting.size >= (this.options.maxIncidents ?? DEFAULT_MAX_INCIDENTS)) {
+        this.options.logger.warn({ incidentId, eventId: event.eventId, waiting: this.waiting.size }, 'webhook queue full; the event is left to the scheduled sync');
+        return false;
+      }
+      this.waiting.set(incidentId, [event]);
+    }
     this.pump();
+    return true;
   }
 
   /** Incidents waiting or being fetched. */

@@ -213,9 +213,12 @@ export async function startPagerDutyWebhook(context: WebhookContext<PagerDutyAcc
     onBacklog: (incidents) => metrics.setWebhookBacklog(incidents),
     refresh: async (incidentId: string, events: readonly QueuedEvent[]) => {
       const eventIds = events.map((event) => event.eventId);
+      const fetchStarted = new Date();
       try {
         const counts = await sync.syncIncident(db, incidentId, logger, client);
         await markEvents(db, sourceId, eventIds, null);
+        // Events the queue coalesced away (received before this fetch began) are served by it too.
+        await markIncidentEvents(db, sourceId, incidentId, fetchStarted);
         metrics.observeIngested(counts);
         const appliedAt = Date.now();
         for (const event of events) metrics.observeWebhookApplied((appliedAt - event.receivedAt.getTime()) / 1000);
@@ -223,8 +226,10 @@ export async function startPagerDutyWebhook(context: WebhookContext<PagerDutyAcc
       } catch (error) {
         // Interrupted: left unprocessed for the next start. Otherwise recorded, and polling catches up.
         if (!(error instanceof InterruptedError)) {
-          const reason = error instanceof ApiError && error.status === 404 ? `PagerDuty has no incident ${incidentId}` : errorMessage(error);
-          await markEvents(db, sourceId, eventIds, reason).catch(() => undefined);
+          // An incident PagerDuty no longer has will not come back: its events are settled, not replayed at every start.
+          const gone = error instanceof ApiError && error.status === 404;
+          const reason = gone ? `PagerDuty has no incident ${incidentId}` : errorMessage(error);
+          await markEvents(db, sourceId, eventIds, reason, gone).catch(() => undefined);
         }
         throw error;
       }
@@ -272,13 +277,25 @@ async function storedIncidents(db: Kysely<Database>, sourceId: number, externalI
   return new Set((await query.execute()).map((row) => row.external_id));
 }
 
-/** Applied events get processed_at; failed ones keep their error and stay unprocessed. */
-async function markEvents(db: Kysely<Database>, sourceId: number, eventIds: string[], error: string | null): Promise<void> {
+/** Applied events get processed_at; failed ones keep their error and stay unprocessed unless `settled`. */
+async function markEvents(db: Kysely<Database>, sourceId: number, eventIds: string[], error: string | null, settled = false): Promise<void> {
   await db
     .updateTable('webhook_events')
-    .set(error === null ? { processed_at: sql`now()`, error: null } : { error })
+    .set(error === null ? { processed_at: sql`now()`, error: null } : settled ? { processed_at: sql`now()`, error } : { error })
     .where('source_id', '=', sourceId)
     .where('event_id', 'in', eventIds)
+    .execute();
+}
+
+/** Every unprocessed event of an incident received before `before`. */
+async function markIncidentEvents(db: Kysely<Database>, sourceId: number, incidentId: string, before: Date): Promise<void> {
+  await db
+    .updateTable('webhook_events')
+    .set({ processed_at: sql`now()`, error: null })
+    .where('source_id', '=', sourceId)
+    .where('incident_external_id', '=', incidentId)
+    .where('processed_at', 'is', null)
+    .where('received_at', '<', before)
     .execute();
 }
 
