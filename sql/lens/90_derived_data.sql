@@ -5,6 +5,8 @@
 
 TRUNCATE lens.incident_fact;
 SELECT lens.refresh_incident_facts(ARRAY(SELECT id FROM public.incidents));
+-- The emptied table's statistics are gone: plans of the next sync need them.
+ANALYZE lens.incident_fact;
 
 -- A new epoch also makes a cache row that a session still running the old
 -- definitions writes after this commits unusable.
