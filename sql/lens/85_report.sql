@@ -244,7 +244,8 @@ BEGIN ATOMIC
     GROUP BY i.dimension
   ),
   overdue AS (SELECT o.* FROM lens.report_overdue_action_items(report.as_of, report.tz, report.overdue_limit) o),
-  oncall AS (
+  -- Materialized: inlined, the call would run once per key that reads it.
+  oncall AS MATERIALIZED (
     SELECT lens.oncall_report(report.granularity, t.period_start, t.period_end, report.as_of, report.tz) AS figures
     FROM this t
   ),
