@@ -1,3 +1,4 @@
+import { benchDelivery } from './delivery.bench.ts';
 import { benchMetrics } from './metrics.bench.ts';
 import { benchPagerDutySync } from './pagerduty-sync.bench.ts';
 import { benchWebhookLatency } from './webhook-latency.bench.ts';
@@ -7,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   'pagerduty-sync': () => benchPagerDutySync(),
   'webhook-latency': () => benchWebhookLatency(),
   metrics: () => benchMetrics(),
+  delivery: () => benchDelivery(),
 };
 
 const selected = process.argv.slice(2);
