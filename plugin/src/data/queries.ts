@@ -76,3 +76,10 @@ ORDER BY overdue DESC, deadline NULLS LAST, id`;
  */
 export const REPORT_SQL = `
 SELECT lens.report('$granularity', '$date'::date, '$as_of'::timestamptz, '$timezone')::text AS report`;
+
+/** The latest report deliveries (e-mail, Slack), for the Configuration page; recipients are addresses or variable names. */
+export const REPORT_DELIVERIES_SQL = `
+SELECT run_id, granularity, period_label, trigger, channel, recipient, status, tries, error, updated_at
+FROM lens.report_deliveries
+ORDER BY updated_at DESC, run_id DESC, position
+LIMIT 50`;
