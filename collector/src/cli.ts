@@ -84,7 +84,8 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .option('--source <name>', 'all, an account named under sources:, or every account of a kind', 'all')
     .option('--since <date>', 'backfill from this ISO date', parseSince)
     .option('--full', 're-read the whole configured history', false)
-    .action(async (options: { source: string; since?: Date; full: boolean }) => {
+    .option('--reconcile', 'also compare the whole stored history with the source (what serve does daily)', false)
+    .action(async (options: { source: string; since?: Date; full: boolean; reconcile: boolean }) => {
       const context = contextFactory();
       if (options.full && options.since) throw new UsageError('--full and --since cannot be combined: choose one');
       const sources = selectSources(context.config, options.source);
@@ -97,6 +98,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
             {
               mode: options.full ? 'full' : options.since ? 'since' : 'incremental',
               since: options.since,
+              reconcile: options.reconcile,
               signal: context.signal,
               progress,
             },

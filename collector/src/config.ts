@@ -103,7 +103,13 @@ const configSchema = z.strictObject({
       SEV4: slaTarget.prefault(DEFAULT_SLA.SEV4),
     })
     .prefault({}),
-  pagerduty: z.strictObject({ since: isoDay.default('2025-01-01') }).prefault({}),
+  pagerduty: z
+    .strictObject({
+      since: isoDay.default('2025-01-01'),
+      // Every incremental sync re-reads the incidents created this many days back: changes that left no log entry.
+      reconcileDays: z.number().int().positive().default(30),
+    })
+    .prefault({}),
   jira: z
     .strictObject({
       since: isoDay.default('2025-01-01'),

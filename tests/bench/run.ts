@@ -1,11 +1,13 @@
 import { benchDelivery } from './delivery.bench.ts';
 import { benchMetrics } from './metrics.bench.ts';
+import { benchPagerDutyReconcile } from './pagerduty-reconcile.bench.ts';
 import { benchPagerDutySync } from './pagerduty-sync.bench.ts';
 import { benchWebhookLatency } from './webhook-latency.bench.ts';
 
 /** `npm run bench [-- name...]`: prints figures; nothing here asserts timings. */
 const benches: Record<string, () => Promise<void>> = {
   'pagerduty-sync': () => benchPagerDutySync(),
+  'pagerduty-reconcile': () => benchPagerDutyReconcile(),
   'webhook-latency': () => benchWebhookLatency(),
   metrics: () => benchMetrics(),
   delivery: () => benchDelivery(),

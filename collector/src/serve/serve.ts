@@ -11,7 +11,7 @@ import { checkDeliveryConfig } from '../delivery/targets.ts';
 import { applyPolicy } from '../metrics/policy.ts';
 import { createSyncs, selectAccounts, sourceKind, type SourceHooks } from '../sources/registry.ts';
 import { webhookRoutes, type WebhookReceiver } from '../sources/webhook.ts';
-import { runSync } from '../sync/run-sync.ts';
+import { reconcileDue, runSync } from '../sync/run-sync.ts';
 import type { SourceAccount, SourceSync } from '../sync/source.ts';
 import { ensureSource } from '../sync/store.ts';
 import { startHttpServer, type RunningHttpServer } from './http-server.ts';
@@ -175,7 +175,8 @@ async function syncEverySource(
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     try {
-      const [summary] = await runSync(db, [source], { mode: 'incremental', signal }, logger, 'skip');
+      const reconcile = await reconcileDue(db, source);
+      const [summary] = await runSync(db, [source], { mode: 'incremental', reconcile, signal }, logger, 'skip');
       if (summary) {
         metrics.observeSync(name, 'succeeded', seconds());
         metrics.observeIngested(name, summary);

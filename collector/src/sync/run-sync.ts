@@ -4,6 +4,8 @@ import type { Database } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import { createSyncs, selectAccounts, type SourceHooks } from '../sources/registry.ts';
 import type { SourceSync, SyncRequest, SyncSummary } from './source.ts';
+import { RECONCILED_CHECKPOINT } from './sync-plan.ts';
+import { ensureSource, readCheckpoint } from './store.ts';
 import { withSourceLock, type WhenBusy } from './source-lock.ts';
 import { settleAbandonedRuns } from './sync-run.ts';
 
@@ -36,4 +38,26 @@ export async function runSync(
     if (locked.acquired) summaries.push(locked.value);
   }
   return summaries;
+}
+
+/** How often `serve` reconciles an account with its source. */
+export const RECONCILE_EVERY_MS = 24 * 3_600_000;
+
+/**
+ * Whether the account's last reconciliation or full sync (each compared the
+ * whole history with the source) is a day old or never ran: serve's daily
+ * reconciliation.
+ */
+export async function reconcileDue(db: Kysely<Database>, source: SourceSync, now = new Date()): Promise<boolean> {
+  const sourceId = await ensureSource(db, source.account);
+  const reconciled = await readCheckpoint(db, sourceId, RECONCILED_CHECKPOINT);
+  const full = await db
+    .selectFrom('sync_runs')
+    .select((eb) => eb.fn.max('finished_at').as('at'))
+    .where('source_id', '=', sourceId)
+    .where('mode', '=', 'full')
+    .where('outcome', '=', 'succeeded')
+    .executeTakeFirst();
+  const last = Math.max(reconciled?.getTime() ?? 0, full?.at ? new Date(full.at).getTime() : 0);
+  return now.getTime() - last >= RECONCILE_EVERY_MS;
 }

@@ -26,6 +26,8 @@ export interface SyncRequest {
   mode: Exclude<SyncMode, 'webhook'>;
   /** Start of a backfill (`--since`); for `full`, the configured history start. */
   since?: Date;
+  /** Also re-read the whole history for changes its timeline never recorded (`--reconcile`, serve's daily run). */
+  reconcile?: boolean;
   signal?: AbortSignal;
   progress?: ProgressSink;
 }

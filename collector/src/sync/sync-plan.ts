@@ -8,6 +8,9 @@ import type { SourceAccount, SyncRequest, SyncSummary } from './source.ts';
 import { advanceCheckpoint, ensureSource, readCheckpoint, type SyncCounts } from './store.ts';
 import { recordSyncRun } from './sync-run.ts';
 
+/** When a reconciliation last compared the whole history with the source. */
+export const RECONCILED_CHECKPOINT = 'reconciled';
+
 /** A page a stream read, with what progress shows of it. */
 export interface StreamPage<Page> {
   page: Page;
@@ -34,6 +37,12 @@ export interface SyncStream<Page> {
   read(window: TimeWindow, mode: Exclude<SyncMode, 'webhook'>): AsyncIterable<StreamPage<Page>>;
   /** Where the checkpoint may move once the window is written; default its end. */
   checkpointAfter?(window: TimeWindow): Date;
+  /**
+   * A stream that re-reads a range of its own every run (a reconciliation)
+   * rather than resuming from a checkpoint: the range for this run, or
+   * null when this run reads nothing. Such a stream keeps no checkpoint.
+   */
+  range?(request: Pick<SyncRequest, 'reconcile'> & { mode: Exclude<SyncMode, 'webhook'> }, until: Date): TimeWindow | null;
 }
 
 /** Everything a source kind tells the skeleton about one sync of one account. */
@@ -78,7 +87,8 @@ export async function runSyncPlan<Page, Unit>(
 
   const starts = new Map<SyncStream<Page>, Date>();
   let checkpointed = 0;
-  for (const stream of plan.streams) {
+  const resumed = plan.streams.filter((stream) => !stream.range);
+  for (const stream of resumed) {
     const checkpoint = request.mode === 'incremental' ? await readCheckpoint(db, sourceId, stream.checkpoint) : undefined;
     if (checkpoint) checkpointed += 1;
     starts.set(stream, checkpoint ? new Date(checkpoint.getTime() - stream.overlapMs) : (request.since ?? plan.historyStart));
@@ -105,7 +115,9 @@ export async function runSyncPlan<Page, Unit>(
       writer = new BatchWriter(db, sourceId, runId, plan.batch, counts, plan.flushRecords);
       const deferred: [string, Date][] = [];
       for (const stream of plan.streams) {
-        for (const window of chunkWindow({ since: starts.get(stream)!, until }, stream.maxWindowDays)) {
+        const range = stream.range ? stream.range({ mode, reconcile: request.reconcile }, until) : { since: starts.get(stream)!, until };
+        if (!range) continue;
+        for (const window of chunkWindow(range, stream.maxWindowDays)) {
           let stage = '';
           let done = 0;
           for await (const read of prefetchNext(stream.read(window, mode)[Symbol.asyncIterator]())) {
@@ -116,11 +128,14 @@ export async function runSyncPlan<Page, Unit>(
             request.progress?.update(read.stage, done, read.total);
           }
           await writer.flush();
+          if (stream.range) continue;
           const position = stream.checkpointAfter?.(window) ?? window.until;
           if (plan.finish) deferred.push([stream.checkpoint, position]);
           else await advanceCheckpoint(db, sourceId, stream.checkpoint, position);
         }
       }
+      // A full sync's run row says as much; serve reconciles when both grow old.
+      if (request.reconcile && mode !== 'full') deferred.push([RECONCILED_CHECKPOINT, until]);
       if (plan.finish) {
         const started = performance.now();
         await db.transaction().execute(async (trx) => {
@@ -128,6 +143,8 @@ export async function runSyncPlan<Page, Unit>(
           for (const [checkpoint, position] of deferred) await advanceCheckpoint(trx, sourceId, checkpoint, position);
         });
         finishMs = performance.now() - started;
+      } else {
+        for (const [checkpoint, position] of deferred) await advanceCheckpoint(db, sourceId, checkpoint, position);
       }
     },
   );

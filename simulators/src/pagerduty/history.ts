@@ -244,6 +244,19 @@ export class PagerDutyHistory {
     this.store.record(row, PRIORITY_CHANGE, time, userAgent(user), CH_WEBSITE, (from + 1) * 16 + (to + 1), true);
   }
 
+  /**
+   * Changes the priority with no log entry, as PagerDuty does when a
+   * priority is set through some integrations or a later review: only the
+   * incident itself shows it (tests of reconciliation).
+   */
+  reclassify(id: string, priority: string | null, at: Date): void {
+    const row = this.requireIncident(id);
+    const time = this.requireTime(row, at);
+    this.store.incidents.priority[row] = this.priorityIndex(priority);
+    this.store.incidents.updatedAt[row] = Math.max(this.store.incidents.updatedAt[row]!, time);
+    this.store.changeCount++;
+  }
+
   /** Stores an incident served verbatim (for quarantine tests). */
   addRawIncident(value: unknown): void {
     const record = asRecord(value);

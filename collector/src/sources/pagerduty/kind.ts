@@ -74,6 +74,7 @@ export const pagerDutyKind: SourceKind<PagerDutyAccount> = {
       requestsPerMinute: account.requestsPerMinute,
       historyStart: new Date(`${config.pagerduty.since}T00:00:00Z`),
       severity: config.severity,
+      reconcileDays: config.pagerduty.reconcileDays,
       onResponse: hooks.onResponse && ((event) => hooks.onResponse!(account.name, event)),
     });
   },

@@ -26,6 +26,9 @@ import { upsertNotifications, upsertUsers, type NotificationRow } from './respon
 /** Log entries can become visible a little after their timestamp; re-read this much. */
 export const INCREMENTAL_OVERLAP_MS = 10 * 60_000;
 
+/** `pagerduty.reconcileDays` when not configured. */
+export const DEFAULT_RECONCILE_DAYS = 30;
+
 /** Records buffered before one write; a few API pages' worth. */
 const FLUSH_RECORDS = 5_000;
 
@@ -35,6 +38,8 @@ export interface PagerDutySyncOptions extends Omit<PagerDutyClientOptions, 'logg
   /** First day of history for a full sync. */
   historyStart: Date;
   severity: SeverityRules;
+  /** Every incremental sync re-reads the incidents created this many days back (`pagerduty.reconcileDays`). */
+  reconcileDays?: number;
   /** The sync's notion of now (tests pin it). */
   now?: () => Date;
 }
@@ -58,6 +63,7 @@ export class PagerDutySync implements SourceSync {
   run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary> {
     const client = new PagerDutyClient({ ...this.options, logger, signal: request.signal });
     const day = (window: TimeWindow) => window.until.toISOString().slice(0, 10);
+    const { historyStart, reconcileDays = DEFAULT_RECONCILE_DAYS } = this.options;
     return runSyncPlan<PdPage, PdWriteRecord>(
       db,
       {
@@ -82,6 +88,28 @@ export class PagerDutySync implements SourceSync {
               total = 0;
               for await (const records of client.logEntries(window, mode === 'incremental', (count) => (total += count))) {
                 yield { page: { list: 'log_entries', records }, size: records.length, stage: `log entries to ${day(window)}`, total };
+              }
+            },
+          },
+          {
+            // A priority, urgency, title, service or team set after the fact
+            // leaves no log entry: re-list the incidents themselves, recent
+            // ones every sync and the whole history when reconciling. A full
+            // sync has just listed them all.
+            checkpoint: 'reconcile',
+            overlapMs: 0,
+            maxWindowDays: PD_MAX_WINDOW_DAYS,
+            range({ mode, reconcile }, until) {
+              if (mode === 'full') return null;
+              if (reconcile) return { since: historyStart, until };
+              if (mode !== 'incremental') return null;
+              const since = new Date(Math.max(historyStart.getTime(), until.getTime() - reconcileDays * 86_400_000));
+              return { since, until };
+            },
+            async *read(window): AsyncGenerator<StreamPage<PdPage>> {
+              let total = 0;
+              for await (const records of client.incidents(window, (count) => (total += count))) {
+                yield { page: { list: 'incidents', records }, size: records.length, stage: `re-reading incidents to ${day(window)}`, total };
               }
             },
           },
