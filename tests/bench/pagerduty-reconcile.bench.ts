@@ -42,8 +42,8 @@ export async function benchPagerDutyReconcile(perDay = Number(process.env.BENCH_
     const incremental = await sync(end).run(db, { mode: 'incremental' }, logger);
     const reconciled = await sync(end).run(db, { mode: 'incremental', reconcile: true }, logger);
     const perSync = incremental.requests;
-    // A reconciliation lists the whole history's incidents on top of what an incremental sync reads.
-    const perIncidentReconciled = (reconciled.requests - perSync) / (perDay * days);
+    // A reconciliation lists the whole history's incidents where an incremental sync lists the last 30 days'.
+    const perIncidentReconciled = (reconciled.requests - perSync) / (perDay * (days - DEFAULT_RECONCILE_DAYS));
     const yearly = Math.ceil(perIncidentReconciled * perDay * 365);
     const perDayTotal = perSync * SYNCS_PER_DAY + yearly;
     const limit = PD_RATE_LIMIT_PER_MINUTE * 1440;
