@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
+import {
+  type FakePagerDuty,
+  generatePagerDutyHistory,
+  type PagerDutyHistory,
+  startFakePagerDuty,
+} from '@incident-lens/simulators';
 import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
 import { reconcileDue } from '../collector/src/sync/run-sync.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -63,7 +68,17 @@ interface ReportJson {
 
 /** `report --format json` for the UTC month holding `at`. */
 async function monthReport(at: string): Promise<ReportJson> {
-  const result = await cli(['report', '--period', 'month', '--date', at.slice(0, 7), '--tz', 'UTC', '--format', 'json']);
+  const result = await cli([
+    'report',
+    '--period',
+    'month',
+    '--date',
+    at.slice(0, 7),
+    '--tz',
+    'UTC',
+    '--format',
+    'json',
+  ]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as ReportJson;
@@ -76,7 +91,11 @@ function judged(report: ReportJson, severity: string): number {
 }
 
 async function storedSeverity(id: string): Promise<string> {
-  const row = await database.db.selectFrom('incidents').select('severity').where('external_id', '=', id).executeTakeFirstOrThrow();
+  const row = await database.db
+    .selectFrom('incidents')
+    .select('severity')
+    .where('external_id', '=', id)
+    .executeTakeFirstOrThrow();
   return row.severity;
 }
 
@@ -90,8 +109,12 @@ function resolvedLowPriorityIncident(daysAgo: number) {
       const day = new Date(fact.createdAt).getUTCDate();
       return day >= 3 && day <= 26 && new Date(fact.resolvedAt!).getTime() < NOW - (daysAgo - 3) * DAY;
     });
-  const nearest = candidates.sort((a, b) => Math.abs(Date.parse(a.createdAt) - target) - Math.abs(Date.parse(b.createdAt) - target))[0];
-  if (!nearest) throw new Error(`the generated history has no resolved low-priority incident near ${daysAgo} days ago`);
+  const nearest = candidates.sort(
+    (a, b) => Math.abs(Date.parse(a.createdAt) - target) - Math.abs(Date.parse(b.createdAt) - target)
+  )[0];
+  if (!nearest) {
+    throw new Error(`the generated history has no resolved low-priority incident near ${daysAgo} days ago`);
+  }
   return nearest;
 }
 
@@ -131,7 +154,10 @@ describe('reconciling PagerDuty incidents whose priority changed without a log e
     const before = await storedSeverity(old.id);
     expect(before).not.toBe('SEV1');
     const oldUnseen = await monthReport(old.createdAt);
-    expect({ incidents: oldUnseen.incidents, sla: oldUnseen.sla }).toEqual({ incidents: oldBefore.incidents, sla: oldBefore.sla });
+    expect({ incidents: oldUnseen.incidents, sla: oldUnseen.sla }).toEqual({
+      incidents: oldBefore.incidents,
+      sla: oldBefore.sla,
+    });
 
     await sync('--reconcile');
     expect(await storedSeverity(old.id)).toBe('SEV1');
@@ -142,7 +168,12 @@ describe('reconciling PagerDuty incidents whose priority changed without a log e
   }, 120_000);
 
   it('has serve reconcile again once the last reconciliation is a day old', async () => {
-    const account = new PagerDutySync({ apiUrl: server.url, token: TOKEN, historyStart: START, severity: { map: {}, fromUrgency: {} } });
+    const account = new PagerDutySync({
+      apiUrl: server.url,
+      token: TOKEN,
+      historyStart: START,
+      severity: { map: {}, fromUrgency: {} },
+    });
     expect(await reconcileDue(database.db, account, new Date(NOW + 3_600_000))).toBe(false);
     expect(await reconcileDue(database.db, account, new Date(NOW + DAY + 3_600_000))).toBe(true);
   });

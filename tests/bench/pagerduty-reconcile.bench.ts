@@ -16,7 +16,9 @@ const SYNCS_PER_DAY = 288;
  * `pagerduty.reconcileDays`, plus serve's daily reconciliation of a year of
  * history, as a share of PagerDuty's rate limit.
  */
-export async function benchPagerDutyReconcile(perDay = Number(process.env.BENCH_INCIDENTS_PER_DAY ?? 300)): Promise<void> {
+export async function benchPagerDutyReconcile(
+  perDay = Number(process.env.BENCH_INCIDENTS_PER_DAY ?? 300)
+): Promise<void> {
   const days = 60;
   console.log(`\nPagerDuty reconciliation: ${perDay} incidents a day, ${days} days of history`);
   const end = new Date('2026-11-01T00:00:00Z');
@@ -47,10 +49,17 @@ export async function benchPagerDutyReconcile(perDay = Number(process.env.BENCH_
     const yearly = Math.ceil(perIncidentReconciled * perDay * 365);
     const perDayTotal = perSync * SYNCS_PER_DAY + yearly;
     const limit = PD_RATE_LIMIT_PER_MINUTE * 1440;
-    figure(`requests per incremental sync (timeline + last ${DEFAULT_RECONCILE_DAYS} days of incidents)`, String(perSync));
+    figure(
+      `requests per incremental sync (timeline + last ${DEFAULT_RECONCILE_DAYS} days of incidents)`,
+      String(perSync)
+    );
     figure('requests of a daily reconciliation of a year of history', String(yearly));
     figure(`requests per day (${SYNCS_PER_DAY} syncs + 1 reconciliation)`, perDayTotal.toLocaleString('en'));
-    figure(`share of the ${PD_RATE_LIMIT_PER_MINUTE}/min rate limit`, `${((perDayTotal / limit) * 100).toFixed(2)} %`, '< 5 %');
+    figure(
+      `share of the ${PD_RATE_LIMIT_PER_MINUTE}/min rate limit`,
+      `${((perDayTotal / limit) * 100).toFixed(2)} %`,
+      '< 5 %'
+    );
   } finally {
     await db.destroy();
     await server.stop();
