@@ -14,6 +14,8 @@ interface Scenario {
   name: string;
   /** Requests per minute the fake PagerDuty allows, and the collector paces itself to. */
   rateLimitPerMinute: number;
+  /** Clients polling /readyz, /metrics and /healthz as fast as they are answered, all through the storm. */
+  probeClients?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function benchWebhookLatency(seconds = Number(process.env.BENCH_WEB
   const scenarios: Scenario[] = [
     { name: "PagerDuty's published rate limit", rateLimitPerMinute: PD_RATE_LIMIT_PER_MINUTE },
     { name: 'no API rate limit', rateLimitPerMinute: 100_000_000 },
+    { name: "PagerDuty's published rate limit, under a probe flood", rateLimitPerMinute: PD_RATE_LIMIT_PER_MINUTE, probeClients: 32 },
   ];
   for (const scenario of scenarios) await runScenario(scenario, seconds);
 }
@@ -92,6 +95,19 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     })();
+    // The probe flood: orchestrator and scraper requests as fast as serve answers them.
+    const probeMs: number[] = [];
+    const probeStatuses = new Map<number, number>();
+    const probing = Array.from({ length: scenario.probeClients ?? 0 }, async (_, client) => {
+      const paths = ['/readyz', '/metrics', '/healthz'];
+      for (let n = client; sending; n++) {
+        const sentAt = performance.now();
+        const response = await fetch(`${url}${paths[n % paths.length]}`);
+        await response.arrayBuffer();
+        probeMs.push(performance.now() - sentAt);
+        probeStatuses.set(response.status, (probeStatuses.get(response.status) ?? 0) + 1);
+      }
+    });
     const started = performance.now();
     const total = EVENTS_PER_SECOND * seconds;
     for (let index = 0; index < total; index++) {
@@ -121,7 +137,7 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
     await Promise.all(deliveries);
 
     sending = false;
-    await watching;
+    await Promise.all([watching, ...probing]);
 
     const seconds1 = (value: number) => `${(value / 1000).toFixed(2)} s`;
     figure('events delivered', `${total} in ${sendSeconds.toFixed(1)} s`);
@@ -132,6 +148,10 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
       figure('webhook-to-database latency median', seconds1(median(latencies)));
       figure('webhook-to-database latency p95', seconds1(percentile(latencies, 0.95)), '< 5 s');
       figure('webhook-to-database latency max', seconds1(Math.max(...latencies)));
+    }
+    if (probeMs.length > 0) {
+      figure('probe requests during the storm', `${probeMs.length} (${(probeMs.length / sendSeconds).toFixed(0)}/s; ${[...probeStatuses].map(([status, n]) => `${status}×${n}`).join(' ')})`);
+      figure('probe answer time p95', `${percentile(probeMs, 0.95).toFixed(1)} ms`);
     }
     figure('PagerDuty API requests during the storm', String(pagerDuty.requestCount() - requestsBefore));
     figure('429 answers during the storm', String(pagerDuty.rateLimitedCount() - limitedBefore));
