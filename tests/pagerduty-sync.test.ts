@@ -135,6 +135,11 @@ describe('PagerDuty sync against the PagerDuty-compatible server', () => {
     );
     expect(notify.length).toBeGreaterThan(0);
     expect(notifications.every((row) => ['sms', 'phone', 'push', 'email'].includes(row.method))).toBe(true);
+    // Every user of the account, with the zone /users gives (none for some), whether paged or not.
+    const users = await database.db.selectFrom('users').select(['external_id', 'name', 'time_zone']).orderBy('external_id').execute();
+    expect(users.map((user) => [user.external_id, user.name, user.time_zone])).toEqual(
+      [...history.users].sort((a, b) => (a.id < b.id ? -1 : 1)).map((user) => [user.id, user.name, user.timeZone]),
+    );
     const agents = await database.db
       .selectFrom('incidents')
       .select((eb) => [

@@ -8,6 +8,8 @@ import {
   type PdErrorBody,
   type PdIncident,
   type PdLogEntriesPage,
+  type PdUser,
+  type PdUsersPage,
   type PdLogEntry,
   type PdPage,
 } from './api-types.ts';
@@ -84,6 +86,16 @@ export class PagerDutyClient {
       yield page.log_entries;
       if (!page.more || offset + 2 * PD_MAX_LIMIT > PD_MAX_OFFSET_PLUS_LIMIT) return;
     }
+  }
+
+  /** Every user of the account with their time zone; lists are far below the 10,000-offset cap. */
+  async *users(): AsyncGenerator<PdUser[]> {
+    for (let offset = 0; offset + PD_MAX_LIMIT <= PD_MAX_OFFSET_PLUS_LIMIT; offset += PD_MAX_LIMIT) {
+      const page = await this.api.get<PdUsersPage>('/users', { limit: PD_MAX_LIMIT, offset });
+      yield page.users;
+      if (!page.more) return;
+    }
+    throw new Error(`PagerDuty /users has more than ${PD_MAX_OFFSET_PLUS_LIMIT} users; they cannot be paged under the 10,000-offset cap`);
   }
 
   incidents(window: TimeWindow, onTotal?: (total: number) => void): AsyncGenerator<PdIncident[]> {

@@ -17,10 +17,10 @@ import {
   type SyncCounts,
 } from '../../sync/store.ts';
 import { floorToSecond, runSyncPlan, type StreamPage } from '../../sync/sync-plan.ts';
-import { PD_MAX_WINDOW_DAYS, PD_RATE_LIMIT_PER_MINUTE, type PdIncident, type PdLogEntry } from './api-types.ts';
+import { PD_MAX_WINDOW_DAYS, PD_RATE_LIMIT_PER_MINUTE, type PdIncident, type PdLogEntry, type PdUser } from './api-types.ts';
 import { PagerDutyClient, type PagerDutyClientOptions } from './client.ts';
 import { PAGERDUTY_KIND } from './kind.ts';
-import { mapIncident, mapLogEntry, type MappedEvent, type MappedIncident, type MappedUser } from './mapper.ts';
+import { mapIncident, mapLogEntry, mapUser, type MappedEvent, type MappedIncident, type MappedUser } from './mapper.ts';
 import { upsertNotifications, upsertUsers, type NotificationRow } from './responders.ts';
 
 /** Log entries can become visible a little after their timestamp; re-read this much. */
@@ -44,8 +44,11 @@ export interface PagerDutySyncOptions extends Omit<PagerDutyClientOptions, 'logg
   now?: () => Date;
 }
 
-/** A page of one of the two lists a window reads. */
-type PdPage = { list: 'incidents'; records: PdIncident[] } | { list: 'log_entries'; records: PdLogEntry[] };
+/** A page of one of the lists a sync reads. */
+type PdPage =
+  | { list: 'users'; records: PdUser[] }
+  | { list: 'incidents'; records: PdIncident[] }
+  | { list: 'log_entries'; records: PdLogEntry[] };
 
 /**
  * Walks [start, now) in windows of at most six months: incidents created in
@@ -64,6 +67,8 @@ export class PagerDutySync implements SourceSync {
     const client = new PagerDutyClient({ ...this.options, logger, signal: request.signal });
     const day = (window: TimeWindow) => window.until.toISOString().slice(0, 10);
     const { historyStart, reconcileDays = DEFAULT_RECONCILE_DAYS } = this.options;
+    // Every sync brings the users and their zones up to date (METRICS.md 10), once.
+    let usersRead = false;
     return runSyncPlan<PdPage, PdWriteRecord>(
       db,
       {
@@ -79,6 +84,12 @@ export class PagerDutySync implements SourceSync {
             overlapMs: INCREMENTAL_OVERLAP_MS,
             maxWindowDays: PD_MAX_WINDOW_DAYS,
             async *read(window, mode): AsyncGenerator<StreamPage<PdPage>> {
+              if (!usersRead) {
+                usersRead = true;
+                for await (const records of client.users()) {
+                  yield { page: { list: 'users', records }, size: records.length, stage: `users, before incidents to ${day(window)}`, total: 0 };
+                }
+              }
               let total = 0;
               for await (const records of client.incidents(window, (count) => (total += count))) {
                 yield { page: { list: 'incidents', records }, size: records.length, stage: `incidents to ${day(window)}`, total };
@@ -199,6 +210,7 @@ export class PagerDutySync implements SourceSync {
  * own find theirs.
  */
 type PdWriteRecord =
+  | { type: 'user'; user: MappedUser; payload: PdUser }
   | { type: 'incident'; incident: MappedIncident; payload: PdIncident }
   | { type: 'event'; event: MappedEvent; payload: PdLogEntry; incidentId: number | undefined };
 
@@ -207,6 +219,9 @@ type PdWriteRecord =
  * refer to them, then the timeline fields derived from all stored events.
  */
 class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
+  private users = new Map<string, { user: MappedUser; payload: PdUser }>();
+  /** A webhook refresh lists /users at most once, when its entries name a user not yet stored. */
+  private usersListed = false;
   private incidents = new Map<string, { incident: MappedIncident; payload: PdIncident }>();
   private events = new Map<string, { event: MappedEvent; payload: PdLogEntry }>();
   private rejected: QuarantinedRecord[] = [];
@@ -217,10 +232,19 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
   ) {}
 
   get buffered(): number {
-    return this.incidents.size + this.events.size + this.rejected.length;
+    return this.users.size + this.incidents.size + this.events.size + this.rejected.length;
   }
 
   add(page: PdPage): void {
+    if (page.list === 'users') {
+      this.usersListed = true;
+      for (const record of page.records) {
+        const result = mapUser(record);
+        if (result.ok) this.users.set(result.value.externalId, { user: result.value, payload: record });
+        else this.rejected.push({ recordKind: 'pagerduty.user', externalId: result.externalId, reason: result.reason, payload: record });
+      }
+      return;
+    }
     if (page.list === 'incidents') {
       for (const record of page.records) this.addIncident(record);
       return;
@@ -248,9 +272,14 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
    * history) are completed with a targeted fetch, outside any transaction.
    */
   async take(sourceId: number): Promise<{ units: PdWriteRecord[]; rejected: QuarantinedRecord[] }> {
-    const incidents = [...this.incidents.values()];
     const events = [...this.events.values()];
+    if (!this.usersListed && (await this.namesUnknownUsers(sourceId, events.map(({ event }) => event)))) {
+      this.add({ list: 'users', records: await this.listUsers() });
+    }
+    const users = [...this.users.values()];
+    const incidents = [...this.incidents.values()];
     const rejected = this.rejected;
+    this.users = new Map();
     this.incidents = new Map();
     this.events = new Map();
     this.rejected = [];
@@ -265,6 +294,7 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
     }
     return {
       units: [
+        ...users.map(({ user, payload }): PdWriteRecord => ({ type: 'user', user, payload })),
         ...incidents.map(({ incident, payload }): PdWriteRecord => ({ type: 'incident', incident, payload })),
         ...events.map(
           ({ event, payload }): PdWriteRecord => ({ type: 'event', event, payload, incidentId: known.get(event.incidentExternalId) }),
@@ -275,12 +305,15 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
   }
 
   async write(trx: Transaction<Database>, sourceId: number, records: PdWriteRecord[]): Promise<WriteResult> {
+    const users: MappedUser[] = [];
     const incidents: MappedIncident[] = [];
     const events: Extract<PdWriteRecord, { type: 'event' }>[] = [];
     for (const record of records) {
-      if (record.type === 'incident') incidents.push(record.incident);
+      if (record.type === 'user') users.push(record.user);
+      else if (record.type === 'incident') incidents.push(record.incident);
       else events.push(record);
     }
+    await upsertUsers(trx, sourceId, users, 'users');
     const services = await upsertRefs(trx, 'services', sourceId, nonNull(incidents.map((incident) => incident.service)));
     const teams = await upsertRefs(trx, 'teams', sourceId, nonNull(incidents.map((incident) => incident.team)));
     const upserted = await upsertIncidents(trx, sourceId, incidents.map((incident) => incident.row), services, teams);
@@ -308,16 +341,35 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
     }
     await upsertEvents(trx, sourceId, rows);
     // Users named by the entries, before what refers to them: notifications and acknowledgements.
-    await upsertUsers(trx, sourceId, entryUsers(rows, notifications), 'log_entries');
+    await upsertUsers(trx, sourceId, entryUsers(events.map(({ event }) => event)), 'log_entries');
     await upsertNotifications(trx, sourceId, notifications);
     await refreshTimelineFields(trx, [...upserted.values(), ...rows.map((row) => row.incidentId)]);
     return { records: upserted.size, events: rows.length, rejected };
   }
 
   refused(record: PdWriteRecord, reason: string): QuarantinedRecord {
+    if (record.type === 'user') return { recordKind: 'pagerduty.user', externalId: record.user.externalId, reason, payload: record.payload };
     return record.type === 'incident'
       ? { recordKind: 'pagerduty.incident', externalId: record.incident.row.externalId, reason, payload: record.payload }
       : { recordKind: 'pagerduty.log_entry', externalId: record.event.externalId, reason, payload: record.payload };
+  }
+
+  private async listUsers(): Promise<PdUser[]> {
+    const users: PdUser[] = [];
+    for await (const page of this.client.users()) users.push(...page);
+    return users;
+  }
+
+  private async namesUnknownUsers(sourceId: number, events: MappedEvent[]): Promise<boolean> {
+    const named = [...new Set(entryUsers(events).map((user) => user.externalId))];
+    if (named.length === 0) return false;
+    const stored = await this.db
+      .selectFrom('users')
+      .select('external_id')
+      .where('source_id', '=', sourceId)
+      .where('external_id', '=', (eb) => eb.fn.any(eb.val(named)))
+      .execute();
+    return stored.length < named.length;
   }
 
   private async fetchIncident(id: string): Promise<PdIncident | undefined> {
@@ -343,10 +395,11 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
 }
 
 /** The users entries name: those notified, and users who acknowledged or resolved. */
-function entryUsers(events: (EventRow & Pick<MappedEvent, 'agent'>)[], notifications: NotificationRow[]): MappedUser[] {
-  const users = notifications.map((notification) => notification.user);
+function entryUsers(events: Pick<MappedEvent, 'agent' | 'agentType' | 'agentId' | 'type' | 'notification'>[]): MappedUser[] {
+  const users: MappedUser[] = [];
   for (const event of events) {
-    if (event.agentType === 'user' && event.agentId && (event.type === 'acknowledge' || event.type === 'resolve')) {
+    if (event.notification) users.push(event.notification.user);
+    else if (event.agentType === 'user' && event.agentId && (event.type === 'acknowledge' || event.type === 'resolve')) {
       users.push({ externalId: event.agentId, name: event.agent ?? event.agentId, timeZone: null, htmlUrl: null });
     }
   }
