@@ -73,21 +73,25 @@ function Navigation() {
 function AppRoot() {
   const [meta, setMeta] = useState<AppPluginMeta<AppSettings>>();
   useEffect(() => {
-    harnessBackendSrv.get<{ jsonData: AppSettings; enabled: boolean; pinned: boolean }>(`/api/plugins/${PLUGIN_ID}/settings`).then((settings) =>
-      setMeta({
-        id: PLUGIN_ID,
-        name: pluginJson.name,
-        type: PluginType.app,
-        module: '',
-        baseUrl: `public/plugins/${PLUGIN_ID}`,
-        info: pluginJson.info as unknown as AppPluginMeta['info'],
-        enabled: settings.enabled,
-        pinned: settings.pinned,
-        jsonData: settings.jsonData,
-      })
-    );
+    harnessBackendSrv
+      .get<{ jsonData: AppSettings; enabled: boolean; pinned: boolean }>(`/api/plugins/${PLUGIN_ID}/settings`)
+      .then((settings) =>
+        setMeta({
+          id: PLUGIN_ID,
+          name: pluginJson.name,
+          type: PluginType.app,
+          module: '',
+          baseUrl: `public/plugins/${PLUGIN_ID}`,
+          info: pluginJson.info as unknown as AppPluginMeta['info'],
+          enabled: settings.enabled,
+          pinned: settings.pinned,
+          jsonData: settings.jsonData,
+        })
+      );
   }, []);
-  if (!meta) return null;
+  if (!meta) {
+    return null;
+  }
   return <App meta={meta} basename={PLUGIN_BASE_URL} path={PLUGIN_BASE_URL} query={{}} onNavChanged={() => {}} />;
 }
 
@@ -95,7 +99,11 @@ function AppRoot() {
 function PanelInDashboard() {
   const [series, setSeries] = useState<DataFrame[]>();
   const [error, setError] = useState<string>();
-  const timeRange = { from: dateTime(Date.now() - 30 * 86_400_000), to: dateTime(), raw: { from: 'now-30d', to: 'now' } };
+  const [timeRange] = useState(() => ({
+    from: dateTime(Date.now() - 30 * 86_400_000),
+    to: dateTime(),
+    raw: { from: 'now-30d', to: 'now' },
+  }));
   useEffect(() => {
     runSqlQuery({
       datasourceUid: 'incident-lens-pg',
@@ -106,8 +114,12 @@ function PanelInDashboard() {
       .catch((failure: Error) => setError(failure.message));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
-  if (error) return <div role="alert">{error}</div>;
-  if (!series) return null;
+  if (error) {
+    return <div role="alert">{error}</div>;
+  }
+  if (!series) {
+    return null;
+  }
   return (
     <HarnessPluginPage>
       <PanelChrome title="Recent incidents" width={1180} height={640}>
@@ -177,7 +189,11 @@ function getStyles(theme: GrafanaTheme2) {
       borderRight: `1px solid ${theme.colors.border.weak}`,
     }),
     brand: css({ fontWeight: theme.typography.fontWeightBold, padding: theme.spacing(0, 1, 1) }),
-    link: css({ padding: theme.spacing(0.75, 1), color: theme.colors.text.secondary, borderRadius: theme.shape.radius.default }),
+    link: css({
+      padding: theme.spacing(0.75, 1),
+      color: theme.colors.text.secondary,
+      borderRadius: theme.shape.radius.default,
+    }),
     activeLink: css({
       padding: theme.spacing(0.75, 1),
       color: theme.colors.text.primary,

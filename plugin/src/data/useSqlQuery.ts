@@ -17,23 +17,24 @@ export function useSqlQuery(
   timeRange: TimeRange,
   variables: Record<string, SqlVariable> = {}
 ): SqlQueryState {
-  const [state, setState] = useState<SqlQueryState>({ rows: [], loading: true });
   const from = timeRange.from.valueOf();
   const to = timeRange.to.valueOf();
   const variablesKey = JSON.stringify(variables);
+  // The answer remembers the query it answers: while a newer one runs, the last rows stay on screen.
+  const queryKey = JSON.stringify([datasourceUid, rawSql, from, to, variablesKey]);
+  const [answer, setAnswer] = useState<{ queryKey: string; rows: Row[]; error?: string }>();
 
   useEffect(() => {
     let current = true;
-    setState((previous) => ({ ...previous, loading: true }));
     runSqlQuery({ datasourceUid, rawSql, timeRange, variables: JSON.parse(variablesKey) })
-      .then((frame) => current && setState({ rows: frameToRows(frame), loading: false }))
-      .catch((error: Error) => current && setState({ rows: [], loading: false, error: error.message }));
+      .then((frame) => current && setAnswer({ queryKey, rows: frameToRows(frame) }))
+      .catch((error: Error) => current && setAnswer({ queryKey, rows: [], error: error.message }));
     return () => {
       current = false;
     };
     // timeRange is keyed by its instants: a new object for the same range must not re-query.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [datasourceUid, rawSql, from, to, variablesKey]);
+  }, [queryKey]);
 
-  return state;
+  return { rows: answer?.rows ?? [], error: answer?.error, loading: answer?.queryKey !== queryKey };
 }

@@ -1,5 +1,4 @@
-import type { AppPluginMeta, GrafanaTheme2, PluginConfigPageProps } from '@grafana/data';
-import { dateTime } from '@grafana/data';
+import { dateTime, type AppPluginMeta, type GrafanaTheme2, type PluginConfigPageProps } from '@grafana/data';
 import { css } from '@emotion/css';
 import { getBackendSrv, locationService } from '@grafana/runtime';
 import { Alert, Button, Field, FieldSet, Input, Stack, TimeZonePicker, useStyles2 } from '@grafana/ui';
@@ -12,7 +11,8 @@ import { resolveAppSettings, type AppSettings } from '../../utils/utils.plugin';
 
 export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<AppSettings>> {}
 
-type Check = { state: 'idle' } | { state: 'running' } | { state: 'ok'; detail: string } | { state: 'failed'; detail: string };
+type Check =
+  { state: 'idle' } | { state: 'running' } | { state: 'ok'; detail: string } | { state: 'failed'; detail: string };
 
 /** The datasource the pages read and the zone reports are cut in; stored in the app's plugin settings. */
 export function AppConfigForm({ meta }: { meta: AppPluginMeta<AppSettings> }) {

@@ -1,7 +1,7 @@
 import type { GrafanaTheme2 } from '@grafana/data';
 import { css } from '@emotion/css';
 import { Button, Field, Input, RadioButtonGroup, useStyles2 } from '@grafana/ui';
-import React, { useEffect, useState } from 'react';
+import React, { useState } from 'react';
 import { GRANULARITIES, isIsoDay, shiftAnchor, type Granularity } from '../../utils/period';
 
 export interface ReportPeriod {
@@ -21,7 +21,12 @@ const LABELS: Record<Granularity, string> = { day: 'Day', week: 'Week', month: '
 export function PeriodPicker({ value, onChange }: Props) {
   const styles = useStyles2(getStyles);
   const [draft, setDraft] = useState(value.date);
-  useEffect(() => setDraft(value.date), [value.date]);
+  // A new period from outside replaces whatever was being typed (adjusted during render, as React advises).
+  const [shownDate, setShownDate] = useState(value.date);
+  if (shownDate !== value.date) {
+    setShownDate(value.date);
+    setDraft(value.date);
+  }
 
   const commitDraft = () => {
     if (isIsoDay(draft)) {
@@ -53,7 +58,12 @@ export function PeriodPicker({ value, onChange }: Props) {
         />
       </Field>
       <div className={styles.stepButtons}>
-        <Button variant="secondary" icon="angle-left" onClick={() => step(-1)} aria-label={`Previous ${value.granularity}`}>
+        <Button
+          variant="secondary"
+          icon="angle-left"
+          onClick={() => step(-1)}
+          aria-label={`Previous ${value.granularity}`}
+        >
           Previous
         </Button>
         <Button variant="secondary" icon="angle-right" onClick={() => step(1)} aria-label={`Next ${value.granularity}`}>
