@@ -1,9 +1,9 @@
-// The report JSON (INTERFACES.md "Report JSON", plus the extra fields the
+// The report JSON (README.md "Report JSON", plus the extra fields the
 // README documents) as lens.report (sql/lens/85_report.sql) returns it, and the
 // columns of the lens functions both the collector and the plugin read. The
 // SQL is the shape's one definition; these types describe it for TypeScript.
 
-/** The severities with SLA targets, most urgent first (METRICS.md 4). */
+/** The severities with SLA targets, most urgent first (docs/metrics.md §4). */
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type TargetSeverity = (typeof SEVERITIES)[number];
 /** Incidents whose priority maps to no severity are UNKNOWN, never guessed. */
@@ -152,35 +152,37 @@ export interface BandCounts {
   sleep: number;
 }
 
-/** On-call load (METRICS.md 10). */
+/** On-call load (docs/metrics.md §10). */
 export interface OnCallFigures {
   interruptions: BandCounts;
   nightsInterrupted: number;
   /** Every notification, email and unknown methods included. */
   notifications: number;
   unknownMethod: number;
-  responders: (BandCounts & {
-    user: string;
-    name: string;
-    timeZone: string;
-    nightsInterrupted: number;
-    acknowledged: number;
-  })[];
-  byService: (BandCounts & { service: string })[];
+  responders: Array<
+    BandCounts & {
+      user: string;
+      name: string;
+      timeZone: string;
+      nightsInterrupted: number;
+      acknowledged: number;
+    }
+  >;
+  byService: Array<BandCounts & { service: string }>;
   /** Cells with interruptions, in the report's zone: weekday 1 = Monday, hour 0-23. */
-  heatmap: { weekday: number; hour: number; interruptions: number }[];
+  heatmap: Array<{ weekday: number; hour: number; interruptions: number }>;
 }
 
-/** Noise (METRICS.md 11). */
+/** Noise (docs/metrics.md §11). */
 export interface NoiseFigures {
   autoResolved: number;
   transient: number;
   autoResolvedShare: number | null;
   transientShare: number | null;
-  byService: { service: string; incidents: number; autoResolved: number; transient: number }[];
+  byService: Array<{ service: string; incidents: number; autoResolved: number; transient: number }>;
 }
 
-/** What the figures cannot see (METRICS.md 12). */
+/** What the figures cannot see (docs/metrics.md §12). */
 export interface DataQualityFigures {
   withoutSeverity: number;
   postmortemMissing: number;

@@ -21,7 +21,7 @@ describe('parseDuration', () => {
 });
 
 describe('parseFileConfig', () => {
-  it('fills every default of INTERFACES.md', () => {
+  it('fills every default of README.md', () => {
     const config = parseFileConfig({});
     expect(config.timezone).toBe('UTC');
     expect(config.repeatWindowDays).toBe(90);
@@ -68,7 +68,9 @@ describe('loadConfig', () => {
   });
 
   it('names the variable when a URL is not a URL', () => {
-    expect(() => loadConfig({ JIRA_BASE_URL: 'acme' }, '/nonexistent')).toThrow("JIRA_BASE_URL is not a URL: got 'acme'");
+    expect(() => loadConfig({ JIRA_BASE_URL: 'acme' }, '/nonexistent')).toThrow(
+      "JIRA_BASE_URL is not a URL: got 'acme'"
+    );
   });
 
   it('requires Jira credentials once Jira is configured', () => {
@@ -86,26 +88,95 @@ describe('sources: several accounts', () => {
   it('lists the accounts in sync order, each with the secrets its variables hold; the single-account variables are then unused', () => {
     const config = withSources(
       [
-        { name: 'jira-payments', kind: 'jira', baseUrl: 'https://payments.atlassian.net/', emailEnv: 'PAY_EMAIL', tokenEnv: 'PAY_TOKEN' },
-        { name: 'pd-eu', kind: 'pagerduty', apiUrl: 'https://api.eu.pagerduty.com', tokenEnv: 'PD_EU', webhookSecretEnv: 'PD_EU_SECRET' },
+        {
+          name: 'jira-payments',
+          kind: 'jira',
+          baseUrl: 'https://payments.atlassian.net/',
+          emailEnv: 'PAY_EMAIL',
+          tokenEnv: 'PAY_TOKEN',
+        },
+        {
+          name: 'pd-eu',
+          kind: 'pagerduty',
+          apiUrl: 'https://api.eu.pagerduty.com',
+          tokenEnv: 'PD_EU',
+          webhookSecretEnv: 'PD_EU_SECRET',
+        },
         { name: 'pd-us', kind: 'pagerduty', tokenEnv: 'PD_US' },
       ],
-      { PAY_EMAIL: 'ops@acme.example', PAY_TOKEN: 'jt', PD_EU: 'eu', PD_EU_SECRET: 'whsec', PD_US: 'us', PAGERDUTY_TOKEN: 'unused' },
+      {
+        PAY_EMAIL: 'ops@acme.example',
+        PAY_TOKEN: 'jt',
+        PD_EU: 'eu',
+        PD_EU_SECRET: 'whsec',
+        PD_US: 'us',
+        PAGERDUTY_TOKEN: 'unused',
+      }
     )();
     expect(config.sources).toEqual([
-      { name: 'pd-eu', kind: 'pagerduty', baseUrl: 'https://api.eu.pagerduty.com', token: 'eu', webhookSecret: 'whsec', webhookSecretVariable: 'PD_EU_SECRET', requestsPerMinute: 960 },
-      { name: 'pd-us', kind: 'pagerduty', baseUrl: 'https://api.pagerduty.com', token: 'us', webhookSecret: undefined, webhookSecretVariable: 'webhookSecretEnv', requestsPerMinute: 960 },
-      { name: 'jira-payments', kind: 'jira', baseUrl: 'https://payments.atlassian.net', email: 'ops@acme.example', apiToken: 'jt' },
+      {
+        name: 'pd-eu',
+        kind: 'pagerduty',
+        baseUrl: 'https://api.eu.pagerduty.com',
+        token: 'eu',
+        webhookSecret: 'whsec',
+        webhookSecretVariable: 'PD_EU_SECRET',
+        requestsPerMinute: 960,
+      },
+      {
+        name: 'pd-us',
+        kind: 'pagerduty',
+        baseUrl: 'https://api.pagerduty.com',
+        token: 'us',
+        webhookSecret: undefined,
+        webhookSecretVariable: 'webhookSecretEnv',
+        requestsPerMinute: 960,
+      },
+      {
+        name: 'jira-payments',
+        kind: 'jira',
+        baseUrl: 'https://payments.atlassian.net',
+        email: 'ops@acme.example',
+        apiToken: 'jt',
+      },
     ]);
   });
 
   it.each<[string, unknown[], NodeJS.ProcessEnv, RegExp]>([
-    ['a name used twice', [{ name: 'pd', kind: 'pagerduty', tokenEnv: 'A' }, { name: 'pd', kind: 'pagerduty', tokenEnv: 'A' }], { A: 'x' }, /sources\[1\]: the name 'pd' is used twice/],
-    ['a token variable that is not set', [{ name: 'pd-eu', kind: 'pagerduty', tokenEnv: 'PD_EU' }], {}, /'pd-eu' reads its token from PD_EU, which is not set/],
-    ['an unknown kind', [{ name: 'og', kind: 'opsgenie' }], {}, /unknown source kind 'opsgenie': choose one of pagerduty, jira/],
-    ['a name that cannot be a URL path segment', [{ name: 'pd eu', kind: 'pagerduty', tokenEnv: 'A' }], { A: 'x' }, /sources\.0\.name: an account name is 1-63 letters/],
+    [
+      'a name used twice',
+      [
+        { name: 'pd', kind: 'pagerduty', tokenEnv: 'A' },
+        { name: 'pd', kind: 'pagerduty', tokenEnv: 'A' },
+      ],
+      { A: 'x' },
+      /sources\[1\]: the name 'pd' is used twice/,
+    ],
+    [
+      'a token variable that is not set',
+      [{ name: 'pd-eu', kind: 'pagerduty', tokenEnv: 'PD_EU' }],
+      {},
+      /'pd-eu' reads its token from PD_EU, which is not set/,
+    ],
+    [
+      'an unknown kind',
+      [{ name: 'og', kind: 'opsgenie' }],
+      {},
+      /unknown source kind 'opsgenie': choose one of pagerduty, jira/,
+    ],
+    [
+      'a name that cannot be a URL path segment',
+      [{ name: 'pd eu', kind: 'pagerduty', tokenEnv: 'A' }],
+      { A: 'x' },
+      /sources\.0\.name: an account name is 1-63 letters/,
+    ],
     ['a Jira site without its URL', [{ name: 'j', kind: 'jira' }], {}, /sources\[0\]: baseUrl/],
-    ['an API URL that is not http(s)', [{ name: 'pd', kind: 'pagerduty', tokenEnv: 'A', apiUrl: 'ftp://x' }], { A: 'x' }, /sources\[0\]: apiUrl/],
+    [
+      'an API URL that is not http(s)',
+      [{ name: 'pd', kind: 'pagerduty', tokenEnv: 'A', apiUrl: 'ftp://x' }],
+      { A: 'x' },
+      /sources\[0\]: apiUrl/,
+    ],
   ])('refuses %s, naming it', (_case, sources, env, message) => {
     const load = withSources(sources, env);
     expect(load).toThrow(UsageError);

@@ -73,14 +73,14 @@ function env(databaseUrl: string): NodeJS.ProcessEnv {
  */
 async function sync(
   database: TestDatabase,
-  killAfterMs?: number,
+  killAfterMs?: number
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number; stderr: string }> {
   const started = performance.now();
   const child = spawn(process.execPath, [CLI, 'sync'], { env: env(database.url), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => resolve({ code, signal }))
   );
   if (killAfterMs !== undefined) {
     let done = false;
@@ -103,7 +103,14 @@ async function syncInProcess(database: TestDatabase): Promise<void> {
 }
 
 function injectFaults(draw: () => number): void {
-  pagerDuty.setFaults({ seed: Math.floor(draw() * 1e9), serverErrorRate: 0.04, dropRate: 0.02, truncateRate: 0.02, slowRate: 0.3, slowMs: 40 });
+  pagerDuty.setFaults({
+    seed: Math.floor(draw() * 1e9),
+    serverErrorRate: 0.04,
+    dropRate: 0.02,
+    truncateRate: 0.02,
+    slowRate: 0.3,
+    slowMs: 40,
+  });
   jira.failNext(1 + Math.floor(draw() * 2), draw() < 0.5 ? 500 : 503, { after: Math.floor(draw() * 12) });
 }
 
@@ -119,13 +126,18 @@ beforeAll(async () => {
   jira = await startFakeJira({ history: site, email: JIRA_EMAIL, apiToken: JIRA_TOKEN, maxSearchPage: 10 });
   configDir = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-crash-'));
   const since = START.toISOString().slice(0, 10);
-  await writeFile(path.join(configDir, 'incident-lens.yaml'), `pagerduty:\n  since: "${since}"\njira:\n  since: "${since}"\n`);
+  await writeFile(
+    path.join(configDir, 'incident-lens.yaml'),
+    `pagerduty:\n  since: "${since}"\njira:\n  since: "${since}"\n`
+  );
 });
 
 afterAll(async () => {
   await pagerDuty?.stop();
   await jira?.stop();
-  if (configDir) await rm(configDir, { recursive: true, force: true });
+  if (configDir) {
+    await rm(configDir, { recursive: true, force: true });
+  }
 });
 
 describe('sync killed with SIGKILL at random points', () => {
@@ -140,11 +152,17 @@ describe('sync killed with SIGKILL at random points', () => {
       expect(expected.postmortems!.length + expected.action_items!.length).toBeGreaterThan(0);
       // How long the two sources' runs took, from the first start to the last finish: the span the kills are drawn from.
       const span = await sql<{ ms: number }>`
-        SELECT extract(epoch FROM max(finished_at) - min(started_at)) * 1000 AS ms FROM sync_runs`.execute(reference.db);
+        SELECT extract(epoch FROM max(finished_at) - min(started_at)) * 1000 AS ms FROM sync_runs`.execute(
+        reference.db
+      );
       const syncMs = Math.max(200, Math.round(Number(span.rows[0]!.ms) * 1.3));
 
       const draw = random(SEED);
-      const plans = Array.from({ length: TRIALS }, (_, index) => ({ index, killAfterMs: Math.round(draw() * syncMs), faultSeed: Math.floor(draw() * 1e9) }));
+      const plans = Array.from({ length: TRIALS }, (_, index) => ({
+        index,
+        killAfterMs: Math.round(draw() * syncMs),
+        faultSeed: Math.floor(draw() * 1e9),
+      }));
       const lines: string[] = [];
       const cutShort = new Map<string, number>();
       const runTrial = async (plan: (typeof plans)[number]) => {
@@ -158,18 +176,30 @@ describe('sync killed with SIGKILL at random points', () => {
             .select(['sources.kind', 'sync_runs.outcome'])
             .execute();
           const incidentsAtKill = Number(
-            (await database.db.selectFrom('incidents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+            (
+              await database.db
+                .selectFrom('incidents')
+                .select((eb) => eb.fn.countAll<number>().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n
           );
           const inside = runsAtKill.filter((run) => run.outcome === 'running').map((run) => run.kind);
-          for (const kind of inside) cutShort.set(kind, (cutShort.get(kind) ?? 0) + 1);
+          for (const kind of inside) {
+            cutShort.set(kind, (cutShort.get(kind) ?? 0) + 1);
+          }
 
           await syncInProcess(database);
           const actual = await dumpTables(database.db, BOOKKEEPING);
           for (const table of Object.keys(expected)) {
-            expect(actual[table], `trial ${plan.index + 1} (kill ${plan.killAfterMs} ms into the sync), table ${table}`).toEqual(expected[table]);
+            expect(
+              actual[table],
+              `trial ${plan.index + 1} (kill ${plan.killAfterMs} ms into the sync), table ${table}`
+            ).toEqual(expected[table]);
           }
           // The run the kill cut short no longer claims to be running.
-          expect(await database.db.selectFrom('sync_runs').select('id').where('outcome', '=', 'running').execute()).toEqual([]);
+          expect(
+            await database.db.selectFrom('sync_runs').select('id').where('outcome', '=', 'running').execute()
+          ).toEqual([]);
           lines[plan.index] =
             `  trial ${String(plan.index + 1).padStart(2)}: kill ${String(plan.killAfterMs).padStart(5)} ms into the sync → ` +
             (killed.signal === 'SIGKILL'
@@ -180,14 +210,16 @@ describe('sync killed with SIGKILL at random points', () => {
         }
       };
       // Two trials at a time: each has its own database; the simulated servers serve both.
-      for (let next = 0; next < plans.length; next += 2) await Promise.all(plans.slice(next, next + 2).map(runTrial));
+      for (let next = 0; next < plans.length; next += 2) {
+        await Promise.all(plans.slice(next, next + 2).map(runTrial));
+      }
 
       console.log(
         [
           `crash trials (seed ${SEED}): ${TRIALS} SIGKILLs of incident-lens sync (PagerDuty then Jira, faults injected), drawn over ${syncMs} ms of sync`,
           ...lines,
           `cut short inside a run: pagerduty ${cutShort.get('pagerduty') ?? 0}, jira ${cutShort.get('jira') ?? 0}; every database ended equal, row by row, to the clean run's`,
-        ].join('\n'),
+        ].join('\n')
       );
       // The kills must land inside both sources' syncs, not only between them.
       expect(cutShort.get('pagerduty') ?? 0).toBeGreaterThan(0);
@@ -203,16 +235,22 @@ describe('sync killed with SIGKILL at random points', () => {
       pagerDuty.setFaults({ slowRate: 1, slowMs: 500 });
       const running = sync(database);
       // The lock is taken before the first request; the slow answers keep the sync going meanwhile.
-      const holder = await eventually(async () => {
-        const row = await sql<{ pid: number }>`
+      const holder = await eventually(
+        async () => {
+          const row = await sql<{ pid: number }>`
           SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${SYNC_LOCK_CLASS}::bigint::oid AND objsubid = 2
             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(database.db);
-        return row.rows[0]?.pid;
-      }, 60_000, 'the sync to take its lock');
+          return row.rows[0]?.pid;
+        },
+        60_000,
+        'the sync to take its lock'
+      );
       await sql`SELECT pg_terminate_backend(${holder})`.execute(database.db);
       const result = await running;
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('the database connection holding the pagerduty sync lock was lost; the sync stopped rather than run unlocked');
+      expect(result.stderr).toContain(
+        'the database connection holding the pagerduty sync lock was lost; the sync stopped rather than run unlocked'
+      );
       const runs = await database.db.selectFrom('sync_runs').select('outcome').execute();
       expect(runs.map((run) => run.outcome)).toEqual(['interrupted']);
     } finally {
@@ -221,4 +259,3 @@ describe('sync killed with SIGKILL at random points', () => {
     }
   }, 120_000);
 });
-

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { MetricRows } from './support/metrics-rows.ts';
 import { readerUrl } from './support/reader-role.ts';
 
-// Data quality (METRICS.md 12, sql/lens/82_data_quality.sql) on hand-built
+// Data quality (docs/metrics.md §12, sql/lens/82_data_quality.sql) on hand-built
 // rows: October 2026 in UTC, as of 2026-11-10T00:00Z. Every expected row is
 // explained beside the row that makes it.
 

@@ -5,7 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../collector/src/config.ts';
-import { DateFormatError, parseIsoDay, parseIsoDayStart, parseIsoInstant, parseIsoMonth } from '../collector/src/dates.ts';
+import {
+  DateFormatError,
+  parseIsoDay,
+  parseIsoDayStart,
+  parseIsoInstant,
+  parseIsoMonth,
+} from '../collector/src/dates.ts';
 import { UsageError } from '../collector/src/errors.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
@@ -48,8 +54,11 @@ describe('strict date parsing', () => {
     ['2026-1', false],
     ['2026-10 x', false],
   ])('month %s accepted: %s', (text, ok) => {
-    if (ok) expect(parseIsoMonth(text)).toBe(text);
-    else expect(() => parseIsoMonth(text)).toThrow(`'${text}'`);
+    if (ok) {
+      expect(parseIsoMonth(text)).toBe(text);
+    } else {
+      expect(() => parseIsoMonth(text)).toThrow(`'${text}'`);
+    }
   });
 
   it('starts a day at its UTC midnight', () => {
@@ -83,14 +92,17 @@ describe('strict date parsing', () => {
     expect(() => parseIsoInstant(text)).toThrow(`'${text}'`);
   });
 
-  it.each(['2026-02-30', '2026-13', '2026-01-01 junk'])('a YAML since of %j is a configuration error naming the key and value', (since) => {
-    for (const source of ['pagerduty', 'jira'] as const) {
-      const parse = () => parseFileConfig({ [source]: { since } }, 'incident-lens.yaml');
-      expect(parse).toThrow(UsageError);
-      expect(parse).toThrow(`${source}.since`);
-      expect(parse).toThrow(`'${since}'`);
+  it.each(['2026-02-30', '2026-13', '2026-01-01 junk'])(
+    'a YAML since of %j is a configuration error naming the key and value',
+    (since) => {
+      for (const source of ['pagerduty', 'jira'] as const) {
+        const parse = () => parseFileConfig({ [source]: { since } }, 'incident-lens.yaml');
+        expect(parse).toThrow(UsageError);
+        expect(parse).toThrow(`${source}.since`);
+        expect(parse).toThrow(`'${since}'`);
+      }
     }
-  });
+  );
 });
 
 describe.concurrent('the command line refuses a malformed date with exit 2', () => {
@@ -105,13 +117,22 @@ describe.concurrent('the command line refuses a malformed date with exit 2', () 
   });
   afterAll(async () => {
     await database?.destroy();
-    if (directory) await rm(directory, { recursive: true, force: true });
+    if (directory) {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
     try {
       await run(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH, DATABASE_URL: database.url, LOG_LEVEL: 'warn', PAGERDUTY_TOKEN: 'unused', PAGERDUTY_API_URL: 'http://127.0.0.1:9', ...env },
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: database.url,
+          LOG_LEVEL: 'warn',
+          PAGERDUTY_TOKEN: 'unused',
+          PAGERDUTY_API_URL: 'http://127.0.0.1:9',
+          ...env,
+        },
       });
       return { code: 0, stderr: '' };
     } catch (error) {
@@ -135,12 +156,15 @@ describe.concurrent('the command line refuses a malformed date with exit 2', () 
     expect(result.stderr).toContain(value);
   });
 
-  it.each(['2026-02-30', '2026-13', '2026-01-01 junk'])('pagerduty.since: %j in the YAML file exits 2 naming it', async (since) => {
-    const file = path.join(directory, `since-${since.replace(/\W/g, '_')}.yaml`);
-    await writeFile(file, `pagerduty:\n  since: ${since}\n`);
-    const result = await cli(['sync'], { INCIDENT_LENS_CONFIG: file });
-    expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toContain('pagerduty.since');
-    expect(result.stderr).toContain(since);
-  });
+  it.each(['2026-02-30', '2026-13', '2026-01-01 junk'])(
+    'pagerduty.since: %j in the YAML file exits 2 naming it',
+    async (since) => {
+      const file = path.join(directory, `since-${since.replace(/\W/g, '_')}.yaml`);
+      await writeFile(file, `pagerduty:\n  since: ${since}\n`);
+      const result = await cli(['sync'], { INCIDENT_LENS_CONFIG: file });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain('pagerduty.since');
+      expect(result.stderr).toContain(since);
+    }
+  );
 });

@@ -17,7 +17,13 @@ async function cli(args: string[], yaml: string, env: NodeJS.ProcessEnv = {}) {
   await writeFile(configPath, yaml);
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, DATABASE_URL: UNREACHABLE_DATABASE, INCIDENT_LENS_CONFIG: configPath, PAGERDUTY_TOKEN: 'token', ...env },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: UNREACHABLE_DATABASE,
+        INCIDENT_LENS_CONFIG: configPath,
+        PAGERDUTY_TOKEN: 'token',
+        ...env,
+      },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -43,7 +49,9 @@ describe.each(COMMANDS)('%s refuses a delivery configuration that cannot work (e
   });
 
   it('a malformed address', async () => {
-    const result = await cli(command, 'delivery:\n  - report: month\n    email: [vp@example.com, "vp at example"]\n', { SMTP_URL: 'smtp://127.0.0.1:25' });
+    const result = await cli(command, 'delivery:\n  - report: month\n    email: [vp@example.com, "vp at example"]\n', {
+      SMTP_URL: 'smtp://127.0.0.1:25',
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("delivery.0.email.1: not an e-mail address: 'vp at example'");
   });
@@ -61,7 +69,9 @@ describe.each(COMMANDS)('%s refuses a delivery configuration that cannot work (e
   });
 
   it('an SMTP_URL that is not smtp(s), without echoing its credentials', async () => {
-    const result = await cli(command, 'delivery:\n  - report: month\n    email: [vp@example.com]\n', { SMTP_URL: 'https://mailer:hunter2-secret@mail.example.com' });
+    const result = await cli(command, 'delivery:\n  - report: month\n    email: [vp@example.com]\n', {
+      SMTP_URL: 'https://mailer:hunter2-secret@mail.example.com',
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('SMTP_URL must start with smtp:// or smtps://');
     expect(result.stderr).not.toContain('hunter2-secret');
@@ -75,9 +85,13 @@ describe.each(COMMANDS)('%s refuses a delivery configuration that cannot work (e
 });
 
 it('deliver refuses a period no delivery: entry sends (exit 2)', async () => {
-  const result = await cli(['deliver', '--period', 'week', '--date', '2026-11-20'], 'delivery:\n  - report: month\n    email: [vp@example.com]\n', {
-    SMTP_URL: 'smtp://127.0.0.1:25',
-  });
+  const result = await cli(
+    ['deliver', '--period', 'week', '--date', '2026-11-20'],
+    'delivery:\n  - report: month\n    email: [vp@example.com]\n',
+    {
+      SMTP_URL: 'smtp://127.0.0.1:25',
+    }
+  );
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('no delivery: entry sends the week report');
 });

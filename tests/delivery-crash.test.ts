@@ -32,7 +32,11 @@ async function cli(args: string[]) {
 /** How many messages each recipient has received. */
 function receivedBy(): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(RECIPIENTS.map((recipient) => [recipient, 0]));
-  for (const mail of smtp.received) {for (const to of mail.to) {counts[to] = (counts[to] ?? 0) + 1;}}
+  for (const mail of smtp.received) {
+    for (const to of mail.to) {
+      counts[to] = (counts[to] ?? 0) + 1;
+    }
+  }
   return counts;
 }
 
@@ -60,7 +64,12 @@ beforeAll(async () => {
     SMTP_URL: smtp.url('lens', PASSWORD),
     SMTP_FROM: 'reports@example.com',
   };
-  await syncSimulatedPagerDuty(database.db, { seed: 9, start: new Date('2026-09-01T00:00:00Z'), end: new Date('2026-11-10T00:00:00Z'), incidents: 120 });
+  await syncSimulatedPagerDuty(database.db, {
+    seed: 9,
+    start: new Date('2026-09-01T00:00:00Z'),
+    end: new Date('2026-11-10T00:00:00Z'),
+    incidents: 120,
+  });
 });
 
 afterAll(async () => {
@@ -73,9 +82,15 @@ describe('incident-lens deliver', () => {
     const result = await cli([...DELIVER, '--dry-run']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('would deliver the month report 2026-10 (UTC), figures as of 2026-11-22T09:00:00Z, the published (frozen) report');
+    expect(result.stdout).toContain(
+      'would deliver the month report 2026-10 (UTC), figures as of 2026-11-22T09:00:00Z, the published (frozen) report'
+    );
     for (const recipient of RECIPIENTS) {
-      expect(result.stdout).toMatch(new RegExp(`e-mail to ${recipient} from reports@example.com: "Monthly incident report 2026-10: ack SLA [\\d.]+%, resolve SLA [\\d.]+%"; HTML \\d+ kB, 6 PNG charts \\d+ kB, incidents-2026-10.csv with \\d+ incidents`));
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `e-mail to ${recipient} from reports@example.com: "Monthly incident report 2026-10: ack SLA [\\d.]+%, resolve SLA [\\d.]+%"; HTML \\d+ kB, 6 PNG charts \\d+ kB, incidents-2026-10.csv with \\d+ incidents`
+        )
+      );
     }
     expect(result.stdout).toContain('nothing was sent (--dry-run)');
     expect(smtp.received).toEqual([]);
@@ -86,7 +101,9 @@ describe('incident-lens deliver', () => {
   it('killed (SIGKILL) while the second recipient is being sent, ends after a restart with every recipient served once', async () => {
     smtp.answerRcpt = (address) => (address === 'second@example.com' ? 'stall' : 'accept');
     const child = spawn(process.execPath, [CLI, ...DELIVER], { env, stdio: 'ignore' });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal))
+    );
     expect(await smtp.stalled).toBe('second@example.com');
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
@@ -103,7 +120,9 @@ describe('incident-lens deliver', () => {
     // The restart meets a transient refusal (451) of the third recipient once: retried, not lost.
     let refused = false;
     smtp.answerRcpt = (address) => {
-      if (address !== 'third@example.com' || refused) {return 'accept';}
+      if (address !== 'third@example.com' || refused) {
+        return 'accept';
+      }
       refused = true;
       return { code: 451, message: '4.3.0 try again later' };
     };
@@ -121,7 +140,9 @@ describe('incident-lens deliver', () => {
     expect(finished.every((row) => row.finished_at !== null)).toBe(true);
     // Message-IDs are made from the run and the recipient, so that a repeat after a crash carries the same one.
     const ids = smtp.received.map((mail) => /^Message-ID: (.+)$/im.exec(mail.raw.toString('latin1'))![1]!.trim());
-    expect(ids.every((id) => new RegExp(`^<report-run-${interrupted[0]!.run_id}\\.[0-9a-f]{16}@example\\.com>$`).test(id))).toBe(true);
+    expect(
+      ids.every((id) => new RegExp(`^<report-run-${interrupted[0]!.run_id}\\.[0-9a-f]{16}@example\\.com>$`).test(id))
+    ).toBe(true);
     expect(new Set(ids).size).toBe(3);
     // Two CLI runs and a 2 s SMTP retry: on a loaded two-core machine this passed the default 60 s.
   }, 180_000);
@@ -138,7 +159,8 @@ describe('incident-lens deliver', () => {
   });
 
   it('exits 1 and records the reason when the server refuses a recipient for good (550)', async () => {
-    smtp.answerRcpt = (address) => (address === 'third@example.com' ? { code: 550, message: '5.1.1 no such mailbox' } : 'accept');
+    smtp.answerRcpt = (address) =>
+      address === 'third@example.com' ? { code: 550, message: '5.1.1 no such mailbox' } : 'accept';
     const result = await cli(DELIVER);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('could not be delivered to third@example.com');

@@ -49,7 +49,10 @@ beforeAll(async () => {
   smtp = await startLoopbackSmtp({ user: 'lens', password: PASSWORD });
   const directory = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-delivery-'));
   configPath = path.join(directory, 'incident-lens.yaml');
-  await writeFile(configPath, `timezone: Europe/Berlin\ndelivery:\n  - report: month\n    email: [${RECIPIENTS.join(', ')}]\n`);
+  await writeFile(
+    configPath,
+    `timezone: Europe/Berlin\ndelivery:\n  - report: month\n    email: [${RECIPIENTS.join(', ')}]\n`
+  );
   await syncSimulatedPagerDuty(database.db, {
     seed: 47,
     start: new Date('2026-08-01T00:00:00Z'),
@@ -73,7 +76,9 @@ describe('the monthly report by e-mail', () => {
     deliverOutput = result.stdout + result.stderr;
     expect(result.code).toBe(0);
     mails = await Promise.all(smtp.received.map((mail) => simpleParser(mail.raw, { keepCidLinks: true })));
-    report = JSON.parse((await cli(['report', '--period', 'month', '--date', '2026-10', '--as-of', AS_OF, '--format', 'json'])).stdout);
+    report = JSON.parse(
+      (await cli(['report', '--period', 'month', '--date', '2026-10', '--as-of', AS_OF, '--format', 'json'])).stdout
+    );
   });
 
   it('sends one message to each recipient, logged in with the SMTP_URL credentials', () => {
@@ -118,12 +123,17 @@ describe('the monthly report by e-mail', () => {
   it('attaches the incidents of the period as CSV, one row per incident, as `report --format csv` lists them', async () => {
     const csv = mails[0]!.attachments.filter((attachment) => attachment.contentType === 'text/csv');
     expect(csv.map((attachment) => attachment.filename)).toEqual(['incidents-2026-10.csv']);
-    const lines = csv[0]!.content.toString('utf8').split('\r\n').filter((line) => line !== '');
+    const lines = csv[0]!.content
+      .toString('utf8')
+      .split('\r\n')
+      .filter((line) => line !== '');
     expect(lines[0]!.startsWith('incident,number,title,')).toBe(true);
     const ids = lines.slice(1).map((line) => line.split(',')[0]);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(report.incidents.total);
-    const printed = (await cli(['report', '--period', 'month', '--date', '2026-10', '--as-of', AS_OF, '--format', 'csv'])).stdout;
+    const printed = (
+      await cli(['report', '--period', 'month', '--date', '2026-10', '--as-of', AS_OF, '--format', 'csv'])
+    ).stdout;
     expect(csv[0]!.content.toString('utf8')).toBe(printed);
   });
 
@@ -131,7 +141,9 @@ describe('the monthly report by e-mail', () => {
     const html = mails[0]!.html as string;
     const images = mails[0]!.attachments.filter((attachment) => attachment.contentDisposition === 'inline');
     expect(images.map((image) => image.filename).sort()).toEqual(
-      ['compliance', 'incidents-trend', 'mtta-trend', 'mttr-trend', 'oncall-heatmap', 'severity'].map((name) => `${name}.png`),
+      ['compliance', 'incidents-trend', 'mtta-trend', 'mttr-trend', 'oncall-heatmap', 'severity'].map(
+        (name) => `${name}.png`
+      )
     );
     const referenced = [...html.matchAll(/src="cid:([^"]+)"/g)].map((match) => match[1]);
     expect(referenced.sort()).toEqual(images.map((image) => image.contentId!.replace(/^<|>$/g, '')).sort());
@@ -150,7 +162,9 @@ describe('the monthly report by e-mail', () => {
     expect(deliverOutput).toContain('"msg":"report delivered"');
     expect(deliverOutput).not.toContain(PASSWORD);
     const rows = await database.db.selectFrom('delivery_log').selectAll().orderBy('position').execute();
-    expect(rows.map((row) => [row.recipient, row.status, row.tries])).toEqual(RECIPIENTS.map((recipient) => [recipient, 'sent', 1]));
+    expect(rows.map((row) => [row.recipient, row.status, row.tries])).toEqual(
+      RECIPIENTS.map((recipient) => [recipient, 'sent', 1])
+    );
     expect(rows.every((row) => row.bytes! > 100_000)).toBe(true);
     expect(JSON.stringify(rows)).not.toContain(PASSWORD);
   });
@@ -160,7 +174,10 @@ describe('the monthly report by e-mail', () => {
     let html = mail.html as string;
     // As a mail client does: cid: references resolve to the message's parts.
     for (const image of mail.attachments.filter((attachment) => attachment.contentDisposition === 'inline')) {
-      html = html.replaceAll(`cid:${image.contentId!.replace(/^<|>$/g, '')}`, `data:image/png;base64,${image.content.toString('base64')}`);
+      html = html.replaceAll(
+        `cid:${image.contentId!.replace(/^<|>$/g, '')}`,
+        `data:image/png;base64,${image.content.toString('base64')}`
+      );
     }
     // No SVG can render: any svg element is hidden, and only data: images may load.
     const lockdown = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"><style>svg { display: none !important; }</style>`;
@@ -169,7 +186,9 @@ describe('the monthly report by e-mail', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
       await page.setContent(html, { waitUntil: 'load' });
-      const images = await page.$$eval('img', (elements) => elements.map((element) => ({ complete: element.complete, width: element.naturalWidth })));
+      const images = await page.$$eval('img', (elements) =>
+        elements.map((element) => ({ complete: element.complete, width: element.naturalWidth }))
+      );
       expect(images.length).toBe(6);
       expect(images.every((image) => image.complete && image.width > 0)).toBe(true);
       expect(await page.$$eval('svg', (elements) => elements.length)).toBe(0);

@@ -25,7 +25,10 @@ beforeAll(async () => {
   smtp = await startLoopbackSmtp({ user: 'lens', password: 'serve-resume-pw' });
   directory = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-serve-resume-'));
   const configPath = path.join(directory, 'incident-lens.yaml');
-  await writeFile(configPath, 'timezone: UTC\ndelivery:\n  - report: month\n    email: [first@example.com, second@example.com]\n');
+  await writeFile(
+    configPath,
+    'timezone: UTC\ndelivery:\n  - report: month\n    email: [first@example.com, second@example.com]\n'
+  );
   config = loadConfig(
     {
       INCIDENT_LENS_CONFIG: configPath,
@@ -36,9 +39,14 @@ beforeAll(async () => {
       PAGERDUTY_TOKEN: 'token',
       PAGERDUTY_API_URL: 'http://127.0.0.1:9',
     },
-    directory,
+    directory
   );
-  await syncSimulatedPagerDuty(database.db, { seed: 3, start: new Date('2026-10-01T00:00:00Z'), end: NOW, incidents: 80 });
+  await syncSimulatedPagerDuty(database.db, {
+    seed: 3,
+    start: new Date('2026-10-01T00:00:00Z'),
+    end: NOW,
+    incidents: 80,
+  });
 });
 
 afterAll(async () => {
@@ -49,7 +57,8 @@ afterAll(async () => {
 
 it('serve finishes at start a scheduled delivery a stopped process left half done, and its job never sends the month again', async () => {
   // The first process: the second recipient is refused for now (421), and the process stops while it waits to retry.
-  smtp.answerRcpt = (address) => (address === 'second@example.com' ? { code: 421, message: '4.7.0 try later' } : 'accept');
+  smtp.answerRcpt = (address) =>
+    address === 'second@example.com' ? { code: 421, message: '4.7.0 try later' } : 'accept';
   const stop = new AbortController();
   const first = await deliverReport(
     database.db,
@@ -60,7 +69,7 @@ it('serve finishes at start a scheduled delivery a stopped process left half don
       signal: stop.signal,
       retry: { tries: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 },
       observe: (_channel, outcome) => outcome === 'retried' && stop.abort(),
-    },
+    }
   );
   expect(first.outcomes.map((outcome) => [outcome.recipient, outcome.status])).toEqual([
     ['first@example.com', 'sent'],
@@ -69,9 +78,15 @@ it('serve finishes at start a scheduled delivery a stopped process left half don
 
   smtp.answerRcpt = () => 'accept';
   const captured = captureLogger('info');
-  const serve = await startServe(database.db, config, captured.logger, { host: '127.0.0.1', port: 0, syncAtStart: false });
+  const serve = await startServe(database.db, config, captured.logger, {
+    host: '127.0.0.1',
+    port: 0,
+    syncAtStart: false,
+  });
   try {
-    for (let waited = 0; waited < 30_000 && smtp.received.length < 2; waited += 100) {await sleep(100);}
+    for (let waited = 0; waited < 30_000 && smtp.received.length < 2; waited += 100) {
+      await sleep(100);
+    }
   } finally {
     await serve.stop();
   }

@@ -65,13 +65,31 @@ beforeAll(async () => {
   const configPath = path.join(directory, 'incident-lens.yaml');
   await writeFile(
     configPath,
-    ['timezone: Europe/Berlin', 'delivery:', '  - report: week', '    slackWebhookEnv: SLACK_WEBHOOK_URL', '  - report: day', '    slackWebhookEnv: SLACK_OPS_WEBHOOK', ''].join('\n'),
+    [
+      'timezone: Europe/Berlin',
+      'delivery:',
+      '  - report: week',
+      '    slackWebhookEnv: SLACK_WEBHOOK_URL',
+      '  - report: day',
+      '    slackWebhookEnv: SLACK_OPS_WEBHOOK',
+      '',
+    ].join('\n')
   );
   config = loadConfig(
-    { INCIDENT_LENS_CONFIG: configPath, INCIDENT_LENS_DATA_DIR: directory, SLACK_WEBHOOK_URL: slack.url(WEEKLY_SECRET), SLACK_OPS_WEBHOOK: slack.url(DAILY_SECRET) },
-    directory,
+    {
+      INCIDENT_LENS_CONFIG: configPath,
+      INCIDENT_LENS_DATA_DIR: directory,
+      SLACK_WEBHOOK_URL: slack.url(WEEKLY_SECRET),
+      SLACK_OPS_WEBHOOK: slack.url(DAILY_SECRET),
+    },
+    directory
   );
-  await syncSimulatedPagerDuty(database.db, { seed: 5, start: new Date('2026-09-01T00:00:00Z'), end: NOW, incidents: 300 });
+  await syncSimulatedPagerDuty(database.db, {
+    seed: 5,
+    start: new Date('2026-09-01T00:00:00Z'),
+    end: NOW,
+    incidents: 300,
+  });
 });
 
 afterAll(async () => {
@@ -91,7 +109,10 @@ describe("serve's weekly report job delivers a Slack summary", () => {
       now: () => NOW,
       delivery: { observe: metrics.observeDelivery.bind(metrics), retry: FAST_RETRY },
     });
-    slack.script.push({ status: 503, body: 'upstream unavailable' }, { status: 429, headers: { 'retry-after': '1' }, body: 'rate_limited' });
+    slack.script.push(
+      { status: 503, body: 'upstream unavailable' },
+      { status: 429, headers: { 'retry-after': '1' }, body: 'rate_limited' }
+    );
     await jobs.weeklyReport();
   });
 
@@ -105,14 +126,22 @@ describe("serve's weekly report job delivers a Slack summary", () => {
 
   it('says in Block Kit the headline figures, their change against last week, SLA breaches by severity and overdue action items', async () => {
     const message = JSON.parse(slack.requests[0]!.body);
-    const report = await readReport(database.db, { granularity: 'week', date: '2026-11-22', timezone: 'Europe/Berlin', asOf: NOW });
+    const report = await readReport(database.db, {
+      granularity: 'week',
+      date: '2026-11-22',
+      timezone: 'Europe/Berlin',
+      asOf: NOW,
+    });
     expect(report.previous?.label).toBe('2026-W46');
-    expect(message.text).toContain(`ack SLA ${formatRate(report.sla.ack.compliance)}, resolve SLA ${formatRate(report.sla.resolve.compliance)}`);
+    expect(message.text).toContain(
+      `ack SLA ${formatRate(report.sla.ack.compliance)}, resolve SLA ${formatRate(report.sla.resolve.compliance)}`
+    );
     const [header, context, figures, breaches, overdue] = message.blocks;
     expect(header).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Weekly incident report 2026-W47' } });
     expect(context.type).toBe('context');
     expect(context.elements[0].text).toContain('change against 2026-W46');
-    const change = (current: number | null, previous: number | null, unit: 'count' | 'duration' | 'rate') => describeChange(current, previous, unit)!.text;
+    const change = (current: number | null, previous: number | null, unit: 'count' | 'duration' | 'rate') =>
+      describeChange(current, previous, unit)!.text;
     expect(figures.fields.map((field: { text: string }) => field.text)).toEqual([
       `*Incidents*\n${report.incidents.total}  ${change(report.incidents.total, report.previous!.incidents.total, 'count')}`,
       `*MTTA (mean)*\n${formatDuration(report.mtta.meanSeconds)}  ${change(report.mtta.meanSeconds, report.previous!.mtta.meanSeconds, 'duration')}`,
@@ -125,17 +154,23 @@ describe("serve's weekly report job delivers a Slack summary", () => {
       const sla = report.sla.bySeverity[severity];
       expect(breaches.text.text).toContain(`${severity}: ${sla.ack.breached} ack, ${sla.resolve.breached} resolve`);
     }
-    expect(overdue.text.text).toBe(`*Overdue action items:* ${report.actionItems.openOverdueTotal} open past their due date (all periods)`);
+    expect(overdue.text.text).toBe(
+      `*Overdue action items:* ${report.actionItems.openOverdueTotal} open past their due date (all periods)`
+    );
   });
 
   it('does not send the week again when the job runs again', async () => {
     const before = slack.requests.length;
     await jobs.weeklyReport();
     expect(slack.requests.length).toBe(before);
-    const rows = await database.db.selectFrom('delivery_log').innerJoin('delivery_runs', 'delivery_runs.id', 'delivery_log.run_id').selectAll().execute();
-    expect(rows.map((row) => [row.period_label, row.trigger, row.channel, row.recipient, row.status, row.tries])).toEqual([
-      ['2026-W47', 'schedule', 'slack', 'SLACK_WEBHOOK_URL', 'sent', 3],
-    ]);
+    const rows = await database.db
+      .selectFrom('delivery_log')
+      .innerJoin('delivery_runs', 'delivery_runs.id', 'delivery_log.run_id')
+      .selectAll()
+      .execute();
+    expect(
+      rows.map((row) => [row.period_label, row.trigger, row.channel, row.recipient, row.status, row.tries])
+    ).toEqual([['2026-W47', 'schedule', 'slack', 'SLACK_WEBHOOK_URL', 'sent', 3]]);
   });
 
   it('counts the delivery and its retries in /metrics, and logs no webhook URL', async () => {
@@ -156,10 +191,28 @@ describe("serve's weekly report job delivers a Slack summary", () => {
     const reader = new pg.Client({ connectionString: await readerUrl(database.url) });
     await reader.connect();
     try {
-      const { rows } = await reader.query(`SELECT period_label, trigger, channel, recipient, status, tries, error FROM lens.report_deliveries ORDER BY run_id`);
+      const { rows } = await reader.query(
+        `SELECT period_label, trigger, channel, recipient, status, tries, error FROM lens.report_deliveries ORDER BY run_id`
+      );
       expect(rows).toEqual([
-        { period_label: '2026-W47', trigger: 'schedule', channel: 'slack', recipient: 'SLACK_WEBHOOK_URL', status: 'sent', tries: 3, error: null },
-        { period_label: '2026-11-22', trigger: 'schedule', channel: 'slack', recipient: 'SLACK_OPS_WEBHOOK', status: 'failed', tries: 1, error: 'Slack answered 404: no_service' },
+        {
+          period_label: '2026-W47',
+          trigger: 'schedule',
+          channel: 'slack',
+          recipient: 'SLACK_WEBHOOK_URL',
+          status: 'sent',
+          tries: 3,
+          error: null,
+        },
+        {
+          period_label: '2026-11-22',
+          trigger: 'schedule',
+          channel: 'slack',
+          recipient: 'SLACK_OPS_WEBHOOK',
+          status: 'failed',
+          tries: 1,
+          error: 'Slack answered 404: no_service',
+        },
       ]);
       expect(JSON.stringify(rows)).not.toContain('secret');
       await expect(reader.query('SELECT * FROM public.delivery_runs')).rejects.toThrow(/permission denied/);

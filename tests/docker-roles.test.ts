@@ -69,7 +69,11 @@ beforeAll(async () => {
   try {
     const roles = await readFile(ROLES_FILE, 'utf8');
     await superuser.query(
-      expandPsqlVariables(roles, { database: 'incident_lens', owner_password: OWNER_PASSWORD, reader_password: READER_PASSWORD }),
+      expandPsqlVariables(roles, {
+        database: 'incident_lens',
+        owner_password: OWNER_PASSWORD,
+        reader_password: READER_PASSWORD,
+      })
     );
   } finally {
     await superuser.end();
@@ -81,7 +85,9 @@ afterAll(async () => {
   await reader?.end();
   await owner?.destroy();
   await server?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('the compose database', () => {
@@ -122,16 +128,22 @@ describe('the compose database', () => {
     await reader.connect();
     expect((await reader.query('SHOW transaction_read_only')).rows[0].transaction_read_only).toBe('on');
     const figures = await reader.query(
-      "SELECT incidents FROM lens.metrics(now() - interval '30 days', now(), now(), 'UTC') WHERE dimension = 'total'",
+      "SELECT incidents FROM lens.metrics(now() - interval '30 days', now(), now(), 'UTC') WHERE dimension = 'total'"
     );
     expect(figures.rows[0].incidents).toBeGreaterThan(0);
-    const list = await reader.query("SELECT count(*)::integer AS count FROM lens.incident_list(now() - interval '30 days', now(), now(), 'UTC')");
+    const list = await reader.query(
+      "SELECT count(*)::integer AS count FROM lens.incident_list(now() - interval '30 days', now(), now(), 'UTC')"
+    );
     expect(list.rows[0].count).toBeGreaterThanOrEqual(figures.rows[0].incidents);
 
     await expect(reader.query('SELECT * FROM public.incidents')).rejects.toThrow(/permission denied/);
-    await expect(reader.query("BEGIN READ WRITE; SELECT lens.refresh_closed_periods('UTC')")).rejects.toThrow(/permission denied/);
+    await expect(reader.query("BEGIN READ WRITE; SELECT lens.refresh_closed_periods('UTC')")).rejects.toThrow(
+      /permission denied/
+    );
     await reader.query('ROLLBACK');
-    await expect(reader.query('BEGIN READ WRITE; CREATE TEMPORARY TABLE scratch (x int)')).rejects.toThrow(/permission denied/);
+    await expect(reader.query('BEGIN READ WRITE; CREATE TEMPORARY TABLE scratch (x int)')).rejects.toThrow(
+      /permission denied/
+    );
     await reader.query('ROLLBACK');
   });
 

@@ -25,7 +25,9 @@ beforeAll(async () => {
   await chmod(root, 0o711);
 });
 afterAll(async () => {
-  if (root) await rm(root, { recursive: true, force: true });
+  if (root) {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 function portOf(url: string): number {
@@ -56,9 +58,15 @@ async function postmasterPid(dataDir: string): Promise<number> {
   return Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -82,8 +90,11 @@ describe('the embedded PostgreSQL', () => {
       // The cluster itself: PostgreSQL's own 0700, owned by the user the server runs as.
       const cluster = await stat(path.join(dataDir, 'pg'));
       expect(cluster.mode & 0o777).toBe(0o700);
-      if (isRoot) expect(cluster.uid).not.toBe(0);
-      else expect(cluster.uid).toBe(process.getuid!());
+      if (isRoot) {
+        expect(cluster.uid).not.toBe(0);
+      } else {
+        expect(cluster.uid).toBe(process.getuid!());
+      }
       // The directory around it lists nothing to others; as root `postgres` may only pass through.
       expect((await stat(dataDir)).mode & 0o777).toBe(isRoot ? 0o711 : 0o700);
 
@@ -136,7 +147,11 @@ describe('the embedded PostgreSQL', () => {
     serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const exited = new Promise((resolve) => serve.once('exit', resolve));
     try {
-      await eventually(async () => (stderr.includes('"msg":"serve started"') ? true : undefined), 60_000, 'serve to start');
+      await eventually(
+        async () => (stderr.includes('"msg":"serve started"') ? true : undefined),
+        60_000,
+        'serve to start'
+      );
     } catch (error) {
       serve.kill('SIGKILL');
       throw new Error(`${(error as Error).message}\n${stderr}`);
@@ -163,9 +178,13 @@ describe('the embedded PostgreSQL', () => {
 
   it('the serve safety net logs escaped errors and keeps going; when they keep escaping it stops the database, then exits 1', async () => {
     const dataDir = path.join(root, 'safety-net');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, 'support/safety-net-child.ts'), dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.resolve(import.meta.dirname, 'support/safety-net-child.ts'), dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -40,21 +40,33 @@ describe('incident_lens_reader', () => {
   });
 
   it('gets the incidents panel columns, with the timeline up to as_of', async () => {
-    const { rows } = await reader.query(`SELECT * FROM lens.incident_list(${range}) WHERE timeline IS NOT NULL LIMIT 1`);
+    const { rows } = await reader.query(
+      `SELECT * FROM lens.incident_list(${range}) WHERE timeline IS NOT NULL LIMIT 1`
+    );
     expect(rows).toHaveLength(1);
     const timeline = JSON.parse(rows[0].timeline) as Array<{ at: string; type: string }>;
     expect(timeline[0]?.type).toBe('trigger');
-    expect(Object.keys(rows[0])).toEqual(expect.arrayContaining(['title', 'severity', 'status', 'created_at', 'ack_sla', 'tta_seconds']));
+    expect(Object.keys(rows[0])).toEqual(
+      expect.arrayContaining(['title', 'severity', 'status', 'created_at', 'ack_sla', 'tta_seconds'])
+    );
   });
 
   it.each([
     ['read a core table', 'SELECT * FROM public.incidents', /permission denied/],
     ['read the sync log', 'SELECT * FROM public.sync_runs', /permission denied/],
-    ['write the SLA policy', "UPDATE public.sla_policy SET ack_target_seconds = 1 WHERE severity = 'SEV1'", /permission denied/],
+    [
+      'write the SLA policy',
+      "UPDATE public.sla_policy SET ack_target_seconds = 1 WHERE severity = 'SEV1'",
+      /permission denied/,
+    ],
     ['write the metric cache', 'DELETE FROM lens.period_rollup', /permission denied/],
     ['rewrite incident facts', 'SELECT lens.refresh_incident_facts(ARRAY[1::bigint])', /permission denied/],
     ['fill the figures cache', "SELECT lens.refresh_closed_periods('UTC')", /permission denied/],
-    ['cache a period', "SELECT lens.cache_period_figures('month', '2026-01-01', '2026-02-01', 'UTC')", /permission denied/],
+    [
+      'cache a period',
+      "SELECT lens.cache_period_figures('month', '2026-01-01', '2026-02-01', 'UTC')",
+      /permission denied/,
+    ],
     ['create a table in public', 'CREATE TABLE public.mine (x int)', /permission denied/],
     ['create a table in lens', 'CREATE TABLE lens.mine (x int)', /permission denied/],
   ])('cannot %s, even with read-only transactions switched off', async (_what, sql, error) => {

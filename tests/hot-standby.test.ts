@@ -59,7 +59,9 @@ async function connectWhenReady(connectionString: string): Promise<pg.Client> {
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);
-      if (attempt > 120) throw error;
+      if (attempt > 120) {
+        throw error;
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -70,7 +72,9 @@ async function caughtUp(standbyClient: pg.Client): Promise<void> {
   const target = (await sql<{ lsn: string }>`SELECT pg_current_wal_lsn()::text AS lsn`.execute(db)).rows[0]!.lsn;
   for (let attempt = 0; attempt < 120; attempt++) {
     const { rows } = await standbyClient.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [target]);
-    if (rows[0].done) return;
+    if (rows[0].done) {
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error('the standby did not catch up');
@@ -99,7 +103,7 @@ beforeAll(async () => {
   await writeFile(path.join(standbyDir, 'standby.signal'), '');
   await appendFile(
     path.join(standbyDir, 'postgresql.auto.conf'),
-    `primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=postgres password=${PASSWORD}'\nhot_standby = on\n`,
+    `primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=postgres password=${PASSWORD}'\nhot_standby = on\n`
   );
   await primary.start();
   db = createKysely(url(primaryPort));
@@ -116,7 +120,9 @@ afterAll(async () => {
   await db?.destroy();
   await standby?.stop();
   await primary?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('the read path on a hot standby', () => {
@@ -128,13 +134,20 @@ describe('the read path on a hot standby', () => {
   it('answers every page and the report from the cache and live, and shows late data at once', async () => {
     const month = "date_trunc('month', now(), 'UTC') - interval '1 month', date_trunc('month', now(), 'UTC')";
     const total = async () =>
-      (await reader.query(`SELECT incidents FROM lens.metrics(${month}, now(), 'UTC', 'month', ARRAY['total'])`)).rows[0].incidents as number;
+      (await reader.query(`SELECT incidents FROM lens.metrics(${month}, now(), 'UTC', 'month', ARRAY['total'])`))
+        .rows[0].incidents as number;
     const before = await total();
     expect(before).toBeGreaterThan(0);
     await expect(reader.query(`SELECT * FROM lens.incident_list(${month}, now(), 'UTC')`)).resolves.toBeDefined();
-    await expect(reader.query(`SELECT * FROM lens.action_item_metrics(${month}, now(), 'UTC', 'week')`)).resolves.toBeDefined();
-    await expect(reader.query(`SELECT * FROM lens.oncall_metrics(${month}, now(), 'UTC', 'month')`)).resolves.toBeDefined();
-    const report = await reader.query("SELECT lens.report('month', (now() - interval '1 month')::date, now(), 'UTC') AS report");
+    await expect(
+      reader.query(`SELECT * FROM lens.action_item_metrics(${month}, now(), 'UTC', 'week')`)
+    ).resolves.toBeDefined();
+    await expect(
+      reader.query(`SELECT * FROM lens.oncall_metrics(${month}, now(), 'UTC', 'month')`)
+    ).resolves.toBeDefined();
+    const report = await reader.query(
+      "SELECT lens.report('month', (now() - interval '1 month')::date, now(), 'UTC') AS report"
+    );
     expect(report.rows[0].report).toBeTruthy();
 
     // A late incident in the cached month, written on the primary.

@@ -74,7 +74,11 @@ function transition(at: string, from: StatusName, to: StatusName): JiraHistory {
 
 function labelEdit(at: string): JiraHistory {
   historyId += 1;
-  return { id: String(historyId), created: at, items: [{ field: 'labels', fieldtype: 'jira', fieldId: 'labels', fromString: '', toString: 'x' }] };
+  return {
+    id: String(historyId),
+    created: at,
+    items: [{ field: 'labels', fieldtype: 'jira', fieldId: 'labels', fromString: '', toString: 'x' }],
+  };
 }
 
 function paragraph(...content: AdfNode[]): AdfNode {
@@ -85,7 +89,7 @@ function paragraph(...content: AdfNode[]): AdfNode {
 function issue(
   key: string,
   fields: Partial<NonNullable<JiraIssue['fields']>> & { statusName?: StatusName },
-  histories: JiraHistory[] = [],
+  histories: JiraHistory[] = []
 ): JiraIssue {
   const { statusName = 'open', ...rest } = fields;
   return {
@@ -150,13 +154,28 @@ describe('ADF text', () => {
       content: [
         paragraph(
           { type: 'text', text: 'Paged by ' },
-          { type: 'text', text: 'this incident', marks: [{ type: 'link', attrs: { href: 'https://acme.pagerduty.com/incidents/Q1ABCDE' } }] },
+          {
+            type: 'text',
+            text: 'this incident',
+            marks: [{ type: 'link', attrs: { href: 'https://acme.pagerduty.com/incidents/Q1ABCDE' } }],
+          }
         ),
-        { type: 'bulletList', content: [{ type: 'listItem', content: [paragraph({ type: 'inlineCard', attrs: { url: 'https://x.test/a' } })] }] },
+        {
+          type: 'bulletList',
+          content: [
+            { type: 'listItem', content: [paragraph({ type: 'inlineCard', attrs: { url: 'https://x.test/a' } })] },
+          ],
+        },
         { type: 'blockCard', attrs: { url: 'https://x.test/b' } },
       ],
     };
-    expect(adfText(doc)).toEqual(['Paged by ', 'this incident', 'https://acme.pagerduty.com/incidents/Q1ABCDE', 'https://x.test/a', 'https://x.test/b']);
+    expect(adfText(doc)).toEqual([
+      'Paged by ',
+      'this incident',
+      'https://acme.pagerduty.com/incidents/Q1ABCDE',
+      'https://x.test/a',
+      'https://x.test/b',
+    ]);
   });
 
   it('treats a plain string as text and ignores non-documents', () => {
@@ -184,7 +203,13 @@ describe('PagerDuty references', () => {
   const doc: AdfNode = {
     type: 'doc',
     version: 1,
-    content: [paragraph({ type: 'text', text: 'PagerDuty', marks: [{ type: 'link', attrs: { href: 'https://acme.pagerduty.com/incidents/QDESC01' } }] })],
+    content: [
+      paragraph({
+        type: 'text',
+        text: 'PagerDuty',
+        marks: [{ type: 'link', attrs: { href: 'https://acme.pagerduty.com/incidents/QDESC01' } }],
+      }),
+    ],
   };
 
   it.each<[string, JiraIssue, Parameters<typeof pagerDutyReferences>[0]['remoteLinks'], string | null, string[]]>([
@@ -206,7 +231,13 @@ describe('PagerDuty references', () => {
       null,
       ['QREMOT1'],
     ],
-    ['configured field, id', issue('INC-5', { customfield_10060: 'qfield01' }), undefined, 'customfield_10060', ['QFIELD01']],
+    [
+      'configured field, id',
+      issue('INC-5', { customfield_10060: 'qfield01' }),
+      undefined,
+      'customfield_10060',
+      ['QFIELD01'],
+    ],
     [
       'configured field, URL',
       issue('INC-6', { customfield_10060: 'https://acme.pagerduty.com/incidents/QFIELD02' }),
@@ -232,9 +263,24 @@ describe('root cause', () => {
     // As written: lens.root_cause_slug makes the key (tests/metrics-sql.test.ts).
     ['label', { labels: ['postmortem', 'root-cause:Disk_Full'] }, null, 'Disk_Full'],
     ['label prefix in any case', { labels: ['Root-Cause:dns'] }, null, 'dns'],
-    ['configured select field wins', { labels: ['root-cause:dns'], customfield_10050: { value: ' Bad deploy ' } }, 'customfield_10050', 'Bad deploy'],
-    ['empty field falls back to the label', { labels: ['root-cause:dns'], customfield_10050: null }, 'customfield_10050', 'dns'],
-    ['blank field falls back to the label', { labels: ['root-cause:dns'], customfield_10050: '  ' }, 'customfield_10050', 'dns'],
+    [
+      'configured select field wins',
+      { labels: ['root-cause:dns'], customfield_10050: { value: ' Bad deploy ' } },
+      'customfield_10050',
+      'Bad deploy',
+    ],
+    [
+      'empty field falls back to the label',
+      { labels: ['root-cause:dns'], customfield_10050: null },
+      'customfield_10050',
+      'dns',
+    ],
+    [
+      'blank field falls back to the label',
+      { labels: ['root-cause:dns'], customfield_10050: '  ' },
+      'customfield_10050',
+      'dns',
+    ],
     ['none', { labels: ['postmortem'] }, null, null],
   ])('%s', (_name, fields, field, key) => {
     expect(rootCauseKey({ issue: issue('PM-1', fields) }, field)).toBe(key);
@@ -245,25 +291,41 @@ describe('linked issues', () => {
   it('collects both link directions, the parent and the sub-tasks, without itself', () => {
     const linked = issue('PM-7', {
       issuelinks: [
-        { id: '1', type: { name: 'Relates', inward: 'relates to', outward: 'relates to' }, outwardIssue: { id: '1', key: 'INC-3' } },
-        { id: '2', type: { name: 'Blocks', inward: 'is blocked by', outward: 'blocks' }, inwardIssue: { id: '2', key: 'OPS-9' } },
+        {
+          id: '1',
+          type: { name: 'Relates', inward: 'relates to', outward: 'relates to' },
+          outwardIssue: { id: '1', key: 'INC-3' },
+        },
+        {
+          id: '2',
+          type: { name: 'Blocks', inward: 'is blocked by', outward: 'blocks' },
+          inwardIssue: { id: '2', key: 'OPS-9' },
+        },
         { id: '3', type: { name: 'Relates' }, outwardIssue: { id: '3', key: 'PM-7' } },
       ],
       parent: { id: '4', key: 'INC-4' },
-      subtasks: [{ id: '5', key: 'OPS-10' }, { id: '6', key: 'INC-3' }],
+      subtasks: [
+        { id: '5', key: 'OPS-10' },
+        { id: '6', key: 'INC-3' },
+      ],
     });
     expect(linkedIssueKeys(linked)).toEqual(['INC-3', 'OPS-9', 'INC-4', 'OPS-10']);
   });
 });
 
 describe('Jira incidents', () => {
-  it.each<[string, JiraIssue, Partial<JiraMappingRules>, { severity: string; ack: string | null; resolved: string | null }]>([
+  it.each<
+    [string, JiraIssue, Partial<JiraMappingRules>, { severity: string; ack: string | null; resolved: string | null }]
+  >([
     [
       'first transition out of a new status is the first response; resolutiondate resolves',
       issue(
         'INC-10',
         { priority: { name: 'Highest' }, statusName: 'done', resolutiondate: '2026-03-02T12:00:00.000+0000' },
-        [transition('2026-03-02T10:20:00.000+0000', 'open', 'progress'), transition('2026-03-02T12:00:00.000+0000', 'progress', 'done')],
+        [
+          transition('2026-03-02T10:20:00.000+0000', 'open', 'progress'),
+          transition('2026-03-02T12:00:00.000+0000', 'progress', 'done'),
+        ]
       ),
       {},
       { severity: 'SEV1', ack: '2026-03-02T10:20:00.000Z', resolved: '2026-03-02T12:00:00.000Z' },
@@ -279,7 +341,9 @@ describe('Jira incidents', () => {
     ],
     [
       'new statuses match by name in any case',
-      issue('INC-12', { priority: { name: 'P3' }, statusName: 'progress' }, [transition('2026-03-02T10:07:00.000+0000', 'open', 'progress')]),
+      issue('INC-12', { priority: { name: 'P3' }, statusName: 'progress' }, [
+        transition('2026-03-02T10:07:00.000+0000', 'open', 'progress'),
+      ]),
       { newStatuses: ['OPEN'] },
       { severity: 'SEV3', ack: '2026-03-02T10:07:00.000Z', resolved: null },
     ],
@@ -302,8 +366,18 @@ describe('Jira incidents', () => {
             _links: { self: `${SITE}/rest/servicedeskapi/request/10014/sla/1` },
             completedCycles: [
               {
-                startTime: { iso8601: '2026-03-02T10:00:00+0000', jira: '2026-03-02T10:00:00.000+0000', friendly: 'Today 10:00', epochMillis: 1772445600000 },
-                stopTime: { iso8601: '2026-03-02T10:12:00+0000', jira: '2026-03-02T10:12:00.000+0000', friendly: 'Today 10:12', epochMillis: 1772446320000 },
+                startTime: {
+                  iso8601: '2026-03-02T10:00:00+0000',
+                  jira: '2026-03-02T10:00:00.000+0000',
+                  friendly: 'Today 10:00',
+                  epochMillis: 1772445600000,
+                },
+                stopTime: {
+                  iso8601: '2026-03-02T10:12:00+0000',
+                  jira: '2026-03-02T10:12:00.000+0000',
+                  friendly: 'Today 10:12',
+                  epochMillis: 1772446320000,
+                },
                 breached: false,
                 goalDuration: { millis: 1800000, friendly: '30m' },
                 elapsedTime: { millis: 720000, friendly: '12m' },
@@ -312,7 +386,7 @@ describe('Jira incidents', () => {
             ],
           },
         },
-        [transition('2026-03-02T10:40:00.000+0000', 'open', 'progress')],
+        [transition('2026-03-02T10:40:00.000+0000', 'open', 'progress')]
       ),
       { firstResponseSlaField: 'customfield_10020' },
       { severity: 'SEV2', ack: '2026-03-02T10:12:00.000Z', resolved: null },
@@ -339,7 +413,7 @@ describe('Jira incidents', () => {
             },
           },
         },
-        [transition('2026-03-02T10:50:00.000+0000', 'open', 'progress')],
+        [transition('2026-03-02T10:50:00.000+0000', 'open', 'progress')]
       ),
       { firstResponseSlaField: 'customfield_10020' },
       { severity: 'SEV3', ack: '2026-03-02T10:50:00.000Z', resolved: null },
@@ -352,18 +426,24 @@ describe('Jira incidents', () => {
     ],
     [
       'reopened: resolutiondate is the last one Jira kept',
-      issue('INC-17', { priority: { name: 'High' }, statusName: 'done', resolutiondate: '2026-03-03T09:00:00.000+0000' }, [
-        transition('2026-03-02T10:10:00.000+0000', 'open', 'progress'),
-        transition('2026-03-02T11:00:00.000+0000', 'progress', 'done'),
-        transition('2026-03-02T15:00:00.000+0000', 'done', 'reopened'),
-        transition('2026-03-03T09:00:00.000+0000', 'reopened', 'done'),
-      ]),
+      issue(
+        'INC-17',
+        { priority: { name: 'High' }, statusName: 'done', resolutiondate: '2026-03-03T09:00:00.000+0000' },
+        [
+          transition('2026-03-02T10:10:00.000+0000', 'open', 'progress'),
+          transition('2026-03-02T11:00:00.000+0000', 'progress', 'done'),
+          transition('2026-03-02T15:00:00.000+0000', 'done', 'reopened'),
+          transition('2026-03-03T09:00:00.000+0000', 'reopened', 'done'),
+        ]
+      ),
       {},
       { severity: 'SEV2', ack: '2026-03-02T10:10:00.000Z', resolved: '2026-03-03T09:00:00.000Z' },
     ],
   ])('%s', (_name, jiraIssue, rules, expected) => {
     const result = mapJiraIncident({ issue: jiraIssue }, { ...RULES, ...rules });
-    if (!result.ok) throw new Error(result.reason);
+    if (!result.ok) {
+      throw new Error(result.reason);
+    }
     expect(result.value.row.severity).toBe(expected.severity);
     expect(result.value.row.acknowledgedAt).toBe(expected.ack);
     expect(result.value.row.resolvedAt).toBe(expected.resolved);
@@ -374,12 +454,23 @@ describe('Jira incidents', () => {
 
   it('records status transitions as events', () => {
     const result = mapJiraIncident(
-      { issue: issue('INC-20', { statusName: 'progress' }, [transition('2026-03-02T10:10:00.000+0000', 'open', 'progress')]) },
-      RULES,
+      {
+        issue: issue('INC-20', { statusName: 'progress' }, [
+          transition('2026-03-02T10:10:00.000+0000', 'open', 'progress'),
+        ]),
+      },
+      RULES
     );
-    if (!result.ok) throw new Error(result.reason);
+    if (!result.ok) {
+      throw new Error(result.reason);
+    }
     expect(result.value.events).toEqual([
-      expect.objectContaining({ rawType: 'status', occurredAt: '2026-03-02T10:10:00.000Z', agent: 'Mia Krystof', summary: 'Open → In Progress' }),
+      expect.objectContaining({
+        rawType: 'status',
+        occurredAt: '2026-03-02T10:10:00.000Z',
+        agent: 'Mia Krystof',
+        summary: 'Open → In Progress',
+      }),
     ]);
   });
 
@@ -387,8 +478,16 @@ describe('Jira incidents', () => {
     ['no key', { id: '1', fields: {} }, 'issue has no key'],
     ['fields not requested', { id: '10001', key: 'INC-1' }, 'issue has no fields'],
     ['no created', issue('INC-1', { created: undefined }), 'issue created is missing'],
-    ['no status category', issue('INC-1', { status: { id: '1', name: 'Open' } }), "status 'Open' has no status category"],
-    ['resolved before created', issue('INC-1', { resolutiondate: '2026-03-01T00:00:00.000+0000' }), 'is before its creation'],
+    [
+      'no status category',
+      issue('INC-1', { status: { id: '1', name: 'Open' } }),
+      "status 'Open' has no status category",
+    ],
+    [
+      'resolved before created',
+      issue('INC-1', { resolutiondate: '2026-03-01T00:00:00.000+0000' }),
+      'is before its creation',
+    ],
     [
       'truncated changelog',
       { ...issue('INC-1', {}), changelog: { startAt: 0, maxResults: 40, total: 45, histories: [] } },
@@ -397,7 +496,9 @@ describe('Jira incidents', () => {
   ])('quarantines an issue with %s', (_name, jiraIssue, reason) => {
     const result = mapJiraIncident({ issue: jiraIssue }, RULES);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.reason).toContain(reason);
+    if (!result.ok) {
+      expect(result.reason).toContain(reason);
+    }
   });
 });
 
@@ -419,11 +520,21 @@ describe('post-mortems', () => {
       ]),
       '2026-03-04T08:00:00.000Z',
     ],
-    ['done without a transition: resolutiondate', issue('PM-3', { statusName: 'done', resolutiondate: '2026-03-05T00:00:00.000+0000' }), '2026-03-05T00:00:00.000Z'],
-    ['in review: not completed', issue('PM-4', { statusName: 'review' }, [transition('2026-03-04T08:00:00.000+0000', 'todo', 'review')]), null],
+    [
+      'done without a transition: resolutiondate',
+      issue('PM-3', { statusName: 'done', resolutiondate: '2026-03-05T00:00:00.000+0000' }),
+      '2026-03-05T00:00:00.000Z',
+    ],
+    [
+      'in review: not completed',
+      issue('PM-4', { statusName: 'review' }, [transition('2026-03-04T08:00:00.000+0000', 'todo', 'review')]),
+      null,
+    ],
   ])('%s', (_name, jiraIssue, completedAt) => {
     const result = mapJiraPostmortem({ issue: jiraIssue }, RULES);
-    if (!result.ok) throw new Error(result.reason);
+    if (!result.ok) {
+      throw new Error(result.reason);
+    }
     expect(result.value.row.completedAt).toBe(completedAt);
     expect(result.value.facts.kind).toBe('postmortem');
   });
@@ -437,9 +548,11 @@ describe('post-mortems', () => {
           issuelinks: [{ id: '9', type: { name: 'Relates' }, inwardIssue: { id: '1', key: 'INC-1' } }],
         }),
       },
-      RULES,
+      RULES
     );
-    if (!result.ok) throw new Error(result.reason);
+    if (!result.ok) {
+      throw new Error(result.reason);
+    }
     expect(result.value.facts).toMatchObject({
       issueKey: 'PM-5',
       linkedKeys: ['INC-1'],
@@ -451,7 +564,9 @@ describe('post-mortems', () => {
 });
 
 describe('action items', () => {
-  it.each<[string, JiraIssue, { completedAt: string | null; category: string; owner: string | null; due: string | null }]>([
+  it.each<
+    [string, JiraIssue, { completedAt: string | null; category: string; owner: string | null; due: string | null }]
+  >([
     [
       'done: completion from the changelog, not the resolution date',
       issue(
@@ -462,7 +577,10 @@ describe('action items', () => {
           duedate: '2026-03-10',
           assignee: { accountId: 'a1', displayName: 'Ravi Patel', active: true },
         },
-        [transition('2026-03-06T09:00:00.000+0000', 'todo', 'progress'), transition('2026-03-09T16:30:00.000+0000', 'progress', 'done')],
+        [
+          transition('2026-03-06T09:00:00.000+0000', 'todo', 'progress'),
+          transition('2026-03-09T16:30:00.000+0000', 'progress', 'done'),
+        ]
       ),
       { completedAt: '2026-03-09T16:30:00.000Z', category: 'done', owner: 'Ravi Patel', due: '2026-03-10' },
     ],
@@ -485,7 +603,9 @@ describe('action items', () => {
     ],
     [
       'done with no status change in the changelog: resolutiondate',
-      issue('AI-4', { statusName: 'done', resolutiondate: '2026-03-07T10:00:00.000+0000' }, [labelEdit('2026-03-05T00:00:00.000+0000')]),
+      issue('AI-4', { statusName: 'done', resolutiondate: '2026-03-07T10:00:00.000+0000' }, [
+        labelEdit('2026-03-05T00:00:00.000+0000'),
+      ]),
       { completedAt: '2026-03-07T10:00:00.000Z', category: 'done', owner: null, due: null },
     ],
     [
@@ -494,14 +614,25 @@ describe('action items', () => {
         {
           id: '1',
           created: '2026-03-08T09:00:00.000+0000',
-          items: [{ fieldId: 'status', field: 'status', from: '3', fromString: 'In Progress', to: '777', toString: 'Shipped' }],
+          items: [
+            {
+              fieldId: 'status',
+              field: 'status',
+              from: '3',
+              fromString: 'In Progress',
+              to: '777',
+              toString: 'Shipped',
+            },
+          ],
         },
       ]),
       { completedAt: '2026-03-08T09:00:00.000Z', category: 'done', owner: null, due: null },
     ],
   ])('%s', (_name, jiraIssue, expected) => {
     const result = mapJiraActionItem({ issue: jiraIssue }, RULES);
-    if (!result.ok) throw new Error(result.reason);
+    if (!result.ok) {
+      throw new Error(result.reason);
+    }
     expect(result.value.row).toMatchObject({
       completedAt: expected.completedAt,
       statusCategory: expected.category,
@@ -539,14 +670,23 @@ describe('SLA first response', () => {
     expect(
       firstResponseSlaField([
         { id: 'summary', name: 'Summary', custom: false, schema: { type: 'string', system: 'summary' } },
-        { id: 'customfield_10019', name: 'Time to first response', custom: true, schema: { type: 'string', custom: 'com.example:text' } },
+        {
+          id: 'customfield_10019',
+          name: 'Time to first response',
+          custom: true,
+          schema: { type: 'string', custom: 'com.example:text' },
+        },
         {
           id: 'customfield_10020',
           name: 'Time to first response',
           custom: true,
-          schema: { type: 'sd-servicelevelagreement', custom: 'com.atlassian.servicedesk:sd-sla-field', customId: 10020 },
+          schema: {
+            type: 'sd-servicelevelagreement',
+            custom: 'com.atlassian.servicedesk:sd-sla-field',
+            customId: 10020,
+          },
         },
-      ]),
+      ])
     ).toBe('customfield_10020');
     expect(firstResponseSlaField([{ id: 'summary', name: 'Summary' }])).toBeNull();
   });
@@ -558,7 +698,7 @@ describe('search', () => {
       searchFields({
         fields: { severity: 'customfield_10042', rootCause: 'customfield_10050', pagerdutyIncident: null },
         firstResponseSlaField: 'customfield_10020',
-      }),
+      })
     ).toEqual([
       'summary',
       'description',
@@ -581,23 +721,45 @@ describe('search', () => {
   });
 
   it.each<[string, Date, string | undefined, string]>([
-    ['UTC account', new Date('2026-03-02T10:07:59Z'), 'UTC', '(labels = incident) AND updated >= "2026-03-02 10:07" ORDER BY updated ASC, key ASC'],
-    ['account in Sydney (UTC+11 in March)', new Date('2026-03-02T10:07:00Z'), 'Australia/Sydney', '(labels = incident) AND updated >= "2026-03-02 21:07" ORDER BY updated ASC, key ASC'],
-    ['account in New York (UTC-5)', new Date('2026-03-02T02:30:00Z'), 'America/New_York', '(labels = incident) AND updated >= "2026-03-01 21:30" ORDER BY updated ASC, key ASC'],
-    ['zone hidden by privacy settings: 12 h earlier in UTC', new Date('2026-03-02T10:07:00Z'), undefined, '(labels = incident) AND updated >= "2026-03-01 22:07" ORDER BY updated ASC, key ASC'],
+    [
+      'UTC account',
+      new Date('2026-03-02T10:07:59Z'),
+      'UTC',
+      '(labels = incident) AND updated >= "2026-03-02 10:07" ORDER BY updated ASC, key ASC',
+    ],
+    [
+      'account in Sydney (UTC+11 in March)',
+      new Date('2026-03-02T10:07:00Z'),
+      'Australia/Sydney',
+      '(labels = incident) AND updated >= "2026-03-02 21:07" ORDER BY updated ASC, key ASC',
+    ],
+    [
+      'account in New York (UTC-5)',
+      new Date('2026-03-02T02:30:00Z'),
+      'America/New_York',
+      '(labels = incident) AND updated >= "2026-03-01 21:30" ORDER BY updated ASC, key ASC',
+    ],
+    [
+      'zone hidden by privacy settings: 12 h earlier in UTC',
+      new Date('2026-03-02T10:07:00Z'),
+      undefined,
+      '(labels = incident) AND updated >= "2026-03-01 22:07" ORDER BY updated ASC, key ASC',
+    ],
   ])('bounds the JQL for a %s', (_name, since, zone, jql) => {
     expect(boundedJql('labels = incident', since, zone)).toBe(jql);
   });
 
   it('wraps the configured JQL without editing it', () => {
     expect(boundedJql('labels = incident OR issuetype = Incident', new Date('2026-03-02T00:00:00Z'), 'UTC')).toBe(
-      '(labels = incident OR issuetype = Incident) AND updated >= "2026-03-02 00:00" ORDER BY updated ASC, key ASC',
+      '(labels = incident OR issuetype = Incident) AND updated >= "2026-03-02 00:00" ORDER BY updated ASC, key ASC'
     );
   });
 
   it('refuses a configured JQL that orders its results', () => {
     expect(() => boundedJql('project = INC ORDER BY created', new Date(), 'UTC')).toThrow(/contains ORDER BY/);
-    expect(boundedJql('summary ~ "order by"', new Date('2026-03-02T00:00:00Z'), 'UTC')).toContain('summary ~ "order by"');
+    expect(boundedJql('summary ~ "order by"', new Date('2026-03-02T00:00:00Z'), 'UTC')).toContain(
+      'summary ~ "order by"'
+    );
     expect(() => boundedJql('  ', new Date(), 'UTC')).toThrow(/empty/);
   });
 
@@ -609,7 +771,11 @@ describe('search', () => {
 
 describe('Jira error bodies', () => {
   it.each<[number, string, string]>([
-    [400, '{"errorMessages":["Unbounded JQL queries are not allowed here."],"errors":{}}', 'Unbounded JQL queries are not allowed here.'],
+    [
+      400,
+      '{"errorMessages":["Unbounded JQL queries are not allowed here."],"errors":{}}',
+      'Unbounded JQL queries are not allowed here.',
+    ],
     [400, '{"errorMessages":[],"errors":{"jql":"bad"}}', 'jql: bad'],
     [502, '<html>Bad gateway</html>', '<html>Bad gateway</html>'],
     [503, '', 'HTTP 503'],

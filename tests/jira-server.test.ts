@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeJira, generateJiraHistory, generatePagerDutyHistory, type JiraSiteHistory, startFakeJira } from '@incident-lens/simulators';
+import {
+  type FakeJira,
+  generateJiraHistory,
+  generatePagerDutyHistory,
+  type JiraSiteHistory,
+  startFakeJira,
+} from '@incident-lens/simulators';
 import { searchFields } from '../collector/src/sources/jira/mapper.ts';
 
 /**
@@ -29,8 +35,13 @@ import { searchFields } from '../collector/src/sources/jira/mapper.ts';
  *    Priority, IssueTypeDetails, UserDetails, LinkedIssue).
  */
 
-const spec = JSON.parse(readFileSync(new URL('../simulators/specs/jira-cloud-platform-v3.trimmed.json', import.meta.url), 'utf8')) as {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
+const spec = JSON.parse(
+  readFileSync(new URL('../simulators/specs/jira-cloud-platform-v3.trimmed.json', import.meta.url), 'utf8')
+) as {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
+  >;
   components: { schemas: Record<string, Record<string, unknown>> };
 };
 
@@ -38,17 +49,19 @@ const spec = JSON.parse(readFileSync(new URL('../simulators/specs/jira-cloud-pla
 spec.components.schemas.IssueLinkAsField = { ...spec.components.schemas.IssueLink, required: ['type'] };
 // Null sides of a change (gap 4).
 const changeDetails = spec.components.schemas.ChangeDetails!.properties as Record<string, Record<string, unknown>>;
-for (const side of ['from', 'fromString', 'to', 'toString']) {changeDetails[side] = { ...changeDetails[side], nullable: true };}
+for (const side of ['from', 'fromString', 'to', 'toString']) {
+  changeDetails[side] = { ...changeDetails[side], nullable: true };
+}
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
-  instance: Ajv,
-) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (instance: Ajv) => Ajv;
 addFormats(ajv);
 ajv.addSchema(spec, 'jira');
 
-const pointer = (...segments: string[]) => segments.map((segment) => segment.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+const pointer = (...segments: string[]) =>
+  segments.map((segment) => segment.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 
 function componentValidator(name: string): ValidateFunction {
   return ajv.compile({ $ref: `jira#/components/schemas/${name}` });
@@ -57,12 +70,18 @@ function componentValidator(name: string): ValidateFunction {
 /** The response schema the description gives an operation, by its JSON pointer. */
 function responseValidator(path: string, method: string, status: string): ValidateFunction {
   const response = spec.paths[path]?.[method]?.responses[status];
-  if (!response?.content?.['application/json']?.schema) {throw new Error(`the description has no JSON schema for ${method} ${path} ${status}`);}
-  return ajv.compile({ $ref: `jira#/${pointer('paths', path, method, 'responses', status, 'content', 'application/json', 'schema')}` });
+  if (!response?.content?.['application/json']?.schema) {
+    throw new Error(`the description has no JSON schema for ${method} ${path} ${status}`);
+  }
+  return ajv.compile({
+    $ref: `jira#/${pointer('paths', path, method, 'responses', status, 'content', 'application/json', 'schema')}`,
+  });
 }
 
 function requestValidator(path: string, method: string): ValidateFunction {
-  return ajv.compile({ $ref: `jira#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}` });
+  return ajv.compile({
+    $ref: `jira#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}`,
+  });
 }
 
 function expectValid(validate: ValidateFunction, payload: unknown): void {
@@ -81,7 +100,10 @@ const remoteIssueLink = componentValidator('RemoteIssueLink');
 
 const EMAIL = 'collector@acme.example';
 const TOKEN = 'jira-token-0123456789';
-const AUTH = { Authorization: `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString('base64')}`, Accept: 'application/json' };
+const AUTH = {
+  Authorization: `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString('base64')}`,
+  Accept: 'application/json',
+};
 const FIELDS = searchFields({
   fields: { severity: 'customfield_10042', rootCause: 'customfield_10050', pagerdutyIncident: 'customfield_10060' },
   firstResponseSlaField: 'customfield_10020',
@@ -91,7 +113,12 @@ let history: JiraSiteHistory;
 let server: FakeJira;
 
 beforeAll(async () => {
-  const pagerduty = generatePagerDutyHistory({ seed: 5, start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-03-01T00:00:00Z'), incidents: 150 });
+  const pagerduty = generatePagerDutyHistory({
+    seed: 5,
+    start: new Date('2026-01-01T00:00:00Z'),
+    end: new Date('2026-03-01T00:00:00Z'),
+    incidents: 150,
+  });
   history = generateJiraHistory({
     seed: 5,
     end: new Date('2026-03-01T00:00:00Z'),
@@ -99,7 +126,13 @@ beforeAll(async () => {
     customFields: true,
     longChangelogShare: 0.2,
   });
-  server = await startFakeJira({ history, email: EMAIL, apiToken: TOKEN, timeZone: 'Australia/Sydney', maxSearchPage: 25 });
+  server = await startFakeJira({
+    history,
+    email: EMAIL,
+    apiToken: TOKEN,
+    timeZone: 'Australia/Sydney',
+    maxSearchPage: 25,
+  });
 });
 afterAll(async () => {
   await server.stop();
@@ -111,7 +144,11 @@ async function call(method: 'GET' | 'POST', path: string, body?: unknown, header
     headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 /** Every page of a search, following nextPageToken until isLast. */
@@ -119,7 +156,13 @@ async function searchAll(jql: string): Promise<Array<Record<string, unknown>>> {
   const pages: Array<Record<string, unknown>> = [];
   let nextPageToken: string | undefined;
   do {
-    const page = await call('POST', '/rest/api/3/search/jql', { jql, fields: FIELDS, expand: 'changelog', maxResults: 100, nextPageToken });
+    const page = await call('POST', '/rest/api/3/search/jql', {
+      jql,
+      fields: FIELDS,
+      expand: 'changelog',
+      maxResults: 100,
+      nextPageToken,
+    });
     expect(page.status).toBe(200);
     pages.push(page.body);
     nextPageToken = page.body.nextPageToken as string | undefined;
@@ -135,16 +178,29 @@ describe('fake Jira against the OpenAPI description', () => {
     let issues = 0;
     for (const page of pages) {
       expectValid(results, page);
-      for (const issue of page.issues as Array<{ fields: Record<string, unknown>; changelog: { total: number; histories: unknown[] } }>) {
+      for (const issue of page.issues as Array<{
+        fields: Record<string, unknown>;
+        changelog: { total: number; histories: unknown[] };
+      }>) {
         issues += 1;
         const { fields } = issue;
         expectValid(statusDetails, fields.status);
         expectValid(issueType, fields.issuetype);
-        if (fields.priority !== null) {expectValid(priority, fields.priority);}
-        if (fields.assignee !== null) {expectValid(userDetails, fields.assignee);}
-        if (fields.parent !== undefined) {expectValid(linkedIssue, fields.parent);}
-        for (const subtask of fields.subtasks as unknown[]) {expectValid(linkedIssue, subtask);}
-        for (const link of fields.issuelinks as unknown[]) {expectValid(issueLinkAsField, link);}
+        if (fields.priority !== null) {
+          expectValid(priority, fields.priority);
+        }
+        if (fields.assignee !== null) {
+          expectValid(userDetails, fields.assignee);
+        }
+        if (fields.parent !== undefined) {
+          expectValid(linkedIssue, fields.parent);
+        }
+        for (const subtask of fields.subtasks as unknown[]) {
+          expectValid(linkedIssue, subtask);
+        }
+        for (const link of fields.issuelinks as unknown[]) {
+          expectValid(issueLinkAsField, link);
+        }
         expect(fields.description === null || (fields.description as { type: string }).type === 'doc').toBe(true);
         expect(issue.changelog.histories.length).toBeLessThanOrEqual(40);
       }
@@ -176,10 +232,15 @@ describe('fake Jira against the OpenAPI description', () => {
   });
 
   it('GET search, changelog pages, remote links, myself, fields and statuses match their schemas', async () => {
-    const get = await call('GET', `/rest/api/3/search/jql?jql=${encodeURIComponent('labels = postmortem')}&fields=summary,status&maxResults=5`);
+    const get = await call(
+      'GET',
+      `/rest/api/3/search/jql?jql=${encodeURIComponent('labels = postmortem')}&fields=summary,status&maxResults=5`
+    );
     expectValid(responseValidator('/rest/api/3/search/jql', 'get', '200'), get.body);
 
-    const long = [...history.issues.values()].find((issue) => issue.histories.length > 100) ?? [...history.issues.values()].find((issue) => issue.histories.length > 40)!;
+    const long =
+      [...history.issues.values()].find((issue) => issue.histories.length > 100) ??
+      [...history.issues.values()].find((issue) => issue.histories.length > 40)!;
     const changelog = responseValidator('/rest/api/3/issue/{issueIdOrKey}/changelog', 'get', '200');
     const first = await call('GET', `/rest/api/3/issue/${long.key}/changelog?maxResults=30`);
     expectValid(changelog, first.body);
@@ -191,7 +252,9 @@ describe('fake Jira against the OpenAPI description', () => {
     const linked = [...history.issues.values()].find((issue) => issue.remoteLinks.length > 0)!;
     const remote = await call('GET', `/rest/api/3/issue/${linked.key}/remotelink`);
     expect(Array.isArray(remote.body)).toBe(true);
-    for (const link of remote.body as unknown as unknown[]) {expectValid(remoteIssueLink, link);}
+    for (const link of remote.body as unknown as unknown[]) {
+      expectValid(remoteIssueLink, link);
+    }
 
     const myself = await call('GET', '/rest/api/3/myself');
     expectValid(responseValidator('/rest/api/3/myself', 'get', '200'), myself.body);
@@ -210,16 +273,88 @@ describe('fake Jira against the OpenAPI description', () => {
 
 describe('fake Jira enforces what the real one does', () => {
   it.each<[string, 'GET' | 'POST', string, unknown, Record<string, string> | undefined, number, RegExp]>([
-    ['wrong credentials', 'GET', '/rest/api/3/myself', undefined, { Authorization: 'Basic bm9ib2R5Om5vcGU=' }, 401, /must be authenticated/],
-    ['no credentials', 'POST', '/rest/api/3/search/jql', { jql: 'labels = incident' }, {}, 401, /must be authenticated/],
-    ['an unbounded JQL', 'POST', '/rest/api/3/search/jql', { jql: 'order by created DESC' }, undefined, 400, /Unbounded JQL/],
+    [
+      'wrong credentials',
+      'GET',
+      '/rest/api/3/myself',
+      undefined,
+      { Authorization: 'Basic bm9ib2R5Om5vcGU=' },
+      401,
+      /must be authenticated/,
+    ],
+    [
+      'no credentials',
+      'POST',
+      '/rest/api/3/search/jql',
+      { jql: 'labels = incident' },
+      {},
+      401,
+      /must be authenticated/,
+    ],
+    [
+      'an unbounded JQL',
+      'POST',
+      '/rest/api/3/search/jql',
+      { jql: 'order by created DESC' },
+      undefined,
+      400,
+      /Unbounded JQL/,
+    ],
     ['an empty JQL', 'POST', '/rest/api/3/search/jql', { jql: '' }, undefined, 400, /Unbounded JQL/],
-    ['an unknown field', 'POST', '/rest/api/3/search/jql', { jql: 'team = sre' }, undefined, 400, /Field 'team' does not exist/],
-    ['a bad date', 'POST', '/rest/api/3/search/jql', { jql: 'updated >= "2026-13-01"' }, undefined, 400, /Date value '2026-13-01' for field 'updated' is invalid/],
-    ['offset paging', 'POST', '/rest/api/3/search/jql', { jql: 'labels = incident', startAt: 50 }, undefined, 400, /Unrecognized field "startAt"/],
-    ['a foreign page token', 'POST', '/rest/api/3/search/jql', { jql: 'labels = incident', nextPageToken: 'abc' }, undefined, 400, /token is invalid/],
-    ['the removed GET search', 'GET', '/rest/api/3/search?jql=labels%20%3D%20incident', undefined, undefined, 410, /has been removed/],
-    ['the removed POST search', 'POST', '/rest/api/3/search', { jql: 'labels = incident', startAt: 0 }, undefined, 410, /has been removed/],
+    [
+      'an unknown field',
+      'POST',
+      '/rest/api/3/search/jql',
+      { jql: 'team = sre' },
+      undefined,
+      400,
+      /Field 'team' does not exist/,
+    ],
+    [
+      'a bad date',
+      'POST',
+      '/rest/api/3/search/jql',
+      { jql: 'updated >= "2026-13-01"' },
+      undefined,
+      400,
+      /Date value '2026-13-01' for field 'updated' is invalid/,
+    ],
+    [
+      'offset paging',
+      'POST',
+      '/rest/api/3/search/jql',
+      { jql: 'labels = incident', startAt: 50 },
+      undefined,
+      400,
+      /Unrecognized field "startAt"/,
+    ],
+    [
+      'a foreign page token',
+      'POST',
+      '/rest/api/3/search/jql',
+      { jql: 'labels = incident', nextPageToken: 'abc' },
+      undefined,
+      400,
+      /token is invalid/,
+    ],
+    [
+      'the removed GET search',
+      'GET',
+      '/rest/api/3/search?jql=labels%20%3D%20incident',
+      undefined,
+      undefined,
+      410,
+      /has been removed/,
+    ],
+    [
+      'the removed POST search',
+      'POST',
+      '/rest/api/3/search',
+      { jql: 'labels = incident', startAt: 0 },
+      undefined,
+      410,
+      /has been removed/,
+    ],
     ['an unknown issue', 'GET', '/rest/api/3/issue/NOPE-1/changelog', undefined, undefined, 404, /does not exist/],
   ])('refuses %s', async (_name, method, path, body, headers, status, message) => {
     const response = await call(method, path, body, headers ?? AUTH);
@@ -230,7 +365,11 @@ describe('fake Jira enforces what the real one does', () => {
 
   it('returns ids only when no fields are asked for', async () => {
     const response = await call('POST', '/rest/api/3/search/jql', { jql: 'labels = action-item', maxResults: 3 });
-    expect(response.body.issues).toEqual([{ id: expect.any(String) }, { id: expect.any(String) }, { id: expect.any(String) }]);
+    expect(response.body.issues).toEqual([
+      { id: expect.any(String) },
+      { id: expect.any(String) },
+      { id: expect.any(String) },
+    ]);
   });
 
   it('evaluates the default JQLs and the time bound in the account zone', async () => {
@@ -249,7 +388,13 @@ describe('fake Jira enforces what the real one does', () => {
     // Sydney is UTC+11 in February: "2026-02-10 11:00" there is 00:00 UTC.
     const bound = Date.parse('2026-02-10T00:00:00Z');
     const recent = await keys('(labels = action-item) AND updated >= "2026-02-10 11:00"');
-    expect(recent).toEqual(new Set([...history.issues.values()].filter((issue) => actionItems.has(issue.key) && issue.updated >= bound).map((issue) => issue.key)));
+    expect(recent).toEqual(
+      new Set(
+        [...history.issues.values()]
+          .filter((issue) => actionItems.has(issue.key) && issue.updated >= bound)
+          .map((issue) => issue.key)
+      )
+    );
     expect(recent.size).toBeGreaterThan(0);
     expect(recent.size).toBeLessThan(actionItems.size);
   });
@@ -258,7 +403,9 @@ describe('fake Jira enforces what the real one does', () => {
     server.setRateLimit({ requests: 2, windowMs: 60_000 });
     try {
       const answers = [];
-      for (let n = 0; n < 3; n++) {answers.push(await call('GET', '/rest/api/3/myself'));}
+      for (let n = 0; n < 3; n++) {
+        answers.push(await call('GET', '/rest/api/3/myself'));
+      }
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
       const limited = answers[2]!;
       expectValid(errorCollection, limited.body);
@@ -272,9 +419,17 @@ describe('fake Jira enforces what the real one does', () => {
 
 describe('the validator itself', () => {
   it.each<[string, ValidateFunction, unknown]>([
-    ['a page with offset paging fields', responseValidator('/rest/api/3/search/jql', 'post', '200'), { issues: [], startAt: 0, total: 0 }],
+    [
+      'a page with offset paging fields',
+      responseValidator('/rest/api/3/search/jql', 'post', '200'),
+      { issues: [], startAt: 0, total: 0 },
+    ],
     ['isLast as text', responseValidator('/rest/api/3/search/jql', 'post', '200'), { issues: [], isLast: 'yes' }],
-    ['an issue with an unknown property', responseValidator('/rest/api/3/search/jql', 'post', '200'), { issues: [{ id: '1', summary: 'x' }] }],
+    [
+      'an issue with an unknown property',
+      responseValidator('/rest/api/3/search/jql', 'post', '200'),
+      { issues: [{ id: '1', summary: 'x' }] },
+    ],
     [
       'a history with a non-date',
       responseValidator('/rest/api/3/issue/{issueIdOrKey}/changelog', 'get', '200'),
@@ -286,7 +441,9 @@ describe('the validator itself', () => {
     [
       'a change whose new value is a number',
       responseValidator('/rest/api/3/issue/{issueIdOrKey}/changelog', 'get', '200'),
-      { values: [{ id: '1', created: '2026-03-02T21:07:00.000+1100', items: [{ field: 'status', from: null, to: 3 }] }] },
+      {
+        values: [{ id: '1', created: '2026-03-02T21:07:00.000+1100', items: [{ field: 'status', from: null, to: 3 }] }],
+      },
     ],
   ])('rejects %s', (_name, validate, payload) => {
     expect(validate(payload)).toBe(false);

@@ -1,7 +1,17 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../collector/src/config.ts';
-import { type ExpectedIncidentFacts, type FakeJira, type FakeJiraOptions, generateJiraHistory, generatePagerDutyHistory, ISSUE_TYPES, type JiraSiteHistory, LINK_TYPES, startFakeJira } from '@incident-lens/simulators';
+import {
+  type ExpectedIncidentFacts,
+  type FakeJira,
+  type FakeJiraOptions,
+  generateJiraHistory,
+  generatePagerDutyHistory,
+  ISSUE_TYPES,
+  type JiraSiteHistory,
+  LINK_TYPES,
+  startFakeJira,
+} from '@incident-lens/simulators';
 import { AuthError, UsageError } from '../collector/src/errors.ts';
 import { createLogger } from '../collector/src/logger.ts';
 import { normaliseSeverity } from '../collector/src/severity.ts';
@@ -42,7 +52,9 @@ async function clearTables(): Promise<void> {
   await db.deleteFrom('incident_events').execute();
   await db.deleteFrom('incidents').execute();
   await sql`DELETE FROM jira_issues`.execute(db);
-  for (const table of ['sync_checkpoints', 'ingest_errors', 'sync_runs', 'sources'] as const) await db.deleteFrom(table).execute();
+  for (const table of ['sync_checkpoints', 'ingest_errors', 'sync_runs', 'sources'] as const) {
+    await db.deleteFrom(table).execute();
+  }
 }
 
 function site(options: { seed?: number; customFields?: boolean } = {}): JiraSiteHistory {
@@ -66,7 +78,11 @@ function syncFor(server: FakeJira, options: Partial<JiraSyncOptions> = {}): Jira
     email: EMAIL,
     apiToken: TOKEN,
     historyStart: START,
-    searches: { incident: DEFAULTS.incidents.jql, postmortem: DEFAULTS.postmortems.jql, action_item: DEFAULTS.actionItems.jql },
+    searches: {
+      incident: DEFAULTS.incidents.jql,
+      postmortem: DEFAULTS.postmortems.jql,
+      action_item: DEFAULTS.actionItems.jql,
+    },
     newStatuses: DEFAULTS.newStatuses,
     fields: DEFAULTS.fields,
     severity: RULES,
@@ -82,7 +98,11 @@ function run(sync: JiraSync, request: Partial<SyncRequest> = {}) {
 
 /** The PagerDuty source's incidents, written the way the PagerDuty sync writes them. */
 async function storePagerDutyIncidents(facts: readonly ExpectedIncidentFacts[] = pagerdutyFacts): Promise<void> {
-  const sourceId = await ensureSource(database.db, { name: 'pagerduty', kind: 'pagerduty', baseUrl: 'https://pagerduty.test' });
+  const sourceId = await ensureSource(database.db, {
+    name: 'pagerduty',
+    kind: 'pagerduty',
+    baseUrl: 'https://pagerduty.test',
+  });
   await upsertIncidents(
     database.db,
     sourceId,
@@ -104,7 +124,7 @@ async function storePagerDutyIncidents(facts: readonly ExpectedIncidentFacts[] =
       sourceUpdatedAt: null,
     })),
     new Map(),
-    new Map(),
+    new Map()
   );
 }
 
@@ -140,17 +160,26 @@ async function stored() {
   return {
     incidents,
     ticketByPagerDutyId: new Map(
-      incidents.filter((row) => row.kind === 'pagerduty' && row.jira_issue_key !== null).map((row) => [row.external_id, row.jira_issue_key!]),
+      incidents
+        .filter((row) => row.kind === 'pagerduty' && row.jira_issue_key !== null)
+        .map((row) => [row.external_id, row.jira_issue_key!])
     ),
     jiraIncidents: new Map(
       incidents
         .filter((row) => row.kind === 'jira')
         .map((row) => [
           row.external_id,
-          { severity: row.severity, createdAt: iso(row.created_at), acknowledgedAt: iso(row.acknowledged_at), resolvedAt: iso(row.resolved_at) },
-        ]),
+          {
+            severity: row.severity,
+            createdAt: iso(row.created_at),
+            acknowledgedAt: iso(row.acknowledged_at),
+            resolvedAt: iso(row.resolved_at),
+          },
+        ])
     ),
-    rootCauseByIncident: new Map(incidents.filter((row) => row.root_cause_key !== null).map((row) => [row.external_id, row.root_cause_key!])),
+    rootCauseByIncident: new Map(
+      incidents.filter((row) => row.root_cause_key !== null).map((row) => [row.external_id, row.root_cause_key!])
+    ),
     postmortems: new Map(
       postmortems.map((row) => [
         row.external_id,
@@ -160,7 +189,7 @@ async function stored() {
           completedAt: iso(row.completed_at),
           rootCauseKey: row.cause_key,
         },
-      ]),
+      ])
     ),
     actionItems: new Map(
       actionItems.map((row) => [
@@ -174,7 +203,7 @@ async function stored() {
           completedAt: iso(row.completed_at),
           done: row.status_category === 'done',
         },
-      ]),
+      ])
     ),
   };
 }
@@ -212,7 +241,9 @@ describe('Jira sync against the fake Jira', () => {
     const server = await serve(history);
     const summary = await run(syncFor(server));
     expect(summary).toMatchObject({ source: 'jira', mode: 'full', quarantined: 0 });
-    expect(summary.recordsUpserted).toBe(truth.ticketByPagerDutyId.size + truth.jiraIncidents.size + truth.postmortems.size + truth.actionItems.size);
+    expect(summary.recordsUpserted).toBe(
+      truth.ticketByPagerDutyId.size + truth.jiraIncidents.size + truth.postmortems.size + truth.actionItems.size
+    );
     await expectMatchesTruth(history);
 
     // Long changelogs were completed in bulk, status changes only.
@@ -221,14 +252,25 @@ describe('Jira sync against the fake Jira', () => {
     expect(bulk[0]!.body).toMatchObject({ fieldIds: ['status'] });
     // Every search asked for its fields, was bounded, and never used the removed endpoint.
     for (const request of searches(server)) {
-      expect(request.body).toMatchObject({ expand: 'changelog', fields: expect.arrayContaining(['status', 'issuelinks', 'labels']) });
-      expect((request.body as { jql: string }).jql).toMatch(/^\(.+\) AND updated >= "2026-01-01 00:00" ORDER BY updated ASC, key ASC$/);
+      expect(request.body).toMatchObject({
+        expand: 'changelog',
+        fields: expect.arrayContaining(['status', 'issuelinks', 'labels']),
+      });
+      expect((request.body as { jql: string }).jql).toMatch(
+        /^\(.+\) AND updated >= "2026-01-01 00:00" ORDER BY updated ASC, key ASC$/
+      );
     }
     expect(server.requests.some((request) => request.path === '/rest/api/3/search')).toBe(false);
 
     const runs = await database.db.selectFrom('sync_runs').selectAll().execute();
-    expect(runs).toEqual([expect.objectContaining({ outcome: 'succeeded', mode: 'full', requests: server.requests.length })]);
-    const checkpoints = await database.db.selectFrom('sync_checkpoints').select(['stream', 'cursor_at']).orderBy('stream').execute();
+    expect(runs).toEqual([
+      expect.objectContaining({ outcome: 'succeeded', mode: 'full', requests: server.requests.length }),
+    ]);
+    const checkpoints = await database.db
+      .selectFrom('sync_checkpoints')
+      .select(['stream', 'cursor_at'])
+      .orderBy('stream')
+      .execute();
     expect(checkpoints.map((row) => row.stream)).toEqual(['action_items', 'incidents', 'postmortems']);
   });
 
@@ -249,7 +291,9 @@ describe('Jira sync against the fake Jira', () => {
     const history = site();
     const server = await serve(history);
     await run(syncFor(server));
-    const open = [...history.expectedFacts().actionItems.entries()].find(([, item]) => !item.done && item.createdAt < '2026-03-01')!;
+    const open = [...history.expectedFacts().actionItems.entries()].find(
+      ([, item]) => !item.done && item.createdAt < '2026-03-01'
+    )!;
     const doneAt = new Date('2026-04-03T09:30:00Z');
     history.transition(open[0], 'Done', doneAt, 'Ravi Patel');
 
@@ -257,8 +301,16 @@ describe('Jira sync against the fake Jira', () => {
     await run(syncFor(server));
     const after = server.requests.slice(before).filter((request) => request.path === '/rest/api/3/search/jql');
     // The newest issue before the change was updated before END; the bound is that minus the overlap.
-    for (const request of after) expect((request.body as { jql: string }).jql).toMatch(/AND updated >= "2026-0[34]-\d\d \d\d:\d\d" ORDER BY updated ASC, key ASC$/);
-    const row = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', open[0]).executeTakeFirstOrThrow();
+    for (const request of after) {
+      expect((request.body as { jql: string }).jql).toMatch(
+        /AND updated >= "2026-0[34]-\d\d \d\d:\d\d" ORDER BY updated ASC, key ASC$/
+      );
+    }
+    const row = await database.db
+      .selectFrom('action_items')
+      .selectAll()
+      .where('external_id', '=', open[0])
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'Done', status_category: 'done', completed_at: doneAt });
     await expectMatchesTruth(history);
   });
@@ -269,12 +321,22 @@ describe('Jira sync against the fake Jira', () => {
     const server = await serve(history);
     await run(syncFor(server));
     const [key, item] = [...history.expectedFacts().actionItems.entries()].find(([, candidate]) => candidate.done)!;
-    expect((await database.db.selectFrom('action_items').select('completed_at').where('external_id', '=', key).executeTakeFirstOrThrow()).completed_at).toEqual(
-      new Date(item.completedAt!),
-    );
+    expect(
+      (
+        await database.db
+          .selectFrom('action_items')
+          .select('completed_at')
+          .where('external_id', '=', key)
+          .executeTakeFirstOrThrow()
+      ).completed_at
+    ).toEqual(new Date(item.completedAt!));
     history.transition(key, 'Reopened', new Date('2026-04-02T08:00:00Z'), 'Ana Souza');
     await run(syncFor(server));
-    const row = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', key).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('action_items')
+      .selectAll()
+      .where('external_id', '=', key)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'Reopened', status_category: 'new', completed_at: null });
     await expectMatchesTruth(history);
   });
@@ -286,9 +348,13 @@ describe('Jira sync against the fake Jira', () => {
     await run(syncFor(server));
     const pages = searches(server);
     expect(pages.length).toBeGreaterThan(history.issueCount / 7);
-    expect(pages.filter((request) => (request.body as { nextPageToken?: string }).nextPageToken !== undefined).length).toBeGreaterThan(10);
+    expect(
+      pages.filter((request) => (request.body as { nextPageToken?: string }).nextPageToken !== undefined).length
+    ).toBeGreaterThan(10);
     const bulkPages = server.requests.filter((request) => request.path === '/rest/api/3/changelog/bulkfetch');
-    expect(bulkPages.some((request) => (request.body as { nextPageToken?: string }).nextPageToken !== undefined)).toBe(true);
+    expect(bulkPages.some((request) => (request.body as { nextPageToken?: string }).nextPageToken !== undefined)).toBe(
+      true
+    );
     await expectMatchesTruth(history);
   });
 
@@ -337,7 +403,9 @@ describe('Jira sync against the fake Jira', () => {
     // West of UTC: a bound written in UTC would be read hours late and miss changes.
     const losAngeles = await serve(history, { timeZone: 'America/Los_Angeles' });
     await run(syncFor(losAngeles), { mode: 'full' });
-    expect((searches(losAngeles)[0]!.body as { jql: string }).jql).toMatch(/updated >= "2025-12-31 16:00" ORDER BY updated ASC, key ASC$/);
+    expect((searches(losAngeles)[0]!.body as { jql: string }).jql).toMatch(
+      /updated >= "2025-12-31 16:00" ORDER BY updated ASC, key ASC$/
+    );
     const [key] = [...history.expectedFacts().actionItems.entries()].find(([, item]) => !item.done)!;
     history.transition(key, 'Done', new Date('2026-04-02T00:00:00Z'));
     await run(syncFor(losAngeles));
@@ -348,8 +416,12 @@ describe('Jira sync against the fake Jira', () => {
     const [other] = [...history.expectedFacts().actionItems.entries()].find(([, item]) => !item.done)!;
     history.transition(other, 'Done', new Date('2026-04-02T00:30:00Z'));
     await run(syncFor(hidden));
-    const actionItemSearch = searches(hidden).find((request) => (request.body as { jql: string }).jql.includes('action-item'))!;
-    expect((actionItemSearch.body as { jql: string }).jql).toBe('(labels = action-item) AND updated >= "2026-04-01 11:45" ORDER BY updated ASC, key ASC');
+    const actionItemSearch = searches(hidden).find((request) =>
+      (request.body as { jql: string }).jql.includes('action-item')
+    )!;
+    expect((actionItemSearch.body as { jql: string }).jql).toBe(
+      '(labels = action-item) AND updated >= "2026-04-01 11:45" ORDER BY updated ASC, key ASC'
+    );
     await expectMatchesTruth(history);
   });
 
@@ -367,7 +439,11 @@ describe('Jira sync against the fake Jira', () => {
       assignee: 'Leila Haddad',
     });
     history.link(key, postmortem, LINK_TYPES.relates, created);
-    for (let n = 0; n < 45; n++) history.edit(key, new Date(created.getTime() + (n + 1) * 60_000), { assignee: n % 2 ? 'Leila Haddad' : 'Jonas Becker' });
+    for (let n = 0; n < 45; n++) {
+      history.edit(key, new Date(created.getTime() + (n + 1) * 60_000), {
+        assignee: n % 2 ? 'Leila Haddad' : 'Jonas Becker',
+      });
+    }
     history.transition(key, 'In Progress', new Date('2026-03-12T10:00:00Z'));
     history.transition(key, 'Done', new Date('2026-03-18T16:45:00Z'));
     expect(history.issue(key).histories.length).toBeGreaterThan(40);
@@ -375,10 +451,22 @@ describe('Jira sync against the fake Jira', () => {
     await storePagerDutyIncidents();
     const server = await serve(history);
     await run(syncFor(server));
-    const row = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', key).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ completed_at: new Date('2026-03-18T16:45:00Z'), owner: 'Jonas Becker', due_date: '2026-03-20' });
+    const row = await database.db
+      .selectFrom('action_items')
+      .selectAll()
+      .where('external_id', '=', key)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      completed_at: new Date('2026-03-18T16:45:00Z'),
+      owner: 'Jonas Becker',
+      due_date: '2026-03-20',
+    });
     const bulk = server.requests.filter((request) => request.path === '/rest/api/3/changelog/bulkfetch');
-    expect(bulk.some((request) => (request.body as { issueIdsOrKeys: string[] }).issueIdsOrKeys.includes(history.issue(key).id))).toBe(true);
+    expect(
+      bulk.some((request) =>
+        (request.body as { issueIdsOrKeys: string[] }).issueIdsOrKeys.includes(history.issue(key).id)
+      )
+    ).toBe(true);
   });
 });
 
@@ -402,17 +490,29 @@ describe('Jira sync under change and bad values', () => {
     let searchPages = 0;
     const sync = syncFor(server, {
       onResponse: (event) => {
-        if (event.path !== '/rest/api/3/search/jql') return;
+        if (event.path !== '/rest/api/3/search/jql') {
+          return;
+        }
         searchPages += 1;
         // Once the first page is read, someone gives a ticket on it a root cause; half an hour later another ticket changes.
-        if (searchPages === 1) history.edit(early.key, new Date(started.getTime() + 60_000), { labels: [...early.labels, 'root-cause:found-late'] });
-        if (searchPages === 2) history.edit(late.key, new Date(started.getTime() + 30 * 60_000), { labels: [...late.labels, 'edited'] });
+        if (searchPages === 1) {
+          history.edit(early.key, new Date(started.getTime() + 60_000), {
+            labels: [...early.labels, 'root-cause:found-late'],
+          });
+        }
+        if (searchPages === 2) {
+          history.edit(late.key, new Date(started.getTime() + 30 * 60_000), { labels: [...late.labels, 'edited'] });
+        }
       },
     });
     await run(sync);
     expect(searchPages).toBeGreaterThan(3);
     // A change half an hour after the search started was read, yet the checkpoint stays at or before the start.
-    const checkpoint = await database.db.selectFrom('sync_checkpoints').select('cursor_at').where('stream', '=', 'incidents').executeTakeFirstOrThrow();
+    const checkpoint = await database.db
+      .selectFrom('sync_checkpoints')
+      .select('cursor_at')
+      .where('stream', '=', 'incidents')
+      .executeTakeFirstOrThrow();
     expect(checkpoint.cursor_at.getTime()).toBeLessThanOrEqual(started.getTime());
 
     const next = await run(syncFor(server));
@@ -423,8 +523,12 @@ describe('Jira sync under change and bad values', () => {
       .where('external_id', '=', incidentOf(early.key))
       .executeTakeFirstOrThrow();
     expect(incident.root_cause_key).toBe('found-late');
-    const lateFacts = await sql<{ source_updated_at: Date }>`SELECT source_updated_at FROM jira_issues WHERE issue_key = ${late.key}`.execute(database.db);
-    expect(lateFacts.rows[0]!.source_updated_at.getTime()).toBe(started.getTime() - (started.getTime() % 1000) + 30 * 60_000);
+    const lateFacts = await sql<{
+      source_updated_at: Date;
+    }>`SELECT source_updated_at FROM jira_issues WHERE issue_key = ${late.key}`.execute(database.db);
+    expect(lateFacts.rows[0]!.source_updated_at.getTime()).toBe(
+      started.getTime() - (started.getTime() % 1000) + 30 * 60_000
+    );
   });
 
   it('quarantines alone each issue PostgreSQL refuses, with its reason; the rest lands and the checkpoints move on', async () => {
@@ -437,10 +541,22 @@ describe('Jira sync under change and bad values', () => {
     await storePagerDutyIncidents();
     const history = site();
     const created = new Date('2026-03-10T08:00:00Z');
-    const nul = history.addIssue({ project: 'INC', issueType: ISSUE_TYPES.incident, summary: 'db \u0000 down', created, labels: ['incident'] });
+    const nul = history.addIssue({
+      project: 'INC',
+      issueType: ISSUE_TYPES.incident,
+      summary: 'db \u0000 down',
+      created,
+      labels: ['incident'],
+    });
     // Random, so that PostgreSQL cannot compress it under its index's size limit.
     const reference = Array.from({ length: 3000 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
-    const huge = history.addIssue({ project: 'INC', issueType: ISSUE_TYPES.incident, summary: 'imported', created, labels: ['incident', `pagerduty-${reference}`] });
+    const huge = history.addIssue({
+      project: 'INC',
+      issueType: ISSUE_TYPES.incident,
+      summary: 'imported',
+      created,
+      labels: ['incident', `pagerduty-${reference}`],
+    });
     const yearZero = history.addIssue({
       project: 'OPS',
       issueType: ISSUE_TYPES.task,
@@ -453,14 +569,23 @@ describe('Jira sync under change and bad values', () => {
     const summary = await run(syncFor(server));
     expect(summary.quarantined).toBe(3);
 
-    const errors = await database.db.selectFrom('ingest_errors').select(['record_kind', 'external_id', 'reason']).orderBy('external_id').execute();
-    const refused = (code: string, message: RegExp) => expect.stringMatching(new RegExp(`^PostgreSQL refused the record: ${message.source}.*\\(SQLSTATE ${code}\\)$`));
+    const errors = await database.db
+      .selectFrom('ingest_errors')
+      .select(['record_kind', 'external_id', 'reason'])
+      .orderBy('external_id')
+      .execute();
+    const refused = (code: string, message: RegExp) =>
+      expect.stringMatching(new RegExp(`^PostgreSQL refused the record: ${message.source}.*\\(SQLSTATE ${code}\\)$`));
     expect(errors).toEqual(
       [
         { record_kind: 'jira.incident', external_id: nul, reason: refused('22021', /invalid byte sequence/) },
         { record_kind: 'jira.incident', external_id: huge, reason: refused('54000', /index row .*exceeds/) },
-        { record_kind: 'jira.action_item', external_id: yearZero, reason: refused('22008', /date\/time field value out of range/) },
-      ].sort((a, b) => (a.external_id < b.external_id ? -1 : 1)),
+        {
+          record_kind: 'jira.action_item',
+          external_id: yearZero,
+          reason: refused('22008', /date\/time field value out of range/),
+        },
+      ].sort((a, b) => (a.external_id < b.external_id ? -1 : 1))
     );
     // Everything else is stored as from the clean site, and every search's checkpoint moved.
     const actual = await stored();
@@ -495,7 +620,12 @@ describe('Jira tickets and PagerDuty incidents', () => {
     await run(syncFor(server));
     await expectMatchesTruth(history);
     // The claimed tickets' own rows and their events are gone.
-    const events = await database.db.selectFrom('incident_events').innerJoin('incidents', 'incidents.id', 'incident_events.incident_id').select('incidents.external_id').distinct().execute();
+    const events = await database.db
+      .selectFrom('incident_events')
+      .innerJoin('incidents', 'incidents.id', 'incident_events.incident_id')
+      .select('incidents.external_id')
+      .distinct()
+      .execute();
     expect(events.every((row) => truth.jiraIncidents.has(row.external_id))).toBe(true);
   });
 
@@ -505,7 +635,13 @@ describe('Jira tickets and PagerDuty incidents', () => {
     const [ticketPagerDutyId, ticket] = [...history.expectedFacts().ticketByPagerDutyId.entries()][0]!;
     const created = new Date('2026-03-20T10:00:00Z');
     // A draft post-mortem, not yet labelled, so no search finds it.
-    const draft = history.addIssue({ project: 'OPS', issueType: ISSUE_TYPES.task, summary: 'Post-mortem draft', created, labels: [] });
+    const draft = history.addIssue({
+      project: 'OPS',
+      issueType: ISSUE_TYPES.task,
+      summary: 'Post-mortem draft',
+      created,
+      labels: [],
+    });
     history.link(draft, ticket, LINK_TYPES.relates, created);
     const item = history.addIssue({
       project: 'OPS',
@@ -518,15 +654,31 @@ describe('Jira tickets and PagerDuty incidents', () => {
     });
     const server = await serve(history);
     await run(syncFor(server));
-    const before = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', item).executeTakeFirstOrThrow();
+    const before = await database.db
+      .selectFrom('action_items')
+      .selectAll()
+      .where('external_id', '=', item)
+      .executeTakeFirstOrThrow();
     expect(before).toMatchObject({ postmortem_id: null, incident_id: null });
 
     history.edit(draft, new Date('2026-04-02T09:00:00Z'), { labels: ['postmortem', 'root-cause:bad-deploy'] });
     await run(syncFor(server));
     // The item itself did not change; the post-mortem's sub-task list and the stored facts link it.
-    const postmortem = await database.db.selectFrom('postmortems').selectAll().where('external_id', '=', draft).executeTakeFirstOrThrow();
-    const incident = await database.db.selectFrom('incidents').selectAll().where('external_id', '=', ticketPagerDutyId).executeTakeFirstOrThrow();
-    const after = await database.db.selectFrom('action_items').selectAll().where('external_id', '=', item).executeTakeFirstOrThrow();
+    const postmortem = await database.db
+      .selectFrom('postmortems')
+      .selectAll()
+      .where('external_id', '=', draft)
+      .executeTakeFirstOrThrow();
+    const incident = await database.db
+      .selectFrom('incidents')
+      .selectAll()
+      .where('external_id', '=', ticketPagerDutyId)
+      .executeTakeFirstOrThrow();
+    const after = await database.db
+      .selectFrom('action_items')
+      .selectAll()
+      .where('external_id', '=', item)
+      .executeTakeFirstOrThrow();
     expect(after).toMatchObject({ postmortem_id: postmortem.id, incident_id: incident.id });
     expect(postmortem.incident_id).toBe(incident.id);
     expect(incident.root_cause_key).toBe('bad-deploy');
@@ -542,11 +694,15 @@ describe('Jira tickets and PagerDuty incidents', () => {
       syncFor(server, {
         fields: { severity: 'priority', rootCause: 'customfield_10050', pagerdutyIncident: 'customfield_10060' },
         siteUrl: 'https://acme.atlassian.net',
-      }),
+      })
     );
     await expectMatchesTruth(history);
     const [pagerdutyId, key] = [...history.expectedFacts().ticketByPagerDutyId.entries()][0]!;
-    const incident = await database.db.selectFrom('incidents').select(['jira_issue_key', 'jira_url']).where('external_id', '=', pagerdutyId).executeTakeFirstOrThrow();
+    const incident = await database.db
+      .selectFrom('incidents')
+      .select(['jira_issue_key', 'jira_url'])
+      .where('external_id', '=', pagerdutyId)
+      .executeTakeFirstOrThrow();
     expect(incident).toEqual({ jira_issue_key: key, jira_url: `https://acme.atlassian.net/browse/${key}` });
   });
 });
@@ -564,20 +720,28 @@ describe('Jira sync errors', () => {
 
   it('refuses a configured field the site does not have', async () => {
     const server = await serve(site());
-    const error = await run(syncFor(server, { fields: { severity: 'priority', rootCause: 'customfield_99999', pagerdutyIncident: null } })).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await run(
+      syncFor(server, { fields: { severity: 'priority', rootCause: 'customfield_99999', pagerdutyIncident: null } })
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toContain("jira.fields.rootCause names the Jira field 'customfield_99999'");
   });
 
   it('names the setting whose JQL Jira refuses', async () => {
     const server = await serve(site());
-    const error = await run(syncFor(server, { searches: { incident: 'labels = incident', postmortem: 'component = postmortem', action_item: 'labels = action-item' } })).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await run(
+      syncFor(server, {
+        searches: {
+          incident: 'labels = incident',
+          postmortem: 'component = postmortem',
+          action_item: 'labels = action-item',
+        },
+      })
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).toMatch(/^Jira refused the search of jira\.postmortems\.jql \(\(component = postmortem\) AND updated >= .*Field 'component' does not exist/);
+    expect((error as Error).message).toMatch(
+      /^Jira refused the search of jira\.postmortems\.jql \(\(component = postmortem\) AND updated >= .*Field 'component' does not exist/
+    );
   });
 
   it('goes on without remote links when the site has issue linking off', async () => {
@@ -588,9 +752,15 @@ describe('Jira sync errors', () => {
     expect(summary.quarantined).toBe(0);
     expect(server.requests.filter((request) => request.path.endsWith('/remotelink'))).toHaveLength(1);
     // Tickets that name their PagerDuty incident only in a remote link now stand on their own.
-    const remoteOnly = [...history.issues.values()].filter((issue) => issue.remoteLinks.length > 0).map((issue) => issue.key);
+    const remoteOnly = [...history.issues.values()]
+      .filter((issue) => issue.remoteLinks.length > 0)
+      .map((issue) => issue.key);
     expect(remoteOnly.length).toBeGreaterThan(0);
-    const own = await database.db.selectFrom('incidents').select('external_id').where('external_id', 'in', remoteOnly).execute();
+    const own = await database.db
+      .selectFrom('incidents')
+      .select('external_id')
+      .where('external_id', 'in', remoteOnly)
+      .execute();
     expect(own).toHaveLength(remoteOnly.length);
   });
 
@@ -614,8 +784,15 @@ describe('Jira sync errors', () => {
     await run(syncFor(server), { mode: 'full' });
     const errors = await database.db.selectFrom('ingest_errors').selectAll().execute();
     expect(errors).toEqual([
-      expect.objectContaining({ record_kind: 'jira.action_item', external_id: key, seen_count: 2, reason: expect.stringContaining('before its creation') }),
+      expect.objectContaining({
+        record_kind: 'jira.action_item',
+        external_id: key,
+        seen_count: 2,
+        reason: expect.stringContaining('before its creation'),
+      }),
     ]);
-    expect(await database.db.selectFrom('action_items').where('external_id', '=', key).selectAll().execute()).toEqual([]);
+    expect(await database.db.selectFrom('action_items').where('external_id', '=', key).selectAll().execute()).toEqual(
+      []
+    );
   });
 });

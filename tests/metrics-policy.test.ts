@@ -27,14 +27,40 @@ async function changeCount(): Promise<number> {
 }
 
 describe('SLA policy', () => {
-  it('is seeded with the default policy of METRICS.md section 5', async () => {
+  it('is seeded with the default policy of docs/metrics.md §5', async () => {
     expect(await policy()).toEqual([
-      { severity: 'SEV1', ack_target_seconds: 900, resolve_target_seconds: 3600, postmortem_due_seconds: 172800, postmortem_required: true },
-      { severity: 'SEV2', ack_target_seconds: 1800, resolve_target_seconds: 14400, postmortem_due_seconds: 604800, postmortem_required: true },
-      { severity: 'SEV3', ack_target_seconds: 7200, resolve_target_seconds: 86400, postmortem_due_seconds: null, postmortem_required: false },
-      { severity: 'SEV4', ack_target_seconds: 86400, resolve_target_seconds: 604800, postmortem_due_seconds: null, postmortem_required: false },
+      {
+        severity: 'SEV1',
+        ack_target_seconds: 900,
+        resolve_target_seconds: 3600,
+        postmortem_due_seconds: 172800,
+        postmortem_required: true,
+      },
+      {
+        severity: 'SEV2',
+        ack_target_seconds: 1800,
+        resolve_target_seconds: 14400,
+        postmortem_due_seconds: 604800,
+        postmortem_required: true,
+      },
+      {
+        severity: 'SEV3',
+        ack_target_seconds: 7200,
+        resolve_target_seconds: 86400,
+        postmortem_due_seconds: null,
+        postmortem_required: false,
+      },
+      {
+        severity: 'SEV4',
+        ack_target_seconds: 86400,
+        resolve_target_seconds: 604800,
+        postmortem_due_seconds: null,
+        postmortem_required: false,
+      },
     ]);
-    const settings = await sql<Record<string, unknown>>`SELECT repeat_window_days, timezone FROM lens.settings`.execute(database.db);
+    const settings = await sql<Record<string, unknown>>`SELECT repeat_window_days, timezone FROM lens.settings`.execute(
+      database.db
+    );
     expect(settings.rows).toEqual([{ repeat_window_days: 90, timezone: 'UTC' }]);
   });
 
@@ -47,12 +73,38 @@ describe('SLA policy', () => {
     await applyPolicy(database.db, config);
     expect(await policy()).toEqual([
       // A severity configured without `postmortem` needs none.
-      { severity: 'SEV1', ack_target_seconds: 300, resolve_target_seconds: 1800, postmortem_due_seconds: null, postmortem_required: false },
-      { severity: 'SEV2', ack_target_seconds: 1800, resolve_target_seconds: 14400, postmortem_due_seconds: 604800, postmortem_required: true },
-      { severity: 'SEV3', ack_target_seconds: 3600, resolve_target_seconds: 28800, postmortem_due_seconds: 1209600, postmortem_required: true },
-      { severity: 'SEV4', ack_target_seconds: 86400, resolve_target_seconds: 604800, postmortem_due_seconds: null, postmortem_required: false },
+      {
+        severity: 'SEV1',
+        ack_target_seconds: 300,
+        resolve_target_seconds: 1800,
+        postmortem_due_seconds: null,
+        postmortem_required: false,
+      },
+      {
+        severity: 'SEV2',
+        ack_target_seconds: 1800,
+        resolve_target_seconds: 14400,
+        postmortem_due_seconds: 604800,
+        postmortem_required: true,
+      },
+      {
+        severity: 'SEV3',
+        ack_target_seconds: 3600,
+        resolve_target_seconds: 28800,
+        postmortem_due_seconds: 1209600,
+        postmortem_required: true,
+      },
+      {
+        severity: 'SEV4',
+        ack_target_seconds: 86400,
+        resolve_target_seconds: 604800,
+        postmortem_due_seconds: null,
+        postmortem_required: false,
+      },
     ]);
-    const settings = await sql<Record<string, unknown>>`SELECT repeat_window_days, timezone FROM lens.settings`.execute(database.db);
+    const settings = await sql<Record<string, unknown>>`SELECT repeat_window_days, timezone FROM lens.settings`.execute(
+      database.db
+    );
     expect(settings.rows).toEqual([{ repeat_window_days: 30, timezone: 'Europe/Berlin' }]);
 
     // The same policy again does not invalidate the cached periods.
@@ -60,6 +112,8 @@ describe('SLA policy', () => {
     await applyPolicy(database.db, config);
     await applyPolicy(database.db, { sla: config.sla, repeatWindowDays: config.repeatWindowDays });
     expect(await changeCount()).toBe(before);
-    expect((await sql<{ timezone: string }>`SELECT timezone FROM lens.settings`.execute(database.db)).rows[0]!.timezone).toBe('Europe/Berlin');
+    expect(
+      (await sql<{ timezone: string }>`SELECT timezone FROM lens.settings`.execute(database.db)).rows[0]!.timezone
+    ).toBe('Europe/Berlin');
   });
 });

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { MetricRows, periodMetrics } from './support/metrics-rows.ts';
 
 // MTTA and MTTR from SQL against a plain implementation of the definitions
-// (METRICS.md 3): the mean, and percentile_cont's linear interpolation
+// (docs/metrics.md §3): the mean, and percentile_cont's linear interpolation
 // between the ranks of the sorted values.
 
 let database: TestDatabase;
@@ -36,7 +36,9 @@ function percentile(sorted: number[], fraction: number): number {
 }
 
 function reference(values: number[]): Reference {
-  if (values.length === 0) return { count: 0, mean: null, median: null, p90: null, p95: null };
+  if (values.length === 0) {
+    return { count: 0, mean: null, median: null, p90: null, p95: null };
+  }
   const sorted = [...values].sort((a, b) => a - b);
   return {
     count: values.length,
@@ -56,9 +58,13 @@ function expectFigures(row: IncidentMetricsRow, prefix: 'mtta' | 'mttr', expecte
     [row[`${prefix}_p95_seconds`], expected.p95],
   ];
   for (const [actual, wanted] of pairs) {
-    if (wanted === null) expect(actual).toBeNull();
+    if (wanted === null) {
+      expect(actual).toBeNull();
+    }
     // Durations are whole milliseconds up to ~12 days: agreement to the microsecond.
-    else expect(actual as number).toBeCloseTo(wanted, 6);
+    else {
+      expect(actual as number).toBeCloseTo(wanted, 6);
+    }
   }
 }
 
@@ -85,7 +91,7 @@ describe('MTTA and MTTR against a reference implementation', () => {
               ack: spec.ackMs === null ? null : new Date(created + spec.ackMs).toISOString(),
               resolved: spec.resolveMs === null ? null : new Date(created + spec.resolveMs).toISOString(),
             };
-          }),
+          })
         );
         // As of long after every instant: all acks and resolves have happened.
         const result = await periodMetrics(database.db, 'day', '2026-06-15', '2027-01-01T00:00:00Z', 'UTC');
@@ -104,7 +110,7 @@ describe('MTTA and MTTR against a reference implementation', () => {
           expect(row!.open).toBe(group.length - resolves.length);
         }
       }),
-      { numRuns: 30 },
+      { numRuns: 30 }
     );
   });
 });

@@ -16,24 +16,68 @@ beforeAll(async () => {
   database = await createTestDatabase();
   const rows = await MetricRows.create(database.db);
   await rows.incidents([
-    { id: 'R1', severity: 'SEV1', created: '2026-10-05T08:00:00Z', ack: '2026-10-05T08:10:00Z', resolved: '2026-10-05T09:00:00Z', service: 'checkout', team: 'payments', rootCause: 'db pool' },
-    { id: 'R2', severity: 'SEV1', created: '2026-10-20T08:00:00Z', ack: '2026-10-20T08:05:00Z', resolved: '2026-10-20T10:00:00Z', service: 'checkout', team: 'payments', rootCause: 'DB-Pool' },
+    {
+      id: 'R1',
+      severity: 'SEV1',
+      created: '2026-10-05T08:00:00Z',
+      ack: '2026-10-05T08:10:00Z',
+      resolved: '2026-10-05T09:00:00Z',
+      service: 'checkout',
+      team: 'payments',
+      rootCause: 'db pool',
+    },
+    {
+      id: 'R2',
+      severity: 'SEV1',
+      created: '2026-10-20T08:00:00Z',
+      ack: '2026-10-20T08:05:00Z',
+      resolved: '2026-10-20T10:00:00Z',
+      service: 'checkout',
+      team: 'payments',
+      rootCause: 'DB-Pool',
+    },
     // 02:30 CEST on the 25 hour day; never acknowledged, still open.
     { id: 'R3', severity: 'SEV3', created: '2026-10-25T00:30:00Z', service: 'search', team: 'search' },
     // 23:30 CET on 31 October: still October in Berlin.
-    { id: 'R4', severity: 'UNKNOWN', created: '2026-10-31T22:30:00Z', ack: '2026-10-31T22:31:00Z', resolved: '2026-10-31T23:00:00Z' },
+    {
+      id: 'R4',
+      severity: 'UNKNOWN',
+      created: '2026-10-31T22:30:00Z',
+      ack: '2026-10-31T22:31:00Z',
+      resolved: '2026-10-31T23:00:00Z',
+    },
     { id: 'R5', severity: 'SEV2', created: '2026-10-06T08:00:00Z', resolved: '2026-10-06T08:01:00Z', merged: true },
     // 00:30 CET on 1 November: the next period.
     { id: 'R6', severity: 'SEV4', created: '2026-10-31T23:30:00Z' },
-    { id: 'S1', severity: 'SEV2', created: '2026-09-15T10:00:00Z', ack: '2026-09-15T10:15:00Z', resolved: '2026-09-15T11:00:00Z' },
+    {
+      id: 'S1',
+      severity: 'SEV2',
+      created: '2026-09-15T10:00:00Z',
+      ack: '2026-09-15T10:15:00Z',
+      resolved: '2026-09-15T11:00:00Z',
+    },
   ]);
-  await rows.postmortems([{ id: 'PM-R1', incident: 'R1', created: '2026-10-05T12:00:00Z', completed: '2026-10-06T08:00:00Z' }]);
+  await rows.postmortems([
+    { id: 'PM-R1', incident: 'R1', created: '2026-10-05T12:00:00Z', completed: '2026-10-06T08:00:00Z' },
+  ]);
   await rows.actionItems([
-    { id: 'AI-1', postmortem: 'PM-R1', created: '2026-10-06T08:00:00Z', due: '2026-10-10', completed: '2026-10-09T12:00:00Z', owner: 'Ana' },
+    {
+      id: 'AI-1',
+      postmortem: 'PM-R1',
+      created: '2026-10-06T08:00:00Z',
+      due: '2026-10-10',
+      completed: '2026-10-09T12:00:00Z',
+      owner: 'Ana',
+    },
     { id: 'AI-2', incident: 'R2', created: '2026-10-21T08:00:00Z', due: '2026-10-31', owner: 'Ben' },
     { id: 'AI-3', incident: 'R2', created: '2026-10-21T08:00:00Z' },
   ]);
-  report = await readReport(database.db, { granularity: 'month', date: '2026-10', timezone: 'Europe/Berlin', asOf: AS_OF });
+  report = await readReport(database.db, {
+    granularity: 'month',
+    date: '2026-10',
+    timezone: 'Europe/Berlin',
+    asOf: AS_OF,
+  });
 });
 
 afterAll(async () => {
@@ -103,7 +147,14 @@ describe('readReport', () => {
       openOverdueTotal: 1,
     });
     expect(report.overdueActionItems).toEqual([
-      expect.objectContaining({ externalId: 'AI-2', owner: 'Ben', dueDate: '2026-10-31', deadline: '2026-11-01T00:00:00+01:00', incident: 'R2', team: 'payments' }),
+      expect.objectContaining({
+        externalId: 'AI-2',
+        owner: 'Ben',
+        dueDate: '2026-10-31',
+        deadline: '2026-11-01T00:00:00+01:00',
+        incident: 'R2',
+        team: 'payments',
+      }),
     ]);
   });
 
@@ -116,9 +167,24 @@ describe('readReport', () => {
   });
 
   it('compares with the previous period and carries a 12-period trend', () => {
-    expect(report.previous).toMatchObject({ label: '2026-09', incidents: { total: 1 }, mtta: { count: 1, meanSeconds: 900 } });
+    expect(report.previous).toMatchObject({
+      label: '2026-09',
+      incidents: { total: 1 },
+      mtta: { count: 1, meanSeconds: 900 },
+    });
     expect(report.trend.map((point) => point.label)).toEqual([
-      '2025-11', '2025-12', '2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10',
+      '2025-11',
+      '2025-12',
+      '2026-01',
+      '2026-02',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
     ]);
     expect(report.trend.at(-1)).toMatchObject({ incidents: { total: 4 }, mttr: { meanSeconds: 4200 } });
   });
@@ -144,24 +210,56 @@ describe('readReport', () => {
       mttr: ['count', 'meanSeconds', 'medianSeconds', 'p90Seconds', 'p95Seconds'],
       sla: ['ack', 'resolve', 'bySeverity'],
       postmortems: ['required', 'completed', 'completedOnTime', 'overdue'],
-      actionItems: ['total', 'completed', 'completedOnTime', 'open', 'overdue', 'completionRate', 'onTimeRate', 'noDueDate', 'openOverdueTotal'],
+      actionItems: [
+        'total',
+        'completed',
+        'completedOnTime',
+        'open',
+        'overdue',
+        'completionRate',
+        'onTimeRate',
+        'noDueDate',
+        'openOverdueTotal',
+      ],
     };
     const json = JSON.parse(JSON.stringify(report)) as Record<string, Record<string, unknown>>;
-    for (const [field, keys] of Object.entries(documented)) expect(Object.keys(json[field]!)).toEqual(expect.arrayContaining(keys));
-    expect(Object.keys(json)).toEqual(expect.arrayContaining(['bySeverity', 'repeatRootCauses', 'repeatRate', 'escalationRate']));
+    for (const [field, keys] of Object.entries(documented)) {
+      expect(Object.keys(json[field]!)).toEqual(expect.arrayContaining(keys));
+    }
+    expect(Object.keys(json)).toEqual(
+      expect.arrayContaining(['bySeverity', 'repeatRootCauses', 'repeatRate', 'escalationRate'])
+    );
     // The keys and nothing else; their order carries no meaning in JSON (lens.report returns jsonb).
     expect(Object.keys(json.sla!.ack as object).sort()).toEqual(['breached', 'compliance', 'met', 'pending']);
-    expect(Object.keys((json.bySeverity as Record<string, object>).SEV1!)).toEqual(expect.arrayContaining(['count', 'mtta', 'mttr']));
+    expect(Object.keys((json.bySeverity as Record<string, object>).SEV1!)).toEqual(
+      expect.arrayContaining(['count', 'mtta', 'mttr'])
+    );
   });
 
   it('gives the same figures for a week and a day of the same data', async () => {
-    const week = await readReport(database.db, { granularity: 'week', date: '2026-10-25', timezone: 'Europe/Berlin', asOf: AS_OF, trendPeriods: 0 });
+    const week = await readReport(database.db, {
+      granularity: 'week',
+      date: '2026-10-25',
+      timezone: 'Europe/Berlin',
+      asOf: AS_OF,
+      trendPeriods: 0,
+    });
     // ISO week 43 (19-25 October) holds R2 (20th) and R3 (25th).
-    expect(week.period).toMatchObject({ label: '2026-W43', start: '2026-10-19T00:00:00+02:00', end: '2026-10-26T00:00:00+01:00' });
+    expect(week.period).toMatchObject({
+      label: '2026-W43',
+      start: '2026-10-19T00:00:00+02:00',
+      end: '2026-10-26T00:00:00+01:00',
+    });
     expect(week.incidents.total).toBe(2);
     expect(week.trend).toEqual([]);
     expect(week.previous).toMatchObject({ label: '2026-W42', incidents: { total: 0 } });
-    const day = await readReport(database.db, { granularity: 'day', date: '2026-10-25', timezone: 'Europe/Berlin', asOf: AS_OF, trendPeriods: 3 });
+    const day = await readReport(database.db, {
+      granularity: 'day',
+      date: '2026-10-25',
+      timezone: 'Europe/Berlin',
+      asOf: AS_OF,
+      trendPeriods: 3,
+    });
     expect(day.incidents.total).toBe(1);
     expect(day.trend.map((point) => point.label)).toEqual(['2026-10-23', '2026-10-24', '2026-10-25']);
   });
@@ -169,7 +267,12 @@ describe('readReport', () => {
 
 describe('listPeriodIncidents', () => {
   it('lists the period without merged duplicates, times in the report zone', async () => {
-    const incidents = await listPeriodIncidents(database.db, { granularity: 'month', date: '2026-10-31', timezone: 'Europe/Berlin', asOf: AS_OF });
+    const incidents = await listPeriodIncidents(database.db, {
+      granularity: 'month',
+      date: '2026-10-31',
+      timezone: 'Europe/Berlin',
+      asOf: AS_OF,
+    });
     expect(incidents.map((incident) => incident.externalId)).toEqual(['R1', 'R2', 'R3', 'R4']);
     expect(incidents[0]).toMatchObject({
       severity: 'SEV1',
@@ -186,7 +289,12 @@ describe('listPeriodIncidents', () => {
       repeat: false,
       url: 'https://acme.pagerduty.com/incidents/R1',
     });
-    expect(incidents[2]).toMatchObject({ createdAt: '2026-10-25T02:30:00+02:00', open: true, ackSla: 'breached', ttaSeconds: null });
+    expect(incidents[2]).toMatchObject({
+      createdAt: '2026-10-25T02:30:00+02:00',
+      open: true,
+      ackSla: 'breached',
+      ttaSeconds: null,
+    });
     expect(incidents[3]).toMatchObject({ createdAt: '2026-10-31T23:30:00+01:00', ackSla: null, severity: 'UNKNOWN' });
   });
 });
@@ -202,7 +310,11 @@ describe('report request checks', () => {
   });
 
   it.each([
-    { granularity: 'week', date: '2026-10', message: '--date 2026-10 names a month; a week report needs a day: YYYY-MM-DD' },
+    {
+      granularity: 'week',
+      date: '2026-10',
+      message: '--date 2026-10 names a month; a week report needs a day: YYYY-MM-DD',
+    },
     { granularity: 'day', date: '2026-02-30', message: "--date is not a calendar date: got '2026-02-30'" },
     { granularity: 'day', date: '30.10.2026', message: "--date must be YYYY-MM-DD: got '30.10.2026'" },
     { granularity: 'quarter', date: '2026-10-01', message: "--period must be day, week or month: got 'quarter'" },
@@ -212,7 +324,7 @@ describe('report request checks', () => {
 
   it('refuses an unknown zone before touching the database', async () => {
     await expect(
-      readReport(database.db, { granularity: 'month', date: '2026-10', timezone: 'Mars/Olympus', asOf: AS_OF }),
+      readReport(database.db, { granularity: 'month', date: '2026-10', timezone: 'Mars/Olympus', asOf: AS_OF })
     ).rejects.toThrow("--tz must be an IANA time zone such as Europe/Berlin: got 'Mars/Olympus'");
   });
 

@@ -34,8 +34,20 @@ beforeEach(async () => {
   await sql`UPDATE metric_settings SET repeat_window_days = 90`.execute(database.db);
   await sql`UPDATE sla_policy SET ack_target_seconds = 1800 WHERE severity = 'SEV2'`.execute(database.db);
   await rows.incidents([
-    { id: 'a', created: '2026-09-03T10:00:00Z', ack: '2026-09-03T10:10:00Z', resolved: '2026-09-03T11:00:00Z', rootCause: 'dns' },
-    { id: 'b', created: '2026-09-10T10:00:00Z', ack: '2026-09-10T10:20:00Z', resolved: '2026-09-10T12:00:00Z', rootCause: 'dns' },
+    {
+      id: 'a',
+      created: '2026-09-03T10:00:00Z',
+      ack: '2026-09-03T10:10:00Z',
+      resolved: '2026-09-03T11:00:00Z',
+      rootCause: 'dns',
+    },
+    {
+      id: 'b',
+      created: '2026-09-10T10:00:00Z',
+      ack: '2026-09-10T10:20:00Z',
+      resolved: '2026-09-10T12:00:00Z',
+      rootCause: 'dns',
+    },
     { id: 'c', created: '2026-09-20T10:00:00Z', severity: 'SEV3', resolved: '2026-09-20T10:30:00Z' },
     { id: 'october', created: '2026-10-05T10:00:00Z', ack: '2026-10-05T10:01:00Z', resolved: '2026-10-05T10:30:00Z' },
   ]);
@@ -74,14 +86,18 @@ async function poisonCache(): Promise<void> {
                                              (f).repeat_rate)::lens.incident_metrics
                                     ELSE f END
                         FROM unnest(r.figures) f)
-    WHERE r.granularity = 'month' AND r.tz = 'UTC' AND r.period_start = ${SEPTEMBER[0]}::timestamptz`.execute(database.db);
+    WHERE r.granularity = 'month' AND r.tz = 'UTC' AND r.period_start = ${SEPTEMBER[0]}::timestamptz`.execute(
+    database.db
+  );
   expect(Number(updated.numAffectedRows)).toBe(1);
 }
 
 /** What the collector does after a sync, for September alone; true when it wrote the row. */
 async function cacheSeptember(): Promise<boolean> {
   const result = await sql<{ written: boolean }>`
-    SELECT lens.cache_period_figures('month', ${SEPTEMBER[0]}::timestamptz, ${SEPTEMBER[1]}::timestamptz, 'UTC') AS written`.execute(database.db);
+    SELECT lens.cache_period_figures('month', ${SEPTEMBER[0]}::timestamptz, ${SEPTEMBER[1]}::timestamptz, 'UTC') AS written`.execute(
+    database.db
+  );
   return result.rows[0]!.written;
 }
 
@@ -111,16 +127,22 @@ describe('period cache', () => {
 
   it('is not filled for a period that is still running', async () => {
     const written = await sql<{ written: boolean }>`
-      SELECT lens.cache_period_figures('day', date_trunc('day', now(), 'UTC'), date_trunc('day', now(), 'UTC') + interval '1 day', 'UTC') AS written`.execute(database.db);
+      SELECT lens.cache_period_figures('day', date_trunc('day', now(), 'UTC'), date_trunc('day', now(), 'UTC') + interval '1 day', 'UTC') AS written`.execute(
+      database.db
+    );
     expect(written.rows[0]!.written).toBe(false);
     expect((await sql`SELECT 1 FROM lens.period_rollup`.execute(database.db)).rows).toHaveLength(0);
   });
 
   it('is filled for the recent closed days, weeks and months of a zone, then has nothing to do', async () => {
-    const first = await sql<{ written: number }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
+    const first = await sql<{
+      written: number;
+    }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
     const cached = await sql<{ granularity: string; periods: number; running: number }>`
       SELECT granularity, count(*)::integer AS periods, count(*) FILTER (WHERE period_end > now())::integer AS running
-      FROM lens.period_rollup WHERE tz = 'Europe/Berlin' GROUP BY granularity ORDER BY granularity`.execute(database.db);
+      FROM lens.period_rollup WHERE tz = 'Europe/Berlin' GROUP BY granularity ORDER BY granularity`.execute(
+      database.db
+    );
     expect(cached.rows).toEqual([
       { granularity: 'day', periods: 35, running: 0 },
       { granularity: 'month', periods: 13, running: 0 },
@@ -128,34 +150,65 @@ describe('period cache', () => {
     ]);
     // Each period also has its on-call figures cached.
     expect(first.rows[0]!.written).toBe(2 * (35 + 13 + 14));
-    const again = await sql<{ written: number }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
+    const again = await sql<{
+      written: number;
+    }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
     expect(again.rows[0]!.written).toBe(0);
   });
 
   const lateChanges: Array<{ change: string; apply: () => Promise<unknown> }> = [
-    { change: 'a late first ack', apply: () => sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(database.db) },
-    { change: 'a late resolve of a reopened incident', apply: () => sql`UPDATE incidents SET resolved_at = NULL WHERE external_id = 'a'`.execute(database.db) },
+    {
+      change: 'a late first ack',
+      apply: () =>
+        sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(database.db),
+    },
+    {
+      change: 'a late resolve of a reopened incident',
+      apply: () => sql`UPDATE incidents SET resolved_at = NULL WHERE external_id = 'a'`.execute(database.db),
+    },
     { change: 'a new incident', apply: () => rows.incidents([{ id: 'late', created: '2026-09-30T23:59:59Z' }]) },
-    { change: 'an incident deleted', apply: () => sql`DELETE FROM incidents WHERE external_id = 'c'`.execute(database.db) },
-    { change: 'an incident merged', apply: () => sql`UPDATE incidents SET merged = true WHERE external_id = 'b'`.execute(database.db) },
-    { change: 'an incident moved into the period', apply: () => sql`UPDATE incidents SET created_at = '2026-09-30T10:00:00Z' WHERE external_id = 'october'`.execute(database.db) },
-    { change: 'a new severity', apply: () => sql`UPDATE incidents SET severity = 'SEV1' WHERE external_id = 'a'`.execute(database.db) },
+    {
+      change: 'an incident deleted',
+      apply: () => sql`DELETE FROM incidents WHERE external_id = 'c'`.execute(database.db),
+    },
+    {
+      change: 'an incident merged',
+      apply: () => sql`UPDATE incidents SET merged = true WHERE external_id = 'b'`.execute(database.db),
+    },
+    {
+      change: 'an incident moved into the period',
+      apply: () =>
+        sql`UPDATE incidents SET created_at = '2026-09-30T10:00:00Z' WHERE external_id = 'october'`.execute(
+          database.db
+        ),
+    },
+    {
+      change: 'a new severity',
+      apply: () => sql`UPDATE incidents SET severity = 'SEV1' WHERE external_id = 'a'`.execute(database.db),
+    },
     {
       change: 'a post-mortem completed',
-      apply: () => rows.postmortems([{ id: 'PM-B', incident: 'b', created: '2026-09-11T00:00:00Z', completed: '2026-09-12T00:00:00Z' }]),
+      apply: () =>
+        rows.postmortems([
+          { id: 'PM-B', incident: 'b', created: '2026-09-11T00:00:00Z', completed: '2026-09-12T00:00:00Z' },
+        ]),
     },
     {
       change: 'a post-mortem root cause that breaks a repeat',
       apply: async () => {
-        await rows.postmortems([{ id: 'PM-A', incident: 'a', created: '2026-09-04T00:00:00Z', rootCause: 'Disk full' }]);
+        await rows.postmortems([
+          { id: 'PM-A', incident: 'a', created: '2026-09-04T00:00:00Z', rootCause: 'Disk full' },
+        ]);
       },
     },
     {
-      // The sync writes the escalate log entry, then flags the incident (METRICS.md 1).
+      // The sync writes the escalate log entry, then flags the incident (docs/metrics.md §1).
       change: 'an escalation',
       apply: async () => {
         await sql`INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
-                  VALUES (${rows.incidentId('a')}, ${rows.pagerdutyId}, 'LE-1', 'escalate', 'escalate_log_entry', '2026-09-03T10:05:00Z')`.execute(database.db);
+                  VALUES (${rows.incidentId('a')}, ${rows.pagerdutyId}, 'LE-1', 'escalate', 'escalate_log_entry', '2026-09-03T10:05:00Z')`.execute(
+          database.db
+        );
         await sql`UPDATE incidents SET escalated = true WHERE external_id = 'a'`.execute(database.db);
       },
     },
@@ -164,11 +217,19 @@ describe('period cache', () => {
       apply: async () => {
         await sql`UPDATE incidents SET escalated = true WHERE external_id = 'a'`.execute(database.db);
         await sql`INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
-                  VALUES (${rows.incidentId('a')}, ${rows.pagerdutyId}, 'LE-2', 'escalate', 'escalate_log_entry', '2026-09-03T10:05:00Z')`.execute(database.db);
+                  VALUES (${rows.incidentId('a')}, ${rows.pagerdutyId}, 'LE-2', 'escalate', 'escalate_log_entry', '2026-09-03T10:05:00Z')`.execute(
+          database.db
+        );
       },
     },
-    { change: 'a new SLA policy', apply: () => sql`UPDATE sla_policy SET ack_target_seconds = 900 WHERE severity = 'SEV2'`.execute(database.db) },
-    { change: 'a new repeat window', apply: () => sql`UPDATE metric_settings SET repeat_window_days = 1`.execute(database.db) },
+    {
+      change: 'a new SLA policy',
+      apply: () => sql`UPDATE sla_policy SET ack_target_seconds = 900 WHERE severity = 'SEV2'`.execute(database.db),
+    },
+    {
+      change: 'a new repeat window',
+      apply: () => sql`UPDATE metric_settings SET repeat_window_days = 1`.execute(database.db),
+    },
   ];
 
   it.each(lateChanges)('shows $change at once', async ({ apply }) => {
@@ -181,7 +242,9 @@ describe('period cache', () => {
 
   it('keeps using the cache when the change is in another period', async () => {
     await cachedAndPoisoned();
-    await sql`UPDATE incidents SET acknowledged_at = '2026-10-05T10:02:00Z' WHERE external_id = 'october'`.execute(database.db);
+    await sql`UPDATE incidents SET acknowledged_at = '2026-10-05T10:02:00Z' WHERE external_id = 'october'`.execute(
+      database.db
+    );
     await rows.incidents([{ id: 'november', created: '2026-10-20T00:00:00Z' }]);
     expect((await septemberTotal()).incidents).toBe(POISON);
   });
@@ -194,12 +257,14 @@ describe('period cache', () => {
       // The reader's snapshot is taken before the late ack commits...
       await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       await reader.query('SELECT 1');
-      await sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(database.db);
+      await sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(
+        database.db
+      );
       // ...so it caches September without it, consistently with what it sees.
       const stale = await reader.query(
         `SELECT lens.cache_period_figures('month', $1, $2, 'UTC') AS written,
                 (SELECT mtta_count FROM lens.period_metrics('month', '2026-09-01', $3, 'UTC') WHERE dimension = 'total')`,
-        [SEPTEMBER[0], SEPTEMBER[1], AS_OF],
+        [SEPTEMBER[0], SEPTEMBER[1], AS_OF]
       );
       expect(stale.rows[0]).toEqual({ written: true, mtta_count: 2 });
       await reader.query('COMMIT');
@@ -218,7 +283,7 @@ describe('period cache', () => {
       await reader.query('BEGIN READ ONLY');
       const result = await reader.query(
         `SELECT incidents FROM lens.period_metrics('month', '2026-09-01', $1, 'UTC') WHERE dimension = 'total'`,
-        [AS_OF],
+        [AS_OF]
       );
       expect(result.rows[0].incidents).toBe(3);
       await reader.query('COMMIT');
@@ -230,12 +295,16 @@ describe('period cache', () => {
 
   it('compacts the change log, keeping the cached periods that saw every change', async () => {
     await cachedAndPoisoned();
-    await sql`UPDATE incidents SET acknowledged_at = '2026-10-05T10:02:00Z' WHERE external_id = 'october'`.execute(database.db);
+    await sql`UPDATE incidents SET acknowledged_at = '2026-10-05T10:02:00Z' WHERE external_id = 'october'`.execute(
+      database.db
+    );
     await sql`SELECT lens.compact_rollups()`.execute(database.db);
     expect((await sql`SELECT 1 FROM lens.fact_changes`.execute(database.db)).rows).toHaveLength(0);
     // September saw every change that overlaps it: still cached.
     expect((await septemberTotal()).incidents).toBe(POISON);
-    await sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(database.db);
+    await sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(
+      database.db
+    );
     expect(await septemberTotal()).toMatchObject(await liveTotal());
   });
 });
@@ -244,12 +313,28 @@ describe('incident facts under any sequence of late changes', () => {
   // After every batch, the facts the triggers kept must equal facts rebuilt from scratch.
   const incidentIds = ['a', 'b', 'c', 'october'];
   const change = fc.oneof(
-    fc.record({ kind: fc.constant('key' as const), incident: fc.constantFrom(...incidentIds), key: fc.constantFrom('dns', 'DNS ', 'disk', null) }),
+    fc.record({
+      kind: fc.constant('key' as const),
+      incident: fc.constantFrom(...incidentIds),
+      key: fc.constantFrom('dns', 'DNS ', 'disk', null),
+    }),
     fc.record({ kind: fc.constant('merge' as const), incident: fc.constantFrom(...incidentIds), merged: fc.boolean() }),
-    fc.record({ kind: fc.constant('move' as const), incident: fc.constantFrom(...incidentIds), day: fc.integer({ min: 1, max: 60 }) }),
-    fc.record({ kind: fc.constant('insert' as const), day: fc.integer({ min: 1, max: 60 }), key: fc.constantFrom('dns', 'disk', null) }),
-    fc.record({ kind: fc.constant('postmortem' as const), incident: fc.constantFrom(...incidentIds), key: fc.constantFrom('dns', 'disk', null) }),
-    fc.record({ kind: fc.constant('delete' as const), incident: fc.constantFrom(...incidentIds) }),
+    fc.record({
+      kind: fc.constant('move' as const),
+      incident: fc.constantFrom(...incidentIds),
+      day: fc.integer({ min: 1, max: 60 }),
+    }),
+    fc.record({
+      kind: fc.constant('insert' as const),
+      day: fc.integer({ min: 1, max: 60 }),
+      key: fc.constantFrom('dns', 'disk', null),
+    }),
+    fc.record({
+      kind: fc.constant('postmortem' as const),
+      incident: fc.constantFrom(...incidentIds),
+      key: fc.constantFrom('dns', 'disk', null),
+    }),
+    fc.record({ kind: fc.constant('delete' as const), incident: fc.constantFrom(...incidentIds) })
   );
 
   function dayOf(day: number): string {
@@ -272,26 +357,34 @@ describe('incident facts under any sequence of late changes', () => {
           } else if (step.kind === 'merge') {
             await sql`UPDATE incidents SET merged = ${step.merged} WHERE id = ${id}`.execute(database.db);
           } else if (step.kind === 'move') {
-            await sql`UPDATE incidents SET created_at = ${dayOf(step.day)}, acknowledged_at = NULL, resolved_at = NULL WHERE id = ${id}`.execute(database.db);
+            await sql`UPDATE incidents SET created_at = ${dayOf(step.day)}, acknowledged_at = NULL, resolved_at = NULL WHERE id = ${id}`.execute(
+              database.db
+            );
           } else if (step.kind === 'postmortem') {
             await sql`INSERT INTO postmortems (source_id, external_id, incident_id, title, status, status_category, created_at, root_cause_key)
-                      VALUES (${rows.jiraId}, ${`PM-${counter}`}, ${id}, 'pm', 'Open', 'new', ${dayOf(counter % 60 + 1)}, ${step.key})`.execute(database.db);
+                      VALUES (${rows.jiraId}, ${`PM-${counter}`}, ${id}, 'pm', 'Open', 'new', ${dayOf((counter % 60) + 1)}, ${step.key})`.execute(
+              database.db
+            );
           } else {
             await sql`DELETE FROM postmortems WHERE incident_id = ${id}`.execute(database.db);
             await sql`DELETE FROM incidents WHERE id = ${id}`.execute(database.db);
             rows.incidentIds.delete(step.incident);
           }
         }
-        const kept = await sql<Record<string, unknown>>`SELECT * FROM lens.incident_fact ORDER BY incident_id`.execute(database.db);
+        const kept = await sql<Record<string, unknown>>`SELECT * FROM lens.incident_fact ORDER BY incident_id`.execute(
+          database.db
+        );
         await database.db.transaction().execute(async (trx) => {
           await sql`DELETE FROM lens.incident_fact`.execute(trx);
           await sql`SELECT lens.refresh_incident_facts(ARRAY(SELECT id FROM incidents))`.execute(trx);
-          const rebuilt = await sql<Record<string, unknown>>`SELECT * FROM lens.incident_fact ORDER BY incident_id`.execute(trx);
+          const rebuilt = await sql<
+            Record<string, unknown>
+          >`SELECT * FROM lens.incident_fact ORDER BY incident_id`.execute(trx);
           expect(kept.rows).toEqual(rebuilt.rows);
         });
       }),
       // LENS_FC_RUNS=300 searches harder when the fact upkeep changes.
-      { numRuns: Number(process.env.LENS_FC_RUNS ?? 15) },
+      { numRuns: Number(process.env.LENS_FC_RUNS ?? 15) }
     );
   });
 });

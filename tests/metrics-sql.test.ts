@@ -26,14 +26,16 @@ beforeEach(async () => {
 
 function byKey(result: IncidentMetricsRow[], dimension: string, key: string | null): IncidentMetricsRow {
   const row = result.find((candidate) => candidate.dimension === dimension && candidate.dimension_key === key);
-  if (!row) throw new Error(`no ${dimension} row ${key}`);
+  if (!row) {
+    throw new Error(`no ${dimension} row ${key}`);
+  }
   return row;
 }
 
 async function outcomes(rangeStart: string, rangeEnd: string, asOf: string, tz = 'UTC') {
   const result = await sql<Record<string, unknown> & { external_id: string }>`
     SELECT * FROM lens.incident_facts(${rangeStart}::timestamptz, ${rangeEnd}::timestamptz, ${asOf}::timestamptz, ${tz})`.execute(
-    database.db,
+    database.db
   );
   return new Map(result.rows.map((row) => [row.external_id, row]));
 }
@@ -41,30 +43,108 @@ async function outcomes(rangeStart: string, rangeEnd: string, asOf: string, tz =
 describe('period bounds', () => {
   const cases = [
     // Europe/Berlin leaves summer time on 2026-10-25: that day has 25 hours.
-    { granularity: 'day', day: '2026-10-25', tz: 'Europe/Berlin', start: '2026-10-24T22:00:00.000Z', end: '2026-10-25T23:00:00.000Z',
-      label: '2026-10-25', startText: '2026-10-25T00:00:00+02:00', endText: '2026-10-26T00:00:00+01:00', hours: 25 },
+    {
+      granularity: 'day',
+      day: '2026-10-25',
+      tz: 'Europe/Berlin',
+      start: '2026-10-24T22:00:00.000Z',
+      end: '2026-10-25T23:00:00.000Z',
+      label: '2026-10-25',
+      startText: '2026-10-25T00:00:00+02:00',
+      endText: '2026-10-26T00:00:00+01:00',
+      hours: 25,
+    },
     // ...and enters it on 2026-03-29: 23 hours.
-    { granularity: 'day', day: '2026-03-29', tz: 'Europe/Berlin', start: '2026-03-28T23:00:00.000Z', end: '2026-03-29T22:00:00.000Z',
-      label: '2026-03-29', startText: '2026-03-29T00:00:00+01:00', endText: '2026-03-30T00:00:00+02:00', hours: 23 },
+    {
+      granularity: 'day',
+      day: '2026-03-29',
+      tz: 'Europe/Berlin',
+      start: '2026-03-28T23:00:00.000Z',
+      end: '2026-03-29T22:00:00.000Z',
+      label: '2026-03-29',
+      startText: '2026-03-29T00:00:00+01:00',
+      endText: '2026-03-30T00:00:00+02:00',
+      hours: 23,
+    },
     // ISO week 1 of 2026 starts on Monday 2025-12-29.
-    { granularity: 'week', day: '2026-01-01', tz: 'UTC', start: '2025-12-29T00:00:00.000Z', end: '2026-01-05T00:00:00.000Z',
-      label: '2026-W01', startText: '2025-12-29T00:00:00+00:00', endText: '2026-01-05T00:00:00+00:00', hours: 168 },
+    {
+      granularity: 'week',
+      day: '2026-01-01',
+      tz: 'UTC',
+      start: '2025-12-29T00:00:00.000Z',
+      end: '2026-01-05T00:00:00.000Z',
+      label: '2026-W01',
+      startText: '2025-12-29T00:00:00+00:00',
+      endText: '2026-01-05T00:00:00+00:00',
+      hours: 168,
+    },
     // 2027-01-01 is a Friday of ISO week 53 of 2026.
-    { granularity: 'week', day: '2027-01-01', tz: 'UTC', start: '2026-12-28T00:00:00.000Z', end: '2027-01-04T00:00:00.000Z',
-      label: '2026-W53', startText: '2026-12-28T00:00:00+00:00', endText: '2027-01-04T00:00:00+00:00', hours: 168 },
+    {
+      granularity: 'week',
+      day: '2027-01-01',
+      tz: 'UTC',
+      start: '2026-12-28T00:00:00.000Z',
+      end: '2027-01-04T00:00:00.000Z',
+      label: '2026-W53',
+      startText: '2026-12-28T00:00:00+00:00',
+      endText: '2027-01-04T00:00:00+00:00',
+      hours: 168,
+    },
     // A week over the autumn change has 169 hours.
-    { granularity: 'week', day: '2026-10-25', tz: 'Europe/Berlin', start: '2026-10-18T22:00:00.000Z', end: '2026-10-25T23:00:00.000Z',
-      label: '2026-W43', startText: '2026-10-19T00:00:00+02:00', endText: '2026-10-26T00:00:00+01:00', hours: 169 },
-    { granularity: 'month', day: '2026-10-15', tz: 'Europe/Berlin', start: '2026-09-30T22:00:00.000Z', end: '2026-10-31T23:00:00.000Z',
-      label: '2026-10', startText: '2026-10-01T00:00:00+02:00', endText: '2026-11-01T00:00:00+01:00', hours: 745 },
-    { granularity: 'month', day: '2026-02-01', tz: 'America/New_York', start: '2026-02-01T05:00:00.000Z', end: '2026-03-01T05:00:00.000Z',
-      label: '2026-02', startText: '2026-02-01T00:00:00-05:00', endText: '2026-03-01T00:00:00-05:00', hours: 672 },
-    { granularity: 'day', day: '2026-06-01', tz: 'Asia/Kolkata', start: '2026-05-31T18:30:00.000Z', end: '2026-06-01T18:30:00.000Z',
-      label: '2026-06-01', startText: '2026-06-01T00:00:00+05:30', endText: '2026-06-02T00:00:00+05:30', hours: 24 },
+    {
+      granularity: 'week',
+      day: '2026-10-25',
+      tz: 'Europe/Berlin',
+      start: '2026-10-18T22:00:00.000Z',
+      end: '2026-10-25T23:00:00.000Z',
+      label: '2026-W43',
+      startText: '2026-10-19T00:00:00+02:00',
+      endText: '2026-10-26T00:00:00+01:00',
+      hours: 169,
+    },
+    {
+      granularity: 'month',
+      day: '2026-10-15',
+      tz: 'Europe/Berlin',
+      start: '2026-09-30T22:00:00.000Z',
+      end: '2026-10-31T23:00:00.000Z',
+      label: '2026-10',
+      startText: '2026-10-01T00:00:00+02:00',
+      endText: '2026-11-01T00:00:00+01:00',
+      hours: 745,
+    },
+    {
+      granularity: 'month',
+      day: '2026-02-01',
+      tz: 'America/New_York',
+      start: '2026-02-01T05:00:00.000Z',
+      end: '2026-03-01T05:00:00.000Z',
+      label: '2026-02',
+      startText: '2026-02-01T00:00:00-05:00',
+      endText: '2026-03-01T00:00:00-05:00',
+      hours: 672,
+    },
+    {
+      granularity: 'day',
+      day: '2026-06-01',
+      tz: 'Asia/Kolkata',
+      start: '2026-05-31T18:30:00.000Z',
+      end: '2026-06-01T18:30:00.000Z',
+      label: '2026-06-01',
+      startText: '2026-06-01T00:00:00+05:30',
+      endText: '2026-06-02T00:00:00+05:30',
+      hours: 24,
+    },
   ];
 
   it.each(cases)('$granularity of $day in $tz', async (expected) => {
-    const result = await sql<{ period_start: Date; period_end: Date; period_label: string; start_text: string; end_text: string }>`
+    const result = await sql<{
+      period_start: Date;
+      period_end: Date;
+      period_label: string;
+      start_text: string;
+      end_text: string;
+    }>`
       SELECT p.*, lens.iso_local(p.period_start, ${expected.tz}) AS start_text, lens.iso_local(p.period_end, ${expected.tz}) AS end_text
       FROM lens.period_bounds(${expected.granularity}, ${expected.day}::date, ${expected.tz}) p`.execute(database.db);
     const period = result.rows[0]!;
@@ -81,19 +161,23 @@ describe('period bounds', () => {
       SELECT period_label FROM lens.recent_periods('month', '2026-02-10', 'UTC', 3)`.execute(database.db);
     expect(recent.rows.map((row) => row.period_label)).toEqual(['2025-12', '2026-01', '2026-02']);
     const days = await sql<{ period_label: string }>`
-      SELECT period_label FROM lens.periods('day', '2026-10-24T12:00:00Z', '2026-10-26T00:00:00Z', 'Europe/Berlin')`.execute(database.db);
+      SELECT period_label FROM lens.periods('day', '2026-10-24T12:00:00Z', '2026-10-26T00:00:00Z', 'Europe/Berlin')`.execute(
+      database.db
+    );
     // 2026-10-26T00:00Z is 01:00 local on the 26th: that day overlaps too.
     expect(days.rows.map((row) => row.period_label)).toEqual(['2026-10-24', '2026-10-25', '2026-10-26']);
     // Months of 31, 30 and 28 days in a row.
     const months = await sql<{ period_label: string }>`
-      SELECT period_label FROM lens.periods('month', '2025-12-15T00:00:00Z', '2026-03-01T00:00:00Z', 'UTC')`.execute(database.db);
+      SELECT period_label FROM lens.periods('month', '2025-12-15T00:00:00Z', '2026-03-01T00:00:00Z', 'UTC')`.execute(
+      database.db
+    );
     expect(months.rows.map((row) => row.period_label)).toEqual(['2025-12', '2026-01', '2026-02']);
   });
 
   it('refuses an unknown granularity, naming the choices', async () => {
-    await expect(sql`SELECT * FROM lens.period_bounds('quarter', '2026-01-01', 'UTC')`.execute(database.db)).rejects.toThrow(
-      "granularity must be day, week or month: got 'quarter'",
-    );
+    await expect(
+      sql`SELECT * FROM lens.period_bounds('quarter', '2026-01-01', 'UTC')`.execute(database.db)
+    ).rejects.toThrow("granularity must be day, week or month: got 'quarter'");
   });
 
   it('formats fractional seconds and half-hour offsets', async () => {
@@ -112,9 +196,16 @@ describe('attribution to a period', () => {
       { id: 'last', created: '2026-10-25T22:59:59Z' }, // 23:59:59 CET
       { id: 'after', created: '2026-10-25T23:00:00Z' }, // 00:00 CET on the 26th
     ]);
-    const total = totalRow(await periodMetrics(database.db, 'day', '2026-10-25', '2026-12-01T00:00:00Z', 'Europe/Berlin'));
+    const total = totalRow(
+      await periodMetrics(database.db, 'day', '2026-10-25', '2026-12-01T00:00:00Z', 'Europe/Berlin')
+    );
     expect(total.incidents).toBe(3);
-    const facts = await outcomes('2026-10-24T22:00:00Z', '2026-10-25T23:00:00Z', '2026-12-01T00:00:00Z', 'Europe/Berlin');
+    const facts = await outcomes(
+      '2026-10-24T22:00:00Z',
+      '2026-10-25T23:00:00Z',
+      '2026-12-01T00:00:00Z',
+      'Europe/Berlin'
+    );
     expect([...facts.keys()]).toEqual(['first', 'repeated-hour', 'last']);
   });
 
@@ -136,18 +227,57 @@ describe('MTTA, MTTR and SLA on one day', () => {
   const asOf = '2026-03-11T00:00:00Z';
   beforeEach(async () => {
     await rows.incidents([
-      { id: 'acked', created: '2026-03-10T10:00:00Z', ack: '2026-03-10T10:10:00Z', resolved: '2026-03-10T11:00:00Z', service: 'checkout', team: 'payments' },
+      {
+        id: 'acked',
+        created: '2026-03-10T10:00:00Z',
+        ack: '2026-03-10T10:10:00Z',
+        resolved: '2026-03-10T11:00:00Z',
+        service: 'checkout',
+        team: 'payments',
+      },
       // Resolved before anyone acked: the SLA counts the resolve as the response, MTTA leaves it out.
-      { id: 'resolved-unacked', created: '2026-03-10T10:00:00Z', resolved: '2026-03-10T10:20:00Z', service: 'checkout', team: 'payments' },
+      {
+        id: 'resolved-unacked',
+        created: '2026-03-10T10:00:00Z',
+        resolved: '2026-03-10T10:20:00Z',
+        service: 'checkout',
+        team: 'payments',
+      },
       // Never acknowledged, still open at as_of, created off hours.
       { id: 'open', created: '2026-03-10T19:00:00Z', service: 'search', team: 'search' },
-      { id: 'late', created: '2026-03-10T10:00:00Z', ack: '2026-03-10T10:40:00Z', resolved: '2026-03-10T15:00:00Z', escalated: true, service: 'search', team: 'search' },
+      {
+        id: 'late',
+        created: '2026-03-10T10:00:00Z',
+        ack: '2026-03-10T10:40:00Z',
+        resolved: '2026-03-10T15:00:00Z',
+        escalated: true,
+        service: 'search',
+        team: 'search',
+      },
       // Acked, unacked, acked again: acknowledged_at stays the first ack.
-      { id: 'reacked', created: '2026-03-10T12:00:00Z', ack: '2026-03-10T12:05:00Z', resolved: '2026-03-10T12:30:00Z', unackCount: 1 },
+      {
+        id: 'reacked',
+        created: '2026-03-10T12:00:00Z',
+        ack: '2026-03-10T12:05:00Z',
+        resolved: '2026-03-10T12:30:00Z',
+        unackCount: 1,
+      },
       // A duplicate merged into another incident: only incidents.merged sees it.
-      { id: 'merged', created: '2026-03-10T12:00:00Z', ack: '2026-03-10T12:01:00Z', resolved: '2026-03-10T12:02:00Z', merged: true },
+      {
+        id: 'merged',
+        created: '2026-03-10T12:00:00Z',
+        ack: '2026-03-10T12:01:00Z',
+        resolved: '2026-03-10T12:02:00Z',
+        merged: true,
+      },
       // No severity: in MTTA/MTTR, unclassified, out of SLA compliance.
-      { id: 'unknown', created: '2026-03-10T13:00:00Z', ack: '2026-03-10T13:30:00Z', resolved: '2026-03-10T14:00:00Z', severity: 'UNKNOWN' },
+      {
+        id: 'unknown',
+        created: '2026-03-10T13:00:00Z',
+        ack: '2026-03-10T13:30:00Z',
+        resolved: '2026-03-10T14:00:00Z',
+        severity: 'UNKNOWN',
+      },
     ]);
   });
 
@@ -170,7 +300,7 @@ describe('MTTA, MTTR and SLA on one day', () => {
     });
   });
 
-  it('aggregates the day, merged and UNKNOWN handled as METRICS.md says', async () => {
+  it('aggregates the day, merged and UNKNOWN handled as docs/metrics.md says', async () => {
     const result = await periodMetrics(database.db, 'day', '2026-03-10', asOf, 'UTC');
     expect(totalRow(result)).toMatchObject({
       incidents: 6, // 7 rows, one merged
@@ -223,11 +353,27 @@ describe('MTTA, MTTR and SLA on one day', () => {
       mtta_median_seconds: 600,
       ack_compliance: 0.6,
     });
-    expect(byKey(result, 'severity', 'UNKNOWN')).toMatchObject({ incidents: 1, ack_met: 0, ack_breached: 0, ack_compliance: null });
+    expect(byKey(result, 'severity', 'UNKNOWN')).toMatchObject({
+      incidents: 1,
+      ack_met: 0,
+      ack_breached: 0,
+      ack_compliance: null,
+    });
     // Severities without incidents still have their row.
-    expect(byKey(result, 'severity', 'SEV1')).toMatchObject({ incidents: 0, mtta_count: 0, mtta_mean_seconds: null, ack_compliance: null });
+    expect(byKey(result, 'severity', 'SEV1')).toMatchObject({
+      incidents: 0,
+      mtta_count: 0,
+      mtta_mean_seconds: null,
+      ack_compliance: null,
+    });
     const checkout = byKey(result, 'service', await serviceId('checkout'));
-    expect(checkout).toMatchObject({ dimension_label: 'checkout', incidents: 2, mtta_count: 1, mttr_mean_seconds: 2400, ack_compliance: 1 });
+    expect(checkout).toMatchObject({
+      dimension_label: 'checkout',
+      incidents: 2,
+      mtta_count: 1,
+      mttr_mean_seconds: 2400,
+      ack_compliance: 1,
+    });
     const search = byKey(result, 'team', await teamId('search'));
     expect(search).toMatchObject({ dimension_label: 'search', incidents: 2, open: 1, resolve_compliance: 0 });
     // reacked, unknown (and the merged one, counted only as merged) have no service.
@@ -250,19 +396,53 @@ describe('as of an instant', () => {
   beforeEach(async () => {
     await rows.incidents([
       { id: 'silent', created: '2026-03-10T10:00:00Z', severity: 'SEV1' },
-      { id: 'on-the-second', created: '2026-03-10T10:00:00Z', ack: '2026-03-10T10:15:00Z', resolved: '2026-03-10T11:00:00Z', severity: 'SEV1' },
+      {
+        id: 'on-the-second',
+        created: '2026-03-10T10:00:00Z',
+        ack: '2026-03-10T10:15:00Z',
+        resolved: '2026-03-10T11:00:00Z',
+        severity: 'SEV1',
+      },
       { id: 'later', created: '2026-03-10T10:30:00Z', severity: 'SEV1' },
     ]);
   });
 
   it.each([
     // Before every deadline nothing is decided; the ack at 10:15 has not happened yet.
-    { asOf: '2026-03-10T10:14:59Z', incidents: 2, mttaCount: 0, ack: [0, 0, 2], resolve: [0, 0, 2], silent: ['pending', 'pending'] },
+    {
+      asOf: '2026-03-10T10:14:59Z',
+      incidents: 2,
+      mttaCount: 0,
+      ack: [0, 0, 2],
+      resolve: [0, 0, 2],
+      silent: ['pending', 'pending'],
+    },
     // At the deadline: the silent incident breaches, the ack at exactly 15 min is met.
-    { asOf: '2026-03-10T10:15:00Z', incidents: 2, mttaCount: 1, ack: [1, 1, 0], resolve: [0, 0, 2], silent: ['breached', 'pending'] },
-    { asOf: '2026-03-10T10:59:59Z', incidents: 3, mttaCount: 1, ack: [1, 2, 0], resolve: [0, 0, 3], silent: ['breached', 'pending'] },
+    {
+      asOf: '2026-03-10T10:15:00Z',
+      incidents: 2,
+      mttaCount: 1,
+      ack: [1, 1, 0],
+      resolve: [0, 0, 2],
+      silent: ['breached', 'pending'],
+    },
+    {
+      asOf: '2026-03-10T10:59:59Z',
+      incidents: 3,
+      mttaCount: 1,
+      ack: [1, 2, 0],
+      resolve: [0, 0, 3],
+      silent: ['breached', 'pending'],
+    },
     // The resolve at exactly 1 h is met; the silent one breaches it; `later` (10:30) is still pending.
-    { asOf: '2026-03-10T11:00:00Z', incidents: 3, mttaCount: 1, ack: [1, 2, 0], resolve: [1, 1, 1], silent: ['breached', 'breached'] },
+    {
+      asOf: '2026-03-10T11:00:00Z',
+      incidents: 3,
+      mttaCount: 1,
+      ack: [1, 2, 0],
+      resolve: [1, 1, 1],
+      silent: ['breached', 'breached'],
+    },
   ])('as of $asOf', async (expected) => {
     const total = totalRow(await periodMetrics(database.db, 'day', '2026-03-10', expected.asOf, 'UTC'));
     expect([total.incidents, total.mtta_count, total.unacknowledged]).toEqual([
@@ -277,11 +457,13 @@ describe('as of an instant', () => {
   });
 
   it('counts an escalation from its log entry, or from creation when the source logged none', async () => {
-    await rows.incidents([{ id: 'escalated-unlogged', created: '2026-03-10T10:00:00Z', severity: 'SEV1', escalated: true }]);
+    await rows.incidents([
+      { id: 'escalated-unlogged', created: '2026-03-10T10:00:00Z', severity: 'SEV1', escalated: true },
+    ]);
     await sql`UPDATE incidents SET escalated = true WHERE external_id = 'silent'`.execute(database.db);
     await sql`INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
               VALUES (${rows.incidentId('silent')}, ${rows.pagerdutyId}, 'LE-ESC', 'escalate', 'escalate_log_entry', '2026-03-10T10:20:00Z')`.execute(
-      database.db,
+      database.db
     );
     const before = await outcomes('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-10T10:19:59Z');
     expect([before.get('silent')!.escalated, before.get('escalated-unlogged')!.escalated]).toEqual([false, true]);
@@ -291,7 +473,12 @@ describe('as of an instant', () => {
 
   it('counts an incident resolved after as_of as open, and its ack after as_of as none', async () => {
     const facts = await outcomes('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-10T10:10:00Z');
-    expect(facts.get('on-the-second')).toMatchObject({ acknowledged_at: null, resolved_at: null, is_open: true, tta_seconds: null });
+    expect(facts.get('on-the-second')).toMatchObject({
+      acknowledged_at: null,
+      resolved_at: null,
+      is_open: true,
+      tta_seconds: null,
+    });
   });
 });
 
@@ -309,16 +496,22 @@ describe('percentiles', () => {
         id: `${expected.day}-${index}`,
         created: `${expected.day}T08:00:00Z`,
         ack: new Date(Date.parse(`${expected.day}T08:00:00Z`) + seconds * 1000).toISOString(),
-      })),
+      }))
     );
     const total = totalRow(await periodMetrics(database.db, 'day', expected.day, '2026-05-01T00:00:00Z', 'UTC'));
     expect(total.mtta_count).toBe(expected.count);
     expect(total.mtta_mean_seconds).toBe(expected.mean);
     expect(total.mtta_median_seconds).toBe(expected.median);
     // Interpolation happens in floating point: equal to 9 decimals.
-    for (const [figure, value] of [[total.mtta_p90_seconds, expected.p90], [total.mtta_p95_seconds, expected.p95]] as const) {
-      if (value === null) expect(figure).toBeNull();
-      else expect(figure).toBeCloseTo(value, 9);
+    for (const [figure, value] of [
+      [total.mtta_p90_seconds, expected.p90],
+      [total.mtta_p95_seconds, expected.p95],
+    ] as const) {
+      if (value === null) {
+        expect(figure).toBeNull();
+      } else {
+        expect(figure).toBeCloseTo(value, 9);
+      }
     }
   });
 });
@@ -340,10 +533,28 @@ describe('post-mortems', () => {
   });
 
   it.each([
-    { asOf: '2026-05-03T00:59:59Z', completed: 0, onTime: 0, overdue: 0, outcomes: ['pending', 'pending', 'pending', 'pending', null] },
+    {
+      asOf: '2026-05-03T00:59:59Z',
+      completed: 0,
+      onTime: 0,
+      overdue: 0,
+      outcomes: ['pending', 'pending', 'pending', 'pending', null],
+    },
     // At the deadline: PM-1 is done on the second; the missing one is overdue; PM-2 not done yet is overdue too.
-    { asOf: '2026-05-03T01:00:00Z', completed: 1, onTime: 1, overdue: 2, outcomes: ['on_time', 'overdue', 'overdue', 'pending', null] },
-    { asOf: '2026-06-01T00:00:00Z', completed: 2, onTime: 1, overdue: 1, outcomes: ['on_time', 'late', 'overdue', 'pending', null] },
+    {
+      asOf: '2026-05-03T01:00:00Z',
+      completed: 1,
+      onTime: 1,
+      overdue: 2,
+      outcomes: ['on_time', 'overdue', 'overdue', 'pending', null],
+    },
+    {
+      asOf: '2026-06-01T00:00:00Z',
+      completed: 2,
+      onTime: 1,
+      overdue: 1,
+      outcomes: ['on_time', 'late', 'overdue', 'pending', null],
+    },
   ])('as of $asOf', async (expected) => {
     const total = totalRow(await periodMetrics(database.db, 'month', '2026-05-01', expected.asOf, 'UTC'));
     expect(total).toMatchObject({
@@ -353,22 +564,51 @@ describe('post-mortems', () => {
       postmortems_overdue: expected.overdue,
     });
     const facts = await outcomes('2026-05-01T00:00:00Z', '2026-06-01T00:00:00Z', expected.asOf);
-    expect(['on-time', 'late', 'missing', 'unresolved', 'not-required'].map((id) => facts.get(id)!.postmortem_outcome)).toEqual(
-      expected.outcomes,
-    );
+    expect(
+      ['on-time', 'late', 'missing', 'unresolved', 'not-required'].map((id) => facts.get(id)!.postmortem_outcome)
+    ).toEqual(expected.outcomes);
   });
 });
 
 describe('action items', () => {
   // October 2026 in Europe/Berlin. Due 2026-10-15 means done before 2026-10-16T00:00 local = 2026-10-15T22:00Z.
   beforeEach(async () => {
-    await rows.incidents([{ id: 'incident', created: '2026-10-01T08:00:00Z', resolved: '2026-10-01T09:00:00Z', service: 'checkout', team: 'payments' }]);
+    await rows.incidents([
+      {
+        id: 'incident',
+        created: '2026-10-01T08:00:00Z',
+        resolved: '2026-10-01T09:00:00Z',
+        service: 'checkout',
+        team: 'payments',
+      },
+    ]);
     await rows.actionItems([
-      { id: 'AI-ON-TIME', incident: 'incident', created: '2026-10-02T00:00:00Z', due: '2026-10-15', completed: '2026-10-15T21:59:59Z', owner: 'Ana' },
-      { id: 'AI-LATE', incident: 'incident', created: '2026-10-02T00:00:00Z', due: '2026-10-15', completed: '2026-10-15T22:00:00Z', owner: 'Ben' },
+      {
+        id: 'AI-ON-TIME',
+        incident: 'incident',
+        created: '2026-10-02T00:00:00Z',
+        due: '2026-10-15',
+        completed: '2026-10-15T21:59:59Z',
+        owner: 'Ana',
+      },
+      {
+        id: 'AI-LATE',
+        incident: 'incident',
+        created: '2026-10-02T00:00:00Z',
+        due: '2026-10-15',
+        completed: '2026-10-15T22:00:00Z',
+        owner: 'Ben',
+      },
       { id: 'AI-OPEN', incident: 'incident', created: '2026-10-02T00:00:00Z', due: '2026-10-15', owner: 'Cleo' },
       // Reopened after being done: open again, whatever it says about a past completion.
-      { id: 'AI-REOPENED', incident: 'incident', created: '2026-10-02T00:00:00Z', due: '2026-10-20', category: 'indeterminate', owner: 'Dev' },
+      {
+        id: 'AI-REOPENED',
+        incident: 'incident',
+        created: '2026-10-02T00:00:00Z',
+        due: '2026-10-20',
+        category: 'indeterminate',
+        owner: 'Dev',
+      },
       // Due in September and still open: in no October figure but in openOverdueTotal.
       { id: 'AI-SEPTEMBER', incident: 'incident', created: '2026-09-01T00:00:00Z', due: '2026-09-30', owner: 'Eve' },
       { id: 'AI-UNDATED', incident: 'incident', created: '2026-10-05T00:00:00Z' },
@@ -380,7 +620,9 @@ describe('action items', () => {
   async function itemMetrics(asOf: string, tz: string) {
     const result = await sql<Record<string, unknown>>`
       SELECT m.* FROM lens.period_bounds('month', '2026-10-01', ${tz}) p
-      CROSS JOIN LATERAL lens.action_item_metrics(p.period_start, p.period_end, ${asOf}::timestamptz, ${tz}, 'month') m`.execute(database.db);
+      CROSS JOIN LATERAL lens.action_item_metrics(p.period_start, p.period_end, ${asOf}::timestamptz, ${tz}, 'month') m`.execute(
+      database.db
+    );
     return result.rows;
   }
 
@@ -402,7 +644,9 @@ describe('action items', () => {
       on_time_rate: 0.25,
       no_due_date: 1,
     });
-    const service = (await itemMetrics('2026-11-01T00:00:00Z', 'Europe/Berlin')).find((row) => row.dimension === 'service');
+    const service = (await itemMetrics('2026-11-01T00:00:00Z', 'Europe/Berlin')).find(
+      (row) => row.dimension === 'service'
+    );
     expect(service).toMatchObject({ dimension_label: 'checkout', total: 4, no_due_date: 1 });
   });
 
@@ -424,7 +668,9 @@ describe('action items', () => {
 
   it('lists an overdue item with its owner, incident and team', async () => {
     const result = await sql<Record<string, unknown>>`
-      SELECT * FROM lens.open_overdue_action_items('2026-11-01T00:00:00Z', 'Europe/Berlin') WHERE external_id = 'AI-OPEN'`.execute(database.db);
+      SELECT * FROM lens.open_overdue_action_items('2026-11-01T00:00:00Z', 'Europe/Berlin') WHERE external_id = 'AI-OPEN'`.execute(
+      database.db
+    );
     expect(result.rows[0]).toMatchObject({
       owner: 'Cleo',
       due_date: '2026-10-15',
@@ -445,7 +691,9 @@ describe('repeat root causes', () => {
     ['Bad_Deploy', 'bad-deploy'],
     ['---', null],
   ])('keys the cause written %j as %j', async (raw, key) => {
-    const { rows: slugs } = await sql<{ key: string | null }>`SELECT lens.root_cause_slug(${raw}) AS key`.execute(database.db);
+    const { rows: slugs } = await sql<{ key: string | null }>`SELECT lens.root_cause_slug(${raw}) AS key`.execute(
+      database.db
+    );
     expect(slugs[0]!.key).toBe(key);
   });
 
@@ -463,13 +711,20 @@ describe('repeat root causes', () => {
       { id: 'deploy-1', created: '2026-03-15T00:00:00Z', rootCause: 'unknown yet' },
       { id: 'deploy-2', created: '2026-04-03T00:00:00Z', rootCause: 'Bad deploy!' },
     ]);
-    await rows.postmortems([{ id: 'PM-DEPLOY', incident: 'deploy-1', created: '2026-03-16T00:00:00Z', rootCause: 'bad deploy!' }]);
+    await rows.postmortems([
+      { id: 'PM-DEPLOY', incident: 'deploy-1', created: '2026-03-16T00:00:00Z', rootCause: 'bad deploy!' },
+    ]);
   });
 
   async function causes(asOf = '2026-05-01T00:00:00Z') {
-    const result = await sql<{ root_cause: string; incidents: number; repeats: number; incident_external_ids: string[] }>`
+    const result = await sql<{
+      root_cause: string;
+      incidents: number;
+      repeats: number;
+      incident_external_ids: string[];
+    }>`
       SELECT * FROM lens.repeat_root_causes('2026-04-01T00:00:00Z', '2026-05-01T00:00:00Z', ${asOf}::timestamptz, 'UTC')`.execute(
-      database.db,
+      database.db
     );
     return result.rows;
   }
@@ -508,11 +763,18 @@ describe('business hours and detection', () => {
       { id: 'weekend', created: '2026-03-14T12:00:00Z', detected: '2026-03-14T11:30:00Z' },
       { id: 'evening', created: '2026-03-10T17:00:00Z' }, // 18:00 in Berlin: off hours there
     ]);
-    const berlin = totalRow(await periodMetrics(database.db, 'month', '2026-03-01', '2026-04-01T00:00:00Z', 'Europe/Berlin'));
+    const berlin = totalRow(
+      await periodMetrics(database.db, 'month', '2026-03-01', '2026-04-01T00:00:00Z', 'Europe/Berlin')
+    );
     const utc = totalRow(await periodMetrics(database.db, 'month', '2026-03-01', '2026-04-01T00:00:00Z', 'UTC'));
     expect([berlin.business_hours, berlin.off_hours]).toEqual([1, 2]);
     expect([utc.business_hours, utc.off_hours]).toEqual([1, 2]);
-    const facts = await outcomes('2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z', '2026-04-01T00:00:00Z', 'Europe/Berlin');
+    const facts = await outcomes(
+      '2026-03-01T00:00:00Z',
+      '2026-04-01T00:00:00Z',
+      '2026-04-01T00:00:00Z',
+      'Europe/Berlin'
+    );
     expect(facts.get('morning')!.business_hours).toBe(true);
     expect(facts.get('evening')!.business_hours).toBe(false);
     const utcFacts = await outcomes('2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z', '2026-04-01T00:00:00Z', 'UTC');

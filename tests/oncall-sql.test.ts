@@ -46,7 +46,13 @@ interface OnCallRow {
   transient_share: number | null;
 }
 
-async function onCall(rangeStart: string, rangeEnd: string, asOf: string, tz = 'UTC', granularity: string | null = null) {
+async function onCall(
+  rangeStart: string,
+  rangeEnd: string,
+  asOf: string,
+  tz = 'UTC',
+  granularity: string | null = null
+) {
   const result = await sql<OnCallRow>`
     SELECT * FROM lens.oncall_metrics(${rangeStart}::timestamptz, ${rangeEnd}::timestamptz, ${asOf}::timestamptz, ${tz},
                                       ${granularity}::text)`.execute(database.db);
@@ -55,17 +61,27 @@ async function onCall(rangeStart: string, rangeEnd: string, asOf: string, tz = '
 
 function responder(result: OnCallRow[], user: string): OnCallRow {
   const row = result.find((candidate) => candidate.dimension === 'responder' && candidate.external_id === user);
-  if (!row) throw new Error(`no responder ${user}`);
+  if (!row) {
+    throw new Error(`no responder ${user}`);
+  }
   return row;
 }
 
 function bands(row: OnCallRow) {
-  return { total: row.interruptions, business: row.business, off: row.off, sleep: row.sleep, nights: row.nights_interrupted };
+  return {
+    total: row.interruptions,
+    business: row.business,
+    off: row.off,
+    sleep: row.sleep,
+    nights: row.nights_interrupted,
+  };
 }
 
 function total(result: OnCallRow[]): OnCallRow {
   const row = result.find((candidate) => candidate.dimension === 'total');
-  if (!row) throw new Error('no total row');
+  if (!row) {
+    throw new Error('no total row');
+  }
   return row;
 }
 
@@ -74,7 +90,12 @@ describe('bands in the responder’s own zone', () => {
     // Europe/Berlin is UTC+1 in January. 2026-01-05 is a Monday, 2026-01-10 a Saturday.
     await rows.users([{ id: 'PA', name: 'Ada', zone: 'Europe/Berlin' }]);
     await rows.incidents([{ id: 'I1', created: '2026-01-04T06:00:00Z', service: 'checkout', team: 'payments' }]);
-    const at = (instant: string, method: NotificationMethod = 'sms') => ({ incident: 'I1', user: 'PA', at: instant, method });
+    const at = (instant: string, method: NotificationMethod = 'sms') => ({
+      incident: 'I1',
+      user: 'PA',
+      at: instant,
+      method,
+    });
     await rows.notifications([
       at('2026-01-05T06:59:59Z'), // Mon 07:59:59 local: sleep, the night of Sun 01-04
       at('2026-01-05T07:00:00Z', 'phone'), // Mon 08:00:00: business
@@ -132,7 +153,10 @@ describe('bands in the responder’s own zone', () => {
     const months = (await onCall('2026-01-01T00:00:00Z', '2026-03-01T00:00:00Z', asOf, 'UTC', 'month'))
       .filter((row) => row.dimension === 'responder')
       .map((row) => [row.period_label, row.interruptions, row.nights_interrupted]);
-    expect(months).toEqual([['2026-01', 1, 1], ['2026-02', 3, 1]]);
+    expect(months).toEqual([
+      ['2026-01', 1, 1],
+      ['2026-02', 3, 1],
+    ]);
   });
 
   it('follows a responder’s zone through a DST change inside the period', async () => {
@@ -151,14 +175,23 @@ describe('bands in the responder’s own zone', () => {
 
   it('reads a user without a zone in the report’s zone', async () => {
     // Asia/Kolkata is UTC+05:30; 2026-01-05 is a Monday.
-    await rows.users([{ id: 'PD', zone: null }, { id: 'PU', zone: 'UTC' }]);
+    await rows.users([
+      { id: 'PD', zone: null },
+      { id: 'PU', zone: 'UTC' },
+    ]);
     await rows.incidents([{ id: 'I1', created: '2026-01-04T00:00:00Z' }]);
     await rows.notifications([
       { incident: 'I1', user: 'PD', at: '2026-01-05T02:29:59Z', method: 'sms' }, // 07:59:59 IST: sleep
       { incident: 'I1', user: 'PD', at: '2026-01-05T02:30:00Z', method: 'sms' }, // 08:00:00 IST: business
       { incident: 'I1', user: 'PU', at: '2026-01-05T02:30:00Z', method: 'sms' }, // 02:30 UTC in PU's own zone: sleep
     ]);
-    const result = await onCall('2025-12-31T18:30:00Z', '2026-01-31T18:30:00Z', '2026-03-01T00:00:00Z', 'Asia/Kolkata', 'month');
+    const result = await onCall(
+      '2025-12-31T18:30:00Z',
+      '2026-01-31T18:30:00Z',
+      '2026-03-01T00:00:00Z',
+      'Asia/Kolkata',
+      'month'
+    );
     const withoutZone = responder(result, 'PD');
     expect(bands(withoutZone)).toEqual({ total: 2, business: 1, off: 0, sleep: 1, nights: 1 });
     expect(withoutZone.time_zone).toBe('Asia/Kolkata');
@@ -178,8 +211,14 @@ describe('bands in the responder’s own zone', () => {
     const result = await onCall('2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z');
     const interrupted = (dimension: string) =>
       result.filter((row) => row.dimension === dimension).map((row) => [row.dimension_label, row.interruptions]);
-    expect(interrupted('service')).toEqual([['fresh', 1], ['legacy', 1]]);
-    expect(interrupted('team')).toEqual([['core', 1], ['edge', 1]]);
+    expect(interrupted('service')).toEqual([
+      ['fresh', 1],
+      ['legacy', 1],
+    ]);
+    expect(interrupted('team')).toEqual([
+      ['core', 1],
+      ['edge', 1],
+    ]);
   });
 
   it('ignores notifications after as_of', async () => {
@@ -205,7 +244,14 @@ describe('responders', () => {
     await rows.incidents([
       { id: 'I1', created: '2026-01-05T09:00:00Z', ack: '2026-01-05T09:01:00Z', ackBy: 'PA', service: 'api' },
       // Merged: its notification still interrupted Bob; its ack is no acknowledgement of the period.
-      { id: 'I2', created: '2026-01-05T10:00:00Z', ack: '2026-01-05T10:01:00Z', ackBy: 'PB', merged: true, service: 'api' },
+      {
+        id: 'I2',
+        created: '2026-01-05T10:00:00Z',
+        ack: '2026-01-05T10:01:00Z',
+        ackBy: 'PB',
+        merged: true,
+        service: 'api',
+      },
       // Acknowledged by Eve, who was never paged: she is a responder all the same.
       { id: 'I3', created: '2026-01-06T10:00:00Z', ack: '2026-01-06T10:02:00Z', ackBy: 'PE' },
       // Acknowledged only after as_of: not yet.
@@ -243,21 +289,71 @@ describe('noise', () => {
   beforeEach(async () => {
     await rows.incidents([
       // Resolved by a user after 100 s, never acknowledged: transient only.
-      { id: 'R1', created: '2026-01-02T10:00:00Z', resolved: '2026-01-02T10:01:40Z', resolvedBy: 'user', service: 'api' },
+      {
+        id: 'R1',
+        created: '2026-01-02T10:00:00Z',
+        resolved: '2026-01-02T10:01:40Z',
+        resolvedBy: 'user',
+        service: 'api',
+      },
       // By an integration after 600 s: auto-resolved only.
-      { id: 'R2', created: '2026-01-03T10:00:00Z', resolved: '2026-01-03T10:10:00Z', resolvedBy: 'integration', service: 'api' },
+      {
+        id: 'R2',
+        created: '2026-01-03T10:00:00Z',
+        resolved: '2026-01-03T10:10:00Z',
+        resolvedBy: 'integration',
+        service: 'api',
+      },
       // By an auto-resolve timeout: auto-resolved.
-      { id: 'R3', created: '2026-01-04T10:00:00Z', resolved: '2026-01-04T11:00:00Z', resolvedBy: 'timeout', service: 'web' },
+      {
+        id: 'R3',
+        created: '2026-01-04T10:00:00Z',
+        resolved: '2026-01-04T11:00:00Z',
+        resolvedBy: 'timeout',
+        service: 'web',
+      },
       // By the service after exactly 300 s, never acknowledged: both.
-      { id: 'R4', created: '2026-01-05T10:00:00Z', resolved: '2026-01-05T10:05:00Z', resolvedBy: 'service', service: 'api' },
+      {
+        id: 'R4',
+        created: '2026-01-05T10:00:00Z',
+        resolved: '2026-01-05T10:05:00Z',
+        resolvedBy: 'service',
+        service: 'api',
+      },
       // 301 s: not transient.
-      { id: 'R5', created: '2026-01-06T10:00:00Z', resolved: '2026-01-06T10:05:01Z', resolvedBy: 'user', service: 'web' },
+      {
+        id: 'R5',
+        created: '2026-01-06T10:00:00Z',
+        resolved: '2026-01-06T10:05:01Z',
+        resolvedBy: 'user',
+        service: 'web',
+      },
       // 200 s but acknowledged first: not transient.
-      { id: 'R6', created: '2026-01-07T10:00:00Z', ack: '2026-01-07T10:01:40Z', resolved: '2026-01-07T10:03:20Z', resolvedBy: 'user', service: 'web' },
+      {
+        id: 'R6',
+        created: '2026-01-07T10:00:00Z',
+        ack: '2026-01-07T10:01:40Z',
+        resolved: '2026-01-07T10:03:20Z',
+        resolvedBy: 'user',
+        service: 'web',
+      },
       // By an integration after 30 s: both, once it has happened.
-      { id: 'R7', created: '2026-01-20T10:00:00Z', resolved: '2026-01-20T10:00:30Z', resolvedBy: 'integration', service: 'batch' },
+      {
+        id: 'R7',
+        created: '2026-01-20T10:00:00Z',
+        resolved: '2026-01-20T10:00:30Z',
+        resolvedBy: 'integration',
+        service: 'batch',
+      },
       // Merged: left out.
-      { id: 'R8', created: '2026-01-08T10:00:00Z', resolved: '2026-01-08T10:00:10Z', resolvedBy: 'integration', merged: true, service: 'api' },
+      {
+        id: 'R8',
+        created: '2026-01-08T10:00:00Z',
+        resolved: '2026-01-08T10:00:10Z',
+        resolvedBy: 'integration',
+        merged: true,
+        service: 'api',
+      },
       // Still open.
       { id: 'R9', created: '2026-01-09T10:00:00Z' },
     ]);
@@ -290,26 +386,36 @@ describe('noise', () => {
   it('gives null shares for an empty period, and still a total row', async () => {
     const result = await onCall('2025-06-01T00:00:00Z', '2025-07-01T00:00:00Z', '2026-03-01T00:00:00Z', 'UTC', 'month');
     expect(result).toHaveLength(1);
-    expect(total(result)).toMatchObject({ incidents: 0, interruptions: 0, auto_resolved_share: null, transient_share: null });
+    expect(total(result)).toMatchObject({
+      incidents: 0,
+      interruptions: 0,
+      auto_resolved_share: null,
+      transient_share: null,
+    });
   });
 });
 
 describe('cache of closed periods', () => {
   it('serves a closed period from lens.oncall_rollup and shows late data at once', async () => {
     await rows.users([{ id: 'PA', zone: 'UTC' }]);
-    await rows.incidents([{ id: 'I1', created: '2026-01-05T09:00:00Z', resolved: '2026-01-05T09:02:00Z', resolvedBy: 'user' }]);
+    await rows.incidents([
+      { id: 'I1', created: '2026-01-05T09:00:00Z', resolved: '2026-01-05T09:02:00Z', resolvedBy: 'user' },
+    ]);
     await rows.notifications([{ incident: 'I1', user: 'PA', at: '2026-01-05T23:00:00Z', method: 'sms' }]);
     const read = () => onCall('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', 'UTC', 'month');
     expect(bands(responder(await read(), 'PA'))).toEqual({ total: 1, business: 0, off: 0, sleep: 1, nights: 1 });
     const cachedAt = async () =>
-      (await sql<{ computed_at: Date }>`
+      (
+        await sql<{ computed_at: Date }>`
         SELECT computed_at FROM lens.oncall_rollup
-        WHERE granularity = 'month' AND tz = 'UTC' AND period_start = '2026-01-01T00:00:00Z'`.execute(database.db)).rows[0]
-        ?.computed_at.getTime();
+        WHERE granularity = 'month' AND tz = 'UTC' AND period_start = '2026-01-01T00:00:00Z'`.execute(database.db)
+      ).rows[0]?.computed_at.getTime();
     // Reading writes nothing; the collector fills the cache (lens.refresh_closed_periods).
     expect(await cachedAt()).toBeUndefined();
     const fill = () =>
-      sql`SELECT lens.cache_oncall_period_figures('month', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z', 'UTC')`.execute(database.db);
+      sql`SELECT lens.cache_oncall_period_figures('month', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z', 'UTC')`.execute(
+        database.db
+      );
     await fill();
     const first = await cachedAt();
     expect(first).toBeDefined();
@@ -343,10 +449,13 @@ describe('property: bands add up', () => {
           fc.record({
             user: fc.nat(),
             // Whole seconds over two months, so band edges are hit now and then.
-            offset: fc.oneof(fc.integer({ min: 0, max: 59 * 86400 }), fc.integer({ min: 0, max: 59 * 24 }).map((hour) => hour * 3600)),
+            offset: fc.oneof(
+              fc.integer({ min: 0, max: 59 * 86400 }),
+              fc.integer({ min: 0, max: 59 * 24 }).map((hour) => hour * 3600)
+            ),
             method: fc.constantFrom(...methods),
           }),
-          { maxLength: 30 },
+          { maxLength: 30 }
         ),
         fc.constantFrom('UTC', 'Europe/Berlin', 'Asia/Kolkata'),
         async (userZones, notes, reportZone) => {
@@ -359,9 +468,15 @@ describe('property: bands add up', () => {
               user: `P${note.user % userZones.length}`,
               at: new Date(january + note.offset * 1000).toISOString(),
               method: note.method,
-            })),
+            }))
           );
-          const result = await onCall('2025-12-01T00:00:00Z', '2026-04-01T00:00:00Z', '2026-04-01T00:00:00Z', reportZone, 'month');
+          const result = await onCall(
+            '2025-12-01T00:00:00Z',
+            '2026-04-01T00:00:00Z',
+            '2026-04-01T00:00:00Z',
+            reportZone,
+            'month'
+          );
           const interrupting = notes.filter((note) => ['sms', 'phone', 'push'].includes(note.method)).length;
           const totals = result.filter((row) => row.dimension === 'total');
           expect(totals.reduce((sum, row) => sum + row.interruptions, 0)).toBe(interrupting);
@@ -378,38 +493,80 @@ describe('property: bands add up', () => {
             expect(sum('responder')).toBe(period.interruptions);
             expect(sum('hour_of_week')).toBe(period.interruptions);
           }
-        },
+        }
       ),
-      { numRuns: 40 },
+      { numRuns: 40 }
     );
   });
 });
 
 describe('the report’s onCall and noise', () => {
-  it('carries the figures in the shape of INTERFACES.md, and the CSV flags each incident', async () => {
+  it('carries the figures in the shape of README.md, and the CSV flags each incident', async () => {
     const { readReport, listPeriodIncidents } = await import('../collector/src/metrics/report-data.ts');
     const { renderCsv } = await import('../collector/src/report/csv.ts');
-    await rows.users([{ id: 'PA', name: 'Ada', zone: 'Europe/Berlin' }, { id: 'PB', name: 'Bob', zone: null }]);
+    await rows.users([
+      { id: 'PA', name: 'Ada', zone: 'Europe/Berlin' },
+      { id: 'PB', name: 'Bob', zone: null },
+    ]);
     await rows.incidents([
       // Resolved by the monitoring integration after 120 s, never acknowledged: auto-resolved and transient.
-      { id: 'I1', created: '2026-01-05T21:00:00Z', resolved: '2026-01-05T21:02:00Z', resolvedBy: 'integration', service: 'api' },
+      {
+        id: 'I1',
+        created: '2026-01-05T21:00:00Z',
+        resolved: '2026-01-05T21:02:00Z',
+        resolvedBy: 'integration',
+        service: 'api',
+      },
       // Acknowledged by Bob, resolved by him.
-      { id: 'I2', created: '2026-01-06T09:00:00Z', ack: '2026-01-06T09:03:00Z', ackBy: 'PB', resolved: '2026-01-06T10:00:00Z', resolvedBy: 'user', service: 'web' },
+      {
+        id: 'I2',
+        created: '2026-01-06T09:00:00Z',
+        ack: '2026-01-06T09:03:00Z',
+        ackBy: 'PB',
+        resolved: '2026-01-06T10:00:00Z',
+        resolvedBy: 'user',
+        service: 'web',
+      },
     ]);
     await rows.notifications([
       { incident: 'I1', user: 'PA', at: '2026-01-05T21:00:00Z', method: 'push' }, // Mon 22:00 Berlin: sleep, night of 01-05
       { incident: 'I1', user: 'PA', at: '2026-01-05T21:01:00Z', method: 'email' }, // not an interruption
       { incident: 'I2', user: 'PB', at: '2026-01-06T09:00:00Z', method: 'sms' }, // Tue 09:00 UTC (report zone): business
     ]);
-    const report = await readReport(database.db, { granularity: 'month', date: '2026-01', timezone: 'UTC', asOf: new Date('2026-03-01T00:00:00Z') });
+    const report = await readReport(database.db, {
+      granularity: 'month',
+      date: '2026-01',
+      timezone: 'UTC',
+      asOf: new Date('2026-03-01T00:00:00Z'),
+    });
     expect(report.onCall).toEqual({
       interruptions: { total: 2, business: 1, off: 0, sleep: 1 },
       nightsInterrupted: 1,
       notifications: 3,
       unknownMethod: 0,
       responders: [
-        { user: 'PA', name: 'Ada', timeZone: 'Europe/Berlin', total: 1, business: 0, off: 0, sleep: 1, nightsInterrupted: 1, acknowledged: 0 },
-        { user: 'PB', name: 'Bob', timeZone: 'UTC', total: 1, business: 1, off: 0, sleep: 0, nightsInterrupted: 0, acknowledged: 1 },
+        {
+          user: 'PA',
+          name: 'Ada',
+          timeZone: 'Europe/Berlin',
+          total: 1,
+          business: 0,
+          off: 0,
+          sleep: 1,
+          nightsInterrupted: 1,
+          acknowledged: 0,
+        },
+        {
+          user: 'PB',
+          name: 'Bob',
+          timeZone: 'UTC',
+          total: 1,
+          business: 1,
+          off: 0,
+          sleep: 0,
+          nightsInterrupted: 0,
+          acknowledged: 1,
+        },
       ],
       byService: [
         { service: 'api', total: 1, business: 0, off: 0, sleep: 1 },
@@ -431,21 +588,34 @@ describe('the report’s onCall and noise', () => {
         { service: 'web', incidents: 1, autoResolved: 0, transient: 0 },
       ],
     });
-    const csv = renderCsv(await listPeriodIncidents(database.db, { granularity: 'month', date: '2026-01', timezone: 'UTC', asOf: new Date('2026-03-01T00:00:00Z') }));
+    const csv = renderCsv(
+      await listPeriodIncidents(database.db, {
+        granularity: 'month',
+        date: '2026-01',
+        timezone: 'UTC',
+        asOf: new Date('2026-03-01T00:00:00Z'),
+      })
+    );
     const [header, ...lines] = csv.trim().split('\r\n');
     const columns = header!.split(',');
     const flags = lines.map((line) => {
       const cells = line.split(',');
       return [cells[0], cells[columns.indexOf('auto_resolved')], cells[columns.indexOf('transient')]];
     });
-    expect(flags).toEqual([['I1', 'true', 'true'], ['I2', 'false', 'false']]);
+    expect(flags).toEqual([
+      ['I1', 'true', 'true'],
+      ['I2', 'false', 'false'],
+    ]);
   });
 });
 
 describe('the sleep-hour interruption alert', () => {
   it('lists responders with at least the configured sleep interruptions in the 7 days before as_of', async () => {
     const { applyPolicy } = await import('../collector/src/metrics/policy.ts');
-    await rows.users([{ id: 'PA', name: 'Ada', zone: 'UTC' }, { id: 'PB', name: 'Bob', zone: 'UTC' }]);
+    await rows.users([
+      { id: 'PA', name: 'Ada', zone: 'UTC' },
+      { id: 'PB', name: 'Bob', zone: 'UTC' },
+    ]);
     await rows.incidents([{ id: 'I1', created: '2026-01-01T00:00:00Z' }]);
     await rows.notifications([
       // Ada: three sleep interruptions on three nights within the 7 days before 2026-01-10T12:00Z.
@@ -459,18 +629,26 @@ describe('the sleep-hour interruption alert', () => {
       { incident: 'I1', user: 'PB', at: '2026-01-09T04:00:00Z', method: 'email' },
     ]);
     const alerts = async () =>
-      (await sql<{ responder: string; sleep: number; nights_interrupted: number; threshold: number }>`
-        SELECT * FROM lens.sleep_interruption_alerts('2026-01-10T12:00:00Z')`.execute(database.db)).rows.map((row) => [
-        row.responder,
-        row.sleep,
-        row.nights_interrupted,
-        row.threshold,
-      ]);
-    const policy = { sla: { SEV1: { ack: 900, resolve: 3600, postmortem: 172800 }, SEV2: { ack: 1800, resolve: 14400 }, SEV3: { ack: 7200, resolve: 86400 }, SEV4: { ack: 86400, resolve: 604800 } }, repeatWindowDays: 90 };
+      (
+        await sql<{ responder: string; sleep: number; nights_interrupted: number; threshold: number }>`
+        SELECT * FROM lens.sleep_interruption_alerts('2026-01-10T12:00:00Z')`.execute(database.db)
+      ).rows.map((row) => [row.responder, row.sleep, row.nights_interrupted, row.threshold]);
+    const policy = {
+      sla: {
+        SEV1: { ack: 900, resolve: 3600, postmortem: 172800 },
+        SEV2: { ack: 1800, resolve: 14400 },
+        SEV3: { ack: 7200, resolve: 86400 },
+        SEV4: { ack: 86400, resolve: 604800 },
+      },
+      repeatWindowDays: 90,
+    };
     await applyPolicy(database.db, { ...policy, onCall: { sleepInterruptionAlert: 3 } });
     expect(await alerts()).toEqual([['Ada', 3, 3, 3]]);
     await applyPolicy(database.db, { ...policy, onCall: { sleepInterruptionAlert: 2 } });
-    expect(await alerts()).toEqual([['Ada', 3, 3, 2], ['Bob', 2, 2, 2]]);
+    expect(await alerts()).toEqual([
+      ['Ada', 3, 3, 2],
+      ['Bob', 2, 2, 2],
+    ]);
     await applyPolicy(database.db, { ...policy, onCall: { sleepInterruptionAlert: 3 } });
   });
 });

@@ -17,7 +17,12 @@ const incident: PdIncident = {
   urgency: 'high',
   resolved_at: '2026-10-06T22:40:00Z',
   last_status_change_at: '2026-10-06T22:40:00Z',
-  service: { id: 'PSVC1', type: 'service_reference', summary: 'Checkout API', html_url: 'https://acme.pagerduty.com/services/PSVC1' },
+  service: {
+    id: 'PSVC1',
+    type: 'service_reference',
+    summary: 'Checkout API',
+    html_url: 'https://acme.pagerduty.com/services/PSVC1',
+  },
   teams: [{ id: 'PTEAM1', type: 'team_reference', summary: 'Payments' }],
   priority: { id: 'PPRIO1', type: 'priority', name: 'P1', summary: 'P1' },
   resolve_reason: null,
@@ -55,21 +60,41 @@ describe('mapIncident', () => {
   it.each([
     ['no priority: urgency decides', { priority: null }, { severity: 'SEV2', priorityRaw: null }],
     ['merged', { resolve_reason: { type: 'merge_resolve_reason', incident: { id: 'Q2' } } }, { merged: true }],
-    ['still open: no resolve time', { status: 'acknowledged', resolved_at: null }, { resolvedAt: null, status: 'acknowledged' }],
-    ['offset time zone normalised', { created_at: '2026-10-06T23:30:42+02:00' }, { createdAt: '2026-10-06T21:30:42.000Z' }],
+    [
+      'still open: no resolve time',
+      { status: 'acknowledged', resolved_at: null },
+      { resolvedAt: null, status: 'acknowledged' },
+    ],
+    [
+      'offset time zone normalised',
+      { created_at: '2026-10-06T23:30:42+02:00' },
+      { createdAt: '2026-10-06T21:30:42.000Z' },
+    ],
     ['resolved_at missing: last status change', { resolved_at: undefined }, { resolvedAt: '2026-10-06T22:40:00.000Z' }],
   ] as const)('%s', (_name, patch, expected) => {
     const result = mapIncident({ ...incident, ...patch } as PdIncident, rules);
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.value.row).toMatchObject(expected);
+    if (result.ok) {
+      expect(result.value.row).toMatchObject(expected);
+    }
   });
 
   it.each([
     ['missing id', { id: undefined }, 'incident has no id', null],
     ['missing created_at', { created_at: undefined }, 'incident created_at is missing or not a date', 'Q1ABCDE'],
-    ['garbage created_at', { created_at: 'yesterday' }, 'incident created_at is missing or not a date: "yesterday"', 'Q1ABCDE'],
+    [
+      'garbage created_at',
+      { created_at: 'yesterday' },
+      'incident created_at is missing or not a date: "yesterday"',
+      'Q1ABCDE',
+    ],
     ['unknown status', { status: 'closed' }, 'incident status is not triggered, acknowledged or resolved', 'Q1ABCDE'],
-    ['resolved before created', { resolved_at: '2026-10-06T20:00:00Z' }, 'resolved (2026-10-06T20:00:00.000Z) before it was created', 'Q1ABCDE'],
+    [
+      'resolved before created',
+      { resolved_at: '2026-10-06T20:00:00Z' },
+      'resolved (2026-10-06T20:00:00.000Z) before it was created',
+      'Q1ABCDE',
+    ],
     ['priority as text', { priority: 'P1' }, 'priority is neither an object nor null', 'Q1ABCDE'],
   ] as const)('quarantines %s', (_name, patch, reason, externalId) => {
     const result = mapIncident({ ...incident, ...patch } as unknown as PdIncident, rules);
@@ -135,15 +160,22 @@ describe('mapLogEntry', () => {
   ] as const)('quarantines %s', (_name, patch, reason) => {
     const result = mapLogEntry({ ...entry, ...patch } as PdLogEntry);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.reason).toContain(reason);
+    if (!result.ok) {
+      expect(result.reason).toContain(reason);
+    }
   });
 });
 
-describe('on-call data from log entries (METRICS.md 10 and 11)', () => {
+describe('on-call data from log entries (docs/metrics.md §10 and 11)', () => {
   const notify = (channel: PdLogEntry['channel']): PdLogEntry => ({
     ...entry,
     type: 'notify_log_entry',
-    user: { id: 'PUSER1', type: 'user_reference', summary: 'Ada Lovelace', html_url: 'https://acme.pagerduty.com/users/PUSER1' },
+    user: {
+      id: 'PUSER1',
+      type: 'user_reference',
+      summary: 'Ada Lovelace',
+      html_url: 'https://acme.pagerduty.com/users/PUSER1',
+    },
     channel,
   });
 
@@ -153,7 +185,11 @@ describe('on-call data from log entries (METRICS.md 10 and 11)', () => {
     [{ type: 'push_notification' }, 'push', 'push_notification'],
     [{ type: 'email_notification' }, 'email', 'email_notification'],
     // channel.notification.type wins over channel.type when present.
-    [{ type: 'auto', notification: { type: 'phone_notification', address: '+1 555 0100' } }, 'phone', 'phone_notification'],
+    [
+      { type: 'auto', notification: { type: 'phone_notification', address: '+1 555 0100' } },
+      'phone',
+      'phone_notification',
+    ],
     [{ type: 'auto', notification: {} }, 'unknown', 'auto'],
     // Nothing guessed: anything else is unknown, and kept as sent.
     [{ type: 'sms' }, 'unknown', 'sms'],
@@ -162,7 +198,12 @@ describe('on-call data from log entries (METRICS.md 10 and 11)', () => {
   ] as const)('channel %j is %s', (channel, method, channelType) => {
     const result = mapLogEntry(notify(channel as PdLogEntry['channel']));
     expect(result.ok && result.value.notification).toEqual({
-      user: { externalId: 'PUSER1', name: 'Ada Lovelace', timeZone: null, htmlUrl: 'https://acme.pagerduty.com/users/PUSER1' },
+      user: {
+        externalId: 'PUSER1',
+        name: 'Ada Lovelace',
+        timeZone: null,
+        htmlUrl: 'https://acme.pagerduty.com/users/PUSER1',
+      },
       method,
       channelType,
     });
@@ -182,8 +223,9 @@ describe('on-call data from log entries (METRICS.md 10 and 11)', () => {
     [undefined, undefined, null, null, null],
   ] as const)('resolve by agent %j through %j', (agent, channel, agentType, agentId, channelType) => {
     const result = mapLogEntry({ ...entry, type: 'resolve_log_entry', agent, channel } as PdLogEntry);
-    expect(result.ok && [result.value.agentType, result.value.agentId, result.value.channelType, result.value.notification])
-      .toEqual([agentType, agentId, channelType, null]);
+    expect(
+      result.ok && [result.value.agentType, result.value.agentId, result.value.channelType, result.value.notification]
+    ).toEqual([agentType, agentId, channelType, null]);
   });
 });
 
@@ -193,7 +235,10 @@ describe('mapUser', () => {
       ok: true,
       value: { externalId: 'PUSER1', name: 'Ada', timeZone: 'Asia/Kolkata', htmlUrl: null },
     });
-    expect(mapUser({ id: 'PUSER2', summary: 'Bob', time_zone: null })).toMatchObject({ ok: true, value: { name: 'Bob', timeZone: null } });
+    expect(mapUser({ id: 'PUSER2', summary: 'Bob', time_zone: null })).toMatchObject({
+      ok: true,
+      value: { name: 'Bob', timeZone: null },
+    });
   });
 
   it.each([

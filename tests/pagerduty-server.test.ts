@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExpectedIncidentFacts, type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
+import {
+  type ExpectedIncidentFacts,
+  type FakePagerDuty,
+  generatePagerDutyHistory,
+  type PagerDutyHistory,
+  startFakePagerDuty,
+} from '@incident-lens/simulators';
 
 const TOKEN = 'test-token-0123';
 const ACCEPT = 'application/vnd.pagerduty+json;version=2';
@@ -19,10 +25,17 @@ interface Reply {
   body: Json;
 }
 
-async function get(server: FakePagerDuty, path: string, params: Params = {}, headers: Record<string, string> = HEADERS): Promise<Reply> {
+async function get(
+  server: FakePagerDuty,
+  path: string,
+  params: Params = {},
+  headers: Record<string, string> = HEADERS
+): Promise<Reply> {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
-    for (const item of Array.isArray(value) ? value : [value]) {query.append(name, String(item));}
+    for (const item of Array.isArray(value) ? value : [value]) {
+      query.append(name, String(item));
+    }
   }
   const response = await fetch(`${server.url}${path}${query.size > 0 ? `?${query}` : ''}`, { headers });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Json };
@@ -45,14 +58,17 @@ async function getAll(server: FakePagerDuty, path: string, key: string, params: 
     expect(reply.status).toBe(200);
     items.push(...reply.body[key]);
     expect(reply.body.more).toBe(offset + reply.body[key].length < reply.body.total);
-    if (!reply.body.more) {return items;}
+    if (!reply.body.more) {
+      return items;
+    }
   }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
 const inWindow = (facts: ExpectedIncidentFacts[], since: number, until: number) =>
   facts.filter((f) => Date.parse(f.createdAt) >= since && Date.parse(f.createdAt) < until);
-const share = (facts: ExpectedIncidentFacts[], test: (f: ExpectedIncidentFacts) => boolean) => facts.filter(test).length / facts.length;
+const share = (facts: ExpectedIncidentFacts[], test: (f: ExpectedIncidentFacts) => boolean) =>
+  facts.filter(test).length / facts.length;
 const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const minutesToAck = (facts: ExpectedIncidentFacts[]) =>
   facts.filter((f) => f.firstAckAt).map((f) => (Date.parse(f.firstAckAt!) - Date.parse(f.createdAt)) / 60_000);
@@ -80,7 +96,9 @@ describe('generatePagerDutyHistory', () => {
   it('has unique PagerDuty-like ids, created in [start, end) and in order', () => {
     expect(history.incidentCount).toBe(20_000);
     expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
-    for (const f of facts) {expect(f.id).toMatch(/^[PQ][0-9A-Z]{6}$/);}
+    for (const f of facts) {
+      expect(f.id).toMatch(/^[PQ][0-9A-Z]{6}$/);
+    }
     const created = facts.map((f) => Date.parse(f.createdAt));
     expect(Math.min(...created)).toBeGreaterThanOrEqual(options.start.getTime());
     expect(Math.max(...created)).toBeLessThan(END.getTime());
@@ -114,18 +132,27 @@ describe('generatePagerDutyHistory', () => {
   it('pages people in their zones and makes noise: a flapping service, auto-resolving integrations, an auto-resolve timeout', () => {
     const services = new Map(history.services.map((service) => [service.id, service]));
     const transient = (f: ExpectedIncidentFacts) =>
-      f.status === 'resolved' && f.firstAckAt === null && Date.parse(f.resolvedAt!) - Date.parse(f.createdAt) <= 300_000;
+      f.status === 'resolved' &&
+      f.firstAckAt === null &&
+      Date.parse(f.resolvedAt!) - Date.parse(f.createdAt) <= 300_000;
     const flapping = facts.filter((f) => services.get(f.serviceId)!.flapping);
     expect(flapping.length).toBeGreaterThan(0);
     expect(share(flapping, transient)).toBeGreaterThan(0.5);
-    expect(share(facts.filter((f) => !services.get(f.serviceId)!.flapping), transient)).toBeLessThan(0.05);
+    expect(
+      share(
+        facts.filter((f) => !services.get(f.serviceId)!.flapping),
+        transient
+      )
+    ).toBeLessThan(0.05);
     for (const f of facts.filter((f) => f.resolvedBy === 'timeout')) {
       const timeout = services.get(f.serviceId)!.autoResolveTimeout;
       expect(timeout).not.toBeNull();
       expect(Date.parse(f.resolvedAt!) - Date.parse(f.createdAt)).toBe(timeout! * 1000);
     }
     expect(share(facts, (f) => f.resolvedBy === 'timeout')).toBeGreaterThan(0.01);
-    expect(facts.filter((f) => f.resolvedBy === 'integration').every((f) => services.get(f.serviceId)!.resolvesAsIntegration)).toBe(true);
+    expect(
+      facts.filter((f) => f.resolvedBy === 'integration').every((f) => services.get(f.serviceId)!.resolvesAsIntegration)
+    ).toBe(true);
     expect(share(facts, (f) => f.resolvedBy === 'integration')).toBeGreaterThan(0.1);
     expect(share(facts, (f) => f.resolvedBy === 'service')).toBeGreaterThan(0.05);
     expect(share(facts, (f) => f.resolvedBy === 'user')).toBeGreaterThan(0.4);
@@ -133,7 +160,9 @@ describe('generatePagerDutyHistory', () => {
     expect(facts.every((f) => (f.firstAckAt === null) === (f.firstAckBy === null))).toBe(true);
     expect(facts.every((f) => f.firstAckBy === null || users.has(f.firstAckBy))).toBe(true);
     const zones = new Set(history.users.map((user) => user.timeZone));
-    expect(zones).toEqual(new Set(['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Europe/Berlin', 'America/Los_Angeles', null]));
+    expect(zones).toEqual(
+      new Set(['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Europe/Berlin', 'America/Los_Angeles', null])
+    );
   });
 
   it('acknowledges within minutes, SEV1 fastest, and resolves within hours to days', () => {
@@ -149,8 +178,12 @@ describe('generatePagerDutyHistory', () => {
     expect(median(hoursToResolve)).toBeLessThan(24);
     expect(Math.max(...hoursToResolve)).toBeGreaterThan(48);
     for (const f of facts) {
-      if (f.firstAckAt) {expect(Date.parse(f.firstAckAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));}
-      if (f.resolvedAt) {expect(Date.parse(f.resolvedAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));}
+      if (f.firstAckAt) {
+        expect(Date.parse(f.firstAckAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));
+      }
+      if (f.resolvedAt) {
+        expect(Date.parse(f.resolvedAt)).toBeGreaterThanOrEqual(Date.parse(f.createdAt));
+      }
       expect(f.merged ? f.status === 'resolved' : true).toBe(true);
     }
   });
@@ -160,7 +193,9 @@ describe('generatePagerDutyHistory', () => {
     expect(open.length).toBeGreaterThan(0);
     expect(open.some((f) => f.status === 'triggered')).toBe(true);
     expect(open.some((f) => f.status === 'acknowledged')).toBe(true);
-    for (const f of open) {expect(Date.parse(f.createdAt)).toBeGreaterThan(END.getTime() - 25 * DAY);}
+    for (const f of open) {
+      expect(Date.parse(f.createdAt)).toBeGreaterThan(END.getTime() - 25 * DAY);
+    }
     expect(median(open.map((f) => END.getTime() - Date.parse(f.createdAt)))).toBeLessThan(2 * DAY);
   });
 
@@ -179,7 +214,12 @@ describe('fake PagerDuty server', () => {
   let server: FakePagerDuty;
 
   beforeAll(async () => {
-    history = generatePagerDutyHistory({ seed: 11, start: new Date(END.getTime() - 120 * DAY), end: END, incidents: 3_000 });
+    history = generatePagerDutyHistory({
+      seed: 11,
+      start: new Date(END.getTime() - 120 * DAY),
+      end: END,
+      incidents: 3_000,
+    });
     facts = history.expectedFacts();
     server = await startFakePagerDuty({ history, token: TOKEN, now: () => END });
   });
@@ -187,7 +227,11 @@ describe('fake PagerDuty server', () => {
 
   it('answers on loopback with rate-limit headers on every response', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    for (const reply of [await get(server, '/incidents'), await get(server, '/nope'), await get(server, '/incidents', {}, { Accept: ACCEPT })]) {
+    for (const reply of [
+      await get(server, '/incidents'),
+      await get(server, '/nope'),
+      await get(server, '/incidents', {}, { Accept: ACCEPT }),
+    ]) {
       expect(Number(reply.headers.get('ratelimit-limit'))).toBe(960);
       expect(reply.headers.get('ratelimit-remaining')).toMatch(/^\d+$/);
       expect(Number(reply.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
@@ -209,12 +253,23 @@ describe('fake PagerDuty server', () => {
     expect(reply.status).toBe(400);
     expect(reply.body.error.code).toBe(2001);
     expect(reply.body.error.errors[0]).toContain(ACCEPT);
-    const spaced = await get(server, '/incidents', {}, { ...HEADERS, Accept: 'application/json, application/vnd.pagerduty+json; version=2' });
+    const spaced = await get(
+      server,
+      '/incidents',
+      {},
+      { ...HEADERS, Accept: 'application/json, application/vnd.pagerduty+json; version=2' }
+    );
     expect(spaced.status).toBe(200);
   });
 
   it('answers unknown paths and unknown incidents with 404', async () => {
-    for (const path of ['/services', '/incidents/QNOPE00', '/incidents/QNOPE00/log_entries', '/incidents/x/y/z', '/incidents/%E0%A4%A']) {
+    for (const path of [
+      '/services',
+      '/incidents/QNOPE00',
+      '/incidents/QNOPE00/log_entries',
+      '/incidents/x/y/z',
+      '/incidents/%E0%A4%A',
+    ]) {
       const reply = await get(server, path);
       expect(reply.status, path).toBe(404);
       expect(reply.body).toEqual({ error: { message: 'Not Found', code: 2100 } });
@@ -256,7 +311,12 @@ describe('fake PagerDuty server', () => {
     expect(first.body).toMatchObject({ limit: 25, offset: 0, more: true, total: null });
     const incidents = await getAll(server, '/incidents', 'incidents', { since: iso(since), until: iso(until) });
     expect(incidents.map((i) => i.id)).toEqual(expected.map((f) => f.id));
-    const last = await get(server, '/incidents', { since: iso(since), until: iso(until), offset: expected.length - 1, total: 'true' });
+    const last = await get(server, '/incidents', {
+      since: iso(since),
+      until: iso(until),
+      offset: expected.length - 1,
+      total: 'true',
+    });
     expect(last.body).toMatchObject({ more: false, total: expected.length });
     expect(last.body.incidents).toHaveLength(1);
   });
@@ -275,22 +335,40 @@ describe('fake PagerDuty server', () => {
   });
 
   it('filters by status, urgency, service and team, and sorts on request', async () => {
-    const open = await getAll(server, '/incidents', 'incidents', { date_range: 'all', 'statuses[]': ['triggered', 'acknowledged'] });
+    const open = await getAll(server, '/incidents', 'incidents', {
+      date_range: 'all',
+      'statuses[]': ['triggered', 'acknowledged'],
+    });
     expect(open.map((i) => i.id)).toEqual(facts.filter((f) => f.status !== 'resolved').map((f) => f.id));
     const service = history.services[2]!;
-    const onService = await get(server, '/incidents', { date_range: 'all', 'service_ids[]': [service.id], 'urgencies[]': ['low'], total: 'true' });
+    const onService = await get(server, '/incidents', {
+      date_range: 'all',
+      'service_ids[]': [service.id],
+      'urgencies[]': ['low'],
+      total: 'true',
+    });
     expect(onService.body.total).toBe(facts.filter((f) => f.serviceId === service.id && f.urgency === 'low').length);
     const team = await get(server, '/incidents', { date_range: 'all', 'team_ids[]': [service.teamId], total: 'true' });
     expect(team.body.total).toBe(facts.filter((f) => f.teamId === service.teamId).length);
     const newest = await get(server, '/incidents', { date_range: 'all', sort_by: 'created_at:desc', limit: 3 });
-    expect(newest.body.incidents.map((i: Json) => i.id)).toEqual(facts.slice(-3).reverse().map((f) => f.id));
+    expect(newest.body.incidents.map((i: Json) => i.id)).toEqual(
+      facts
+        .slice(-3)
+        .reverse()
+        .map((f) => f.id)
+    );
   });
 
   it('shows one incident by id or by number', async () => {
     const fact = facts[1234]!;
     const byId = await get(server, `/incidents/${fact.id}`);
     expect(byId.status).toBe(200);
-    expect(byId.body.incident).toMatchObject({ id: fact.id, type: 'incident', created_at: fact.createdAt, status: fact.status });
+    expect(byId.body.incident).toMatchObject({
+      id: fact.id,
+      type: 'incident',
+      created_at: fact.createdAt,
+      status: fact.status,
+    });
     const byNumber = await get(server, `/incidents/${byId.body.incident.incident_number}`);
     expect(byNumber.body.incident.id).toBe(fact.id);
   });
@@ -302,8 +380,12 @@ describe('fake PagerDuty server', () => {
     const times = log.map((e) => Date.parse(e.created_at));
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(log.at(-1)).toMatchObject({ type: 'trigger_log_entry', id: incident.first_trigger_log_entry.id });
-    expect(log.map((e) => e.type)).toEqual(expect.arrayContaining(['escalate_log_entry', 'resolve_log_entry', 'notify_log_entry']));
-    for (const entry of log) {expect(entry.incident).toMatchObject({ id: fact.id, type: 'incident_reference' });}
+    expect(log.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['escalate_log_entry', 'resolve_log_entry', 'notify_log_entry'])
+    );
+    for (const entry of log) {
+      expect(entry.incident).toMatchObject({ id: fact.id, type: 'incident_reference' });
+    }
   });
 
   it('lists account log entries by created_at window, newest first, with incidents included on request', async () => {
@@ -316,12 +398,27 @@ describe('fake PagerDuty server', () => {
     expect(Math.min(...times)).toBeGreaterThanOrEqual(since);
     expect(Math.max(...times)).toBeLessThan(until);
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
-    for (const e of entries) {expect(e.id).toMatch(/^R[0-9A-Z]{13}$/);}
-    const included = await get(server, '/log_entries', { since: iso(since), until: iso(until), 'include[]': ['incidents'], limit: 5 });
-    for (const entry of included.body.log_entries) {
-      expect(entry.incident).toMatchObject({ type: 'incident', status: expect.any(String), created_at: expect.any(String) });
+    for (const e of entries) {
+      expect(e.id).toMatch(/^R[0-9A-Z]{13}$/);
     }
-    const overview = await getAll(server, '/log_entries', 'log_entries', { since: iso(since), until: iso(until), is_overview: 'true' });
+    const included = await get(server, '/log_entries', {
+      since: iso(since),
+      until: iso(until),
+      'include[]': ['incidents'],
+      limit: 5,
+    });
+    for (const entry of included.body.log_entries) {
+      expect(entry.incident).toMatchObject({
+        type: 'incident',
+        status: expect.any(String),
+        created_at: expect.any(String),
+      });
+    }
+    const overview = await getAll(server, '/log_entries', 'log_entries', {
+      since: iso(since),
+      until: iso(until),
+      is_overview: 'true',
+    });
     expect(overview.length).toBe(entries.filter((e) => e.type !== 'notify_log_entry').length);
     const one = await get(server, `/log_entries/${entries[0]!.id}`);
     expect(one.body.log_entry).toEqual(entries[0]);
@@ -338,7 +435,12 @@ describe('fake PagerDuty server', () => {
 });
 
 describe('rate limits and faults', () => {
-  const history = generatePagerDutyHistory({ seed: 5, start: new Date(END.getTime() - 10 * DAY), end: END, incidents: 200 });
+  const history = generatePagerDutyHistory({
+    seed: 5,
+    start: new Date(END.getTime() - 10 * DAY),
+    end: END,
+    incidents: 200,
+  });
   const servers: FakePagerDuty[] = [];
   const start = async (options: Partial<Parameters<typeof startFakePagerDuty>[0]> = {}) => {
     const server = await startFakePagerDuty({ history, token: TOKEN, now: () => END, ...options });
@@ -372,7 +474,9 @@ describe('rate limits and faults', () => {
   it('keeps a separate window per token', async () => {
     const server = await start({ rateLimitPerMinute: 1 });
     expect((await get(server, '/incidents')).status).toBe(200);
-    expect((await get(server, '/incidents', {}, { Accept: ACCEPT, Authorization: 'Token token=other' })).status).toBe(401);
+    expect((await get(server, '/incidents', {}, { Accept: ACCEPT, Authorization: 'Token token=other' })).status).toBe(
+      401
+    );
     expect((await get(server, '/incidents')).status).toBe(429);
   });
 
@@ -417,7 +521,9 @@ describe('rate limits and faults', () => {
     const sequence = async () => {
       const server = await start({ faults: { seed: 42, serverErrorRate: 0.3 } });
       const statuses: number[] = [];
-      for (let i = 0; i < 20; i++) {statuses.push((await get(server, '/incidents')).status);}
+      for (let i = 0; i < 20; i++) {
+        statuses.push((await get(server, '/incidents')).status);
+      }
       return statuses;
     };
     const first = await sequence();
@@ -432,7 +538,12 @@ describe('mutations and raw records', () => {
   let server: FakePagerDuty;
 
   beforeAll(async () => {
-    history = generatePagerDutyHistory({ seed: 21, start: new Date(END.getTime() - 20 * DAY), end: END, incidents: 1_000 });
+    history = generatePagerDutyHistory({
+      seed: 21,
+      start: new Date(END.getTime() - 20 * DAY),
+      end: END,
+      incidents: 1_000,
+    });
     server = await startFakePagerDuty({ history, token: TOKEN, now: () => END });
   });
   afterAll(() => server.stop());
@@ -448,7 +559,12 @@ describe('mutations and raw records', () => {
     expect(id).toMatch(/^Q[0-9A-Z]{6}$/);
     expect(history.incidentCount).toBe(count + 1);
     let incident = (await get(server, `/incidents/${id}`)).body.incident;
-    expect(incident).toMatchObject({ status: 'triggered', created_at: iso(created.getTime()), urgency: 'high', resolved_at: null });
+    expect(incident).toMatchObject({
+      status: 'triggered',
+      created_at: iso(created.getTime()),
+      urgency: 'high',
+      resolved_at: null,
+    });
     expect(incident.priority.name).toBe('P3');
     expect(incident.service.id).toBe(history.services[1]!.id);
     expect(await logTypes(id)).toEqual(['trigger_log_entry']);
@@ -467,7 +583,11 @@ describe('mutations and raw records', () => {
     history.resolve(id, at(90));
 
     incident = (await get(server, `/incidents/${id}`)).body.incident;
-    expect(incident).toMatchObject({ status: 'resolved', resolved_at: iso(at(90).getTime() - 500), updated_at: iso(at(90).getTime() - 500) });
+    expect(incident).toMatchObject({
+      status: 'resolved',
+      resolved_at: iso(at(90).getTime() - 500),
+      updated_at: iso(at(90).getTime() - 500),
+    });
     expect(incident.assignments).toEqual([]);
     expect(incident.priority.name).toBe('P1');
     expect(await logTypes(id)).toEqual([
@@ -490,7 +610,10 @@ describe('mutations and raw records', () => {
       priority: 'P1',
       urgency: 'high',
     });
-    const window = await getAll(server, '/log_entries', 'log_entries', { since: iso(created.getTime()), until: iso(at(120).getTime()) });
+    const window = await getAll(server, '/log_entries', 'log_entries', {
+      since: iso(created.getTime()),
+      until: iso(at(120).getTime()),
+    });
     expect(window.filter((e) => e.incident.id === id)).toHaveLength(7);
   });
 
@@ -500,39 +623,85 @@ describe('mutations and raw records', () => {
     const at = new Date(END.getTime() + 100 * 60_000);
     history.acknowledge(open.id, at);
     expect(factsOf(open.id)).toMatchObject({ status: 'acknowledged', firstAckAt: iso(at.getTime()) });
-    const newest = await get(server, '/log_entries', { since: iso(END.getTime() - DAY), until: iso(END.getTime() + DAY), limit: 1 });
+    const newest = await get(server, '/log_entries', {
+      since: iso(END.getTime() - DAY),
+      until: iso(END.getTime() + DAY),
+      limit: 1,
+    });
     expect(newest.body.log_entries[0]).toMatchObject({ type: 'acknowledge_log_entry', incident: { id: open.id } });
     const after = await get(server, '/incidents', { date_range: 'all', 'statuses[]': ['triggered'], total: 'true' });
     expect(after.body.total).toBe(before.body.total - 1);
-    const acknowledged = await getAll(server, '/incidents', 'incidents', { date_range: 'all', 'statuses[]': ['acknowledged'] });
+    const acknowledged = await getAll(server, '/incidents', 'incidents', {
+      date_range: 'all',
+      'statuses[]': ['acknowledged'],
+    });
     expect(acknowledged.map((i) => i.id)).toContain(open.id);
   });
 
   it.each([
-    ['acknowledging a resolved incident', (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) => h.acknowledge(f.find((x) => x.status === 'resolved')!.id, END), /is resolved/],
-    ['unacknowledging a resolved incident', (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) => h.unacknowledge(f.find((x) => x.status === 'resolved')!.id, END), /only an acknowledged incident/],
-    ['resolving twice', (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) => h.resolve(f.find((x) => x.status === 'resolved')!.id, END), /already resolved/],
+    [
+      'acknowledging a resolved incident',
+      (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) =>
+        h.acknowledge(f.find((x) => x.status === 'resolved')!.id, END),
+      /is resolved/,
+    ],
+    [
+      'unacknowledging a resolved incident',
+      (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) =>
+        h.unacknowledge(f.find((x) => x.status === 'resolved')!.id, END),
+      /only an acknowledged incident/,
+    ],
+    [
+      'resolving twice',
+      (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) => h.resolve(f.find((x) => x.status === 'resolved')!.id, END),
+      /already resolved/,
+    ],
     ['an unknown id', (h: PagerDutyHistory) => h.escalate('QZZZZZZ', END), /no generated incident/],
-    ['a time before creation', (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) => h.resolve(f.find((x) => x.status !== 'resolved')!.id, new Date(0)), /before incident/],
-    ['an unknown priority', (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) => h.setPriority(f[0]!.id, 'SEV9', END), /priority must be one of/],
-    ['an unknown service', (h: PagerDutyHistory) => h.addIncident({ createdAt: END, priority: null, urgency: 'low', serviceIndex: 9 }), /serviceIndex must be/],
+    [
+      'a time before creation',
+      (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) =>
+        h.resolve(f.find((x) => x.status !== 'resolved')!.id, new Date(0)),
+      /before incident/,
+    ],
+    [
+      'an unknown priority',
+      (h: PagerDutyHistory, f: ExpectedIncidentFacts[]) => h.setPriority(f[0]!.id, 'SEV9', END),
+      /priority must be one of/,
+    ],
+    [
+      'an unknown service',
+      (h: PagerDutyHistory) => h.addIncident({ createdAt: END, priority: null, urgency: 'low', serviceIndex: 9 }),
+      /serviceIndex must be/,
+    ],
   ])('refuses %s', (_name, mutate, message) => {
     expect(() => mutate(history, history.expectedFacts())).toThrow(message);
   });
 
   it('serves raw incidents verbatim: dated ones in their window, undated ones in every window', async () => {
-    const dated = { id: 'QRAWDAT', type: 'incident', created_at: '2026-05-20T10:00:00Z', status: 'resolved', resolved_at: '2026-05-19T10:00:00Z' };
+    const dated = {
+      id: 'QRAWDAT',
+      type: 'incident',
+      created_at: '2026-05-20T10:00:00Z',
+      status: 'resolved',
+      resolved_at: '2026-05-19T10:00:00Z',
+    };
     const undated = { id: 'QRAWUND', type: 'incident', status: 'triggered', title: 'no created_at' };
     const anonymous = { type: 'incident', created_at: '2026-05-20T11:00:00Z', title: 'no id' };
     history.addRawIncident(dated);
     history.addRawIncident(undated);
     history.addRawIncident(anonymous);
     expect(history.rawIncidentCount).toBe(3);
-    const may = await getAll(server, '/incidents', 'incidents', { since: '2026-05-20T00:00:00Z', until: '2026-05-21T00:00:00Z' });
+    const may = await getAll(server, '/incidents', 'incidents', {
+      since: '2026-05-20T00:00:00Z',
+      until: '2026-05-21T00:00:00Z',
+    });
     expect(may[0]).toEqual(undated);
     expect(may).toContainEqual(dated);
     expect(may).toContainEqual(anonymous);
-    const earlier = await getAll(server, '/incidents', 'incidents', { since: '2026-05-13T00:00:00Z', until: '2026-05-14T00:00:00Z' });
+    const earlier = await getAll(server, '/incidents', 'incidents', {
+      since: '2026-05-13T00:00:00Z',
+      until: '2026-05-14T00:00:00Z',
+    });
     expect(earlier).toContainEqual(undated);
     expect(earlier).not.toContainEqual(dated);
     expect((await get(server, '/incidents/QRAWDAT')).body.incident).toEqual(dated);
@@ -541,10 +710,17 @@ describe('mutations and raw records', () => {
 
   it('serves raw log entries verbatim, in the account log and in their incident log', async () => {
     const target = history.expectedFacts()[10]!;
-    const broken = { type: 'acknowledge_log_entry', created_at: '2026-05-25T08:00:00Z', incident: { id: target.id, type: 'incident_reference' } };
+    const broken = {
+      type: 'acknowledge_log_entry',
+      created_at: '2026-05-25T08:00:00Z',
+      incident: { id: target.id, type: 'incident_reference' },
+    };
     history.addRawLogEntry(broken);
     history.addRawLogEntry('not even an object');
-    const day = await getAll(server, '/log_entries', 'log_entries', { since: '2026-05-25T00:00:00Z', until: '2026-05-26T00:00:00Z' });
+    const day = await getAll(server, '/log_entries', 'log_entries', {
+      since: '2026-05-25T00:00:00Z',
+      until: '2026-05-26T00:00:00Z',
+    });
     expect(day).toContainEqual(broken);
     expect(day[0]).toBe('not even an object');
     const own = await getAll(server, `/incidents/${target.id}/log_entries`, 'log_entries');
@@ -554,7 +730,9 @@ describe('mutations and raw records', () => {
 });
 
 describe('conformance with the published OpenAPI description', () => {
-  const spec = JSON.parse(readFileSync(new URL('../simulators/specs/pagerduty-rest-v2.trimmed.json', import.meta.url), 'utf8')) as Json;
+  const spec = JSON.parse(
+    readFileSync(new URL('../simulators/specs/pagerduty-rest-v2.trimmed.json', import.meta.url), 'utf8')
+  ) as Json;
   // Response schemas, by JSON pointer into the whole description.
   const pointers = {
     incidentsPage: '#/paths/~1incidents/get/responses/200/content/application~1json/schema',
@@ -589,22 +767,52 @@ describe('conformance with the published OpenAPI description', () => {
   }
 
   function validators(description: Json, id: string): Record<SchemaName, ValidateFunction> {
-    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false });
+    const ajv = new Ajv({
+      allErrors: true,
+      strict: true,
+      strictTypes: false,
+      strictTuples: false,
+      strictRequired: false,
+    });
     addFormats.default(ajv);
     // OpenAPI document keys and annotations that are not JSON Schema keywords.
-    ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components', 'tags', 'security', 'example', 'discriminator', 'x-examples']);
+    ajv.addVocabulary([
+      'openapi',
+      'info',
+      'servers',
+      'paths',
+      'components',
+      'tags',
+      'security',
+      'example',
+      'discriminator',
+      'x-examples',
+    ]);
     // OpenAPI format names ajv-formats does not define; 'url' is checked, the others only annotate.
-    for (const format of ['int64', 'float', 'double', 'binary', 'tzinfo', 'activesupport-time-zone', 'TEXTAREA', 'partial-time']) {
+    for (const format of [
+      'int64',
+      'float',
+      'double',
+      'binary',
+      'tzinfo',
+      'activesupport-time-zone',
+      'TEXTAREA',
+      'partial-time',
+    ]) {
       ajv.addFormat(format, true);
     }
     ajv.addFormat('url', (text: string) => URL.canParse(text));
     ajv.addSchema({ ...description, $id: id });
     const compile = (pointer: string) => ajv.getSchema(`${id}${pointer}`)!;
-    return Object.fromEntries(Object.entries(pointers).map(([name, pointer]) => [name, compile(pointer)])) as Record<SchemaName, ValidateFunction>;
+    return Object.fromEntries(Object.entries(pointers).map(([name, pointer]) => [name, compile(pointer)])) as Record<
+      SchemaName,
+      ValidateFunction
+    >;
   }
 
-  const errorsOf = (validate: ValidateFunction) =>
-    [...new Set((validate.errors ?? []).map((e) => `${e.instancePath.replace(/\/\d+/g, '/N')} ${e.message}`))];
+  const errorsOf = (validate: ValidateFunction) => [
+    ...new Set((validate.errors ?? []).map((e) => `${e.instancePath.replace(/\/\d+/g, '/N')} ${e.message}`)),
+  ];
 
   let valid: Record<SchemaName, ValidateFunction>;
   let history: PagerDutyHistory;
@@ -613,7 +821,12 @@ describe('conformance with the published OpenAPI description', () => {
 
   beforeAll(async () => {
     valid = validators(withKnownGaps(spec), 'pagerduty-patched');
-    history = generatePagerDutyHistory({ seed: 31, start: new Date(END.getTime() - 60 * DAY), end: END, incidents: 1_500 });
+    history = generatePagerDutyHistory({
+      seed: 31,
+      start: new Date(END.getTime() - 60 * DAY),
+      end: END,
+      incidents: 1_500,
+    });
     server = await startFakePagerDuty({ history, token: TOKEN, now: () => END });
   });
   afterAll(() => server.stop());
@@ -639,12 +852,16 @@ describe('conformance with the published OpenAPI description', () => {
     for (const include of [[], ['incidents']]) {
       const entries = await get(server, '/log_entries', { ...oldWindow, limit: 100, 'include[]': include });
       const types = new Set(entries.body.log_entries.map((e: Json) => e.type));
-      expect([...types]).toEqual(expect.arrayContaining(['trigger_log_entry', 'acknowledge_log_entry', 'notify_log_entry', 'resolve_log_entry']));
+      expect([...types]).toEqual(
+        expect.arrayContaining(['trigger_log_entry', 'acknowledge_log_entry', 'notify_log_entry', 'resolve_log_entry'])
+      );
       expectValid('logEntriesPage', entries.body);
     }
     const escalated = history.expectedFacts().find((f) => f.escalated && f.unackCount > 0 && f.status === 'resolved')!;
     const log = await get(server, `/incidents/${escalated.id}/log_entries`, { limit: 100, 'include[]': ['incidents'] });
-    expect(log.body.log_entries.map((e: Json) => e.type)).toEqual(expect.arrayContaining(['escalate_log_entry', 'unacknowledge_log_entry']));
+    expect(log.body.log_entries.map((e: Json) => e.type)).toEqual(
+      expect.arrayContaining(['escalate_log_entry', 'unacknowledge_log_entry'])
+    );
     expectValid('incidentLogEntriesPage', log.body);
   });
 
@@ -676,15 +893,25 @@ describe('conformance with the published OpenAPI description', () => {
   });
 
   it('notifications by each method and resolutions by a user, an integration, the service and a timeout match', async () => {
-    const entries = await getAll(server, '/log_entries', 'log_entries', { since: iso(END.getTime() - 30 * DAY), until: iso(END.getTime()) });
+    const entries = await getAll(server, '/log_entries', 'log_entries', {
+      since: iso(END.getTime() - 30 * DAY),
+      until: iso(END.getTime()),
+    });
     const notified = entries.filter((e) => e.type === 'notify_log_entry');
     expect(new Set(notified.map((e) => e.channel.notification.type))).toEqual(
-      new Set(['push_notification', 'sms_notification', 'phone_notification', 'email_notification']),
+      new Set(['push_notification', 'sms_notification', 'phone_notification', 'email_notification'])
     );
     expect(notified.every((e) => e.user.type === 'user_reference' && e.channel.type === 'notification')).toBe(true);
     const resolutions = entries.filter((e) => e.type === 'resolve_log_entry' && !e.summary.includes('merge'));
     const how = new Set(resolutions.map((e) => `${e.agent.type} ${e.channel.type}`));
-    expect(how).toEqual(new Set(['user_reference website', 'integration_reference api', 'service_reference api', 'service_reference timeout']));
+    expect(how).toEqual(
+      new Set([
+        'user_reference website',
+        'integration_reference api',
+        'service_reference api',
+        'service_reference timeout',
+      ])
+    );
     const acknowledgements = entries.filter((e) => e.type === 'acknowledge_log_entry');
     expect(new Set(acknowledgements.map((e) => e.agent.type))).toEqual(new Set(['user_reference']));
     const sample = [...notified.slice(0, 50), ...resolutions, ...acknowledgements.slice(0, 50)];
@@ -695,8 +922,13 @@ describe('conformance with the published OpenAPI description', () => {
     const filters = { created_at_start: oldWindow.since, created_at_end: oldWindow.until };
     const rows: Json[] = [];
     let cursor: string | undefined;
-    for (let more = true; more; ) {
-      const page = await post(server, '/analytics/raw/incidents', { filters, limit: 100, order: 'asc', starting_after: cursor });
+    for (let more = true; more;) {
+      const page = await post(server, '/analytics/raw/incidents', {
+        filters,
+        limit: 100,
+        order: 'asc',
+        starting_after: cursor,
+      });
       expect(page.status).toBe(200);
       expectValid('analyticsPage', page.body);
       rows.push(...page.body.data);
@@ -705,7 +937,8 @@ describe('conformance with the published OpenAPI description', () => {
     }
     const truth = inWindow(history.expectedFacts(), Date.parse(oldWindow.since), Date.parse(oldWindow.until));
     expect(rows.map((r) => r.id)).toEqual(truth.map((f) => f.id));
-    const seconds = (from: string, to: string | null) => (to === null ? undefined : (Date.parse(to) - Date.parse(from)) / 1000);
+    const seconds = (from: string, to: string | null) =>
+      to === null ? undefined : (Date.parse(to) - Date.parse(from)) / 1000;
     for (const [k, f] of truth.entries()) {
       expect(rows[k]!.seconds_to_first_ack).toBe(seconds(f.createdAt, f.firstAckAt));
       expect(rows[k]!.seconds_to_resolve).toBe(seconds(f.createdAt, f.resolvedAt));
@@ -717,8 +950,13 @@ describe('conformance with the published OpenAPI description', () => {
     // From the newest row backwards with ending_before: the same rows.
     const tail = await post(server, '/analytics/raw/incidents', { filters, limit: 1, order: 'desc' });
     const backwards: Json[] = [...tail.body.data];
-    for (let before = tail.body.first, more = true; more; ) {
-      const page = await post(server, '/analytics/raw/incidents', { filters, limit: 64, order: 'asc', ending_before: before });
+    for (let before = tail.body.first, more = true; more;) {
+      const page = await post(server, '/analytics/raw/incidents', {
+        filters,
+        limit: 64,
+        order: 'asc',
+        ending_before: before,
+      });
       expectValid('analyticsPage', page.body);
       backwards.unshift(...page.body.data);
       before = page.body.first;
@@ -726,15 +964,31 @@ describe('conformance with the published OpenAPI description', () => {
     }
     expect(backwards.map((r) => r.id)).toEqual(rows.map((r) => r.id));
 
-    const slowest = await post(server, '/analytics/raw/incidents', { filters, limit: 5, order_by: 'seconds_to_resolve', order: 'desc' });
+    const slowest = await post(server, '/analytics/raw/incidents', {
+      filters,
+      limit: 5,
+      order_by: 'seconds_to_resolve',
+      order: 'desc',
+    });
     const slow = slowest.body.data.map((r: Json) => r.seconds_to_resolve);
     expect(slow).toEqual([...slow].sort((a: number, b: number) => b - a));
     expect(slow[0]).toBe(Math.max(...rows.map((r) => r.seconds_to_resolve ?? 0)));
-    const zoned = await post(server, '/analytics/raw/incidents', { filters, limit: 1, order: 'asc', time_zone: 'Asia/Kolkata' });
+    const zoned = await post(server, '/analytics/raw/incidents', {
+      filters,
+      limit: 1,
+      order: 'asc',
+      time_zone: 'Asia/Kolkata',
+    });
     expect(zoned.body.time_zone).toBe('Asia/Kolkata');
     expect(Date.parse(`${zoned.body.data[0].created_at}+05:30`)).toBe(Date.parse(rows[0]!.created_at + 'Z'));
 
-    for (const bad of [{ limit: 0 }, { limit: 1001 }, { order: 'sideways' }, { starting_after: 'nonsense' }, { filters: { created_at_start: 'yesterday' } }]) {
+    for (const bad of [
+      { limit: 0 },
+      { limit: 1001 },
+      { order: 'sideways' },
+      { starting_after: 'nonsense' },
+      { filters: { created_at_start: 'yesterday' } },
+    ]) {
       const refused = await post(server, '/analytics/raw/incidents', bad);
       expect(refused.status, JSON.stringify(bad)).toBe(400);
       expectValid('error', refused.body);
@@ -745,7 +999,11 @@ describe('conformance with the published OpenAPI description', () => {
   it('open incidents differ only by resolved_at: null, which the description forgot too', async () => {
     // Not a listed gap: the description types resolved_at as a string although
     // its own example (and the API) send null while an incident is open.
-    const open = await get(server, '/incidents', { date_range: 'all', 'statuses[]': ['triggered', 'acknowledged'], limit: 100 });
+    const open = await get(server, '/incidents', {
+      date_range: 'all',
+      'statuses[]': ['triggered', 'acknowledged'],
+      limit: 100,
+    });
     expect(open.body.incidents.length).toBeGreaterThan(0);
     expect(valid.incidentsPage(open.body)).toBe(false);
     expect(errorsOf(valid.incidentsPage)).toEqual(['/incidents/N/resolved_at must be string']);
@@ -761,7 +1019,9 @@ describe('conformance with the published OpenAPI description', () => {
     replies.push(await get(server, '/incidents'));
     server.setRateLimit(960);
     expect(replies.map((r) => r.status)).toEqual([401, 400, 404, 429]);
-    for (const reply of replies) {expectValid('error', reply.body);}
+    for (const reply of replies) {
+      expectValid('error', reply.body);
+    }
   });
 
   it.each([
@@ -775,24 +1035,35 @@ describe('conformance with the published OpenAPI description', () => {
     ['a channel without type', 'logEntriesPage', (b: Json) => delete b.log_entries[0].channel.type],
     ['more given as text', 'logEntriesPage', (b: Json) => (b.more = 'yes')],
     ['errors given as text', 'error', (b: Json) => (b.error.errors = 'bad')],
-  ] as Array<[string, SchemaName, (body: Json) => void]>)('the validator rejects %s', async (_name, schema, breakIt) => {
-    const body = structuredClone(
-      schema === 'incident'
-        ? { incident: history.renderIncident(history.listIncidents({ statuses: new Set(['resolved']) }).at(0)) }
-        : schema === 'logEntriesPage'
-          ? { log_entries: [history.renderLogEntry(history.listLogEntries({}).at(0))], limit: 1, offset: 0, more: false, total: null }
-          : { error: { message: 'Not Found', code: 2100 } },
-    ) as Json;
-    expect(valid[schema](body)).toBe(true);
-    breakIt(body);
-    expect(valid[schema](body)).toBe(false);
-  });
+  ] as Array<[string, SchemaName, (body: Json) => void]>)(
+    'the validator rejects %s',
+    async (_name, schema, breakIt) => {
+      const body = structuredClone(
+        schema === 'incident'
+          ? { incident: history.renderIncident(history.listIncidents({ statuses: new Set(['resolved']) }).at(0)) }
+          : schema === 'logEntriesPage'
+            ? {
+                log_entries: [history.renderLogEntry(history.listLogEntries({}).at(0))],
+                limit: 1,
+                offset: 0,
+                more: false,
+                total: null,
+              }
+            : { error: { message: 'Not Found', code: 2100 } }
+      ) as Json;
+      expect(valid[schema](body)).toBe(true);
+      breakIt(body);
+      expect(valid[schema](body)).toBe(false);
+    }
+  );
 
   it('each listed gap is real: the description as published rejects what the API sends', async () => {
     const published = validators(spec, 'pagerduty-published');
     const incidents = history.listIncidents({ statuses: new Set(['resolved']) });
     const refs = Array.from({ length: incidents.length }, (_, k) => incidents.at(k));
-    const render = (test: (incident: Json) => boolean) => ({ incident: refs.map((r) => history.renderIncident(r) as Json).find(test)! });
+    const render = (test: (incident: Json) => boolean) => ({
+      incident: refs.map((r) => history.renderIncident(r) as Json).find(test)!,
+    });
     const checks: Array<[SchemaName, unknown, string]> = [
       ['incident', render((i) => i.priority === null), '/incident/priority must be object'],
       ['incident', render((i) => i.resolve_reason === null), '/incident/resolve_reason must be object'],
@@ -802,18 +1073,32 @@ describe('conformance with the published OpenAPI description', () => {
       // Oldest first: their incidents are resolved, which the patched description needs.
       for (let k = entries.length - 1; k >= 0; k--) {
         const entry = history.renderLogEntry(entries.at(k), include) as Json;
-        if (entry.type === type) {return { log_entries: [entry], limit: 1, offset: 0, more: false, total: null };}
+        if (entry.type === type) {
+          return { log_entries: [entry], limit: 1, offset: 0, more: false, total: null };
+        }
       }
       throw new Error(`no ${type}`);
     };
     checks.push(
       ['logEntriesPage', entryOf('resolve_log_entry'), '/log_entries/N/channel must match exactly one schema in oneOf'],
-      ['logEntriesPage', entryOf('acknowledge_log_entry'), '/log_entries/N/type must be equal to one of the allowed values'],
+      [
+        'logEntriesPage',
+        entryOf('acknowledge_log_entry'),
+        '/log_entries/N/type must be equal to one of the allowed values',
+      ]
     );
     const withIncident = entryOf('notify_log_entry', true);
-    checks.push(['logEntriesPage', withIncident, '/log_entries/N/incident/type must be equal to one of the allowed values']);
+    checks.push([
+      'logEntriesPage',
+      withIncident,
+      '/log_entries/N/incident/type must be equal to one of the allowed values',
+    ]);
     const zoneless = history.users.findIndex((user) => user.timeZone === null);
-    checks.push(['usersPage', { users: [history.renderUser(zoneless)], limit: 1, offset: 0, more: false, total: null }, '/users/N/time_zone must be string']);
+    checks.push([
+      'usersPage',
+      { users: [history.renderUser(zoneless)], limit: 1, offset: 0, more: false, total: null },
+      '/users/N/time_zone must be string',
+    ]);
     for (const [name, body, expected] of checks) {
       expect(published[name](body)).toBe(false);
       expect(errorsOf(published[name])).toContain(expected);

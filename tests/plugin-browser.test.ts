@@ -44,14 +44,20 @@ function reportFigures(report: ReportJson): Record<string, string> {
     'report-escalation-rate': value(report.escalationRate),
     'report-repeat-rate': value(report.repeatRate),
   };
-  for (const [id, stats] of [['mtta', report.mtta], ['mttr', report.mttr]] as const) {
+  for (const [id, stats] of [
+    ['mtta', report.mtta],
+    ['mttr', report.mttr],
+  ] as const) {
     figures[`report-${id}-count`] = value(stats.count);
     figures[`report-${id}-mean`] = value(stats.meanSeconds);
     figures[`report-${id}-median`] = value(stats.medianSeconds);
     figures[`report-${id}-p90`] = value(stats.p90Seconds);
     figures[`report-${id}-p95`] = value(stats.p95Seconds);
   }
-  for (const [id, counts] of [['ack', report.sla.ack], ['resolve', report.sla.resolve]] as const) {
+  for (const [id, counts] of [
+    ['ack', report.sla.ack],
+    ['resolve', report.sla.resolve],
+  ] as const) {
     figures[`report-sla-${id}-met`] = value(counts.met);
     figures[`report-sla-${id}-breached`] = value(counts.breached);
     figures[`report-sla-${id}-pending`] = value(counts.pending);
@@ -83,8 +89,12 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     await page.locator('[aria-label="MTTA and MTTR by week"] canvas').first().waitFor();
     await page.waitForTimeout(300);
     await screenshot('overview');
-    expect(await page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value').textContent()).toMatch(/^\d+$/);
-    expect(await page.getByRole('region', { name: 'Ack SLA compliance' }).getByTestId('stat-value').textContent()).toMatch(/%$/);
+    expect(await page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value').textContent()).toMatch(
+      /^\d+$/
+    );
+    expect(
+      await page.getByRole('region', { name: 'Ack SLA compliance' }).getByTestId('stat-value').textContent()
+    ).toMatch(/%$/);
     expect(await page.getByRole('region', { name: 'Incidents by severity' }).getByText('SEV1').count()).toBe(1);
   });
 
@@ -100,17 +110,23 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     const report = await readReport(database.db, { granularity: 'month', date: lastMonth, timezone, asOf });
     const expected = reportFigures(report);
     const shown: Record<string, string | null> = {};
-    for (const id of Object.keys(expected)) shown[id] = await page.getByTestId(id).getAttribute('data-value');
+    for (const id of Object.keys(expected)) {
+      shown[id] = await page.getByTestId(id).getAttribute('data-value');
+    }
     expect(shown).toEqual(expected);
     expect(report.mtta.count).toBeGreaterThan(0);
-    expect(await page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value').textContent()).toBe(String(report.incidents.total));
-    expect(await page.getByRole('region', { name: 'Open overdue action items' }).getByTestId('stat-value').textContent()).toBe(
-      String(report.actionItems.openOverdueTotal)
+    expect(await page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value').textContent()).toBe(
+      String(report.incidents.total)
     );
+    expect(
+      await page.getByRole('region', { name: 'Open overdue action items' }).getByTestId('stat-value').textContent()
+    ).toBe(String(report.actionItems.openOverdueTotal));
     expect(await page.getByTestId('report-period').textContent()).toContain(report.period.start.slice(0, 10));
 
     await page.getByRole('button', { name: 'Previous month' }).click();
-    await expect.poll(() => page.getByTestId('report-period').textContent()).not.toContain(`from ${report.period.start.slice(0, 10)}`);
+    await expect
+      .poll(() => page.getByTestId('report-period').textContent())
+      .not.toContain(`from ${report.period.start.slice(0, 10)}`);
     await screenshot('reports-previous-month');
   });
 
@@ -125,7 +141,9 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     await page.getByLabel('Filter by severity').click();
     await page.getByRole('option', { name: 'SEV1' }).click();
     await page.keyboard.press('Escape');
-    await expect.poll(async () => Number((await page.getByTestId('incidents-count').textContent())?.split(' ')[0])).toBeLessThan(before);
+    await expect
+      .poll(async () => Number((await page.getByTestId('incidents-count').textContent())?.split(' ')[0]))
+      .toBeLessThan(before);
     const severities = await page.getByRole('row').locator('[aria-label^="severity "]').allTextContents();
     expect(new Set(severities)).toEqual(new Set(['SEV1']));
     await screenshot('incidents-filtered-sev1');
@@ -147,9 +165,18 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     await page.goto(`${harness.url}${APP}/on-call`);
     await waitToSee(page.getByRole('region', { name: 'Responders' }).getByRole('row').nth(1), 'on-call');
     await screenshot('on-call');
-    const names = await page.getByRole('region', { name: 'Responders' }).getByRole('row').locator('td:first-child').allTextContents();
+    const names = await page
+      .getByRole('region', { name: 'Responders' })
+      .getByRole('row')
+      .locator('td:first-child')
+      .allTextContents();
     expect(names.length).toBeGreaterThan(0);
-    expect(await page.getByRole('table', { name: /Interruptions by hour of week/ }).getByRole('cell').count()).toBe(7 * 24);
+    expect(
+      await page
+        .getByRole('table', { name: /Interruptions by hour of week/ })
+        .getByRole('cell')
+        .count()
+    ).toBe(7 * 24);
     expect(await page.getByRole('region', { name: 'Noise by service' }).getByRole('row').count()).toBeGreaterThan(1);
   });
 

@@ -26,7 +26,12 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await loadIncidentFixtures(database.url, { now, incidents: 160, seed: 11 });
   // One period published long ago (as serve does when a month closes): both must show what changed since.
-  const early = { granularity: 'month', date: day(65), timezone: 'Australia/Sydney', asOf: new Date(now.getTime() - 60 * 86_400_000) } as const;
+  const early = {
+    granularity: 'month',
+    date: day(65),
+    timezone: 'Australia/Sydney',
+    asOf: new Date(now.getTime() - 60 * 86_400_000),
+  } as const;
   await publishReport(database.db, await readReport(database.db, early));
   reader = new pg.Client({ connectionString: await readerUrl(database.url) });
   await reader.connect();
@@ -53,7 +58,12 @@ async function pageReport(granularity: string, date: string, timezone: string, a
   return parseReport(rows[0]!.report);
 }
 
-async function cliReport(granularity: 'day' | 'week' | 'month', date: string, timezone: string, asOf: Date): Promise<unknown> {
+async function cliReport(
+  granularity: 'day' | 'week' | 'month',
+  date: string,
+  timezone: string,
+  asOf: Date
+): Promise<unknown> {
   return JSON.parse(await renderReport(database.db, config, { granularity, date, timezone, asOf, format: 'json' }));
 }
 
@@ -71,17 +81,25 @@ describe('the Reports page query', () => {
     ['day', day(0), 'Europe/London', 0.25, 'page'],
     ['month', day(65), 'Australia/Sydney', 40, 'page'],
     ['month', day(65), 'America/Los_Angeles', 10, 'cli'],
-  ] as const)('%s containing %s in %s, as of %f days ago (%s first), equals incident-lens report --format json', async (granularity, date, timezone, asOfDaysAgo, first) => {
-    // Milliseconds too: the instant must reach both as the same value.
-    const asOf = new Date(Math.floor(now.getTime() - asOfDaysAgo * 86_400_000));
-    const [page, cli] =
-      first === 'page'
-        ? [await pageReport(granularity, date, timezone, asOf), await cliReport(granularity, date, timezone, asOf)]
-        : [await cliReport(granularity, date, timezone, asOf), await pageReport(granularity, date, timezone, asOf)].reverse();
-    expect(cli).toMatchObject({ period: { granularity, timezone, asOf: asOf.toISOString().replace('.000Z', 'Z') } });
-    expect((cli as { incidents: { total: number } }).incidents.total + (cli as { trend: unknown[] }).trend.length).toBeGreaterThan(0);
-    expect(page).toStrictEqual(cli);
-  });
+  ] as const)(
+    '%s containing %s in %s, as of %f days ago (%s first), equals incident-lens report --format json',
+    async (granularity, date, timezone, asOfDaysAgo, first) => {
+      // Milliseconds too: the instant must reach both as the same value.
+      const asOf = new Date(Math.floor(now.getTime() - asOfDaysAgo * 86_400_000));
+      const [page, cli] =
+        first === 'page'
+          ? [await pageReport(granularity, date, timezone, asOf), await cliReport(granularity, date, timezone, asOf)]
+          : [
+              await cliReport(granularity, date, timezone, asOf),
+              await pageReport(granularity, date, timezone, asOf),
+            ].reverse();
+      expect(cli).toMatchObject({ period: { granularity, timezone, asOf: asOf.toISOString().replace('.000Z', 'Z') } });
+      expect(
+        (cli as { incidents: { total: number } }).incidents.total + (cli as { trend: unknown[] }).trend.length
+      ).toBeGreaterThan(0);
+      expect(page).toStrictEqual(cli);
+    }
+  );
 
   it('shows the revisions of a published period as the CLI does', async () => {
     const asOf = new Date(Math.floor(now.getTime() / 1000) * 1000);

@@ -21,7 +21,12 @@ const config = () => ({ ...file, dataDir, databaseUrl: database.url }) as never;
 beforeAll(async () => {
   database = await createTestDatabase();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-published-'));
-  await syncSimulatedPagerDuty(database.db, { seed: 44, start: new Date('2026-09-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z'), incidents: 300 });
+  await syncSimulatedPagerDuty(database.db, {
+    seed: 44,
+    start: new Date('2026-09-01T00:00:00Z'),
+    end: new Date('2026-11-01T00:00:00Z'),
+    incidents: 300,
+  });
 });
 
 afterAll(async () => {
@@ -39,7 +44,11 @@ describe('published monthly reports', () => {
     expect(frozen?.report.incidents.total).toBe(firstRun.incidents.total);
 
     // An October incident arrives late (a source was down), resolved within its SLA.
-    const sourceId = await ensureSource(database.db, { name: 'late-source', kind: 'pagerduty', baseUrl: 'https://late.example' });
+    const sourceId = await ensureSource(database.db, {
+      name: 'late-source',
+      kind: 'pagerduty',
+      baseUrl: 'https://late.example',
+    });
     await upsertIncidents(
       database.db,
       sourceId,
@@ -63,7 +72,7 @@ describe('published monthly reports', () => {
         },
       ],
       new Map(),
-      new Map(),
+      new Map()
     );
 
     // The next run keeps the first publication and names the revision.
@@ -75,10 +84,14 @@ describe('published monthly reports', () => {
       published: firstRun.incidents.total,
       current: firstRun.incidents.total + 1,
     });
-    expect((await readPublishedReport(database.db, firstRun.period))?.report.incidents.total).toBe(firstRun.incidents.total);
+    expect((await readPublishedReport(database.db, firstRun.period))?.report.incidents.total).toBe(
+      firstRun.incidents.total
+    );
     const markdown = await readFile(againFile!.replace(/\.json$/, '.md'), 'utf8');
     expect(markdown).toContain('**Revised since it was published on');
-    expect(markdown).toContain(`- incidents: ${firstRun.incidents.total} published, ${firstRun.incidents.total + 1} now`);
+    expect(markdown).toContain(
+      `- incidents: ${firstRun.incidents.total} published, ${firstRun.incidents.total + 1} now`
+    );
     const html = await readFile(againFile!.replace(/\.json$/, '.html'), 'utf8');
     expect(html).toContain('Revised since it was published');
 
@@ -91,7 +104,7 @@ describe('published monthly reports', () => {
         asOf: new Date('2026-11-22T00:00:00Z'),
         format: 'json',
         published: true,
-      }),
+      })
     );
     expect(published).toEqual(JSON.parse(JSON.stringify(frozen!.report)));
   });
@@ -105,19 +118,30 @@ describe('published monthly reports', () => {
         asOf: new Date('2026-11-22T00:00:00Z'),
         format: 'md',
         published: true,
-      }),
+      })
     ).rejects.toThrow('no published report for 2026-09 in Europe/Berlin');
   });
 
   it('compares only headline figures, tolerating float noise', async () => {
     const revisions = async (published: ReportJson, current: ReportJson) =>
-      (await sql<{ revisions: Revision[] }>`
-        SELECT lens.report_revisions(${JSON.stringify(published)}::jsonb, ${JSON.stringify(current)}::jsonb) AS revisions`.execute(database.db)).rows[0]!.revisions;
-    const report = await readReport(database.db, { granularity: 'month', date: '2026-09', timezone: 'Europe/Berlin', asOf: new Date('2026-11-01T00:00:00Z') });
+      (
+        await sql<{ revisions: Revision[] }>`
+        SELECT lens.report_revisions(${JSON.stringify(published)}::jsonb, ${JSON.stringify(current)}::jsonb) AS revisions`.execute(
+          database.db
+        )
+      ).rows[0]!.revisions;
+    const report = await readReport(database.db, {
+      granularity: 'month',
+      date: '2026-09',
+      timezone: 'Europe/Berlin',
+      asOf: new Date('2026-11-01T00:00:00Z'),
+    });
     expect(await revisions(report, structuredClone(report))).toEqual([]);
     const moved = structuredClone(report);
     moved.mtta.meanSeconds = (moved.mtta.meanSeconds ?? 0) + 1e-12;
     moved.sla.ack.compliance = 0.5;
-    expect(await revisions(report, moved)).toEqual([{ figure: 'ack SLA compliance', published: report.sla.ack.compliance, current: 0.5 }]);
+    expect(await revisions(report, moved)).toEqual([
+      { figure: 'ack SLA compliance', published: report.sla.ack.compliance, current: 0.5 },
+    ]);
   });
 });

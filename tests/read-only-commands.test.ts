@@ -50,7 +50,10 @@ beforeAll(async () => {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-read-only-'));
   configPath = path.join(directory, 'incident-lens.yaml');
   // A policy other than the stored default.
-  await writeFile(configPath, 'timezone: Europe/Berlin\nrepeatWindowDays: 30\nsla:\n  SEV1: { ack: 10m, resolve: 2h, postmortem: 48h }\n');
+  await writeFile(
+    configPath,
+    'timezone: Europe/Berlin\nrepeatWindowDays: 30\nsla:\n  SEV1: { ack: 10m, resolve: 2h, postmortem: 48h }\n'
+  );
 });
 
 afterAll(async () => {
@@ -58,7 +61,19 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-const report = ['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'json'];
+const report = [
+  'report',
+  '--period',
+  'month',
+  '--date',
+  '2026-10',
+  '--tz',
+  'Europe/Berlin',
+  '--as-of',
+  AS_OF,
+  '--format',
+  'json',
+];
 
 describe('read-only commands', () => {
   it('report runs as a role that may only read, changes no table, and warns that the configured policy is not stored', async () => {
@@ -83,7 +98,9 @@ describe('read-only commands', () => {
   it('migrate stores the configured policy, after which report no longer warns', async () => {
     const migrated = await cli(['migrate'], database.url);
     expect(migrated.code).toBe(0);
-    const stored = await sql<{ ack_target_seconds: number }>`SELECT ack_target_seconds FROM sla_policy WHERE severity = 'SEV1'`.execute(database.db);
+    const stored = await sql<{
+      ack_target_seconds: number;
+    }>`SELECT ack_target_seconds FROM sla_policy WHERE severity = 'SEV1'`.execute(database.db);
     expect(stored.rows[0]!.ack_target_seconds).toBe(600);
     const result = await cli(report, readOnlyUrl);
     expect(result.code).toBe(0);
@@ -96,7 +113,9 @@ describe('read-only commands', () => {
       const result = await cli(report, bare.url);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('the database schema is not current: run `incident-lens migrate` first');
-      const tables = await sql<{ count: number }>`SELECT count(*) AS count FROM pg_class WHERE relnamespace = 'public'::regnamespace`.execute(bare.db);
+      const tables = await sql<{
+        count: number;
+      }>`SELECT count(*) AS count FROM pg_class WHERE relnamespace = 'public'::regnamespace`.execute(bare.db);
       expect(tables.rows[0]!.count).toBe(0);
     } finally {
       await bare.destroy();

@@ -46,7 +46,9 @@ beforeAll(async () => {
   functions = found.rows;
   for (const table of ['lens.period_rollup', 'lens.oncall_rollup', 'lens.incident_fact']) {
     const row = await sql<{ row: string }>`SELECT t::text AS row FROM ${sql.raw(table)} t LIMIT 1`.execute(database.db);
-    if (row.rows[0]) rowsByType.set(table, row.rows[0].row);
+    if (row.rows[0]) {
+      rowsByType.set(table, row.rows[0].row);
+    }
   }
   reader = new pg.Client({ connectionString: await readerUrl(database.url) });
   await reader.connect();
@@ -65,15 +67,23 @@ function baseline(name: string, type: string): string | null {
   const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
   switch (type) {
     case 'text':
-      if (/granularity/.test(name)) return 'month';
-      if (/^tz$|zone/.test(name)) return 'UTC';
+      if (/granularity/.test(name)) {
+        return 'month';
+      }
+      if (/^tz$|zone/.test(name)) {
+        return 'UTC';
+      }
       return 'dns';
     case 'text[]':
       return '{total,severity,service,team}';
     case 'timestamp with time zone':
       // The last closed month: one period, whatever a function expects.
-      if (/start|earlier/.test(name)) return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString();
-      if (/end/.test(name)) return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString();
+      if (/start|earlier/.test(name)) {
+        return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString();
+      }
+      if (/end/.test(name)) {
+        return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString();
+      }
       return now.toISOString();
     case 'timestamp without time zone':
       return '2026-10-15 12:00:00';
@@ -100,13 +110,53 @@ function hostile(name: string, type: string): Array<string | null> {
   const common = [null];
   switch (type) {
     case 'text':
-      if (/granularity/.test(name)) return [...common, 'year', '', 'MONTH', ' day', "month'; DELETE FROM lens.period_rollup; --", LONG, 'day', 'week'];
-      if (/^tz$|zone/.test(name)) return [...common, 'Mars/Olympus', '', '+99:99', 'UTC; DELETE FROM incidents', LONG, 'Pacific/Kiritimati', 'America/St_Johns', 'Europe/Berlin'];
+      if (/granularity/.test(name)) {
+        return [
+          ...common,
+          'year',
+          '',
+          'MONTH',
+          ' day',
+          "month'; DELETE FROM lens.period_rollup; --",
+          LONG,
+          'day',
+          'week',
+        ];
+      }
+      if (/^tz$|zone/.test(name)) {
+        return [
+          ...common,
+          'Mars/Olympus',
+          '',
+          '+99:99',
+          'UTC; DELETE FROM incidents',
+          LONG,
+          'Pacific/Kiritimati',
+          'America/St_Johns',
+          'Europe/Berlin',
+        ];
+      }
       return [...common, '', LONG, "'; DROP TABLE incidents; --", 'total', '\\x00'];
     case 'text[]':
-      return [...common, '{}', '{bogus,NULL}', '{total}', `{${Array.from({ length: 2000 }, () => 'service').join(',')}}`];
+      return [
+        ...common,
+        '{}',
+        '{bogus,NULL}',
+        '{total}',
+        `{${Array.from({ length: 2000 }, () => 'service').join(',')}}`,
+      ];
     case 'timestamp with time zone':
-      return [...common, '-infinity', 'infinity', '0001-01-01T00:00:00Z', '294276-12-31T00:00:00Z', '4713-01-01 00:00:00+00 BC', '1970-01-01T00:00:00Z', new Date().toISOString(), '2026-10-01T00:00:00Z'];
+      return [
+        ...common,
+        '-infinity',
+        'infinity',
+        '0001-01-01T00:00:00Z',
+        '294276-12-31T00:00:00Z',
+        '4713-01-01 00:00:00+00 BC',
+        '1970-01-01T00:00:00Z',
+        new Date().toISOString(),
+        '2026-10-01T00:00:00Z',
+      ];
     case 'timestamp without time zone':
       return [...common, '-infinity', 'infinity', '4713-01-01 00:00:00 BC', '294276-12-31 00:00:00'];
     case 'date':
@@ -150,7 +200,9 @@ async function call(fn: ReaderFunction, args: Array<string | null>): Promise<{ o
 describe('incident_lens_reader, by construction', () => {
   it('may execute functions, none of them VOLATILE', () => {
     expect(functions.length).toBeGreaterThan(20);
-    expect(functions.map((fn) => fn.name)).toEqual(expect.arrayContaining(['metrics', 'period_metrics', 'incident_list']));
+    expect(functions.map((fn) => fn.name)).toEqual(
+      expect.arrayContaining(['metrics', 'period_metrics', 'incident_list'])
+    );
     expect(functions.filter((fn) => fn.volatility === 'v').map((fn) => fn.signature)).toEqual([]);
     expect(functions.map((fn) => fn.name)).not.toContain('refresh_closed_periods');
   });
@@ -160,18 +212,24 @@ describe('incident_lens_reader, by construction', () => {
     const random = seeded(20_261_130);
     const baselineFailures: string[] = [];
     let calls = 0;
-    const saneArguments = (fn: ReaderFunction) => fn.argTypes.map((type, index) => baseline(fn.argNames[index] ?? '', type));
+    const saneArguments = (fn: ReaderFunction) =>
+      fn.argTypes.map((type, index) => baseline(fn.argNames[index] ?? '', type));
     // In its read-only transactions (a hot standby's condition) every function answers.
     for (const fn of functions) {
       const answered = await call(fn, saneArguments(fn));
-      if (!answered.ok) baselineFailures.push(`${fn.signature}: ${answered.error}`);
+      if (!answered.ok) {
+        baselineFailures.push(`${fn.signature}: ${answered.error}`);
+      }
     }
     // The reader may switch read-only off for its session: privileges alone must then keep every table as it was.
     await reader.query('SET default_transaction_read_only = off');
     for (const fn of functions) {
       const sane = saneArguments(fn);
       await call(fn, sane);
-      await call(fn, fn.argTypes.map(() => null));
+      await call(
+        fn,
+        fn.argTypes.map(() => null)
+      );
       const pools = fn.argTypes.map((type, index) => hostile(fn.argNames[index] ?? '', type));
       for (let attempt = 0; attempt < 12; attempt++) {
         // Mostly sane arguments with one or two hostile ones, so the hostile value reaches deep code.
@@ -196,7 +254,7 @@ describe('incident_lens_reader, by construction', () => {
     const month = cached.rows[0]!;
     const viaReader = await reader.query(
       `SELECT incidents, mtta_mean_seconds FROM lens.metrics($1, $2, now(), 'UTC', 'month', ARRAY['total'])`,
-      [month.period_start, month.period_end],
+      [month.period_start, month.period_end]
     );
     const live = await sql<{ incidents: number; mtta_mean_seconds: number | null }>`
       SELECT f.incidents, f.mtta_mean_seconds

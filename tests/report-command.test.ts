@@ -54,7 +54,19 @@ describe('incident-lens report', () => {
   const request = { granularity: 'month' as const, date: '2026-10', timezone: 'Europe/Berlin', asOf: new Date(AS_OF) };
 
   it('prints exactly the report data of the SQL metrics as JSON, in the documented shape', async () => {
-    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'json']);
+    const result = await cli([
+      'report',
+      '--period',
+      'month',
+      '--date',
+      '2026-10',
+      '--tz',
+      'Europe/Berlin',
+      '--as-of',
+      AS_OF,
+      '--format',
+      'json',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout);
@@ -66,7 +78,18 @@ describe('incident-lens report', () => {
       timezone: 'Europe/Berlin',
       asOf: AS_OF,
     });
-    for (const key of ['incidents', 'mtta', 'mttr', 'sla', 'bySeverity', 'postmortems', 'actionItems', 'repeatRootCauses', 'repeatRate', 'escalationRate']) {
+    for (const key of [
+      'incidents',
+      'mtta',
+      'mttr',
+      'sla',
+      'bySeverity',
+      'postmortems',
+      'actionItems',
+      'repeatRootCauses',
+      'repeatRate',
+      'escalationRate',
+    ]) {
       expect(printed).toHaveProperty(key);
     }
     expect(Object.keys(printed.incidents.bySeverity).sort()).toEqual(['SEV1', 'SEV2', 'SEV3', 'SEV4', 'UNKNOWN']);
@@ -80,7 +103,19 @@ describe('incident-lens report', () => {
   });
 
   it('writes Markdown with the headline, the previous period and the SLA table', async () => {
-    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'md']);
+    const result = await cli([
+      'report',
+      '--period',
+      'month',
+      '--date',
+      '2026-10',
+      '--tz',
+      'Europe/Berlin',
+      '--as-of',
+      AS_OF,
+      '--format',
+      'md',
+    ]);
     expect(result.code).toBe(0);
     const report = await readReport(database.db, request);
     expect(result.stdout).toContain('# Incident report 2026-10 (month, Europe/Berlin)');
@@ -92,7 +127,21 @@ describe('incident-lens report', () => {
 
   it('writes a self-contained HTML file with server-rendered SVG charts', async () => {
     const out = path.join(path.dirname(configPath), 'reports', 'october.html');
-    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'html', '--out', out]);
+    const result = await cli([
+      'report',
+      '--period',
+      'month',
+      '--date',
+      '2026-10',
+      '--tz',
+      'Europe/Berlin',
+      '--as-of',
+      AS_OF,
+      '--format',
+      'html',
+      '--out',
+      out,
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(out);
     const html = await readFile(out, 'utf8');
@@ -103,16 +152,42 @@ describe('incident-lens report', () => {
   });
 
   it('writes one CSV row per incident of the period, with the computed fields', async () => {
-    const result = await cli(['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF, '--format', 'csv']);
+    const result = await cli([
+      'report',
+      '--period',
+      'month',
+      '--date',
+      '2026-10',
+      '--tz',
+      'Europe/Berlin',
+      '--as-of',
+      AS_OF,
+      '--format',
+      'csv',
+    ]);
     const lines = result.stdout.trimEnd().split('\r\n');
     const report = await readReport(database.db, request);
     expect(lines).toHaveLength(report.incidents.total + 1);
     const header = lines[0]!.split(',');
-    expect(header).toEqual(expect.arrayContaining(['incident', 'severity', 'tta_seconds', 'ttr_seconds', 'ack_sla', 'resolve_sla', 'service', 'team', 'pagerduty_url']));
+    expect(header).toEqual(
+      expect.arrayContaining([
+        'incident',
+        'severity',
+        'tta_seconds',
+        'ttr_seconds',
+        'ack_sla',
+        'resolve_sla',
+        'service',
+        'team',
+        'pagerduty_url',
+      ])
+    );
     const incidents = await listPeriodIncidents(database.db, request);
     const first = lines[1]!.split(',');
     expect(first[header.indexOf('incident')]).toBe(incidents[0]!.externalId);
-    expect(first[header.indexOf('tta_seconds')]).toBe(incidents[0]!.ttaSeconds === null ? '' : String(incidents[0]!.ttaSeconds));
+    expect(first[header.indexOf('tta_seconds')]).toBe(
+      incidents[0]!.ttaSeconds === null ? '' : String(incidents[0]!.ttaSeconds)
+    );
   });
 
   it.each([
@@ -120,7 +195,10 @@ describe('incident-lens report', () => {
     [['report', '--period', 'month', '--date', '2026-13'], /--date is not a calendar date/],
     [['report', '--period', 'day', '--date', '2026-10'], /needs a day/],
     [['report', '--period', 'month', '--date', '2026-10', '--tz', 'Mars/Base'], /IANA time zone/],
-    [['report', '--period', 'month', '--date', '2026-10', '--as-of', 'yesterday'], /--as-of must be an ISO 8601 instant/],
+    [
+      ['report', '--period', 'month', '--date', '2026-10', '--as-of', 'yesterday'],
+      /--as-of must be an ISO 8601 instant/,
+    ],
     [['report', '--period', 'month'], /--date/],
   ])('exits 2 with a one-line error for %j', async (args, message) => {
     const result = await cli(args);

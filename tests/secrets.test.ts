@@ -24,12 +24,16 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database?.destroy();
-  if (directory) await rm(directory, { recursive: true, force: true });
+  if (directory) {
+    await rm(directory, { recursive: true, force: true });
+  }
 });
 
 async function cli(args: string[], env: NodeJS.ProcessEnv) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, LOG_LEVEL: 'debug', ...env } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'debug', ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -43,9 +47,11 @@ describe('redaction', () => {
     registerSecret('postgres://lens:db-pass-93ac@db.internal:5432/lens');
     const text = redactSecrets(
       'token tok-4fd0c2a1b7; url postgres://lens:db-pass-93ac@db.internal:5432/lens; password alone db-pass-93ac; ' +
-        'smtp smtps://mailer:m41l-s3cret@smtp.example.com:465; jira https://me%40acme.com:j1ra-pw@acme.atlassian.net/rest',
+        'smtp smtps://mailer:m41l-s3cret@smtp.example.com:465; jira https://me%40acme.com:j1ra-pw@acme.atlassian.net/rest'
     );
-    for (const secret of ['tok-4fd0c2a1b7', 'db-pass-93ac', 'm41l-s3cret', 'j1ra-pw', 'mailer:', 'me%40acme.com:']) expect(text).not.toContain(secret);
+    for (const secret of ['tok-4fd0c2a1b7', 'db-pass-93ac', 'm41l-s3cret', 'j1ra-pw', 'mailer:', 'me%40acme.com:']) {
+      expect(text).not.toContain(secret);
+    }
     expect(text).toContain('smtps://[redacted]@smtp.example.com:465');
     expect(text).toContain('https://[redacted]@acme.atlassian.net/rest');
   });
@@ -57,16 +63,24 @@ describe('redaction', () => {
       JIRA_API_TOKEN: 'jira-token-3c7d9e1f5a',
       DATABASE_URL: 'postgres://lens:pg-pass-8d2f4a6c@db.internal:5432/lens',
     };
-    const config = loadConfig({ ...secrets, JIRA_BASE_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'ops@example.com' }, directory);
+    const config = loadConfig(
+      { ...secrets, JIRA_BASE_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'ops@example.com' },
+      directory
+    );
     expect(config.databaseUrl).toBe(secrets.DATABASE_URL);
     const capture = captureLogger('debug');
     capture.logger.info({ config }, 'the whole configuration, as a careless log line would');
-    capture.logger.warn({ detail: `request to ${config.databaseUrl} with token ${secrets.PAGERDUTY_TOKEN}` }, `failed: ${secrets.JIRA_API_TOKEN}`);
+    capture.logger.warn(
+      { detail: `request to ${config.databaseUrl} with token ${secrets.PAGERDUTY_TOKEN}` },
+      `failed: ${secrets.JIRA_API_TOKEN}`
+    );
     capture.logger.error({ err: new Error(`signature mismatch under ${secrets.PAGERDUTY_WEBHOOK_SECRET}`) }, 'webhook');
     capture.logger.info({ headers: { authorization: `Token token=${secrets.PAGERDUTY_TOKEN}` } }, 'request');
     const text = capture.text();
     expect(text).toContain('the whole configuration');
-    for (const secret of [...Object.values(secrets), 'pg-pass-8d2f4a6c']) expect(text).not.toContain(secret);
+    for (const secret of [...Object.values(secrets), 'pg-pass-8d2f4a6c']) {
+      expect(text).not.toContain(secret);
+    }
   });
 
   it('reads DATABASE_URL_FILE and SMTP_URL_FILE like the other _FILE variables, and treats what they hold as secret', async () => {
@@ -74,11 +88,17 @@ describe('redaction', () => {
     const smtpFile = path.join(directory, 'smtp-url');
     await writeFile(databaseFile, 'postgres://lens:file-db-pass-51e7@db.internal/lens\n');
     await writeFile(smtpFile, 'smtps://mailer:file-smtp-pass-c3a9@smtp.example.com:465\n');
-    expect(loadConfig({ DATABASE_URL_FILE: databaseFile }, directory).databaseUrl).toBe('postgres://lens:file-db-pass-51e7@db.internal/lens');
-    expect(loadConfig({ SMTP_URL_FILE: smtpFile }, directory).deliveryEnv.smtpUrl).toBe('smtps://mailer:file-smtp-pass-c3a9@smtp.example.com:465');
+    expect(loadConfig({ DATABASE_URL_FILE: databaseFile }, directory).databaseUrl).toBe(
+      'postgres://lens:file-db-pass-51e7@db.internal/lens'
+    );
+    expect(loadConfig({ SMTP_URL_FILE: smtpFile }, directory).deliveryEnv.smtpUrl).toBe(
+      'smtps://mailer:file-smtp-pass-c3a9@smtp.example.com:465'
+    );
     // The variable itself wins over the file, as for every _FILE variable.
     expect(secretFromEnv({ SMTP_URL: 'smtp://a:b@c', SMTP_URL_FILE: smtpFile }, 'SMTP_URL')).toBe('smtp://a:b@c');
-    expect(() => loadConfig({ DATABASE_URL_FILE: path.join(directory, 'missing') }, directory)).toThrow('DATABASE_URL_FILE names a file that cannot be read');
+    expect(() => loadConfig({ DATABASE_URL_FILE: path.join(directory, 'missing') }, directory)).toThrow(
+      'DATABASE_URL_FILE names a file that cannot be read'
+    );
     const capture = captureLogger('debug');
     capture.logger.info('connecting with file-db-pass-51e7 and file-smtp-pass-c3a9');
     expect(capture.text()).not.toMatch(/file-db-pass|file-smtp-pass/);

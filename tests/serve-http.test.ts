@@ -40,7 +40,10 @@ describe('the strict Prometheus text reader used below', () => {
     ['interleaved families', 'a 1\nb 1\na{x="1"} 2\n'],
     ['a duplicate series', 'a{x="1"} 1\na{x="1"} 2\n'],
     ['a histogram without +Inf', '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n'],
-    ['buckets that are not cumulative', '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n'],
+    [
+      'buckets that are not cumulative',
+      '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
+    ],
     ['+Inf differing from _count', '# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 3\n'],
   ])('refuses %s', (_case, text) => {
     expect(() => parsePrometheusText(text)).toThrow();
@@ -50,13 +53,23 @@ describe('the strict Prometheus text reader used below', () => {
 describe('readiness conditions', () => {
   it.each([
     ['never synced', undefined, false, 'has no successful sync yet'],
-    ['synced 9 minutes ago on a 5-minute schedule', '2026-11-22T08:51:00Z', true, 'within twice the sync schedule (600 s)'],
-    ['synced 10 minutes ago on a 5-minute schedule', '2026-11-22T08:50:00Z', false, 'older than twice the sync schedule (600 s)'],
+    [
+      'synced 9 minutes ago on a 5-minute schedule',
+      '2026-11-22T08:51:00Z',
+      true,
+      'within twice the sync schedule (600 s)',
+    ],
+    [
+      'synced 10 minutes ago on a 5-minute schedule',
+      '2026-11-22T08:50:00Z',
+      false,
+      'older than twice the sync schedule (600 s)',
+    ],
   ])('%s', (_case, lastSuccess, ok, detail) => {
     const check = freshnessCheck(
       { source: 'pagerduty', intervalMs: 5 * 60_000 },
       lastSuccess === undefined ? undefined : new Date(lastSuccess),
-      new Date('2026-11-22T09:00:00Z'),
+      new Date('2026-11-22T09:00:00Z')
     );
     expect(check).toMatchObject({ name: 'pagerduty_sync_fresh', ok });
     expect(check.detail).toContain(detail);
@@ -67,7 +80,9 @@ describe('readiness conditions', () => {
     try {
       const report = await checkReadiness(nowhere, [{ source: 'pagerduty', intervalMs: 300_000 }]);
       expect(report.ready).toBe(false);
-      expect(report.checks).toEqual([expect.objectContaining({ name: 'database', ok: false, detail: expect.stringContaining('unreachable') })]);
+      expect(report.checks).toEqual([
+        expect.objectContaining({ name: 'database', ok: false, detail: expect.stringContaining('unreachable') }),
+      ]);
     } finally {
       await nowhere.destroy();
     }
@@ -92,7 +107,9 @@ describe('probe state shared between requests', () => {
     const read = cachedFor(200, async () => {
       calls += 1;
       await new Promise((resolve) => setTimeout(resolve, 20));
-      if (fail) throw new Error('database down');
+      if (fail) {
+        throw new Error('database down');
+      }
       return calls;
     });
     const answers = await Promise.all(Array.from({ length: 500 }, () => read()));
@@ -117,8 +134,16 @@ describe('a running serve: /readyz and /metrics', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     const history = generatePagerDutyHistory({ seed: 31, start: HISTORY_START, end: HISTORY_END, incidents });
-    pagerDuty = await startFakePagerDuty({ history, token: TEST_TOKEN, rateLimitPerMinute: 1_000_000, rateLimitWindowMs: 1000 });
-    const config = serveConfig({ PAGERDUTY_TOKEN: TEST_TOKEN, PAGERDUTY_API_URL: pagerDuty.url }, { sync: '*/2 * * * * *' });
+    pagerDuty = await startFakePagerDuty({
+      history,
+      token: TEST_TOKEN,
+      rateLimitPerMinute: 1_000_000,
+      rateLimitWindowMs: 1000,
+    });
+    const config = serveConfig(
+      { PAGERDUTY_TOKEN: TEST_TOKEN, PAGERDUTY_API_URL: pagerDuty.url },
+      { sync: '*/2 * * * * *' }
+    );
     serve = await startServe(database.db, config, captureLogger('info').logger, {
       host: '127.0.0.1',
       port: 0,
@@ -134,7 +159,14 @@ describe('a running serve: /readyz and /metrics', () => {
 
   const readyz = async () => {
     const response = await fetch(`${serve.url}/readyz`);
-    return { status: response.status, body: (await response.json()) as { status: string; failing: string[]; checks: { name: string; detail: string }[] } };
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        status: string;
+        failing: string[];
+        checks: Array<{ name: string; detail: string }>;
+      },
+    };
   };
   const scrape = async (): Promise<Map<string, MetricFamily>> => {
     const response = await fetch(`${serve.url}/metrics`);
@@ -146,20 +178,31 @@ describe('a running serve: /readyz and /metrics', () => {
     sampleValue(families, 'incident_lens_sync_runs_total', { source: 'pagerduty', outcome: 'succeeded' }) ?? 0;
 
   it('/readyz turns 200 once the first sync has succeeded, with every condition named', async () => {
-    const ready = await eventually(async () => {
-      const answer = await readyz();
-      return answer.status === 200 ? answer : undefined;
-    }, 15_000, '/readyz to answer 200');
+    const ready = await eventually(
+      async () => {
+        const answer = await readyz();
+        return answer.status === 200 ? answer : undefined;
+      },
+      15_000,
+      '/readyz to answer 200'
+    );
     expect(ready.body.status).toBe('ready');
     expect(ready.body.checks.map((check) => check.name)).toEqual(['database', 'migrations', 'pagerduty_sync_fresh']);
   });
 
   it('/metrics parses as Prometheus text and carries the collector families and the process defaults', async () => {
     // The run is recorded in the database a moment before its counts reach the metrics.
-    const families = await eventually(async () => {
-      const scraped = await scrape();
-      return (sampleValue(scraped, 'incident_lens_records_ingested_total', { source: 'pagerduty', kind: 'record' }) ?? 0) > 0 ? scraped : undefined;
-    }, 5000, 'the first sync in /metrics');
+    const families = await eventually(
+      async () => {
+        const scraped = await scrape();
+        return (sampleValue(scraped, 'incident_lens_records_ingested_total', { source: 'pagerduty', kind: 'record' }) ??
+          0) > 0
+          ? scraped
+          : undefined;
+      },
+      5000,
+      'the first sync in /metrics'
+    );
     const types = Object.fromEntries([...families.values()].map((family) => [family.name, family.type]));
     expect(types).toMatchObject({
       incident_lens_sync_runs_total: 'counter',
@@ -176,22 +219,38 @@ describe('a running serve: /readyz and /metrics', () => {
       process_resident_memory_bytes: 'gauge',
       nodejs_heap_size_total_bytes: 'gauge',
     });
-    for (const family of families.values()) expect(family.help, family.name).toBeTruthy();
-    expect(sampleValue(families, 'incident_lens_records_ingested_total', { source: 'pagerduty', kind: 'record' })).toBeGreaterThanOrEqual(incidents);
-    const lastSync = sampleValue(families, 'incident_lens_last_successful_sync_timestamp_seconds', { source: 'pagerduty' })!;
+    for (const family of families.values()) {
+      expect(family.help, family.name).toBeTruthy();
+    }
+    expect(
+      sampleValue(families, 'incident_lens_records_ingested_total', { source: 'pagerduty', kind: 'record' })
+    ).toBeGreaterThanOrEqual(incidents);
+    const lastSync = sampleValue(families, 'incident_lens_last_successful_sync_timestamp_seconds', {
+      source: 'pagerduty',
+    })!;
     expect(Math.abs(lastSync - Date.now() / 1000)).toBeLessThan(10);
   });
 
   it('/metrics moves when syncs happen', async () => {
     const before = await scrape();
-    const after = await eventually(async () => {
-      const families = await scrape();
-      return succeededRuns(families) >= succeededRuns(before) + 2 ? families : undefined;
-    }, 10_000, 'two more successful syncs in /metrics', 200);
+    const after = await eventually(
+      async () => {
+        const families = await scrape();
+        return succeededRuns(families) >= succeededRuns(before) + 2 ? families : undefined;
+      },
+      10_000,
+      'two more successful syncs in /metrics',
+      200
+    );
     const requests = (families: Map<string, MetricFamily>) =>
       sampleValue(families, 'incident_lens_api_requests_total', { source: 'pagerduty', code: '200' }) ?? 0;
     const durations = (families: Map<string, MetricFamily>) =>
-      sampleValue(families, 'incident_lens_sync_duration_seconds', { source: 'pagerduty', outcome: 'succeeded' }, 'incident_lens_sync_duration_seconds_count') ?? 0;
+      sampleValue(
+        families,
+        'incident_lens_sync_duration_seconds',
+        { source: 'pagerduty', outcome: 'succeeded' },
+        'incident_lens_sync_duration_seconds_count'
+      ) ?? 0;
     const lastSync = (families: Map<string, MetricFamily>) =>
       sampleValue(families, 'incident_lens_last_successful_sync_timestamp_seconds', { source: 'pagerduty' })!;
     expect(requests(after)).toBeGreaterThan(requests(before));
@@ -201,20 +260,38 @@ describe('a running serve: /readyz and /metrics', () => {
 
   it('/readyz turns 503 naming the stale source when PagerDuty stops answering, and 200 after it recovers', async () => {
     pagerDuty.setFaults({ dropRate: 1 });
-    const notReady = await eventually(async () => {
-      const answer = await readyz();
-      return answer.status === 503 ? answer : undefined;
-    }, 15_000, '/readyz to answer 503', 200);
+    const notReady = await eventually(
+      async () => {
+        const answer = await readyz();
+        return answer.status === 503 ? answer : undefined;
+      },
+      15_000,
+      '/readyz to answer 503',
+      200
+    );
     expect(notReady.body).toMatchObject({ status: 'not ready', failing: ['pagerduty_sync_fresh'] });
-    expect(notReady.body.checks.find((check) => check.name === 'pagerduty_sync_fresh')!.detail).toContain('older than twice the sync schedule (4 s)');
+    expect(notReady.body.checks.find((check) => check.name === 'pagerduty_sync_fresh')!.detail).toContain(
+      'older than twice the sync schedule (4 s)'
+    );
 
     const failing = await scrape();
-    expect(sampleValue(failing, 'incident_lens_sync_runs_total', { source: 'pagerduty', outcome: 'failed' })).toBeGreaterThan(0);
-    expect(sampleValue(failing, 'incident_lens_sync_errors_total', { source: 'pagerduty', reason: 'api' })).toBeGreaterThan(0);
-    expect(sampleValue(failing, 'incident_lens_api_requests_total', { source: 'pagerduty', code: 'network_error' })).toBeGreaterThan(0);
+    expect(
+      sampleValue(failing, 'incident_lens_sync_runs_total', { source: 'pagerduty', outcome: 'failed' })
+    ).toBeGreaterThan(0);
+    expect(
+      sampleValue(failing, 'incident_lens_sync_errors_total', { source: 'pagerduty', reason: 'api' })
+    ).toBeGreaterThan(0);
+    expect(
+      sampleValue(failing, 'incident_lens_api_requests_total', { source: 'pagerduty', code: 'network_error' })
+    ).toBeGreaterThan(0);
 
     pagerDuty.setFaults(undefined);
-    await eventually(async () => ((await readyz()).status === 200 ? true : undefined), 10_000, '/readyz to answer 200 again', 200);
+    await eventually(
+      async () => ((await readyz()).status === 200 ? true : undefined),
+      10_000,
+      '/readyz to answer 200 again',
+      200
+    );
   });
 
   it('reports the open overdue action items that lens.open_overdue_action_items() returns', async () => {
@@ -245,22 +322,32 @@ describe('a running serve: /readyz and /metrics', () => {
       .execute();
     // /metrics reads the database at most every PROBE_STATE_MAX_AGE_MS: the change shows within that.
     await eventually(
-      async () => (sampleValue(await scrape(), 'incident_lens_action_items_open_overdue', { team: '' }) === 1 ? true : undefined),
+      async () =>
+        sampleValue(await scrape(), 'incident_lens_action_items_open_overdue', { team: '' }) === 1 ? true : undefined,
       PROBE_STATE_MAX_AGE_MS + 3000,
       'the overdue item in /metrics',
-      200,
+      200
     );
   });
 
   it('counts 429 answers by source', async () => {
     pagerDuty.setRateLimit(1);
     try {
-      await eventually(async () => {
-        const families = await scrape();
-        return (sampleValue(families, 'incident_lens_api_rate_limited_total', { source: 'pagerduty' }) ?? 0) > 0 ? true : undefined;
-      }, 10_000, 'a 429 in /metrics', 200);
+      await eventually(
+        async () => {
+          const families = await scrape();
+          return (sampleValue(families, 'incident_lens_api_rate_limited_total', { source: 'pagerduty' }) ?? 0) > 0
+            ? true
+            : undefined;
+        },
+        10_000,
+        'a 429 in /metrics',
+        200
+      );
       const families = await scrape();
-      expect(sampleValue(families, 'incident_lens_api_requests_total', { source: 'pagerduty', code: '429' })).toBeGreaterThan(0);
+      expect(
+        sampleValue(families, 'incident_lens_api_requests_total', { source: 'pagerduty', code: '429' })
+      ).toBeGreaterThan(0);
     } finally {
       pagerDuty.setRateLimit(1_000_000);
     }

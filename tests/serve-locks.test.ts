@@ -40,10 +40,15 @@ async function holdLock(name: keyof typeof ACCOUNTS) {
   const released = new Promise<void>((resolve) => (release = resolve));
   let acquired: () => void = () => undefined;
   const isHeld = new Promise<void>((resolve) => (acquired = resolve));
-  const holding = withSourceLock(otherProcess, ACCOUNTS[name], { whenBusy: 'skip', logger: captureLogger().logger }, async () => {
-    acquired();
-    await released;
-  });
+  const holding = withSourceLock(
+    otherProcess,
+    ACCOUNTS[name],
+    { whenBusy: 'skip', logger: captureLogger().logger },
+    async () => {
+      acquired();
+      await released;
+    }
+  );
   await isHeld;
   return { release: async () => (release(), await holding) };
 }
@@ -53,16 +58,21 @@ describe('per-source advisory lock', () => {
     const holder = await holdLock('pagerduty');
     const capture = captureLogger();
     let ran = false;
-    const result = await withSourceLock(database.db, ACCOUNTS.pagerduty, { whenBusy: 'skip', logger: capture.logger }, async () => {
-      ran = true;
-    });
+    const result = await withSourceLock(
+      database.db,
+      ACCOUNTS.pagerduty,
+      { whenBusy: 'skip', logger: capture.logger },
+      async () => {
+        ran = true;
+      }
+    );
     await holder.release();
 
     expect(ran).toBe(false);
     expect(result.acquired).toBe(false);
     expect(result.acquired === false && typeof result.holderPid === 'number').toBe(true);
     expect(capture.entries()).toContainEqual(
-      expect.objectContaining({ source: 'pagerduty', msg: expect.stringContaining('skipping this run') }),
+      expect.objectContaining({ source: 'pagerduty', msg: expect.stringContaining('skipping this run') })
     );
   });
 
@@ -71,10 +81,15 @@ describe('per-source advisory lock', () => {
     const capture = captureLogger();
     let releasedAt = 0;
     let startedAt = 0;
-    const waiting = withSourceLock(database.db, ACCOUNTS.pagerduty, { whenBusy: 'wait', pollMs: 20, logger: capture.logger }, async () => {
-      startedAt = performance.now();
-      return 'synced';
-    });
+    const waiting = withSourceLock(
+      database.db,
+      ACCOUNTS.pagerduty,
+      { whenBusy: 'wait', pollMs: 20, logger: capture.logger },
+      async () => {
+        startedAt = performance.now();
+        return 'synced';
+      }
+    );
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(startedAt).toBe(0);
     releasedAt = performance.now();
@@ -82,7 +97,9 @@ describe('per-source advisory lock', () => {
 
     expect(await waiting).toEqual({ acquired: true, value: 'synced' });
     expect(startedAt).toBeGreaterThanOrEqual(releasedAt);
-    expect(capture.entries()).toContainEqual(expect.objectContaining({ msg: expect.stringContaining('waiting for it') }));
+    expect(capture.entries()).toContainEqual(
+      expect.objectContaining({ msg: expect.stringContaining('waiting for it') })
+    );
   });
 
   it('stops waiting on SIGINT/SIGTERM (the abort signal)', async () => {
@@ -92,7 +109,7 @@ describe('per-source advisory lock', () => {
       database.db,
       ACCOUNTS.pagerduty,
       { whenBusy: 'wait', pollMs: 20, logger: captureLogger().logger, signal: controller.signal },
-      async () => 'never',
+      async () => 'never'
     );
     setTimeout(() => controller.abort(), 60);
     await expect(waiting).rejects.toBeInstanceOf(InterruptedError);
@@ -102,12 +119,16 @@ describe('per-source advisory lock', () => {
   it('locks each account separately, and releases the lock when the work fails', async () => {
     const holder = await holdLock('pagerduty');
     const logger = captureLogger().logger;
-    expect(await withSourceLock(database.db, ACCOUNTS.jira, { whenBusy: 'skip', logger }, async () => 'jira ran')).toEqual({
+    expect(
+      await withSourceLock(database.db, ACCOUNTS.jira, { whenBusy: 'skip', logger }, async () => 'jira ran')
+    ).toEqual({
       acquired: true,
       value: 'jira ran',
     });
     // Another account of the same kind, behind the same API URL, has a lock of its own.
-    expect(await withSourceLock(database.db, ACCOUNTS['pd-eu'], { whenBusy: 'skip', logger }, async () => 'pd-eu ran')).toEqual({
+    expect(
+      await withSourceLock(database.db, ACCOUNTS['pd-eu'], { whenBusy: 'skip', logger }, async () => 'pd-eu ran')
+    ).toEqual({
       acquired: true,
       value: 'pd-eu ran',
     });
@@ -116,9 +137,14 @@ describe('per-source advisory lock', () => {
     await expect(
       withSourceLock(database.db, ACCOUNTS.pagerduty, { whenBusy: 'skip', logger }, async () => {
         throw new Error('PagerDuty refused');
-      }),
+      })
     ).rejects.toThrow('PagerDuty refused');
-    const after = await withSourceLock(otherProcess, ACCOUNTS.pagerduty, { whenBusy: 'skip', logger }, async () => 'free');
+    const after = await withSourceLock(
+      otherProcess,
+      ACCOUNTS.pagerduty,
+      { whenBusy: 'skip', logger },
+      async () => 'free'
+    );
     expect(after).toEqual({ acquired: true, value: 'free' });
   });
 
@@ -162,8 +188,8 @@ describe('two serve processes against one database and one PagerDuty', () => {
           host: '127.0.0.1',
           port: 0,
           createSync: fakePagerDutySources(server, HISTORY_START),
-        }),
-      ),
+        })
+      )
     );
     try {
       // The full sync, then at least one incremental sync after it.
@@ -178,7 +204,7 @@ describe('two serve processes against one database and one PagerDuty', () => {
         },
         30_000,
         'three successful syncs',
-        100,
+        100
       );
     } finally {
       await Promise.all(instances.map((instance) => instance.stop()));
@@ -190,7 +216,10 @@ describe('two serve processes against one database and one PagerDuty', () => {
       const incidents = await scratch.db.selectFrom('incidents').select('external_id').execute();
       expect(incidents).toHaveLength(history.incidentCount);
       expect(new Set(incidents.map((row) => row.external_id)).size).toBe(history.incidentCount);
-      const events = await scratch.db.selectFrom('incident_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const events = await scratch.db
+        .selectFrom('incident_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(events.n)).toBe(history.logEntryCount);
 
       // The database's own clock: no two runs of the source overlap.
@@ -207,10 +236,13 @@ describe('two serve processes against one database and one PagerDuty', () => {
       const holdings = logs.map((capture) => lockIntervals(capture.entries()));
       expect(holdings[0]!.length + holdings[1]!.length).toBe(runs.length);
       for (const mine of holdings[0]!) {
-        for (const theirs of holdings[1]!) expect(mine.end <= theirs.start || theirs.end <= mine.start).toBe(true);
+        for (const theirs of holdings[1]!) {
+          expect(mine.end <= theirs.start || theirs.end <= mine.start).toBe(true);
+        }
       }
       const lockSkips = logs.map(
-        (capture) => capture.entries().filter((entry) => String(entry.msg).includes('holds the sync lock); skipping')).length,
+        (capture) =>
+          capture.entries().filter((entry) => String(entry.msg).includes('holds the sync lock); skipping')).length
       );
       expect(lockSkips.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
     } finally {
@@ -220,12 +252,14 @@ describe('two serve processes against one database and one PagerDuty', () => {
 });
 
 /** [acquired, releasing] times from one process's log lines. */
-function lockIntervals(entries: Record<string, unknown>[]): { start: number; end: number }[] {
-  const intervals: { start: number; end: number }[] = [];
+function lockIntervals(entries: Array<Record<string, unknown>>): Array<{ start: number; end: number }> {
+  const intervals: Array<{ start: number; end: number }> = [];
   let start: number | undefined;
   for (const entry of entries) {
     const time = Date.parse(String(entry.time));
-    if (entry.msg === 'sync lock acquired') start = time;
+    if (entry.msg === 'sync lock acquired') {
+      start = time;
+    }
     if (entry.msg === 'sync lock releasing' && start !== undefined) {
       intervals.push({ start, end: time });
       start = undefined;

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { IncidentRefreshQueue, type IncidentRefreshQueueOptions, type QueuedEvent } from '../collector/src/sources/pagerduty/incident-refresh-queue.ts';
+import {
+  IncidentRefreshQueue,
+  type IncidentRefreshQueueOptions,
+  type QueuedEvent,
+} from '../collector/src/sources/pagerduty/incident-refresh-queue.ts';
 import { captureLogger } from './support/serve.ts';
 
 /** A refresh that finishes only when the test says so. */
@@ -13,11 +17,15 @@ function gate() {
   return { promise, open, fail };
 }
 
-const event = (eventId: string, occurredAt: Date | null = new Date()): QueuedEvent => ({ eventId, receivedAt: new Date(), occurredAt });
+const event = (eventId: string, occurredAt: Date | null = new Date()): QueuedEvent => ({
+  eventId,
+  receivedAt: new Date(),
+  occurredAt,
+});
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function recordingQueue(overrides: Partial<IncidentRefreshQueueOptions> = {}) {
-  const single: { incidentId: string; events: string[]; gate: ReturnType<typeof gate> }[] = [];
+  const single: Array<{ incidentId: string; events: string[]; gate: ReturnType<typeof gate> }> = [];
   const capture = captureLogger();
   const queue = new IncidentRefreshQueue({
     concurrency: 2,
@@ -58,7 +66,9 @@ describe('IncidentRefreshQueue', () => {
   it('holds bounded memory: events of one incident coalesce, and incidents past the limit are left to the scheduled sync', async () => {
     const { queue, single, capture } = recordingQueue({ concurrency: 1, maxIncidents: 3, maxEventsPerIncident: 4 });
     expect(queue.enqueue('Q0', event('busy'))).toBe(true);
-    for (let n = 0; n < 1000; n += 1) expect(queue.enqueue('Q1', event(`q1-${n}`))).toBe(true);
+    for (let n = 0; n < 1000; n += 1) {
+      expect(queue.enqueue('Q1', event(`q1-${n}`))).toBe(true);
+    }
     expect(queue.enqueue('Q2', event('q2'))).toBe(true);
     expect(queue.enqueue('Q3', event('q3'))).toBe(true);
     // Q1, Q2, Q3 wait (Q0 is being fetched): a fourth incident is refused, one already waiting is not.
@@ -69,18 +79,26 @@ describe('IncidentRefreshQueue', () => {
     await settle();
     // The oldest events are kept (they set how far back a batch reads); the newest stands for those in between.
     expect(single[1]).toMatchObject({ incidentId: 'Q1', events: ['q1-0', 'q1-1', 'q1-2', 'q1-999'] });
-    for (const entry of single.slice(1)) entry.gate.open();
+    for (const entry of single.slice(1)) {
+      entry.gate.open();
+    }
     await settle();
-    for (const entry of single.slice(2)) entry.gate.open();
+    for (const entry of single.slice(2)) {
+      entry.gate.open();
+    }
     await settle();
-    for (const entry of single) entry.gate.open();
+    for (const entry of single) {
+      entry.gate.open();
+    }
     await queue.idle();
     expect(single.map((entry) => entry.incidentId)).toEqual(['Q0', 'Q1', 'Q2', 'Q3']);
   });
 
   it('never runs more refreshes at once than its concurrency, nor two of one incident', async () => {
     const { queue, single } = recordingQueue({ concurrency: 2 });
-    for (const incidentId of ['Q1', 'Q2', 'Q3']) queue.enqueue(incidentId, event(`${incidentId}-a`));
+    for (const incidentId of ['Q1', 'Q2', 'Q3']) {
+      queue.enqueue(incidentId, event(`${incidentId}-a`));
+    }
     queue.enqueue('Q1', event('Q1-b'));
     expect(single.map((call) => call.incidentId)).toEqual(['Q1', 'Q2']);
     single[0]!.gate.open();
@@ -99,13 +117,15 @@ describe('IncidentRefreshQueue', () => {
     single[0]!.gate.fail(new Error('PagerDuty answered HTTP 500'));
     await settle();
     expect(single.map((call) => call.incidentId)).toEqual(['Q1', 'Q2']);
-    expect(capture.entries()).toContainEqual(expect.objectContaining({ level: 'warn', incidentId: 'Q1', msg: expect.stringContaining('HTTP 500') }));
+    expect(capture.entries()).toContainEqual(
+      expect.objectContaining({ level: 'warn', incidentId: 'Q1', msg: expect.stringContaining('HTTP 500') })
+    );
     single[1]!.gate.open();
     await queue.idle();
   });
 
   it('reads recent changes once for a storm; incidents the read did not serve get a fetch of their own', async () => {
-    const batches: { incidents: string[]; gate: ReturnType<typeof gate> }[] = [];
+    const batches: Array<{ incidents: string[]; gate: ReturnType<typeof gate> }> = [];
     const { queue, single } = recordingQueue({
       concurrency: 1,
       batchFrom: 3,
@@ -117,7 +137,9 @@ describe('IncidentRefreshQueue', () => {
       },
     });
     queue.enqueue('Q1', event('e1')); // starts a fetch of its own at once
-    for (const incidentId of ['Q2', 'Q3', 'Q4', 'Q5']) queue.enqueue(incidentId, event(`${incidentId}-a`));
+    for (const incidentId of ['Q2', 'Q3', 'Q4', 'Q5']) {
+      queue.enqueue(incidentId, event(`${incidentId}-a`));
+    }
     expect(batches).toHaveLength(0);
     single[0]!.gate.open();
     await settle();

@@ -56,7 +56,11 @@ describe('writeScheduledReport', () => {
 
     const base = path.join(dataDir, 'reports', 'week', '2026-W47');
     expect(files).toEqual([`${base}.json`, `${base}.md`, `${base}.html`]);
-    expect((await readdir(path.join(dataDir, 'reports', 'week'))).sort()).toEqual(['2026-W47.html', '2026-W47.json', '2026-W47.md']);
+    expect((await readdir(path.join(dataDir, 'reports', 'week'))).sort()).toEqual([
+      '2026-W47.html',
+      '2026-W47.json',
+      '2026-W47.md',
+    ]);
     const written = JSON.parse(await readFile(`${base}.json`, 'utf8'));
     expect(written.period).toMatchObject({
       granularity: 'week',
@@ -64,15 +68,28 @@ describe('writeScheduledReport', () => {
       end: '2026-11-23T00:00:00+01:00',
       timezone: 'Europe/Berlin',
     });
-    const expected = await readReport(database.db, { granularity: 'week', date: '2026-11-22', timezone: 'Europe/Berlin', asOf: now });
+    const expected = await readReport(database.db, {
+      granularity: 'week',
+      date: '2026-11-22',
+      timezone: 'Europe/Berlin',
+      asOf: now,
+    });
     expect(written).toEqual(JSON.parse(JSON.stringify(expected)));
     expect(await readFile(`${base}.md`, 'utf8')).toBe(renderMarkdown(expected));
     expect(await readFile(`${base}.html`, 'utf8')).toMatch(/^<!doctype html>/i);
   });
 
   it('writes last month on the 1st', async () => {
-    const [file] = await writeScheduledReport(database.db, { timezone: 'UTC', dataDir, sla }, 'month', new Date('2026-12-01T06:00:00Z'));
+    const [file] = await writeScheduledReport(
+      database.db,
+      { timezone: 'UTC', dataDir, sla },
+      'month',
+      new Date('2026-12-01T06:00:00Z')
+    );
     expect(path.relative(dataDir, file!)).toBe(path.join('reports', 'month', '2026-11.json'));
-    expect(JSON.parse(await readFile(file!, 'utf8')).period).toMatchObject({ granularity: 'month', start: '2026-11-01T00:00:00+00:00' });
+    expect(JSON.parse(await readFile(file!, 'utf8')).period).toMatchObject({
+      granularity: 'month',
+      start: '2026-11-01T00:00:00+00:00',
+    });
   });
 });

@@ -36,14 +36,18 @@ describe('JobScheduler with fake timers', () => {
         recordingJob('weeklyReport', '0 6 * * 1', runs),
         recordingJob('monthlyReport', '0 6 1 * *', runs),
       ],
-      { timezone: 'America/New_York', logger: captureLogger().logger },
+      { timezone: 'America/New_York', logger: captureLogger().logger }
     );
     scheduler.start();
     // Until Tuesday 1 December, 06:05 in New York.
     await vi.advanceTimersByTimeAsync(2 * 24 * 60 * MINUTE + 7 * MINUTE);
     await scheduler.stop();
 
-    expect(runs.dailyReport).toEqual(['2026-11-29T11:00:00.000Z', '2026-11-30T11:00:00.000Z', '2026-12-01T11:00:00.000Z']);
+    expect(runs.dailyReport).toEqual([
+      '2026-11-29T11:00:00.000Z',
+      '2026-11-30T11:00:00.000Z',
+      '2026-12-01T11:00:00.000Z',
+    ]);
     expect(runs.weeklyReport).toEqual(['2026-11-30T11:00:00.000Z']);
     expect(runs.monthlyReport).toEqual(['2026-12-01T11:00:00.000Z']);
     // Every half hour from 06:00 on the 29th to 06:00 on the 1st: 2 days x 48 + 1.
@@ -64,7 +68,11 @@ describe('JobScheduler with fake timers', () => {
     await vi.advanceTimersByTimeAsync(3 * 24 * 60 * MINUTE);
     await scheduler.stop();
     // 06:00 local: 04:00Z in summer time, 05:00Z after the change.
-    expect(runs.dailyReport).toEqual(['2026-10-24T04:00:00.000Z', '2026-10-25T05:00:00.000Z', '2026-10-26T05:00:00.000Z']);
+    expect(runs.dailyReport).toEqual([
+      '2026-10-24T04:00:00.000Z',
+      '2026-10-25T05:00:00.000Z',
+      '2026-10-26T05:00:00.000Z',
+    ]);
   });
 
   it('skips and logs a tick that comes while the previous run is still going, and never stacks runs', async () => {
@@ -89,7 +97,7 @@ describe('JobScheduler with fake timers', () => {
           },
         },
       ],
-      { timezone: 'UTC', logger: capture.logger, onSkipped: (job) => skipped.push(job) },
+      { timezone: 'UTC', logger: capture.logger, onSkipped: (job) => skipped.push(job) }
     );
     scheduler.start();
 
@@ -105,7 +113,9 @@ describe('JobScheduler with fake timers', () => {
     expect(started).toBe(2);
     expect(maxConcurrent).toBe(1);
 
-    const skipLines = capture.entries().filter((entry) => entry.msg === 'job still running at its next tick; this run is skipped');
+    const skipLines = capture
+      .entries()
+      .filter((entry) => entry.msg === 'job still running at its next tick; this run is skipped');
     expect(skipLines).toHaveLength(2);
     expect(skipLines[0]).toMatchObject({ level: 'warn', job: 'sync', runningSince: '2026-11-22T09:01:00.000Z' });
 
@@ -129,14 +139,16 @@ describe('JobScheduler with fake timers', () => {
           },
         },
       ],
-      { timezone: 'UTC', logger: capture.logger },
+      { timezone: 'UTC', logger: capture.logger }
     );
     scheduler.start();
     expect(scheduler.trigger('sync')).toBe('started');
     expect(scheduler.trigger('sync')).toBe('skipped');
     await vi.advanceTimersByTimeAsync(30_000); // 09:01: the failed run is over
     expect(runs).toBe(2);
-    expect(capture.entries().some((entry) => entry.level === 'error' && String(entry.msg).includes('HTTP 500'))).toBe(true);
+    expect(capture.entries().some((entry) => entry.level === 'error' && String(entry.msg).includes('HTTP 500'))).toBe(
+      true
+    );
     await vi.advanceTimersByTimeAsync(10_000);
     await scheduler.stop();
     expect(scheduler.trigger('sync')).toBe('skipped');

@@ -5,7 +5,12 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../collector/src/db/schema.ts';
-import { type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
+import {
+  type FakePagerDuty,
+  generatePagerDutyHistory,
+  type PagerDutyHistory,
+  startFakePagerDuty,
+} from '@incident-lens/simulators';
 import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { TEST_TOKEN, TEST_WEBHOOK_SECRET, captureLogger, eventually } from './support/serve.ts';
@@ -31,11 +36,16 @@ beforeAll(async () => {
   pagerDuty = await startFakePagerDuty({ history, token: TEST_TOKEN, rateLimitPerMinute: 1_000_000 });
   configDir = await mkdtemp(path.join(os.tmpdir(), 'incident-lens-serve-'));
   // Only the sync at start-up runs: the next tick is next new year.
-  await writeFile(path.join(configDir, 'incident-lens.yaml'), `schedule:\n  sync: "0 0 1 1 *"\npagerduty:\n  since: "${SINCE}"\n`);
+  await writeFile(
+    path.join(configDir, 'incident-lens.yaml'),
+    `schedule:\n  sync: "0 0 1 1 *"\npagerduty:\n  since: "${SINCE}"\n`
+  );
 });
 afterAll(async () => {
   await pagerDuty?.stop();
-  if (configDir) await rm(configDir, { recursive: true, force: true });
+  if (configDir) {
+    await rm(configDir, { recursive: true, force: true });
+  }
 });
 
 /** `incident-lens serve` as a user runs it, in a child process. */
@@ -56,7 +66,7 @@ function startServeProcess(databaseUrl: string): ServeProcess {
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => resolve({ code, signal }))
   );
   return { child, stderr: () => stderr, exited };
 }
@@ -72,8 +82,14 @@ async function latestRun(db: Kysely<Database>) {
   return db.selectFrom('sync_runs').select(['outcome', 'mode']).orderBy('id', 'desc').executeTakeFirst();
 }
 
-async function count(db: Kysely<Database>, table: 'incidents' | 'incident_events' | 'sync_checkpoints'): Promise<number> {
-  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+async function count(
+  db: Kysely<Database>,
+  table: 'incidents' | 'incident_events' | 'sync_checkpoints'
+): Promise<number> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -117,7 +133,11 @@ async function content(db: Kysely<Database>) {
     ])
     .orderBy('incident_events.external_id')
     .execute();
-  const quarantined = await db.selectFrom('ingest_errors').select(['record_kind', 'external_id', 'reason']).orderBy('payload_hash').execute();
+  const quarantined = await db
+    .selectFrom('ingest_errors')
+    .select(['record_kind', 'external_id', 'reason'])
+    .orderBy('payload_hash')
+    .execute();
   return { incidents, events, quarantined };
 }
 
@@ -145,7 +165,7 @@ describe('incident-lens serve in a child process', () => {
         },
         30_000,
         'the first sync to pass its first checkpoint',
-        20,
+        20
       );
     } catch (error) {
       first.child.kill('SIGKILL');
@@ -161,7 +181,12 @@ describe('incident-lens serve in a child process', () => {
 
     pagerDuty.setFaults(undefined);
     const second = startServeProcess(interrupted.url);
-    await eventually(async () => ((await latestRun(interrupted.db))?.outcome === 'succeeded' ? true : undefined), 30_000, 'the resumed sync', 50);
+    await eventually(
+      async () => ((await latestRun(interrupted.db))?.outcome === 'succeeded' ? true : undefined),
+      30_000,
+      'the resumed sync',
+      50
+    );
     // Resumed from the checkpoint, not from the start.
     expect(await latestRun(interrupted.db)).toMatchObject({ mode: 'incremental' });
     const restopped = await stopAndTime(second);
@@ -182,11 +207,16 @@ describe('incident-lens serve in a child process', () => {
 
     // What an operator's log shipper reads: JSON lines, and never a credential.
     for (const serve of [first, second]) {
-      const lines = serve.stderr().split('\n').filter((line) => line !== '');
+      const lines = serve
+        .stderr()
+        .split('\n')
+        .filter((line) => line !== '');
       // The one plain line is the CLI's notice that the signal arrived.
       const plain = lines.filter((line) => !line.startsWith('{'));
       expect(plain).toEqual(['incident-lens: SIGTERM received; finishing the current batch and stopping']);
-      for (const line of lines.filter((candidate) => candidate.startsWith('{'))) expect(() => JSON.parse(line)).not.toThrow();
+      for (const line of lines.filter((candidate) => candidate.startsWith('{'))) {
+        expect(() => JSON.parse(line)).not.toThrow();
+      }
       expect(serve.stderr()).toContain('"msg":"stopped"');
       expect(serve.stderr()).not.toContain(TEST_TOKEN);
       expect(serve.stderr()).not.toContain(TEST_WEBHOOK_SECRET);

@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakePagerDuty, generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
+import {
+  type FakePagerDuty,
+  generatePagerDutyHistory,
+  type PagerDutyHistory,
+  startFakePagerDuty,
+} from '@incident-lens/simulators';
 import { startServe, type ServeInstance } from '../collector/src/serve/serve.ts';
-import { parseSignatureHeader, parseWebhookEvent, signatureMatches } from '../collector/src/sources/pagerduty/webhooks.ts';
+import {
+  parseSignatureHeader,
+  parseWebhookEvent,
+  signatureMatches,
+} from '../collector/src/sources/pagerduty/webhooks.ts';
 import { WEBHOOK_BODY_LIMIT_BYTES } from '../collector/src/sources/webhook.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import {
@@ -67,7 +76,9 @@ describe('v3 event parsing (pure)', () => {
     ['incident.reopened', 'Q1ABCDE'],
     ['incident.annotated', 'Q1ABCDE'],
   ])('%s names incident %s', (eventType, incidentId) => {
-    const event = parseWebhookEvent(Buffer.from(incidentWebhookBody('01EVT', eventType, incidentId, new Date('2026-11-22T08:00:00Z'))));
+    const event = parseWebhookEvent(
+      Buffer.from(incidentWebhookBody('01EVT', eventType, incidentId, new Date('2026-11-22T08:00:00Z')))
+    );
     expect(event).toEqual({
       kind: 'incident',
       eventId: '01EVT',
@@ -78,13 +89,35 @@ describe('v3 event parsing (pure)', () => {
   });
 
   it.each([
-    ['service.updated', JSON.stringify({ event: { id: 'E1', event_type: 'service.updated', data: { id: 'PSVC', type: 'service' } } }), 'ignored'],
-    ['incident.responder.added', JSON.stringify({ event: { id: 'E2', event_type: 'incident.responder.added', data: {} } }), 'ignored'],
+    [
+      'service.updated',
+      JSON.stringify({ event: { id: 'E1', event_type: 'service.updated', data: { id: 'PSVC', type: 'service' } } }),
+      'ignored',
+    ],
+    [
+      'incident.responder.added',
+      JSON.stringify({ event: { id: 'E2', event_type: 'incident.responder.added', data: {} } }),
+      'ignored',
+    ],
     ['not JSON', '{"event": ', 'invalid'],
     ['no event', '{"messages": []}', 'invalid'],
-    ['no event id', JSON.stringify({ event: { event_type: 'incident.resolved', data: { id: 'Q1', type: 'incident' } } }), 'invalid'],
-    ['no incident id', JSON.stringify({ event: { id: 'E3', event_type: 'incident.resolved', data: { type: 'incident' } } }), 'invalid'],
-    ['an incident id with a path in it', JSON.stringify({ event: { id: 'E4', event_type: 'incident.resolved', data: { id: '../users', type: 'incident' } } }), 'invalid'],
+    [
+      'no event id',
+      JSON.stringify({ event: { event_type: 'incident.resolved', data: { id: 'Q1', type: 'incident' } } }),
+      'invalid',
+    ],
+    [
+      'no incident id',
+      JSON.stringify({ event: { id: 'E3', event_type: 'incident.resolved', data: { type: 'incident' } } }),
+      'invalid',
+    ],
+    [
+      'an incident id with a path in it',
+      JSON.stringify({
+        event: { id: 'E4', event_type: 'incident.resolved', data: { id: '../users', type: 'incident' } },
+      }),
+      'invalid',
+    ],
   ])('%s is %s', (_case, body, kind) => {
     expect(parseWebhookEvent(Buffer.from(body)).kind).toBe(kind);
   });
@@ -105,7 +138,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     capture = captureLogger('debug');
     const config = serveConfig(
       { PAGERDUTY_TOKEN: TEST_TOKEN, PAGERDUTY_API_URL: pagerDuty.url, PAGERDUTY_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
-      { sync: NEVER },
+      { sync: NEVER }
     );
     serve = await startServe(database.db, config, capture.logger, {
       host: '127.0.0.1',
@@ -121,7 +154,11 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
   });
 
   const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-    fetch(`${serve.url}/webhooks/pagerduty`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } });
+    fetch(`${serve.url}/webhooks/pagerduty`, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'application/json', ...headers },
+    });
 
   /** A fresh triggered incident in the fake PagerDuty, as if it had just paged. */
   const newIncident = () => {
@@ -130,7 +167,8 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
   };
   const nextEventId = () => `01HWEBHOOK${String(++eventCounter).padStart(6, '0')}`;
   /** Targeted fetches of an incident: its log entries, which carry the incident. */
-  const incidentFetches = (incidentId: string) => pagerDuty.requestsByPath()[`/incidents/${incidentId}/log_entries`] ?? 0;
+  const incidentFetches = (incidentId: string) =>
+    pagerDuty.requestsByPath()[`/incidents/${incidentId}/log_entries`] ?? 0;
 
   it('a signed event is answered 202 at once, and its incident is in the database within 5 seconds', async () => {
     const incidentId = newIncident();
@@ -151,7 +189,7 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
           .where('status', '=', 'acknowledged')
           .executeTakeFirst(),
       5000,
-      'the acknowledged incident in the database',
+      'the acknowledged incident in the database'
     );
     const expected = history.expectedFacts().find((fact) => fact.id === incidentId)!;
     expect(stored.acknowledged_at?.toISOString()).toBe(new Date(expected.firstAckAt!).toISOString());
@@ -163,7 +201,11 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
       .execute();
     expect(events.map((event) => event.type).sort()).toEqual(expect.arrayContaining(['acknowledge', 'trigger']));
 
-    const row = await database.db.selectFrom('webhook_events').selectAll().where('incident_external_id', '=', incidentId).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('webhook_events')
+      .selectAll()
+      .where('incident_external_id', '=', incidentId)
+      .executeTakeFirstOrThrow();
     expect(row.processed_at).not.toBeNull();
     expect(row.error).toBeNull();
   });
@@ -171,7 +213,9 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
   it('takes a delivery signed with a rotation pair, and refuses one signed only with the retired secret', async () => {
     const incidentId = newIncident();
     const rotated = incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId);
-    const accepted = await post(rotated, { 'X-PagerDuty-Signature': pagerDutySignature(rotated, OLD_SECRET, TEST_WEBHOOK_SECRET) });
+    const accepted = await post(rotated, {
+      'X-PagerDuty-Signature': pagerDutySignature(rotated, OLD_SECRET, TEST_WEBHOOK_SECRET),
+    });
     expect(accepted.status).toBe(202);
 
     const retired = incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId);
@@ -182,17 +226,27 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
 
   it('refuses a wrong signature with 403 and logs it without the body', async () => {
     const marker = 'FORGED-PAYLOAD-7f3e9c';
-    const body = JSON.stringify({ event: { id: marker, event_type: 'incident.resolved', data: { id: 'QFORGED', type: 'incident' } } });
+    const body = JSON.stringify({
+      event: { id: marker, event_type: 'incident.resolved', data: { id: 'QFORGED', type: 'incident' } },
+    });
     const response = await post(body, {
       'X-PagerDuty-Signature': pagerDutySignature(body, 'a-guessed-secret'),
       Authorization: 'Bearer forged-bearer-token-1b2c',
     });
     expect(response.status).toBe(403);
-    const refusal = capture.entries().findLast((entry) => entry.msg === 'webhook refused: no signature matches PAGERDUTY_WEBHOOK_SECRET');
+    const refusal = capture
+      .entries()
+      .findLast((entry) => entry.msg === 'webhook refused: no signature matches PAGERDUTY_WEBHOOK_SECRET');
     expect(refusal).toMatchObject({ level: 'warn', signatures: 1, bytes: Buffer.byteLength(body) });
     expect(capture.text()).not.toContain(marker);
     expect(capture.text()).not.toContain('forged-bearer-token-1b2c');
-    expect(await database.db.selectFrom('webhook_events').select('event_id').where('event_id', '=', marker).executeTakeFirst()).toBeUndefined();
+    expect(
+      await database.db
+        .selectFrom('webhook_events')
+        .select('event_id')
+        .where('event_id', '=', marker)
+        .executeTakeFirst()
+    ).toBeUndefined();
   });
 
   it.each([
@@ -221,28 +275,43 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     expect(await replay.json()).toEqual({ status: 'duplicate' });
     await serve.webhooks.get('pagerduty')!.idle();
     expect(incidentFetches(incidentId)).toBe(fetchesAfterFirst);
-    const rows = await database.db.selectFrom('webhook_events').select('event_id').where('incident_external_id', '=', incidentId).execute();
+    const rows = await database.db
+      .selectFrom('webhook_events')
+      .select('event_id')
+      .where('incident_external_id', '=', incidentId)
+      .execute();
     expect(rows).toHaveLength(1);
   });
 
   it('fetches the incident itself when no log entry carries it', async () => {
     const template = history.renderIncident(history.findIncident(history.incidentId(0))!) as Record<string, unknown>;
-    history.addRawIncident({ ...template, id: 'QRAWNOLOG', incident_number: 90_001, title: 'An incident with no log entries' });
+    history.addRawIncident({
+      ...template,
+      id: 'QRAWNOLOG',
+      incident_number: 90_001,
+      title: 'An incident with no log entries',
+    });
     const body = incidentWebhookBody(nextEventId(), 'incident.priority_updated', 'QRAWNOLOG');
-    expect((await post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })).status).toBe(202);
+    expect((await post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })).status).toBe(
+      202
+    );
     await serve.webhooks.get('pagerduty')!.idle();
-    const stored = await database.db.selectFrom('incidents').select('title').where('external_id', '=', 'QRAWNOLOG').executeTakeFirst();
+    const stored = await database.db
+      .selectFrom('incidents')
+      .select('title')
+      .where('external_id', '=', 'QRAWNOLOG')
+      .executeTakeFirst();
     expect(stored).toEqual({ title: 'An incident with no log entries' });
     expect(pagerDuty.requestsByPath()['/incidents/QRAWNOLOG']).toBe(1);
   });
 
-  it('serves a storm with a few reads of the account\'s recent changes, every incident right', async () => {
+  it("serves a storm with a few reads of the account's recent changes, every incident right", async () => {
     const requestsBefore = pagerDuty.requestCount();
     const createdAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const incidentIds = Array.from({ length: 12 }, () =>
-      history.addIncident({ createdAt, priority: 'P1', urgency: 'high', serviceIndex: 2 }),
+      history.addIncident({ createdAt, priority: 'P1', urgency: 'high', serviceIndex: 2 })
     );
-    const deliveries: { body: string }[] = [];
+    const deliveries: Array<{ body: string }> = [];
     for (const [index, incidentId] of incidentIds.entries()) {
       deliveries.push({ body: incidentWebhookBody(nextEventId(), 'incident.triggered', incidentId, createdAt) });
       if (index % 2 === 0) {
@@ -251,7 +320,9 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
       }
     }
     const answers = await Promise.all(
-      deliveries.map(({ body }) => post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })),
+      deliveries.map(({ body }) =>
+        post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) })
+      )
     );
     expect(answers.map((answer) => answer.status)).toEqual(deliveries.map(() => 202));
     await serve.webhooks.get('pagerduty')!.idle();
@@ -263,10 +334,20 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
       .orderBy('external_id')
       .execute();
     const facts = history.expectedFacts().filter((fact) => incidentIds.includes(fact.id));
-    expect(stored.map((row) => ({ id: row.external_id, status: row.status, firstAckAt: row.acknowledged_at?.toISOString() ?? null }))).toEqual(
+    expect(
+      stored.map((row) => ({
+        id: row.external_id,
+        status: row.status,
+        firstAckAt: row.acknowledged_at?.toISOString() ?? null,
+      }))
+    ).toEqual(
       facts
-        .map((fact) => ({ id: fact.id, status: fact.status, firstAckAt: fact.firstAckAt && new Date(fact.firstAckAt).toISOString() }))
-        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+        .map((fact) => ({
+          id: fact.id,
+          status: fact.status,
+          firstAckAt: fact.firstAckAt && new Date(fact.firstAckAt).toISOString(),
+        }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
     );
     const unprocessed = await database.db
       .selectFrom('webhook_events')
@@ -282,8 +363,17 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
 
   it('refuses a body over the limit with 413, whether it declares its length or not', async () => {
     const padding = 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES);
-    const body = JSON.stringify({ event: { id: nextEventId(), event_type: 'incident.resolved', data: { id: 'QBIG0001', type: 'incident', padding } } });
-    const headers = { 'Content-Type': 'application/json', 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) };
+    const body = JSON.stringify({
+      event: {
+        id: nextEventId(),
+        event_type: 'incident.resolved',
+        data: { id: 'QBIG0001', type: 'incident', padding },
+      },
+    });
+    const headers = {
+      'Content-Type': 'application/json',
+      'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET),
+    };
     const declared = await fetch(`${serve.url}/webhooks/pagerduty`, { method: 'POST', body, headers });
     expect(declared.status).toBe(413);
 
@@ -292,7 +382,9 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
       headers,
       body: new ReadableStream({
         start(controller) {
-          for (let offset = 0; offset < body.length; offset += 16_384) controller.enqueue(Buffer.from(body.slice(offset, offset + 16_384)));
+          for (let offset = 0; offset < body.length; offset += 16_384) {
+            controller.enqueue(Buffer.from(body.slice(offset, offset + 16_384)));
+          }
           controller.close();
         },
       }),
@@ -304,7 +396,9 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
   });
 
   it('acknowledges event types it does not use without storing them', async () => {
-    const body = JSON.stringify({ event: { id: 'SERVICE-EVT-1', event_type: 'service.updated', data: { id: 'PSVC01', type: 'service' } } });
+    const body = JSON.stringify({
+      event: { id: 'SERVICE-EVT-1', event_type: 'service.updated', data: { id: 'PSVC01', type: 'service' } },
+    });
     const response = await post(body, { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ status: 'ignored' });

@@ -3,7 +3,7 @@ import { normaliseSeverity, type SeverityRules } from '../collector/src/severity
 
 const none: SeverityRules = { map: {}, fromUrgency: {} };
 
-describe('normaliseSeverity (METRICS.md section 4)', () => {
+describe('normaliseSeverity (docs/metrics.md §4)', () => {
   it.each([
     ['P1', 'SEV1'],
     ['p2', 'SEV2'],

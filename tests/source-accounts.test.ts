@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../collector/src/config.ts';
 import { createKysely } from '../collector/src/db/database.ts';
 import type { Database } from '../collector/src/db/schema.ts';
-import { generatePagerDutyHistory, startFakePagerDuty, type FakePagerDuty, type PagerDutyHistory } from '@incident-lens/simulators';
+import {
+  generatePagerDutyHistory,
+  startFakePagerDuty,
+  type FakePagerDuty,
+  type PagerDutyHistory,
+} from '@incident-lens/simulators';
 import { startServe } from '../collector/src/serve/serve.ts';
 import { runSync, selectSources } from '../collector/src/sync/run-sync.ts';
 import { withSourceLock } from '../collector/src/sync/source-lock.ts';
@@ -34,7 +39,9 @@ async function startTokenRouter(byToken: Record<string, string>): Promise<{ url:
     const token = /token=(\S+)/.exec(request.headers.authorization ?? '')?.[1];
     const target = token === undefined ? undefined : byToken[token];
     if (!target) {
-      response.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":{"message":"Unauthorized","code":2006}}');
+      response
+        .writeHead(401, { 'Content-Type': 'application/json' })
+        .end('{"error":{"message":"Unauthorized","code":2006}}');
       return;
     }
     const answer = await fetch(`${target}${request.url}`, { headers: request.headers as Record<string, string> });
@@ -87,7 +94,7 @@ beforeAll(async () => {
       `    apiUrl: ${router.url}`,
       '    tokenEnv: PAGERDUTY_US_TOKEN',
       '',
-    ].join('\n'),
+    ].join('\n')
   );
   config = loadConfig(
     {
@@ -98,7 +105,7 @@ beforeAll(async () => {
       PAGERDUTY_REQUESTS_PER_MINUTE: '1000000',
       LOG_LEVEL: 'warn',
     },
-    configDir,
+    configDir
   );
 });
 afterAll(async () => {
@@ -148,7 +155,10 @@ describe('two PagerDuty accounts behind one API URL', () => {
 
     // Every incident id exists in both accounts: two rows each, one per account.
     expect(await perAccount('incidents')).toEqual({ 'pd-eu': 40, 'pd-us': 40 });
-    expect(await perAccount('incident_events')).toEqual({ 'pd-eu': histories.eu.logEntryCount, 'pd-us': histories.us.logEntryCount });
+    expect(await perAccount('incident_events')).toEqual({
+      'pd-eu': histories.eu.logEntryCount,
+      'pd-us': histories.us.logEntryCount,
+    });
     expect(await perAccount('sync_checkpoints')).toEqual({ 'pd-eu': 1, 'pd-us': 1 });
     const ids = await sql<{ external_id: string; accounts: number }>`
       SELECT external_id, count(*)::int AS accounts FROM incidents GROUP BY external_id`.execute(database.db);
@@ -171,11 +181,16 @@ describe('two PagerDuty accounts behind one API URL', () => {
 
   it('each has its own webhook route, freshness and /metrics label', async () => {
     const capture = captureLogger('warn');
-    const serve = await startServe(database.db, { ...config, schedule: { ...config.schedule, sync: '0 0 1 1 *' } }, capture.logger, {
-      host: '127.0.0.1',
-      port: 0,
-      syncAtStart: false,
-    });
+    const serve = await startServe(
+      database.db,
+      { ...config, schedule: { ...config.schedule, sync: '0 0 1 1 *' } },
+      capture.logger,
+      {
+        host: '127.0.0.1',
+        port: 0,
+        syncAtStart: false,
+      }
+    );
     try {
       expect([...serve.webhooks.keys()]).toEqual(['pd-eu']);
       const incidentId = histories.eu.addIncident({
@@ -186,7 +201,11 @@ describe('two PagerDuty accounts behind one API URL', () => {
       });
       const body = incidentWebhookBody('01HACCOUNTS000001', 'incident.triggered', incidentId);
       const post = (route: string, secret: string) =>
-        fetch(`${serve.url}${route}`, { method: 'POST', body, headers: { 'X-PagerDuty-Signature': pagerDutySignature(body, secret) } });
+        fetch(`${serve.url}${route}`, {
+          method: 'POST',
+          body,
+          headers: { 'X-PagerDuty-Signature': pagerDutySignature(body, secret) },
+        });
 
       expect((await post('/webhooks/pagerduty/pd-us', EU_SECRET)).status).toBe(404);
       expect((await post('/webhooks/pagerduty', EU_SECRET)).status).toBe(404);
@@ -194,18 +213,33 @@ describe('two PagerDuty accounts behind one API URL', () => {
       expect((await post('/webhooks/pagerduty/pd-eu', EU_SECRET)).status).toBe(202);
       await serve.webhooks.get('pd-eu')!.idle();
       const stored = await sql<{ name: string }>`
-        SELECT s.name FROM incidents i JOIN sources s ON s.id = i.source_id WHERE i.external_id = ${incidentId}`.execute(database.db);
+        SELECT s.name FROM incidents i JOIN sources s ON s.id = i.source_id WHERE i.external_id = ${incidentId}`.execute(
+        database.db
+      );
       expect(stored.rows).toEqual([{ name: 'pd-eu' }]);
 
-      const readiness = (await (await fetch(`${serve.url}/readyz`)).json()) as { checks: { name: string; ok: boolean }[] };
-      expect(readiness.checks.map((check) => check.name)).toEqual(['database', 'migrations', 'pd-eu_sync_fresh', 'pd-us_sync_fresh']);
+      const readiness = (await (await fetch(`${serve.url}/readyz`)).json()) as {
+        checks: Array<{ name: string; ok: boolean }>;
+      };
+      expect(readiness.checks.map((check) => check.name)).toEqual([
+        'database',
+        'migrations',
+        'pd-eu_sync_fresh',
+        'pd-us_sync_fresh',
+      ]);
 
       const families = parsePrometheusText(await (await fetch(`${serve.url}/metrics`)).text());
       for (const source of ['pd-eu', 'pd-us']) {
-        expect(sampleValue(families, 'incident_lens_last_successful_sync_timestamp_seconds', { source })).toBeGreaterThan(0);
+        expect(
+          sampleValue(families, 'incident_lens_last_successful_sync_timestamp_seconds', { source })
+        ).toBeGreaterThan(0);
       }
-      expect(sampleValue(families, 'incident_lens_webhook_events_total', { source: 'pd-eu', outcome: 'accepted' })).toBe(1);
-      expect(sampleValue(families, 'incident_lens_webhook_events_total', { source: 'pd-eu', outcome: 'bad_signature' })).toBe(1);
+      expect(
+        sampleValue(families, 'incident_lens_webhook_events_total', { source: 'pd-eu', outcome: 'accepted' })
+      ).toBe(1);
+      expect(
+        sampleValue(families, 'incident_lens_webhook_events_total', { source: 'pd-eu', outcome: 'bad_signature' })
+      ).toBe(1);
     } finally {
       await serve.stop();
     }

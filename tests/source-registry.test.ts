@@ -39,7 +39,9 @@ interface FeedAlert {
 }
 
 /** GET /alerts?changedSince=<ISO>&pageToken=<t>: three alerts a page, `next` until the last. */
-async function startAlertFeed(alerts: FeedAlert[]): Promise<{ url: string; queries: URLSearchParams[]; close(): Promise<void> }> {
+async function startAlertFeed(
+  alerts: FeedAlert[]
+): Promise<{ url: string; queries: URLSearchParams[]; close(): Promise<void> }> {
   const queries: URLSearchParams[] = [];
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://feed');
@@ -81,7 +83,12 @@ class FeedBatch implements BatchAdapter<FeedAlert[], FeedRecord> {
   add(alerts: FeedAlert[]): void {
     for (const alert of alerts) {
       if (Number.isNaN(Date.parse(alert.openedAt))) {
-        this.rejected.push({ recordKind: `${KIND}.alert`, externalId: alert.id, reason: 'openedAt is not a date', payload: alert });
+        this.rejected.push({
+          recordKind: `${KIND}.alert`,
+          externalId: alert.id,
+          reason: 'openedAt is not a date',
+          payload: alert,
+        });
         continue;
       }
       this.records.push({
@@ -115,7 +122,13 @@ class FeedBatch implements BatchAdapter<FeedAlert[], FeedRecord> {
   }
 
   async write(trx: Transaction<Database>, sourceId: number, records: FeedRecord[]): Promise<WriteResult> {
-    const ids = await upsertIncidents(trx, sourceId, records.map((record) => record.row), new Map(), new Map());
+    const ids = await upsertIncidents(
+      trx,
+      sourceId,
+      records.map((record) => record.row),
+      new Map(),
+      new Map()
+    );
     return { records: ids.size, events: 0, rejected: [] };
   }
 
@@ -131,7 +144,9 @@ const alertFeedKind: SourceKind<FeedAccount> = {
   account(name, raw, env) {
     const entry = raw as { url: string; tokenEnv: string };
     const token = env[entry.tokenEnv];
-    if (!token) throw new UsageError(`sources: '${name}' reads its token from ${entry.tokenEnv}, which is not set`);
+    if (!token) {
+      throw new UsageError(`sources: '${name}' reads its token from ${entry.tokenEnv}, which is not set`);
+    }
     return { name, kind: KIND, baseUrl: entry.url, token };
   },
   accountFromEnv: () => undefined,
@@ -172,13 +187,15 @@ const alertFeedKind: SourceKind<FeedAccount> = {
                     });
                     return { page: body.alerts, next: body.next };
                   }, 'alert feed');
-                  for await (const alerts of pages) yield { page: alerts, size: alerts.length, stage: 'alerts' };
+                  for await (const alerts of pages) {
+                    yield { page: alerts, size: alerts.length, stage: 'alerts' };
+                  }
                 },
               },
             ],
           },
           request,
-          logger,
+          logger
         );
       },
     };
@@ -211,9 +228,9 @@ function alert(n: number, changedAt: string, extra: Partial<FeedAlert> = {}): Fe
 
 describe('a source kind registered at run time', () => {
   it('is refused in the configuration until it is registered', async () => {
-    await expect(configFor([{ name: 'feed', kind: KIND, url: 'http://127.0.0.1:9', tokenEnv: 'FEED_TOKEN' }], {})).rejects.toThrow(
-      /unknown source kind 'alert-feed'/,
-    );
+    await expect(
+      configFor([{ name: 'feed', kind: KIND, url: 'http://127.0.0.1:9', tokenEnv: 'FEED_TOKEN' }], {})
+    ).rejects.toThrow(/unknown source kind 'alert-feed'/);
   });
 
   it('syncs through the skeleton: paging, checkpoint, sync runs, and the quarantine of a record PostgreSQL refuses', async () => {
@@ -222,12 +239,20 @@ describe('a source kind registered at run time', () => {
     alerts.push(alert(9, '2026-03-09T12:00:00Z', { title: 'nul \u0000 inside' }));
     const feed = await startAlertFeed(alerts);
     try {
-      const config = await configFor([{ name: 'feed-eu', kind: KIND, url: feed.url, tokenEnv: 'FEED_EU_TOKEN' }], { FEED_EU_TOKEN: TOKEN });
+      const config = await configFor([{ name: 'feed-eu', kind: KIND, url: feed.url, tokenEnv: 'FEED_EU_TOKEN' }], {
+        FEED_EU_TOKEN: TOKEN,
+      });
       expect(config.sources).toEqual([{ name: 'feed-eu', kind: KIND, baseUrl: feed.url, token: TOKEN }]);
       // By account name and by kind.
       expect(selectSources(config, KIND).map((sync) => sync.account.name)).toEqual(['feed-eu']);
       const [summary] = await runSync(database.db, selectSources(config, 'feed-eu'), { mode: 'incremental' }, logger);
-      expect(summary).toMatchObject({ source: 'feed-eu', kind: KIND, mode: 'full', recordsUpserted: 8, quarantined: 1 });
+      expect(summary).toMatchObject({
+        source: 'feed-eu',
+        kind: KIND,
+        mode: 'full',
+        recordsUpserted: 8,
+        quarantined: 1,
+      });
       // Nine alerts, three a page: three pages through the next-page token.
       expect(feed.queries.map((query) => query.get('pageToken'))).toEqual([null, '3', '6']);
 
@@ -237,19 +262,37 @@ describe('a source kind registered at run time', () => {
         .select(['incidents.external_id', 'incidents.status', 'sources.name', 'sources.kind'])
         .orderBy('incidents.external_id')
         .execute();
-      expect(rows).toEqual(alerts.slice(0, 8).map((row) => ({ external_id: row.id, status: 'triggered', name: 'feed-eu', kind: KIND })));
-      const [quarantined] = await database.db.selectFrom('ingest_errors').select(['record_kind', 'external_id', 'reason']).execute();
-      expect(quarantined).toEqual({ record_kind: `${KIND}.alert`, external_id: 'AL-9', reason: expect.stringContaining('SQLSTATE 22021') });
+      expect(rows).toEqual(
+        alerts.slice(0, 8).map((row) => ({ external_id: row.id, status: 'triggered', name: 'feed-eu', kind: KIND }))
+      );
+      const [quarantined] = await database.db
+        .selectFrom('ingest_errors')
+        .select(['record_kind', 'external_id', 'reason'])
+        .execute();
+      expect(quarantined).toEqual({
+        record_kind: `${KIND}.alert`,
+        external_id: 'AL-9',
+        reason: expect.stringContaining('SQLSTATE 22021'),
+      });
 
       // The next sync asks from its checkpoint, less the overlap, and sees a change.
       alerts[0] = alert(1, new Date().toISOString(), { closedAt: '2026-03-01T11:00:00Z' });
-      const checkpoint = await database.db.selectFrom('sync_checkpoints').select(['stream', 'cursor_at']).executeTakeFirstOrThrow();
+      const checkpoint = await database.db
+        .selectFrom('sync_checkpoints')
+        .select(['stream', 'cursor_at'])
+        .executeTakeFirstOrThrow();
       expect(checkpoint.stream).toBe('alerts');
       feed.queries.length = 0;
       const [next] = await runSync(database.db, selectSources(config, 'all'), { mode: 'incremental' }, logger);
       expect(next).toMatchObject({ mode: 'incremental' });
-      expect(feed.queries[0]!.get('changedSince')).toBe(new Date(checkpoint.cursor_at.getTime() - 60_000).toISOString());
-      const closed = await database.db.selectFrom('incidents').select('status').where('external_id', '=', 'AL-1').executeTakeFirstOrThrow();
+      expect(feed.queries[0]!.get('changedSince')).toBe(
+        new Date(checkpoint.cursor_at.getTime() - 60_000).toISOString()
+      );
+      const closed = await database.db
+        .selectFrom('incidents')
+        .select('status')
+        .where('external_id', '=', 'AL-1')
+        .executeTakeFirstOrThrow();
       expect(closed.status).toBe('resolved');
       const runs = await database.db.selectFrom('sync_runs').select('outcome').execute();
       expect(runs.map((run) => run.outcome)).toEqual(['succeeded', 'succeeded']);
@@ -259,8 +302,8 @@ describe('a source kind registered at run time', () => {
   });
 
   it('refuses unknown keys of its entries, naming them', async () => {
-    await expect(configFor([{ name: 'feed', kind: KIND, url: 'http://127.0.0.1:9', tokenEnv: 'T', colour: 'red' }], { T: 'x' })).rejects.toThrow(
-      /sources\[0\]: unknown key 'colour'/,
-    );
+    await expect(
+      configFor([{ name: 'feed', kind: KIND, url: 'http://127.0.0.1:9', tokenEnv: 'T', colour: 'red' }], { T: 'x' })
+    ).rejects.toThrow(/sources\[0\]: unknown key 'colour'/);
   });
 });

@@ -24,7 +24,9 @@ export interface CommandContext {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError(`expected a TCP port 0-65535: got '${value}'`);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new InvalidArgumentError(`expected a TCP port 0-65535: got '${value}'`);
+  }
   return port;
 }
 
@@ -41,7 +43,7 @@ function parseSince(value: string): Date {
 async function withDatabase<T>(
   context: CommandContext,
   access: DatabaseAccess,
-  work: (handle: DatabaseHandle) => Promise<T>,
+  work: (handle: DatabaseHandle) => Promise<T>
 ): Promise<T> {
   const handle = await openDatabase(context.config, context.logger, access);
   try {
@@ -68,7 +70,9 @@ function buildProgram(contextFactory: () => CommandContext): Command {
       await withDatabase(context, 'write', async ({ db, migration }) => {
         await refreshClosedPeriods(db, context.config, context.logger);
         const rows = await db.selectFrom('schema_migrations').select('name').orderBy('version').execute();
-        for (const name of migration.migrations) context.stdout.write(`applied migration ${name}\n`);
+        for (const name of migration.migrations) {
+          context.stdout.write(`applied migration ${name}\n`);
+        }
         for (const name of migration.definitions) {
           const changed = migration.changedDefinitions.includes(name) ? ' (changed)' : '';
           context.stdout.write(`applied sql/lens/${name}${changed}\n`);
@@ -87,7 +91,9 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .option('--reconcile', 'also compare the whole stored history with the source (what serve does daily)', false)
     .action(async (options: { source: string; since?: Date; full: boolean; reconcile: boolean }) => {
       const context = contextFactory();
-      if (options.full && options.since) throw new UsageError('--full and --since cannot be combined: choose one');
+      if (options.full && options.since) {
+        throw new UsageError('--full and --since cannot be combined: choose one');
+      }
       const sources = selectSources(context.config, options.source);
       await withDatabase(context, 'write', async ({ db }) => {
         const progress = createProgress(context.logger);
@@ -102,14 +108,14 @@ function buildProgram(contextFactory: () => CommandContext): Command {
               signal: context.signal,
               progress,
             },
-            context.logger,
+            context.logger
           );
           progress.done();
           await refreshClosedPeriods(db, context.config, context.logger);
           for (const summary of summaries) {
             context.stdout.write(
               `${summary.source}: ${summary.recordsUpserted} records, ${summary.eventsUpserted} events, ` +
-                `${summary.quarantined} quarantined, ${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+                `${summary.quarantined} quarantined, ${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)} s\n`
             );
           }
         } finally {
@@ -122,7 +128,11 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .command('serve')
     .description('sync on schedule and serve /healthz, /readyz, /metrics and /webhooks/<kind>/<account> until SIGTERM')
     .option('--port <n>', 'HTTP port', parsePort, 8080)
-    .option('--host <address>', 'address to listen on; 0.0.0.0 (or ::) to accept connections from other hosts', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to listen on; 0.0.0.0 (or ::) to accept connections from other hosts',
+      '127.0.0.1'
+    )
     .action(async (options: { port: number; host: string }) => {
       const context = contextFactory();
       const { checkServeConfig, runServe } = await import('./serve/serve.ts');
@@ -133,51 +143,72 @@ function buildProgram(contextFactory: () => CommandContext): Command {
   program
     .command('report')
     .description('the metrics of one day, ISO week or month')
-    .addOption(new Option('--period <period>', 'day, week (ISO, Monday first) or month').choices([...GRANULARITIES]).makeOptionMandatory())
+    .addOption(
+      new Option('--period <period>', 'day, week (ISO, Monday first) or month')
+        .choices([...GRANULARITIES])
+        .makeOptionMandatory()
+    )
     .requiredOption('--date <date>', 'any day of the period (YYYY-MM-DD), or YYYY-MM for a month')
     .option('--tz <zone>', 'IANA time zone of the period (default: the configured timezone)')
     .option('--as-of <instant>', 'compute as of this ISO instant (default: now)')
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('json'))
     .option('--out <file>', 'write to this file instead of standard output')
     .option('--published', 'the report as serve published it when the period closed', false)
-    .action(async (options: { period: Granularity; date: string; tz?: string; asOf?: string; format: ReportFormat; out?: string; published: boolean }) => {
-      const context = contextFactory();
-      const { parseAsOf, renderReport } = await import('./report/render-report.ts');
-      // Refused before the database opens (or the embedded server starts).
-      reportDay(options.period, options.date);
-      const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
-      await withDatabase(context, 'read', async ({ db }) => {
-        const differences = await policyDifferences(db, context.config);
-        if (differences.length > 0) {
-          context.logger.warn(
-            { differences },
-            'the configured SLA policy differs from the stored one; this report uses the stored policy until migrate, sync or serve stores the configuration',
-          );
-        }
-        const text = await renderReport(db, context.config, {
-          granularity: options.period,
-          date: options.date,
-          timezone: options.tz ?? context.config.timezone,
-          asOf,
-          format: options.format,
-          published: options.published,
+    .action(
+      async (options: {
+        period: Granularity;
+        date: string;
+        tz?: string;
+        asOf?: string;
+        format: ReportFormat;
+        out?: string;
+        published: boolean;
+      }) => {
+        const context = contextFactory();
+        const { parseAsOf, renderReport } = await import('./report/render-report.ts');
+        // Refused before the database opens (or the embedded server starts).
+        reportDay(options.period, options.date);
+        const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
+        await withDatabase(context, 'read', async ({ db }) => {
+          const differences = await policyDifferences(db, context.config);
+          if (differences.length > 0) {
+            context.logger.warn(
+              { differences },
+              'the configured SLA policy differs from the stored one; this report uses the stored policy until migrate, sync or serve stores the configuration'
+            );
+          }
+          const text = await renderReport(db, context.config, {
+            granularity: options.period,
+            date: options.date,
+            timezone: options.tz ?? context.config.timezone,
+            asOf,
+            format: options.format,
+            published: options.published,
+          });
+          if (options.out) {
+            await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+            await writeFile(options.out, text);
+            context.stdout.write(`wrote ${options.format} report to ${options.out}\n`);
+          } else {
+            context.stdout.write(text);
+          }
         });
-        if (options.out) {
-          await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
-          await writeFile(options.out, text);
-          context.stdout.write(`wrote ${options.format} report to ${options.out}\n`);
-        } else {
-          context.stdout.write(text);
-        }
-      });
-    });
+      }
+    );
 
   program
     .command('deliver')
     .description('send (or resend) a report to its configured recipients now')
-    .addOption(new Option('--period <period>', 'day, week (ISO, Monday first) or month').choices([...GRANULARITIES]).makeOptionMandatory())
+    .addOption(
+      new Option('--period <period>', 'day, week (ISO, Monday first) or month')
+        .choices([...GRANULARITIES])
+        .makeOptionMandatory()
+    )
     .requiredOption('--date <date>', 'any day of the period (YYYY-MM-DD), or YYYY-MM for a month')
-    .option('--as-of <instant>', 'compute as of this ISO instant (default: now); a closed month sends its published report')
+    .option(
+      '--as-of <instant>',
+      'compute as of this ISO instant (default: now); a closed month sends its published report'
+    )
     .option('--dry-run', 'print what would be sent to whom, and send nothing', false)
     .action(async (options: { period: Granularity; date: string; asOf?: string; dryRun: boolean }) => {
       const context = contextFactory();
@@ -204,11 +235,13 @@ function buildProgram(contextFactory: () => CommandContext): Command {
   return program;
 }
 
-/** Runs the command line; returns the exit code (INTERFACES.md: 0, 1 runtime, 2 usage). */
+/** Runs the command line; returns the exit code (README.md: 0, 1 runtime, 2 usage). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted) {
+      return;
+    }
     process.stderr.write(`\nincident-lens: ${signal} received; finishing the current batch and stopping\n`);
     controller.abort();
   };
@@ -227,7 +260,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT_OK;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
+        return EXIT_OK;
+      }
       process.stderr.write(`incident-lens: ${redactSecrets(error.message.replace(/^error: /, ''))}\n`);
       return EXIT_USAGE;
     }

@@ -17,7 +17,9 @@ const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 
 /** `90s`, `15m`, `4h`, `7d` to seconds. */
 export function parseDuration(text: string): number {
   const match = /^(\d+)([smhd])$/.exec(text.trim());
-  if (!match) throw new Error(`a duration is written like 90s, 15m, 4h or 7d: got '${text}'`);
+  if (!match) {
+    throw new Error(`a duration is written like 90s, 15m, 4h or 7d: got '${text}'`);
+  }
   return Number(match[1]) * DURATION_UNITS[match[2]!]!;
 }
 
@@ -39,7 +41,9 @@ const isoDay = z.string().transform((text, ctx) => {
   }
 });
 
-const timezone = z.string().refine(isValidTimeZone, { error: (issue) => `not an IANA time zone: '${String(issue.input)}'` });
+const timezone = z
+  .string()
+  .refine(isValidTimeZone, { error: (issue) => `not an IANA time zone: '${String(issue.input)}'` });
 
 const severityName = z.enum(SEVERITIES);
 
@@ -57,7 +61,10 @@ const jiraSearch = z.strictObject({ jql: z.string().min(1) });
 /** An account's name is part of a URL path, a lock and a metrics label. */
 const accountName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'an account name is 1-63 letters, digits, - or _, starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/,
+    'an account name is 1-63 letters, digits, - or _, starting with a letter or digit'
+  );
 
 /** Each kind checks the rest of its entries (sources/registry.ts). */
 const sourceEntry = z.looseObject({ name: accountName, kind: z.string() });
@@ -66,11 +73,19 @@ const sourceEntry = z.looseObject({ name: accountName, kind: z.string() });
 // variable that holds its webhook URL: the URL itself is a secret.
 const deliveryTarget = z
   .strictObject({
-    report: z.enum(['day', 'week', 'month'], { error: (issue) => `unknown period '${String(issue.input)}': use day, week or month` }),
+    report: z.enum(['day', 'week', 'month'], {
+      error: (issue) => `unknown period '${String(issue.input)}': use day, week or month`,
+    }),
     email: z.array(z.email({ error: (issue) => `not an e-mail address: '${String(issue.input)}'` })).optional(),
-    slackWebhookEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable').optional(),
+    slackWebhookEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable')
+      .optional(),
   })
-  .refine((target) => (target.email?.length ?? 0) > 0 || target.slackWebhookEnv !== undefined, 'names no recipient: add email or slackWebhookEnv');
+  .refine(
+    (target) => (target.email?.length ?? 0) > 0 || target.slackWebhookEnv !== undefined,
+    'names no recipient: add email or slackWebhookEnv'
+  );
 
 const configSchema = z.strictObject({
   timezone: timezone.default('UTC'),
@@ -155,7 +170,9 @@ export interface Config extends Omit<FileConfig, 'sources'> {
 /** Applies the schema to an already-parsed YAML document; errors name the key. */
 export function parseFileConfig(document: unknown, origin = 'configuration'): FileConfig {
   const result = configSchema.safeParse(document ?? {});
-  if (result.success) return result.data;
+  if (result.success) {
+    return result.data;
+  }
   throw new UsageError(describeConfigIssue(origin, result.error));
 }
 
@@ -177,7 +194,9 @@ export function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | un
     return direct;
   }
   const file = env[`${name}_FILE`];
-  if (file === undefined || file === '') return undefined;
+  if (file === undefined || file === '') {
+    return undefined;
+  }
   let value: string;
   try {
     value = readFileSync(file, 'utf8').trim();
@@ -195,17 +214,23 @@ export function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | un
  */
 export function urlFromEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string | undefined {
   const value = env[name] || fallback;
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw new UsageError(`${name} is not a URL: got '${redactSecrets(value)}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${name} must be an http(s) URL: got '${redactSecrets(value)}'`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${name} must be an http(s) URL: got '${redactSecrets(value)}'`);
+  }
   if (url.username !== '' || url.password !== '') {
     registerSecret(value);
-    throw new UsageError(`${name} must not hold credentials (user:password@): remove them; the API token variables carry the credentials`);
+    throw new UsageError(
+      `${name} must not hold credentials (user:password@): remove them; the API token variables carry the credentials`
+    );
   }
   return value.replace(/\/+$/, '');
 }
@@ -243,14 +268,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
 
   const sources = resolveSourceAccounts(file.sources, env, (where, error) =>
-    describeConfigIssue(`${configPath ?? 'built-in defaults'}: ${where}`, error),
+    describeConfigIssue(`${configPath ?? 'built-in defaults'}: ${where}`, error)
   );
 
   const slackWebhooks = new Map<string, string>();
   for (const target of file.delivery) {
     const variable = target.slackWebhookEnv;
     const url = variable === undefined ? undefined : secretFromEnv(env, variable);
-    if (variable !== undefined && url !== undefined) slackWebhooks.set(variable, url);
+    if (variable !== undefined && url !== undefined) {
+      slackWebhooks.set(variable, url);
+    }
   }
 
   return {
@@ -270,9 +297,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
 export function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = env[name];
-  if (value === undefined || value === '') return fallback;
+  if (value === undefined || value === '') {
+    return fallback;
+  }
   const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new UsageError(`${name} must be a positive whole number: got '${value}'`);
+  if (!Number.isInteger(number) || number <= 0) {
+    throw new UsageError(`${name} must be a positive whole number: got '${value}'`);
+  }
   return number;
 }
 

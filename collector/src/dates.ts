@@ -21,21 +21,29 @@ function daysInMonth(year: number, month: number): number {
 }
 
 function checkYearMonth(year: number, month: number, text: string): void {
-  if (year < 1) throw new DateFormatError(`'${text}' is not a calendar date: year 0 is out of range`);
-  if (month < 1 || month > 12) throw new DateFormatError(`'${text}' is not a calendar date: month ${month} does not exist`);
+  if (year < 1) {
+    throw new DateFormatError(`'${text}' is not a calendar date: year 0 is out of range`);
+  }
+  if (month < 1 || month > 12) {
+    throw new DateFormatError(`'${text}' is not a calendar date: month ${month} does not exist`);
+  }
 }
 
 function checkDay(year: number, month: number, day: number, text: string): void {
   checkYearMonth(year, month, text);
   if (day < 1 || day > daysInMonth(year, month)) {
-    throw new DateFormatError(`'${text}' is not a calendar date: ${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')} has no day ${day}`);
+    throw new DateFormatError(
+      `'${text}' is not a calendar date: ${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')} has no day ${day}`
+    );
   }
 }
 
 /** `YYYY-MM-DD`, a real calendar day; returns it unchanged. */
 export function parseIsoDay(text: string): string {
   const match = DAY.exec(text);
-  if (!match) throw new DateFormatError(`'${text}' is not a date written YYYY-MM-DD`);
+  if (!match) {
+    throw new DateFormatError(`'${text}' is not a date written YYYY-MM-DD`);
+  }
   checkDay(Number(match[1]), Number(match[2]), Number(match[3]), text);
   return text;
 }
@@ -43,7 +51,9 @@ export function parseIsoDay(text: string): string {
 /** `YYYY-MM`, a real month; returns it unchanged. */
 export function parseIsoMonth(text: string): string {
   const match = MONTH.exec(text);
-  if (!match) throw new DateFormatError(`'${text}' is not a month written YYYY-MM`);
+  if (!match) {
+    throw new DateFormatError(`'${text}' is not a month written YYYY-MM`);
+  }
   checkYearMonth(Number(match[1]), Number(match[2]), text);
   return text;
 }
@@ -56,16 +66,26 @@ export function parseIsoDayStart(text: string): Date {
 /** An ISO 8601 instant with a zone (Z or ±HH:MM), every field in range. */
 export function parseIsoInstant(text: string): Date {
   const match = INSTANT.exec(text);
-  if (!match) throw new DateFormatError(`'${text}' is not an ISO 8601 instant with a zone, such as 2026-11-22T09:00:00Z`);
+  if (!match) {
+    throw new DateFormatError(`'${text}' is not an ISO 8601 instant with a zone, such as 2026-11-22T09:00:00Z`);
+  }
   const [, year, month, day, hour, minute, second = '00', , zone] = match;
   checkDay(Number(year), Number(month), Number(day), text);
-  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) throw new DateFormatError(`'${text}' has a time of day out of range`);
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+    throw new DateFormatError(`'${text}' has a time of day out of range`);
+  }
   if (zone !== 'Z') {
     const offset = /^[+-](\d{2}):?(\d{2})$/.exec(zone!)!;
-    if (Number(offset[1]) > 23 || Number(offset[2]) > 59) throw new DateFormatError(`'${text}' has a zone offset out of range`);
+    if (Number(offset[1]) > 23 || Number(offset[2]) > 59) {
+      throw new DateFormatError(`'${text}' has a zone offset out of range`);
+    }
   }
   // Engines differ on ±HHMM; ±HH:MM is read the same everywhere.
-  const instant = new Date(zone === 'Z' || zone!.includes(':') ? text : `${text.slice(0, -5)}${zone!.slice(0, 3)}:${zone!.slice(3)}`);
-  if (Number.isNaN(instant.getTime())) throw new DateFormatError(`'${text}' is not an instant JavaScript can represent`);
+  const instant = new Date(
+    zone === 'Z' || zone!.includes(':') ? text : `${text.slice(0, -5)}${zone!.slice(0, 3)}:${zone!.slice(3)}`
+  );
+  if (Number.isNaN(instant.getTime())) {
+    throw new DateFormatError(`'${text}' is not an instant JavaScript can represent`);
+  }
   return instant;
 }

@@ -1,4 +1,4 @@
-/** Exit codes of every command (INTERFACES.md): 0 ok, 1 runtime failure, 2 usage or configuration. */
+/** Exit codes of every command (README.md): 0 ok, 1 runtime failure, 2 usage or configuration. */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -25,7 +25,7 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown }
   ) {
     super(message, options);
   }

@@ -6,8 +6,12 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LEVELS)[number];
 
 export function parseLogLevel(value: string | undefined): LogLevel {
-  if (value === undefined || value === '') return 'info';
-  if ((LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  if (value === undefined || value === '') {
+    return 'info';
+  }
+  if ((LEVELS as readonly string[]).includes(value)) {
+    return value as LogLevel;
+  }
   throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}: got '${value}'`);
 }
 
@@ -20,7 +24,9 @@ let secrets: string[] = [];
  * registered on its own as well, in the spellings it may be printed in.
  */
 export function registerSecret(value: string | undefined): void {
-  if (value === undefined || value.length < 4) return;
+  if (value === undefined || value.length < 4) {
+    return;
+  }
   const spellings = new Set([value, JSON.stringify(value).slice(1, -1)]);
   try {
     const { password } = new URL(value);
@@ -40,7 +46,11 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"]*:[^\s/?#@'"]*@/gi
 /** The text without registered secrets and without credentials written into URLs. */
 export function redactSecrets(text: string): string {
   let clean = text;
-  for (const secret of secrets) if (clean.includes(secret)) clean = clean.split(secret).join('[redacted]');
+  for (const secret of secrets) {
+    if (clean.includes(secret)) {
+      clean = clean.split(secret).join('[redacted]');
+    }
+  }
   return clean.replace(URL_CREDENTIALS, '$1[redacted]@');
 }
 
@@ -81,6 +91,6 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
       },
       hooks: { streamWrite: redactSecrets },
     },
-    destination as pino.DestinationStream,
+    destination as pino.DestinationStream
   );
 }

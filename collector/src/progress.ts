@@ -6,7 +6,10 @@ import type { ProgressSink } from './sync/source.ts';
  * lines (at most one every few seconds) otherwise, so that CI logs and
  * journald stay readable.
  */
-export function createProgress(logger: Logger, stream: NodeJS.WriteStream = process.stderr): ProgressSink & { done(): void } {
+export function createProgress(
+  logger: Logger,
+  stream: NodeJS.WriteStream = process.stderr
+): ProgressSink & { done(): void } {
   const interactive = stream.isTTY === true;
   let lastDraw = 0;
   let lastStage = '';
@@ -15,7 +18,9 @@ export function createProgress(logger: Logger, stream: NodeJS.WriteStream = proc
     update(stage, done, total) {
       const now = Date.now();
       const stageChanged = stage !== lastStage;
-      if (!stageChanged && now - lastDraw < (interactive ? 100 : 5000)) return;
+      if (!stageChanged && now - lastDraw < (interactive ? 100 : 5000)) {
+        return;
+      }
       lastDraw = now;
       lastStage = stage;
       const of = total ? `/${total} (${Math.min(100, Math.round((done / total) * 100))}%)` : '';
@@ -27,7 +32,9 @@ export function createProgress(logger: Logger, stream: NodeJS.WriteStream = proc
       }
     },
     done() {
-      if (drawn) stream.write('\r\x1b[K');
+      if (drawn) {
+        stream.write('\r\x1b[K');
+      }
       drawn = false;
     },
   };

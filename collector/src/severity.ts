@@ -19,20 +19,22 @@ const NAMED: Record<string, Severity> = {
 };
 
 /**
- * METRICS.md section 4: the configured map first, then `P<n>`, `SEV<n>`,
+ * docs/metrics.md §4: the configured map first, then `P<n>`, `SEV<n>`,
  * `SEV-<n>`, `Sev <n>`, `Severity <n>` and Jira's named priorities; anything
  * else is UNKNOWN, never guessed.
  */
 export function normaliseSeverity(
   priority: string | null | undefined,
   urgency: string | null | undefined,
-  rules: SeverityRules,
+  rules: SeverityRules
 ): Severity {
   const name = priority?.trim();
   if (name) {
     const lower = name.toLowerCase();
     for (const [raw, severity] of Object.entries(rules.map)) {
-      if (raw.trim().toLowerCase() === lower) return severity;
+      if (raw.trim().toLowerCase() === lower) {
+        return severity;
+      }
     }
     const numbered = NUMBERED.exec(lower);
     if (numbered) {
@@ -44,7 +46,9 @@ export function normaliseSeverity(
   const urgencyName = urgency?.trim().toLowerCase();
   if (urgencyName) {
     for (const [raw, severity] of Object.entries(rules.fromUrgency)) {
-      if (raw.trim().toLowerCase() === urgencyName) return severity;
+      if (raw.trim().toLowerCase() === urgencyName) {
+        return severity;
+      }
     }
   }
   return 'UNKNOWN';

@@ -25,7 +25,9 @@ async function request<T>(options: BackendSrvRequest): Promise<FetchResponse<T>>
     url: response.url,
     config: options,
   } as FetchResponse<T>;
-  if (!response.ok) throw { ...result, message: `HTTP ${response.status}` };
+  if (!response.ok) {
+    throw { ...result, message: `HTTP ${response.status}` };
+  }
   return result;
 }
 

@@ -26,7 +26,9 @@ export default defineConfig({
     rollupOptions: {
       // react-calendar's 'use client' directives mean nothing outside server components.
       onwarn(warning, warn) {
-        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') {
+          warn(warning);
+        }
       },
     },
   },

@@ -14,11 +14,44 @@ const UPDATED_PATTERN = /^(\d{4}-\d{2}-\d{2}|%TODAY%)$/;
 const GRAFANA_DEPENDENCY_PATTERN =
   /^(<=|>=|<|>|=|~|\^)?([0-9]+)(\.[0-9x*]+)(\.[0-9x*]+)?(\s(<=|>=|<|=>)?([0-9]+)(\.[0-9x]+)(\.[0-9x]+))?$/;
 const TOP_LEVEL_KEYS = new Set([
-  '$schema', 'id', 'type', 'name', 'info', 'dependencies', 'includes', 'alerting', 'annotations', 'autoEnabled',
-  'backend', 'category', 'executable', 'logs', 'metrics', 'preload', 'routes', 'skipDataQuery', 'state', 'streaming',
-  'tracing', 'roles', 'extensions', 'iam', 'languages', 'buildMode',
+  '$schema',
+  'id',
+  'type',
+  'name',
+  'info',
+  'dependencies',
+  'includes',
+  'alerting',
+  'annotations',
+  'autoEnabled',
+  'backend',
+  'category',
+  'executable',
+  'logs',
+  'metrics',
+  'preload',
+  'routes',
+  'skipDataQuery',
+  'state',
+  'streaming',
+  'tracing',
+  'roles',
+  'extensions',
+  'iam',
+  'languages',
+  'buildMode',
 ]);
-const INFO_KEYS = new Set(['author', 'build', 'description', 'keywords', 'links', 'logos', 'screenshots', 'updated', 'version']);
+const INFO_KEYS = new Set([
+  'author',
+  'build',
+  'description',
+  'keywords',
+  'links',
+  'logos',
+  'screenshots',
+  'updated',
+  'version',
+]);
 const INCLUDE_TYPES = new Set(['dashboard', 'page', 'panel', 'datasource', 'secretsmanager']);
 const ROLES = new Set(['Admin', 'Editor', 'Viewer']);
 
@@ -27,7 +60,12 @@ interface PluginJson {
   id: string;
   type: string;
   name: string;
-  info: Record<string, unknown> & { logos: { small: string; large: string }; keywords: string[]; version: string; updated: string };
+  info: Record<string, unknown> & {
+    logos: { small: string; large: string };
+    keywords: string[];
+    version: string;
+    updated: string;
+  };
   dependencies: { grafanaDependency: string; plugins?: unknown[] };
   includes?: Array<Record<string, unknown> & { type: string; name?: string; path?: string; role?: string }>;
 }
@@ -40,37 +78,66 @@ function readPluginJson(relative: string): PluginJson {
 function pluginJsonProblems(json: PluginJson, folder: string): string[] {
   const problems: string[] = [];
   for (const key of ['type', 'name', 'id', 'info', 'dependencies']) {
-    if (!(key in json)) problems.push(`missing required '${key}'`);
+    if (!(key in json)) {
+      problems.push(`missing required '${key}'`);
+    }
   }
   for (const key of Object.keys(json)) {
-    if (!TOP_LEVEL_KEYS.has(key)) problems.push(`unknown top-level key '${key}'`);
+    if (!TOP_LEVEL_KEYS.has(key)) {
+      problems.push(`unknown top-level key '${key}'`);
+    }
   }
-  if (!ID_PATTERN.test(json.id)) problems.push(`id '${json.id}' does not follow <org>-<name>-<type>`);
-  if (!json.id.endsWith(`-${json.type}`)) problems.push(`id '${json.id}' does not end with its type '${json.type}'`);
+  if (!ID_PATTERN.test(json.id)) {
+    problems.push(`id '${json.id}' does not follow <org>-<name>-<type>`);
+  }
+  if (!json.id.endsWith(`-${json.type}`)) {
+    problems.push(`id '${json.id}' does not end with its type '${json.type}'`);
+  }
   const info = json.info ?? {};
   for (const key of ['logos', 'version', 'updated', 'keywords']) {
-    if (!(key in info)) problems.push(`info is missing '${key}'`);
+    if (!(key in info)) {
+      problems.push(`info is missing '${key}'`);
+    }
   }
   for (const key of Object.keys(info)) {
-    if (!INFO_KEYS.has(key)) problems.push(`unknown info key '${key}'`);
+    if (!INFO_KEYS.has(key)) {
+      problems.push(`unknown info key '${key}'`);
+    }
   }
-  if (!Array.isArray(info.keywords) || info.keywords.length === 0) problems.push('info.keywords needs at least one keyword');
-  if (!VERSION_PATTERN.test(String(info.version))) problems.push(`info.version '${info.version}' is not semver`);
-  if (!UPDATED_PATTERN.test(String(info.updated))) problems.push(`info.updated '${info.updated}' is not YYYY-MM-DD`);
+  if (!Array.isArray(info.keywords) || info.keywords.length === 0) {
+    problems.push('info.keywords needs at least one keyword');
+  }
+  if (!VERSION_PATTERN.test(String(info.version))) {
+    problems.push(`info.version '${info.version}' is not semver`);
+  }
+  if (!UPDATED_PATTERN.test(String(info.updated))) {
+    problems.push(`info.updated '${info.updated}' is not YYYY-MM-DD`);
+  }
   for (const size of ['small', 'large'] as const) {
     const logo = info.logos?.[size];
-    if (!logo) problems.push(`info.logos.${size} is missing`);
-    else if (!logo.endsWith('.svg')) problems.push(`info.logos.${size} must be an SVG`);
-    else if (!existsSync(path.join(folder, logo))) problems.push(`info.logos.${size} '${logo}' does not exist`);
+    if (!logo) {
+      problems.push(`info.logos.${size} is missing`);
+    } else if (!logo.endsWith('.svg')) {
+      problems.push(`info.logos.${size} must be an SVG`);
+    } else if (!existsSync(path.join(folder, logo))) {
+      problems.push(`info.logos.${size} '${logo}' does not exist`);
+    }
   }
-  if (!json.dependencies?.grafanaDependency) problems.push('dependencies.grafanaDependency is missing');
-  else if (!GRAFANA_DEPENDENCY_PATTERN.test(json.dependencies.grafanaDependency)) {
+  if (!json.dependencies?.grafanaDependency) {
+    problems.push('dependencies.grafanaDependency is missing');
+  } else if (!GRAFANA_DEPENDENCY_PATTERN.test(json.dependencies.grafanaDependency)) {
     problems.push(`dependencies.grafanaDependency '${json.dependencies.grafanaDependency}' is not a semver range`);
   }
   for (const include of json.includes ?? []) {
-    if (!INCLUDE_TYPES.has(include.type)) problems.push(`include type '${include.type}' is not one Grafana knows`);
-    if (include.role !== undefined && !ROLES.has(include.role)) problems.push(`include role '${include.role}' is not Admin, Editor or Viewer`);
-    if (!include.name) problems.push(`an include of type ${include.type} has no name`);
+    if (!INCLUDE_TYPES.has(include.type)) {
+      problems.push(`include type '${include.type}' is not one Grafana knows`);
+    }
+    if (include.role !== undefined && !ROLES.has(include.role)) {
+      problems.push(`include role '${include.role}' is not Admin, Editor or Viewer`);
+    }
+    if (!include.name) {
+      problems.push(`an include of type ${include.type} has no name`);
+    }
   }
   return problems;
 }
@@ -85,7 +152,9 @@ describe('src/plugin.json (the app)', () => {
   });
 
   it('declares an honest Grafana dependency: at least the major of the SDK it is built against', () => {
-    const sdk = JSON.parse(readFileSync(path.join(REPO, 'node_modules/@grafana/data/package.json'), 'utf8')) as { version: string };
+    const sdk = JSON.parse(readFileSync(path.join(REPO, 'node_modules/@grafana/data/package.json'), 'utf8')) as {
+      version: string;
+    };
     const major = Number(/\d+/.exec(app.dependencies.grafanaDependency)?.[0]);
     expect(major).toBe(Number(sdk.version.split('.')[0]));
   });

@@ -29,7 +29,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN make_interval(secs => amount);
 
 -- A root cause as written (the Jira mapper stores it raw) to its key, the
--- only normalisation of causes (METRICS.md 8): lower case, runs of other
+-- only normalisation of causes (docs/metrics.md §8): lower case, runs of other
 -- characters as one '-', none at either end, so 'Bad deploy!' and
 -- 'bad-deploy' are one cause; NULL when nothing is left.
 CREATE FUNCTION lens.root_cause_slug(raw text) RETURNS text

@@ -1,4 +1,4 @@
--- Periods (METRICS.md 2): local days from midnight, ISO weeks from Monday,
+-- Periods (docs/metrics.md §2): local days from midnight, ISO weeks from Monday,
 -- months from the 1st; computed on local wall-clock time, so a DST day is
 -- 23 or 25 hours long. Ranges are half-open [range_start, range_end).
 

@@ -30,7 +30,7 @@ BEGIN
   desired AS (
     SELECT i.id AS incident_id, i.created_at, i.severity, i.service_id, i.team_id, i.merged,
            i.acknowledged_at, i.resolved_at, i.detected_at,
-           -- The flag says whether there was an escalation (METRICS.md 1); the events, when.
+           -- The flag says whether there was an escalation (docs/metrics.md §1); the events, when.
            CASE WHEN i.escalated THEN coalesce(
              (SELECT min(e.occurred_at) FROM public.incident_events e WHERE e.incident_id = i.id AND e.type = 'escalate'),
              i.created_at) END AS escalated_at,

@@ -1,4 +1,4 @@
--- Per-incident outcomes and the aggregate figures of a range (METRICS.md
+-- Per-incident outcomes and the aggregate figures of a range (docs/metrics.md
 -- 3-8), computed from lens.incident_fact and the policy.
 
 -- Each incident of [range_start, range_end) as of an instant: what had
@@ -20,7 +20,7 @@ RETURNS TABLE (
   ttr_seconds              double precision,
   -- created_at - detected_at, where the start of impact is known.
   ttd_seconds              double precision,
-  -- The earlier of ack and resolve: the runbooks' response (METRICS.md 5).
+  -- The earlier of ack and resolve: the runbooks' response (docs/metrics.md §5).
   first_response_at        timestamptz,
   first_response_seconds   double precision,
   ack_deadline             timestamptz,

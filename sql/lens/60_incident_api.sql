@@ -98,7 +98,7 @@ BEGIN ATOMIC
 END;
 
 -- Root causes with at least one repeat among the range's incidents, most
--- repeats first (METRICS.md 8).
+-- repeats first (docs/metrics.md §8).
 CREATE FUNCTION lens.repeat_root_causes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
 RETURNS TABLE (root_cause text, incidents integer, repeats integer, incident_external_ids text[])
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp

@@ -1,7 +1,7 @@
--- Action items (METRICS.md 7). The deadline is the end of the due day in
+-- Action items (docs/metrics.md §7). The deadline is the end of the due day in
 -- the report's zone; done means a Done-category status reached by as_of.
 
--- METRICS.md 7: an item due on a day must be done before the end of that
+-- docs/metrics.md §7: an item due on a day must be done before the end of that
 -- day in the report's zone.
 CREATE FUNCTION lens.due_deadline(due_date date, tz text) RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -19,7 +19,7 @@ BEGIN ATOMIC
   FROM (SELECT coalesce(lower(status_category) = 'done' AND completed_at <= as_of, false) AS is_done) d;
 END;
 
--- The items of a range as placed by METRICS.md 7: due in it, or without a due
+-- The items of a range as placed by docs/metrics.md §7: due in it, or without a due
 -- date and created in it; nothing created after as_of. Not SECURITY DEFINER,
 -- so that it is inlined into its callers (which are) and the columns they do
 -- not use are never read; only the owner may call it (REVOKE below).

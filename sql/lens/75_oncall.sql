@@ -1,4 +1,4 @@
--- On-call load and noise (METRICS.md 10 and 11) from the tables of
+-- On-call load and noise (docs/metrics.md §10 and 11) from the tables of
 -- sql/008_oncall.sql: interruptions by band in each responder's own zone,
 -- nights interrupted, acknowledgements, auto-resolved and transient incidents.
 
@@ -312,7 +312,7 @@ BEGIN ATOMIC
   LEFT JOIN public.services sv ON f.dimension = 'service' AND sv.id::text = f.dimension_key
   LEFT JOIN public.teams tm ON f.dimension = 'team' AND tm.id::text = f.dimension_key
   ORDER BY b.bucket_start, array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], f.dimension),
-    -- Responders by sleep, then total, descending, then name (INTERFACES.md);
+    -- Responders by sleep, then total, descending, then name (README.md);
     -- services and teams by incidents; hours in order.
     CASE WHEN f.dimension = 'responder' THEN f.sleep END DESC,
     CASE WHEN f.dimension = 'responder' THEN f.interruptions END DESC,
@@ -343,7 +343,7 @@ REVOKE EXECUTE ON FUNCTION lens.oncall_period_figures(text, timestamptz, timesta
 -- It reads public.notifications as its caller: only the owner's functions call it.
 REVOKE EXECUTE ON FUNCTION lens.compute_oncall(timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 
--- The `onCall` and `noise` parts of the report JSON (INTERFACES.md) for one
+-- The `onCall` and `noise` parts of the report JSON (README.md) for one
 -- period: responders by sleep, then total, descending, then name; services by
 -- incidents descending, then name; the heatmap's cells with interruptions.
 CREATE FUNCTION lens.oncall_report(granularity text, range_start timestamptz, range_end timestamptz,

@@ -1,4 +1,4 @@
--- Data quality (METRICS.md 12): what the figures cannot see. Each list is
+-- Data quality (docs/metrics.md §12): what the figures cannot see. Each list is
 -- the definition of its count in lens.data_quality; the Data quality page
 -- shows the lists, the report the counts. The last successful sync of each
 -- account is lens.collector_freshness (80_grafana.sql).
@@ -32,7 +32,7 @@ BEGIN ATOMIC
   ORDER BY o.postmortem_deadline, i.external_id;
 END;
 
--- The action items placed in the period (METRICS.md 7) without an owner or
+-- The action items placed in the period (docs/metrics.md §7) without an owner or
 -- without a due date.
 CREATE FUNCTION lens.action_items_without_owner_or_due_date(range_start timestamptz, range_end timestamptz,
                                                            as_of timestamptz, tz text)

@@ -1,11 +1,11 @@
--- The report of one period as one JSON value (INTERFACES.md, "Report JSON",
+-- The report of one period as one JSON value (README.md, "Report JSON",
 -- plus the extra fields the README documents). `incident-lens report
 -- --format json` prints it, the Markdown and HTML reports lay it out and the
 -- plugin's Reports page shows it: the shape exists here only. Each section is
 -- one function over the figures of lens.metrics and its siblings, so a new
 -- section is one function and one line in lens.report.
 
--- Duration figures (METRICS.md 3): seconds, not rounded.
+-- Duration figures (docs/metrics.md §3): seconds, not rounded.
 CREATE FUNCTION lens.report_durations(count integer, mean double precision, median double precision,
                                       p90 double precision, p95 double precision) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -28,7 +28,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN lens.report_durations(m.mttd_count, m.mttd_mean_seconds, m.mttd_median_seconds, m.mttd_p90_seconds,
                              m.mttd_p95_seconds);
 
--- SLA outcomes (METRICS.md 5) of acknowledgement and resolution.
+-- SLA outcomes (docs/metrics.md §5) of acknowledgement and resolution.
 CREATE FUNCTION lens.report_sla(m lens.incident_metrics) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN jsonb_build_object(
@@ -46,7 +46,7 @@ CREATE FUNCTION lens.report_incident_counts(m lens.incident_metrics) RETURNS jso
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN jsonb_build_object('total', m.incidents, 'open', m.open, 'merged', m.merged, 'unclassified', m.unclassified);
 
--- Action item figures (METRICS.md 7); a period or group without items has zeros.
+-- Action item figures (docs/metrics.md §7); a period or group without items has zeros.
 CREATE FUNCTION lens.report_action_items(total integer, completed integer, completed_on_time integer, open integer,
                                          overdue integer, completion_rate double precision,
                                          on_time_rate double precision, no_due_date integer) RETURNS jsonb
@@ -133,7 +133,7 @@ BEGIN ATOMIC
   FROM unnest(figures) d WHERE d.dimension = report_by_dimension.dimension;
 END;
 
--- Root causes with repeats (METRICS.md 8), most repeats first.
+-- Root causes with repeats (docs/metrics.md §8), most repeats first.
 CREATE FUNCTION lens.report_repeat_root_causes(range_start timestamptz, range_end timestamptz, as_of timestamptz,
                                                tz text) RETURNS jsonb
 LANGUAGE sql STABLE

@@ -21,7 +21,9 @@ import { localDay, previousPeriodDay } from '../../collector/src/report/periods.
 export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENTS ?? 1_000_000)): Promise<void> {
   console.log(`\nMetrics: ${incidents} incidents over 5 years`);
   const reuse = process.env.BENCH_METRICS_DATABASE_URL;
-  const database = reuse ? { url: reuse, stop: async () => undefined } : await benchDatabase(`bench_metrics_${Date.now()}`);
+  const database = reuse
+    ? { url: reuse, stop: async () => undefined }
+    : await benchDatabase(`bench_metrics_${Date.now()}`);
   const db = createKysely(database.url, 4);
   try {
     await migrate(db, createLogger('warn'));
@@ -35,13 +37,20 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
     if (onCallLoaded.rows[0]!.count === 0) {
       const started = performance.now();
       await loadOnCall(db);
-      figure('on-call data loaded (users, notifications, agents)', `${((performance.now() - started) / 1000).toFixed(1)} s`);
+      figure(
+        'on-call data loaded (users, notifications, agents)',
+        `${((performance.now() - started) / 1000).toFixed(1)} s`
+      );
     }
     const counts = await sql<Record<string, number>>`
       SELECT (SELECT count(*) FROM incidents) AS incidents, (SELECT count(*) FROM incident_events) AS events,
              (SELECT count(*) FROM notifications) AS notifications,
-             (SELECT count(*) FROM postmortems) AS postmortems, (SELECT count(*) FROM action_items) AS action_items`.execute(db);
-    for (const [name, value] of Object.entries(counts.rows[0]!)) figure(name, String(value));
+             (SELECT count(*) FROM postmortems) AS postmortems, (SELECT count(*) FROM action_items) AS action_items`.execute(
+      db
+    );
+    for (const [name, value] of Object.entries(counts.rows[0]!)) {
+      figure(name, String(value));
+    }
 
     await benchIngest(db);
 
@@ -56,19 +65,37 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
           FROM lens.period_bounds('month', ${`${month}-01`}::date, 'Europe/Berlin') p`.execute(db);
     await time('on-call + noise of the month, not cached', 1, onCallReport);
     await time('monthly report, closed periods not cached', 1, () =>
-      readReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }),
+      readReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf })
     );
-    await time('closed-period cache filled (after a sync)', 1, () => refreshClosedPeriods(db, { timezone: 'Europe/Berlin' }));
+    await time('closed-period cache filled (after a sync)', 1, () =>
+      refreshClosedPeriods(db, { timezone: 'Europe/Berlin' })
+    );
     await time('on-call + noise of the month (cached)', 20, onCallReport, '< 50 ms more');
-    await time('monthly report (JSON, Europe/Berlin)', 20, () =>
-      readReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }), '< 100 ms median');
+    await time(
+      'monthly report (JSON, Europe/Berlin)',
+      20,
+      () => readReport(db, { granularity: 'month', date: month, timezone: 'Europe/Berlin', asOf }),
+      '< 100 ms median'
+    );
     await time('monthly report of the running month', 10, () =>
-      readReport(db, { granularity: 'month', date: asOf.toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
+      readReport(db, { granularity: 'month', date: asOf.toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf })
+    );
     await time('daily report (JSON, yesterday)', 20, () =>
-      readReport(db, { granularity: 'day', date: new Date(asOf.getTime() - 86_400_000).toISOString().slice(0, 10), timezone: 'Europe/Berlin', asOf }));
+      readReport(db, {
+        granularity: 'day',
+        date: new Date(asOf.getTime() - 86_400_000).toISOString().slice(0, 10),
+        timezone: 'Europe/Berlin',
+        asOf,
+      })
+    );
 
     for (const query of dashboardQueries(asOf.getTime())) {
-      await time(`${query.dashboard}: ${query.title}`.slice(0, 44), 10, () => sql.raw(query.sql).execute(db), '< 50 ms');
+      await time(
+        `${query.dashboard}: ${query.title}`.slice(0, 44),
+        10,
+        () => sql.raw(query.sql).execute(db),
+        '< 50 ms'
+      );
     }
   } finally {
     await db.destroy();
@@ -83,7 +110,10 @@ async function time(name: string, runs: number, action: () => Promise<unknown>, 
     await action();
     samples.push(performance.now() - started);
   }
-  const text = runs === 1 ? `${samples[0]!.toFixed(1)} ms` : `${median(samples).toFixed(1)} / ${percentile(samples, 0.95).toFixed(1)} ms`;
+  const text =
+    runs === 1
+      ? `${samples[0]!.toFixed(1)} ms`
+      : `${median(samples).toFixed(1)} / ${percentile(samples, 0.95).toFixed(1)} ms`;
   figure(runs === 1 ? name : `${name}`, text, target);
 }
 
@@ -112,7 +142,9 @@ async function benchIngest(db: Kysely<Database>): Promise<void> {
           INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at)
           SELECT i.id, 1, i.external_id || '-' || k.kind, k.kind, k.kind || '_log_entry', i.created_at
           FROM incidents i CROSS JOIN (VALUES ('trigger'), ('acknowledge'), ('resolve')) AS k(kind)
-          WHERE i.source_id = 1 AND i.external_id = ANY (${Array.from({ length: size }, (_, index) => `BENCH-${batch * size + index}`)})`.execute(db);
+          WHERE i.source_id = 1 AND i.external_id = ANY (${Array.from({ length: size }, (_, index) => `BENCH-${batch * size + index}`)})`.execute(
+          db
+        );
       }
     }
   };
@@ -122,7 +154,10 @@ async function benchIngest(db: Kysely<Database>): Promise<void> {
     const started = performance.now();
     await write(run)();
     const seconds = (performance.now() - started) / 1000;
-    figure(`sync-like writes, ${run === 'first' ? 'new incidents + events' : 'unchanged re-sync'}`, `${((batches * size) / seconds).toFixed(0)} inc/s`);
+    figure(
+      `sync-like writes, ${run === 'first' ? 'new incidents + events' : 'unchanged re-sync'}`,
+      `${((batches * size) / seconds).toFixed(0)} inc/s`
+    );
   }
   await sql`ANALYZE incidents`.execute(db);
 }
@@ -136,14 +171,21 @@ interface DashboardQuery {
 /** Grafana's relative ranges as the provisioned dashboards use them: now-30d, now-12M/M, now/M. */
 function relative(text: string, now: number): number {
   const match = /^now(?:-(\d+)([dMh]))?(?:\/(M|d))?$/.exec(text);
-  if (!match) throw new Error(`unsupported relative time '${text}' in a dashboard`);
+  if (!match) {
+    throw new Error(`unsupported relative time '${text}' in a dashboard`);
+  }
   const date = new Date(now);
   if (match[1]) {
     const amount = Number(match[1]);
-    if (match[2] === 'M') date.setUTCMonth(date.getUTCMonth() - amount);
-    else date.setTime(date.getTime() - amount * (match[2] === 'd' ? 86_400_000 : 3_600_000));
+    if (match[2] === 'M') {
+      date.setUTCMonth(date.getUTCMonth() - amount);
+    } else {
+      date.setTime(date.getTime() - amount * (match[2] === 'd' ? 86_400_000 : 3_600_000));
+    }
   }
-  if (match[3] === 'M') return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + (match[1] ? 0 : 1), 1) - (match[1] ? 0 : 1);
+  if (match[3] === 'M') {
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + (match[1] ? 0 : 1), 1) - (match[1] ? 0 : 1);
+  }
   return date.getTime();
 }
 
@@ -160,7 +202,9 @@ function dashboardQueries(now: number): DashboardQuery[] {
     const walk = (panels: typeof dashboard.panels) => {
       for (const panel of panels) {
         for (const target of panel.targets ?? []) {
-          if (!target.rawSql) continue;
+          if (!target.rawSql) {
+            continue;
+          }
           const text = expandGrafanaMacros(target.rawSql, range)
             .replaceAll('$timezone', 'UTC')
             .replace(/\$(team|service|severity)\b/g, "'__all'");
@@ -209,9 +253,15 @@ async function loadHistory(db: Kysely<Database>, incidents: number): Promise<voi
     await sql`SET statement_timeout = 0`.execute(connection);
     await sql`SELECT setseed(0.3)`.execute(connection);
     await sql`INSERT INTO sources (kind, base_url, name) VALUES ('pagerduty', 'https://acme.pagerduty.com', 'PagerDuty'),
-                                                             ('jira', 'https://acme.atlassian.net', 'Jira')`.execute(connection);
-    await sql`INSERT INTO teams (source_id, external_id, name) SELECT 1, 'PT' || g, 'Team ' || g FROM generate_series(1, 8) g`.execute(connection);
-    await sql`INSERT INTO services (source_id, external_id, name) SELECT 1, 'PS' || g, 'service-' || g FROM generate_series(1, 40) g`.execute(connection);
+                                                             ('jira', 'https://acme.atlassian.net', 'Jira')`.execute(
+      connection
+    );
+    await sql`INSERT INTO teams (source_id, external_id, name) SELECT 1, 'PT' || g, 'Team ' || g FROM generate_series(1, 8) g`.execute(
+      connection
+    );
+    await sql`INSERT INTO services (source_id, external_id, name) SELECT 1, 'PS' || g, 'service-' || g FROM generate_series(1, 40) g`.execute(
+      connection
+    );
     // On-call users in six zones, one with a half-hour offset, some with none; user n is ids n.
     await sql`
       INSERT INTO users (source_id, external_id, name, time_zone)

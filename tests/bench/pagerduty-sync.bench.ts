@@ -25,11 +25,22 @@ export async function benchPagerDutySync(incidents = Number(process.env.BENCH_IN
       INCIDENT_LENS_CONFIG: '/dev/null',
       LOG_LEVEL: 'info',
     });
-    if (run.exitCode !== 0) throw new Error(`sync failed (${run.exitCode}): ${run.stderr.slice(-2000)}`);
+    if (run.exitCode !== 0) {
+      throw new Error(`sync failed (${run.exitCode}): ${run.stderr.slice(-2000)}`);
+    }
     const finished = run.stderr
       .split('\n')
       .filter((line) => line.includes('"sync finished"'))
-      .map((line) => JSON.parse(line) as { requests: number; recordsUpserted: number; eventsUpserted: number; writeMs: number; durationMs: number })[0]!;
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            requests: number;
+            recordsUpserted: number;
+            eventsUpserted: number;
+            writeMs: number;
+            durationMs: number;
+          }
+      )[0]!;
     const minimum = Math.ceil(incidents / 100) + Math.ceil(history.logEntryCount / 100);
     const requests = server.requestCount();
     figure('log entries', String(history.logEntryCount));
@@ -40,7 +51,11 @@ export async function benchPagerDutySync(incidents = Number(process.env.BENCH_IN
     figure('sync wall time (process, incl. startup)', `${(run.wallMs / 1000).toFixed(1)} s`);
     figure('end-to-end incidents/s (with events)', (incidents / (finished.durationMs / 1000)).toFixed(0));
     figure('time in mapping + PostgreSQL writes', `${(finished.writeMs / 1000).toFixed(1)} s`);
-    figure('ingest throughput into PostgreSQL', `${(incidents / (finished.writeMs / 1000)).toFixed(0)} inc/s`, '>= 20,000');
+    figure(
+      'ingest throughput into PostgreSQL',
+      `${(incidents / (finished.writeMs / 1000)).toFixed(0)} inc/s`,
+      '>= 20,000'
+    );
     figure('peak RSS of the sync process', `${(run.peakRssBytes / 1024 / 1024).toFixed(0)} MB`, '< 300 MB');
   } finally {
     await server.stop();

@@ -43,7 +43,10 @@ export interface ChildRun {
 /** Runs the CLI in a child process and samples its peak RSS. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<ChildRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -53,7 +56,9 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Ch
     try {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       const match = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (match) peakKb = Math.max(peakKb, Number(match[1]));
+      if (match) {
+        peakKb = Math.max(peakKb, Number(match[1]));
+      }
     } catch {
       // The child has exited.
     }

@@ -30,14 +30,20 @@ export async function benchWebhookLatency(seconds = Number(process.env.BENCH_WEB
   const scenarios: Scenario[] = [
     { name: "PagerDuty's published rate limit", rateLimitPerMinute: PD_RATE_LIMIT_PER_MINUTE },
     { name: 'no API rate limit', rateLimitPerMinute: 100_000_000 },
-    { name: "PagerDuty's published rate limit, under a probe flood", rateLimitPerMinute: PD_RATE_LIMIT_PER_MINUTE, probeClients: 32 },
+    {
+      name: "PagerDuty's published rate limit, under a probe flood",
+      rateLimitPerMinute: PD_RATE_LIMIT_PER_MINUTE,
+      probeClients: 32,
+    },
   ];
-  for (const scenario of scenarios) await runScenario(scenario, seconds);
+  for (const scenario of scenarios) {
+    await runScenario(scenario, seconds);
+  }
 }
 
 async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
   console.log(
-    `\nWebhook-to-database latency: ${EVENTS_PER_SECOND} events/s for ${seconds} s, ${scenario.name} (${scenario.rateLimitPerMinute.toLocaleString('en')} requests/min)`,
+    `\nWebhook-to-database latency: ${EVENTS_PER_SECOND} events/s for ${seconds} s, ${scenario.name} (${scenario.rateLimitPerMinute.toLocaleString('en')} requests/min)`
   );
   const now = Date.now();
   const history = generatePagerDutyHistory({
@@ -46,7 +52,11 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
     end: new Date(Math.floor((now - 3_600_000) / 1000) * 1000),
     incidents: 2000,
   });
-  const pagerDuty = await startFakePagerDuty({ history, token: TOKEN, rateLimitPerMinute: scenario.rateLimitPerMinute });
+  const pagerDuty = await startFakePagerDuty({
+    history,
+    token: TOKEN,
+    rateLimitPerMinute: scenario.rateLimitPerMinute,
+  });
   const database = await benchDatabase(`bench_webhooks_${Date.now()}`);
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
     env: {
@@ -66,14 +76,22 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const watcher = createKysely(database.url, 2);
   try {
-    const url = await waitFor(async () => /"url":"(http:\/\/[^"]+)","sources"/.exec(stderr)?.[1], 60_000, 'serve to start');
-    await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 120_000, 'the first sync');
+    const url = await waitFor(
+      async () => /"url":"(http:\/\/[^"]+)","sources"/.exec(stderr)?.[1],
+      60_000,
+      'serve to start'
+    );
+    await waitFor(
+      async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined),
+      120_000,
+      'the first sync'
+    );
     const requestsBefore = pagerDuty.requestCount();
     const limitedBefore = pagerDuty.rateLimitedCount();
 
     const storm = new IncidentStorm(history, 0x5eed);
     const answerMs: number[] = [];
-    const deliveries: Promise<void>[] = [];
+    const deliveries: Array<Promise<void>> = [];
     // Log entries not yet seen in the database, with the time their webhook was sent.
     const pending = new Map<string, number>();
     const latencies: number[] = [];
@@ -82,10 +100,14 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
       const giveUpAfterSending = 60_000;
       let sendingEndedAt = Infinity;
       while (sending || (pending.size > 0 && performance.now() - sendingEndedAt < giveUpAfterSending)) {
-        if (!sending && sendingEndedAt === Infinity) sendingEndedAt = performance.now();
+        if (!sending && sendingEndedAt === Infinity) {
+          sendingEndedAt = performance.now();
+        }
         if (pending.size > 0) {
           const found = await sql<{ external_id: string }>`
-            SELECT external_id FROM incident_events WHERE external_id = ANY(${[...pending.keys()]}::text[])`.execute(watcher);
+            SELECT external_id FROM incident_events WHERE external_id = ANY(${[...pending.keys()]}::text[])`.execute(
+            watcher
+          );
           const seenAt = performance.now();
           for (const row of found.rows) {
             latencies.push(seenAt - pending.get(row.external_id)!);
@@ -113,7 +135,9 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
     for (let index = 0; index < total; index++) {
       const due = started + (index * 1000) / EVENTS_PER_SECOND;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       const event = storm.next(`bench-${scenario.rateLimitPerMinute}-${index}`);
       const body = JSON.stringify(event.body);
       const sentAt = performance.now();
@@ -128,9 +152,11 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
           },
         }).then(async (response) => {
           await response.arrayBuffer();
-          if (response.status !== 202) throw new Error(`webhook answered ${response.status}`);
+          if (response.status !== 202) {
+            throw new Error(`webhook answered ${response.status}`);
+          }
           answerMs.push(performance.now() - sentAt);
-        }),
+        })
       );
     }
     const sendSeconds = (performance.now() - started) / 1000;
@@ -150,7 +176,10 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
       figure('webhook-to-database latency max', seconds1(Math.max(...latencies)));
     }
     if (probeMs.length > 0) {
-      figure('probe requests during the storm', `${probeMs.length} (${(probeMs.length / sendSeconds).toFixed(0)}/s; ${[...probeStatuses].map(([status, n]) => `${status}×${n}`).join(' ')})`);
+      figure(
+        'probe requests during the storm',
+        `${probeMs.length} (${(probeMs.length / sendSeconds).toFixed(0)}/s; ${[...probeStatuses].map(([status, n]) => `${status}×${n}`).join(' ')})`
+      );
       figure('probe answer time p95', `${percentile(probeMs, 0.95).toFixed(1)} ms`);
     }
     figure('PagerDuty API requests during the storm', String(pagerDuty.requestCount() - requestsBefore));
@@ -158,7 +187,9 @@ async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
   } finally {
     child.kill('SIGTERM');
     const code = await exited;
-    if (code !== 0) console.error(`serve exited ${code}:\n${stderr.slice(-3000)}`);
+    if (code !== 0) {
+      console.error(`serve exited ${code}:\n${stderr.slice(-3000)}`);
+    }
     await watcher.destroy();
     await pagerDuty.stop();
     await database.stop();
@@ -180,13 +211,13 @@ type Step = 'acknowledge' | 'escalate' | 'priority' | 'unacknowledge' | 'resolve
  * every run sends the same sequence.
  */
 class IncidentStorm {
-  private readonly open: { id: string; steps: Step[] }[] = [];
+  private readonly open: Array<{ id: string; steps: Step[] }> = [];
   private random: () => number;
   incidentsTouched = 0;
 
   constructor(
     private readonly history: PagerDutyHistory,
-    seed: number,
+    seed: number
   ) {
     let state = seed >>> 0;
     this.random = () => {
@@ -210,10 +241,16 @@ class IncidentStorm {
         serviceIndex: Math.floor(this.random() * this.history.services.length),
       });
       const steps: Step[] = [];
-      if (this.random() < 0.4) steps.push('escalate');
+      if (this.random() < 0.4) {
+        steps.push('escalate');
+      }
       steps.push('acknowledge');
-      if (this.random() < 0.2) steps.push('unacknowledge', 'acknowledge');
-      if (this.random() < 0.3) steps.push('priority');
+      if (this.random() < 0.2) {
+        steps.push('unacknowledge', 'acknowledge');
+      }
+      if (this.random() < 0.3) {
+        steps.push('priority');
+      }
       steps.push('resolve');
       this.open.push({ id: incidentId, steps });
       this.incidentsTouched++;
@@ -223,7 +260,9 @@ class IncidentStorm {
       const incident = this.open[index]!;
       const step = incident.steps.shift()!;
       incidentId = incident.id;
-      if (incident.steps.length === 0) this.open.splice(index, 1);
+      if (incident.steps.length === 0) {
+        this.open.splice(index, 1);
+      }
       switch (step) {
         case 'acknowledge':
           this.history.acknowledge(incidentId, at);
@@ -270,11 +309,15 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined) return value;
+      if (value !== undefined) {
+        return value;
+      }
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

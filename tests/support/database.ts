@@ -22,7 +22,9 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   await ensureDatabase(adminUrl, name);
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
   const db = createKysely(url);
-  if (options.migrated !== false) await migrate(db, createLogger('warn'));
+  if (options.migrated !== false) {
+    await migrate(db, createLogger('warn'));
+  }
   return {
     db,
     url,

@@ -21,7 +21,9 @@ export function rfc3339Nano(epochMs: number): string {
 
 function intervalSeconds(text: string): number {
   const match = /^'?(\d+)(ms|s|m|h|d|w)'?$/.exec(text.trim());
-  if (!match) throw new Error(`unsupported interval '${text}' in a Grafana macro`);
+  if (!match) {
+    throw new Error(`unsupported interval '${text}' in a Grafana macro`);
+  }
   const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
   return Number(match[1]) * units[match[2]!]!;
 }
@@ -32,8 +34,12 @@ function splitArguments(text: string): string[] {
   let depth = 0;
   let current = '';
   for (const char of text) {
-    if (char === '(') depth++;
-    if (char === ')') depth--;
+    if (char === '(') {
+      depth++;
+    }
+    if (char === ')') {
+      depth--;
+    }
     if (char === ',' && depth === 0) {
       args.push(current.trim());
       current = '';
@@ -41,7 +47,9 @@ function splitArguments(text: string): string[] {
       current += char;
     }
   }
-  if (current.trim() !== '') args.push(current.trim());
+  if (current.trim() !== '') {
+    args.push(current.trim());
+  }
   return args;
 }
 
@@ -108,35 +116,55 @@ const NUMBER_TYPES = new Set<number>([
 ]);
 
 function fieldType(dataTypeId: number): FieldJSON['type'] {
-  if (TIME_TYPES.has(dataTypeId)) return 'time';
-  if (NUMBER_TYPES.has(dataTypeId)) return 'number';
-  if (dataTypeId === builtins.BOOL) return 'boolean';
+  if (TIME_TYPES.has(dataTypeId)) {
+    return 'time';
+  }
+  if (NUMBER_TYPES.has(dataTypeId)) {
+    return 'number';
+  }
+  if (dataTypeId === builtins.BOOL) {
+    return 'boolean';
+  }
   return 'string';
 }
 
 /** Raw text from PostgreSQL, converted as Grafana's Go converters do: times to epoch ms, numerics to doubles. */
 function convertValue(type: FieldJSON['type'], dataTypeId: number, text: string | null): unknown {
-  if (text === null) return null;
+  if (text === null) {
+    return null;
+  }
   if (type === 'time') {
-    if (dataTypeId === builtins.DATE) return Date.parse(`${text}T00:00:00Z`);
+    if (dataTypeId === builtins.DATE) {
+      return Date.parse(`${text}T00:00:00Z`);
+    }
     const iso = text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
     // A timestamp without zone is read as UTC, as Grafana does.
     return Date.parse(dataTypeId === builtins.TIMESTAMP ? `${iso}Z` : iso);
   }
-  if (type === 'number') return Number(text);
-  if (type === 'boolean') return text === 't';
+  if (type === 'number') {
+    return Number(text);
+  }
+  if (type === 'boolean') {
+    return text === 't';
+  }
   return text;
 }
 
 export async function queryToFrame(client: pg.ClientBase, sql: string, refId: string): Promise<DataFrameJSON> {
   // Rows as raw text, so that conversion follows Grafana's rules rather than node-pg's defaults.
-  const result = await client.query({ text: sql, rowMode: 'array', types: { getTypeParser: () => (value: string) => value } });
+  const result = await client.query({
+    text: sql,
+    rowMode: 'array',
+    types: { getTypeParser: () => (value: string) => value },
+  });
   const fields = result.fields.map((field) => {
     const type = fieldType(field.dataTypeID);
     return { name: field.name, type, typeInfo: { frame: type, nullable: true } } satisfies FieldJSON;
   });
   const values = result.fields.map((field, column) =>
-    (result.rows as Array<Array<string | null>>).map((row) => convertValue(fields[column]!.type, field.dataTypeID, row[column] ?? null))
+    (result.rows as Array<Array<string | null>>).map((row) =>
+      convertValue(fields[column]!.type, field.dataTypeID, row[column] ?? null)
+    )
   );
   return { schema: { refId, meta: { executedQueryString: sql }, fields }, data: { values } };
 }
@@ -159,7 +187,10 @@ export interface DsQueryResponse {
 }
 
 /** Answers a /api/ds/query body the way Grafana does for a PostgreSQL datasource: per-query errors, HTTP 200 unless all fail. */
-export async function answerDsQuery(pool: pg.Pool, body: DsQueryRequest): Promise<{ status: number; body: DsQueryResponse }> {
+export async function answerDsQuery(
+  pool: pg.Pool,
+  body: DsQueryRequest
+): Promise<{ status: number; body: DsQueryResponse }> {
   const range = { from: Number(body.from), to: Number(body.to) };
   const results: DsQueryResponse['results'] = {};
   for (const query of body.queries) {

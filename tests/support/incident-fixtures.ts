@@ -117,16 +117,23 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
     for (let index = 0; index < count; index++) {
       const createdAt = now - 2 * 3600_000 - Math.floor(next() * 100 * 86400_000);
       let roll = next();
-      const [severity, priority] = SEVERITY_WEIGHTS.find(([, , weight]) => (roll -= weight) < 0) ?? SEVERITY_WEIGHTS[3]!;
+      const [severity, priority] =
+        SEVERITY_WEIGHTS.find(([, , weight]) => (roll -= weight) < 0) ?? SEVERITY_WEIGHTS[3]!;
       const serviceIndex = Math.floor(next() * SERVICES.length);
       const [serviceName, teamIndex] = SERVICES[serviceIndex]!;
       const age = now - createdAt;
       // Most incidents are acked within minutes; some take long enough to breach; a few never are.
-      const ackDelay = next() < 0.07 ? null : Math.floor((severity === 'SEV1' ? 240 : 600) * (0.2 + next() * next() * 8) * 1000);
+      const ackDelay =
+        next() < 0.07 ? null : Math.floor((severity === 'SEV1' ? 240 : 600) * (0.2 + next() * next() * 8) * 1000);
       const resolveDelay =
-        age < 12 * 3600_000 && next() < 0.6 ? null : Math.floor((severity === 'SEV4' ? 36 : 3) * 3600_000 * (0.1 + next() * next() * 3));
+        age < 12 * 3600_000 && next() < 0.6
+          ? null
+          : Math.floor((severity === 'SEV4' ? 36 : 3) * 3600_000 * (0.1 + next() * next() * 3));
       const acknowledgedAt = ackDelay === null || ackDelay > age ? null : createdAt + ackDelay;
-      const resolvedAt = resolveDelay === null || resolveDelay > age ? null : createdAt + Math.max(resolveDelay, (ackDelay ?? 0) + 60_000);
+      const resolvedAt =
+        resolveDelay === null || resolveDelay > age
+          ? null
+          : createdAt + Math.max(resolveDelay, (ackDelay ?? 0) + 60_000);
       const merged = index % 41 === 40;
       const escalated = next() < 0.2;
       const externalId = `Q${(1000 + index).toString(36).toUpperCase()}FX${index}`;
@@ -171,28 +178,49 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
       const responder = (serviceIndex + Math.floor(onCallNext() * 2)) % RESPONDERS.length;
       for (let page = 0; page < 1 + Math.floor(onCallNext() * 3); page++) {
         const at = createdAt + 20_000 + page * 5 * 60_000;
-        if (at > now) continue;
+        if (at > now) {
+          continue;
+        }
         const method = METHODS[Math.floor(onCallNext() * METHODS.length)]!;
         await client.query(
           `INSERT INTO notifications (source_id, external_id, incident_id, user_id, notified_at, method, channel_type)
            VALUES ($1,$2,$3,$4,to_timestamp($5/1000.0),$6,$7)`,
-          [pagerdutyId, `${externalId}-N${page}`, incidentId, userIds[(responder + page) % userIds.length], at, method, `${method}_notification`]
+          [
+            pagerdutyId,
+            `${externalId}-N${page}`,
+            incidentId,
+            userIds[(responder + page) % userIds.length],
+            at,
+            method,
+            `${method}_notification`,
+          ]
         );
       }
-      const resolvedBy = resolvedAt === null ? null : onCallNext() < 0.2 ? 'integration' : onCallNext() < 0.1 ? 'timeout' : 'user';
+      const resolvedBy =
+        resolvedAt === null ? null : onCallNext() < 0.2 ? 'integration' : onCallNext() < 0.1 ? 'timeout' : 'user';
       await client.query(`UPDATE incidents SET acknowledged_by = $2, resolved_by = $3 WHERE id = $1`, [
         incidentId,
         acknowledgedAt === null ? null : userIds[responder],
         resolvedBy,
       ]);
 
-      const events: Array<[string, number, string | null, string | null]> = [[ 'trigger', createdAt, null, `Triggered via ${serviceName} monitor` ]];
+      const events: Array<[string, number, string | null, string | null]> = [
+        ['trigger', createdAt, null, `Triggered via ${serviceName} monitor`],
+      ];
       events.push(['notify', createdAt + 20_000, pick(OWNERS) ?? 'On-call', 'Notified by push']);
-      if (escalated) events.push(['escalate', createdAt + 5 * 60_000, null, 'Escalated to level 2']);
-      if (acknowledgedAt !== null) events.push(['acknowledge', acknowledgedAt, pick(OWNERS) ?? 'On-call', null]);
-      if (resolvedAt !== null) events.push(['resolve', resolvedAt, pick(OWNERS) ?? 'On-call', null]);
+      if (escalated) {
+        events.push(['escalate', createdAt + 5 * 60_000, null, 'Escalated to level 2']);
+      }
+      if (acknowledgedAt !== null) {
+        events.push(['acknowledge', acknowledgedAt, pick(OWNERS) ?? 'On-call', null]);
+      }
+      if (resolvedAt !== null) {
+        events.push(['resolve', resolvedAt, pick(OWNERS) ?? 'On-call', null]);
+      }
       for (const [eventIndex, [type, at, agent, summary]] of events.entries()) {
-        if (at > now) continue;
+        if (at > now) {
+          continue;
+        }
         await client.query(
           `INSERT INTO incident_events (incident_id, source_id, external_id, type, raw_type, occurred_at, agent, summary)
            VALUES ($1,$2,$3,$4,$5,to_timestamp($6/1000.0),$7,$8)`,
@@ -201,7 +229,9 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
       }
 
       // Post-mortems for resolved SEV1/SEV2: most done, some late, some not yet.
-      if (!needsJira || resolvedAt === null || merged) continue;
+      if (!needsJira || resolvedAt === null || merged) {
+        continue;
+      }
       const postmortemKey = `PM-${issueNumber++}`;
       const completionRoll = next();
       const completedAt =
@@ -230,7 +260,9 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
       for (let item = 0; item < 1 + Math.floor(next() * 3); item++) {
         const key = `OPS-${issueNumber++}`;
         const itemCreated = resolvedAt + 2 * 3600_000;
-        if (itemCreated > now) continue;
+        if (itemCreated > now) {
+          continue;
+        }
         const undated = next() < 0.12;
         const dueAt = itemCreated + Math.floor((3 + next() * 25) * 86400_000);
         const dueDate = undated ? null : new Date(dueAt).toISOString().slice(0, 10);
@@ -245,7 +277,13 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
             key,
             incidentId,
             postmortem.rows[0]!.id,
-            pick(['Add alert on connection pool saturation', 'Write runbook section', 'Load-test the fix', 'Add canary stage', 'Rotate certificates automatically']),
+            pick([
+              'Add alert on connection pool saturation',
+              'Write runbook section',
+              'Load-test the fix',
+              'Add canary stage',
+              'Rotate certificates automatically',
+            ]),
             itemDone ? 'Done' : pick(['To Do', 'In Progress']),
             itemDone ? 'done' : 'new',
             pick(OWNERS),

@@ -63,7 +63,7 @@ export class MetricRows {
   private constructor(
     readonly db: Kysely<Database>,
     readonly pagerdutyId: number,
-    readonly jiraId: number,
+    readonly jiraId: number
   ) {}
 
   /** Two sources, and the services and teams the specs name, created on first use. */
@@ -88,7 +88,9 @@ export class MetricRows {
   readonly postmortemIds = new Map<string, number>();
 
   private async serviceId(name: string | null | undefined): Promise<number | null> {
-    if (!name) return null;
+    if (!name) {
+      return null;
+    }
     let id = this.serviceIds.get(name);
     if (id === undefined) {
       const row = await this.db
@@ -103,7 +105,9 @@ export class MetricRows {
   }
 
   private async teamId(name: string | null | undefined): Promise<number | null> {
-    if (!name) return null;
+    if (!name) {
+      return null;
+    }
     let id = this.teamIds.get(name);
     if (id === undefined) {
       const row = await this.db
@@ -142,54 +146,72 @@ export class MetricRows {
         resolved_by: spec.resolvedBy ?? null,
       });
     }
-    if (values.length === 0) return;
+    if (values.length === 0) {
+      return;
+    }
     const rows = await this.db.insertInto('incidents').values(values).returning(['id', 'external_id']).execute();
-    for (const row of rows) this.incidentIds.set(row.external_id, row.id);
+    for (const row of rows) {
+      this.incidentIds.set(row.external_id, row.id);
+    }
   }
 
   incidentId(id: string): number {
     const found = this.incidentIds.get(id);
-    if (found === undefined) throw new Error(`no incident ${id} in this test`);
+    if (found === undefined) {
+      throw new Error(`no incident ${id} in this test`);
+    }
     return found;
   }
 
   userId(id: string): number {
     const found = this.userIds.get(id);
-    if (found === undefined) throw new Error(`no user ${id} in this test`);
+    if (found === undefined) {
+      throw new Error(`no user ${id} in this test`);
+    }
     return found;
   }
 
   async users(specs: UserSpec[]): Promise<void> {
-    if (specs.length === 0) return;
+    if (specs.length === 0) {
+      return;
+    }
     const rows = await this.db
       .insertInto('users')
-      .values(specs.map((spec) => ({
-        source_id: this.pagerdutyId,
-        external_id: spec.id,
-        name: spec.name ?? `User ${spec.id}`,
-        time_zone: spec.zone ?? null,
-      })))
+      .values(
+        specs.map((spec) => ({
+          source_id: this.pagerdutyId,
+          external_id: spec.id,
+          name: spec.name ?? `User ${spec.id}`,
+          time_zone: spec.zone ?? null,
+        }))
+      )
       .returning(['id', 'external_id'])
       .execute();
-    for (const row of rows) this.userIds.set(row.external_id, row.id);
+    for (const row of rows) {
+      this.userIds.set(row.external_id, row.id);
+    }
   }
 
   /** One INSERT, as a sync batch writes; ids N1, N2... in the order given. */
   async notifications(specs: NotificationSpec[]): Promise<void> {
-    if (specs.length === 0) return;
+    if (specs.length === 0) {
+      return;
+    }
     const start = this.notificationCount;
     this.notificationCount += specs.length;
     await this.db
       .insertInto('notifications')
-      .values(specs.map((spec, index) => ({
-        source_id: this.pagerdutyId,
-        external_id: `N${start + index + 1}`,
-        incident_id: this.incidentId(spec.incident),
-        user_id: this.userId(spec.user),
-        notified_at: spec.at,
-        method: spec.method,
-        channel_type: spec.method === 'unknown' ? 'carrier_pigeon' : `${spec.method}_notification`,
-      })))
+      .values(
+        specs.map((spec, index) => ({
+          source_id: this.pagerdutyId,
+          external_id: `N${start + index + 1}`,
+          incident_id: this.incidentId(spec.incident),
+          user_id: this.userId(spec.user),
+          notified_at: spec.at,
+          method: spec.method,
+          channel_type: spec.method === 'unknown' ? 'carrier_pigeon' : `${spec.method}_notification`,
+        }))
+      )
       .execute();
   }
 
@@ -257,7 +279,7 @@ export async function periodMetrics(
   granularity: 'day' | 'week' | 'month',
   day: string,
   asOf: string,
-  tz: string,
+  tz: string
 ): Promise<IncidentMetricsRow[]> {
   const result = await sql<IncidentMetricsRow>`
     SELECT * FROM lens.period_metrics(${granularity}, ${day}::date, ${asOf}::timestamptz, ${tz})`.execute(db);
@@ -266,6 +288,8 @@ export async function periodMetrics(
 
 export function totalRow(rows: IncidentMetricsRow[]): IncidentMetricsRow {
   const row = rows.find((candidate) => candidate.dimension === 'total');
-  if (!row) throw new Error('lens.metrics returned no total row');
+  if (!row) {
+    throw new Error('lens.metrics returned no total row');
+  }
   return row;
 }

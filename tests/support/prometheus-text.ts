@@ -27,7 +27,9 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set<MetricType>(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
 export function parsePrometheusText(text: string): Map<string, MetricFamily> {
-  if (text.length > 0 && !text.endsWith('\n')) throw new Error('the exposition must end with a line feed');
+  if (text.length > 0 && !text.endsWith('\n')) {
+    throw new Error('the exposition must end with a line feed');
+  }
   const families = new Map<string, MetricFamily>();
   const closed = new Set<string>();
   const seriesSeen = new Set<string>();
@@ -35,9 +37,15 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
   let current: MetricFamily | undefined;
 
   const family = (name: string, line: number): MetricFamily => {
-    if (current?.name === name) return current;
-    if (closed.has(name) || families.has(name)) throw new Error(`line ${line}: lines of family ${name} are not together`);
-    if (current) closed.add(current.name);
+    if (current?.name === name) {
+      return current;
+    }
+    if (closed.has(name) || families.has(name)) {
+      throw new Error(`line ${line}: lines of family ${name} are not together`);
+    }
+    if (current) {
+      closed.add(current.name);
+    }
     current = { name, type: 'untyped', help: undefined, samples: [] };
     families.set(name, current);
     return current;
@@ -46,21 +54,37 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
   const lines = text.split('\n').slice(0, -1);
   lines.forEach((raw, index) => {
     const line = index + 1;
-    if (raw.trim() === '') return;
+    if (raw.trim() === '') {
+      return;
+    }
     if (raw.startsWith('#')) {
       const match = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(raw);
-      if (!match) return; // a plain comment
+      if (!match) {
+        return;
+      } // a plain comment
       const [, keyword, name, rest = ''] = match;
-      if (!METRIC_NAME.test(name!)) throw new Error(`line ${line}: bad metric name '${name}'`);
+      if (!METRIC_NAME.test(name!)) {
+        throw new Error(`line ${line}: bad metric name '${name}'`);
+      }
       const target = family(name!, line);
       if (keyword === 'HELP') {
-        if (target.help !== undefined) throw new Error(`line ${line}: second HELP for ${name}`);
-        if (/\\[^\\n]/.test(rest.replace(/\\\\/g, ''))) throw new Error(`line ${line}: bad escape in HELP of ${name}`);
+        if (target.help !== undefined) {
+          throw new Error(`line ${line}: second HELP for ${name}`);
+        }
+        if (/\\[^\\n]/.test(rest.replace(/\\\\/g, ''))) {
+          throw new Error(`line ${line}: bad escape in HELP of ${name}`);
+        }
         target.help = rest.replace(/\\n/g, '\n').replace(/\\\\/g, '\\');
       } else {
-        if (!TYPES.has(rest as MetricType)) throw new Error(`line ${line}: unknown TYPE '${rest}' for ${name}`);
-        if (target.samples.length > 0) throw new Error(`line ${line}: TYPE of ${name} after its samples`);
-        if (typed.has(name!)) throw new Error(`line ${line}: second TYPE for ${name}`);
+        if (!TYPES.has(rest as MetricType)) {
+          throw new Error(`line ${line}: unknown TYPE '${rest}' for ${name}`);
+        }
+        if (target.samples.length > 0) {
+          throw new Error(`line ${line}: TYPE of ${name} after its samples`);
+        }
+        if (typed.has(name!)) {
+          throw new Error(`line ${line}: second TYPE for ${name}`);
+        }
         typed.add(name!);
         target.type = rest as MetricType;
       }
@@ -75,12 +99,18 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
       .join(',')}}`;
-    if (seriesSeen.has(key)) throw new Error(`line ${line}: duplicate series ${key}`);
+    if (seriesSeen.has(key)) {
+      throw new Error(`line ${line}: duplicate series ${key}`);
+    }
     seriesSeen.add(key);
     target.samples.push(sample);
   });
 
-  for (const parsed of families.values()) if (parsed.type === 'histogram') checkHistogram(parsed);
+  for (const parsed of families.values()) {
+    if (parsed.type === 'histogram') {
+      checkHistogram(parsed);
+    }
+  }
   return families;
 }
 
@@ -88,8 +118,15 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
 function familyOf(sampleName: string, current: MetricFamily | undefined): string {
   if (current) {
     const base = current.name;
-    const suffixes = current.type === 'histogram' ? ['_bucket', '_sum', '_count'] : current.type === 'summary' ? ['', '_sum', '_count'] : [''];
-    if (suffixes.some((suffix) => sampleName === base + suffix)) return base;
+    const suffixes =
+      current.type === 'histogram'
+        ? ['_bucket', '_sum', '_count']
+        : current.type === 'summary'
+          ? ['', '_sum', '_count']
+          : [''];
+    if (suffixes.some((suffix) => sampleName === base + suffix)) {
+      return base;
+    }
   }
   return sampleName;
 }
@@ -97,7 +134,9 @@ function familyOf(sampleName: string, current: MetricFamily | undefined): string
 function checkSampleName(target: MetricFamily, sample: Sample, line: number): void {
   if (target.type === 'histogram') {
     if (sample.name === `${target.name}_bucket`) {
-      if (sample.labels.le === undefined) throw new Error(`line ${line}: histogram bucket without le`);
+      if (sample.labels.le === undefined) {
+        throw new Error(`line ${line}: histogram bucket without le`);
+      }
       parseValue(sample.labels.le, line);
     }
     return;
@@ -108,28 +147,40 @@ function checkSampleName(target: MetricFamily, sample: Sample, line: number): vo
 }
 
 function checkHistogram(histogram: MetricFamily): void {
-  const groups = new Map<string, { buckets: [number, number][]; count?: number }>();
+  const groups = new Map<string, { buckets: Array<[number, number]>; count?: number }>();
   for (const sample of histogram.samples) {
     const { le, ...rest } = sample.labels;
     const key = JSON.stringify(Object.entries(rest).sort());
     const group = groups.get(key) ?? { buckets: [] };
     groups.set(key, group);
-    if (sample.name.endsWith('_bucket')) group.buckets.push([parseValue(le!, 0), sample.value]);
-    if (sample.name.endsWith('_count')) group.count = sample.value;
+    if (sample.name.endsWith('_bucket')) {
+      group.buckets.push([parseValue(le!, 0), sample.value]);
+    }
+    if (sample.name.endsWith('_count')) {
+      group.count = sample.value;
+    }
   }
   for (const [key, group] of groups) {
     const buckets = group.buckets.sort((a, b) => a[0] - b[0]);
-    if (buckets.at(-1)?.[0] !== Infinity) throw new Error(`histogram ${histogram.name} ${key} has no +Inf bucket`);
-    for (let index = 1; index < buckets.length; index++) {
-      if (buckets[index]![1] < buckets[index - 1]![1]) throw new Error(`histogram ${histogram.name} ${key}: buckets are not cumulative`);
+    if (buckets.at(-1)?.[0] !== Infinity) {
+      throw new Error(`histogram ${histogram.name} ${key} has no +Inf bucket`);
     }
-    if (group.count !== buckets.at(-1)![1]) throw new Error(`histogram ${histogram.name} ${key}: +Inf bucket differs from _count`);
+    for (let index = 1; index < buckets.length; index++) {
+      if (buckets[index]![1] < buckets[index - 1]![1]) {
+        throw new Error(`histogram ${histogram.name} ${key}: buckets are not cumulative`);
+      }
+    }
+    if (group.count !== buckets.at(-1)![1]) {
+      throw new Error(`histogram ${histogram.name} ${key}: +Inf bucket differs from _count`);
+    }
   }
 }
 
 function parseSampleLine(raw: string, line: number): Sample {
   const nameMatch = /^([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(raw);
-  if (!nameMatch) throw new Error(`line ${line}: a sample must start with a metric name: ${raw}`);
+  if (!nameMatch) {
+    throw new Error(`line ${line}: a sample must start with a metric name: ${raw}`);
+  }
   const name = nameMatch[1]!;
   let position = name.length;
   const labels: Record<string, string> = {};
@@ -141,49 +192,83 @@ function parseSampleLine(raw: string, line: number): Sample {
         break;
       }
       const labelMatch = /^([^=]*)="/.exec(raw.slice(position));
-      if (!labelMatch || !LABEL_NAME.test(labelMatch[1]!)) throw new Error(`line ${line}: bad label near '${raw.slice(position)}'`);
+      if (!labelMatch || !LABEL_NAME.test(labelMatch[1]!)) {
+        throw new Error(`line ${line}: bad label near '${raw.slice(position)}'`);
+      }
       const labelName = labelMatch[1]!;
-      if (labelName.startsWith('__')) throw new Error(`line ${line}: reserved label name ${labelName}`);
-      if (labelName in labels) throw new Error(`line ${line}: label ${labelName} given twice`);
+      if (labelName.startsWith('__')) {
+        throw new Error(`line ${line}: reserved label name ${labelName}`);
+      }
+      if (labelName in labels) {
+        throw new Error(`line ${line}: label ${labelName} given twice`);
+      }
       position += labelMatch[0].length;
       let value = '';
       for (;;) {
         const character = raw[position];
-        if (character === undefined) throw new Error(`line ${line}: unterminated label value`);
+        if (character === undefined) {
+          throw new Error(`line ${line}: unterminated label value`);
+        }
         position++;
-        if (character === '"') break;
+        if (character === '"') {
+          break;
+        }
         if (character === '\\') {
           const escaped = raw[position++];
-          if (escaped === 'n') value += '\n';
-          else if (escaped === '\\' || escaped === '"') value += escaped;
-          else throw new Error(`line ${line}: bad escape \\${escaped} in a label value`);
+          if (escaped === 'n') {
+            value += '\n';
+          } else if (escaped === '\\' || escaped === '"') {
+            value += escaped;
+          } else {
+            throw new Error(`line ${line}: bad escape \\${escaped} in a label value`);
+          }
         } else {
           value += character;
         }
       }
       labels[labelName] = value;
-      if (raw[position] === ',') position++;
-      else if (raw[position] !== '}') throw new Error(`line ${line}: expected , or } after a label`);
+      if (raw[position] === ',') {
+        position++;
+      } else if (raw[position] !== '}') {
+        throw new Error(`line ${line}: expected , or } after a label`);
+      }
     }
   }
   const rest = raw.slice(position);
   const valueMatch = /^ (\S+)(?: (-?\d+))?$/.exec(rest);
-  if (!valueMatch) throw new Error(`line ${line}: expected ' <value> [timestamp]' after the series, got '${rest}'`);
+  if (!valueMatch) {
+    throw new Error(`line ${line}: expected ' <value> [timestamp]' after the series, got '${rest}'`);
+  }
   return { name, labels, value: parseValue(valueMatch[1]!, line) };
 }
 
 /** Values as Prometheus reads them (Go's ParseFloat: Inf and NaN in any case). */
 function parseValue(text: string, line: number): number {
-  if (/^\+?inf(inity)?$/i.test(text)) return Infinity;
-  if (/^-inf(inity)?$/i.test(text)) return -Infinity;
-  if (/^nan$/i.test(text)) return Number.NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) throw new Error(`line ${line}: '${text}' is not a sample value`);
+  if (/^\+?inf(inity)?$/i.test(text)) {
+    return Infinity;
+  }
+  if (/^-inf(inity)?$/i.test(text)) {
+    return -Infinity;
+  }
+  if (/^nan$/i.test(text)) {
+    return Number.NaN;
+  }
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
+    throw new Error(`line ${line}: '${text}' is not a sample value`);
+  }
   return Number(text);
 }
 
 /** The value of one series, or undefined when it is absent. */
-export function sampleValue(families: Map<string, MetricFamily>, family: string, labels: Record<string, string> = {}, name = family): number | undefined {
+export function sampleValue(
+  families: Map<string, MetricFamily>,
+  family: string,
+  labels: Record<string, string> = {},
+  name = family
+): number | undefined {
   return families
     .get(family)
-    ?.samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value;
+    ?.samples.find(
+      (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value)
+    )?.value;
 }

@@ -14,13 +14,19 @@ const escape = (index: number) =>
   new Promise<void>((resolve) =>
     setTimeout(() => {
       setImmediate(resolve);
-      if (index % 2 === 0) throw new Error(`thrown in a timer ${index}`);
+      if (index % 2 === 0) {
+        throw new Error(`thrown in a timer ${index}`);
+      }
       void Promise.reject(new Error(`rejected and never awaited ${index}`));
-    }, 5),
+    }, 5)
   );
 
-for (let index = 0; index < 3; index += 1) await escape(index);
+for (let index = 0; index < 3; index += 1) {
+  await escape(index);
+}
 process.stdout.write('still serving after 3 escaped errors\n');
-for (let index = 3; index < 12; index += 1) await escape(index);
+for (let index = 3; index < 12; index += 1) {
+  await escape(index);
+}
 // Kept alive until the net, at the tenth escape, stops the server and exits 1.
 setInterval(() => undefined, 1000);

@@ -11,7 +11,7 @@ import type { SourceAccount } from '../../collector/src/sync/source.ts';
 export interface CapturedLogger {
   logger: Logger;
   /** Every line written so far, parsed. */
-  entries(): Record<string, unknown>[];
+  entries(): Array<Record<string, unknown>>;
   /** Every byte written so far. */
   text(): string;
 }
@@ -41,10 +41,20 @@ export function pagerDutySignature(body: string | Buffer, ...secrets: string[]):
 }
 
 /** A v3 webhook body for an incident event, in PagerDuty's documented shape. */
-export function incidentWebhookBody(eventId: string, eventType: string, incidentId: string, occurredAt = new Date()): string {
+export function incidentWebhookBody(
+  eventId: string,
+  eventType: string,
+  incidentId: string,
+  occurredAt = new Date()
+): string {
   const data =
     eventType === 'incident.annotated'
-      ? { id: 'PNOTE01', type: 'incident_note', content: 'looking', incident: { id: incidentId, type: 'incident_reference' } }
+      ? {
+          id: 'PNOTE01',
+          type: 'incident_note',
+          content: 'looking',
+          incident: { id: incidentId, type: 'incident_reference' },
+        }
       : { id: incidentId, type: 'incident', status: 'acknowledged', title: 'from webhook' };
   return JSON.stringify({
     event: {
@@ -72,7 +82,7 @@ export function serveConfig(env: NodeJS.ProcessEnv, schedule: Partial<Config['sc
 export function fakePagerDutySources(
   server: FakePagerDuty,
   historyStart: Date,
-  options: Partial<PagerDutySyncOptions> = {},
+  options: Partial<PagerDutySyncOptions> = {}
 ): (account: SourceAccount, hooks: SourceHooks) => PagerDutySync {
   return (account, hooks) =>
     new PagerDutySync({
@@ -89,12 +99,21 @@ export function fakePagerDutySources(
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 25): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 25
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }

@@ -11,7 +11,7 @@ import { PagerDutySync } from '../../collector/src/sources/pagerduty/sync.ts';
  */
 export async function syncSimulatedPagerDuty(
   db: Kysely<Database>,
-  options: { seed: number; start: Date; end: Date; incidents: number },
+  options: { seed: number; start: Date; end: Date; incidents: number }
 ): Promise<PagerDutyHistory> {
   const history = generatePagerDutyHistory(options);
   const server = await startFakePagerDuty({ history, token: 't', rateLimitPerMinute: 1_000_000 });

@@ -55,7 +55,9 @@ export async function startLoopbackSmtp(credentials: { user: string; password: s
         onStall(address.address);
         return;
       }
-      if (answer === 'accept') {return callback();}
+      if (answer === 'accept') {
+        return callback();
+      }
       const error = new Error(answer.message) as Error & { responseCode: number };
       error.responseCode = answer.code;
       callback(error);

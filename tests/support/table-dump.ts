@@ -29,27 +29,38 @@ export async function dumpTables(db: Kysely<Database>, exclude: readonly string[
   for (const row of columns.rows) {
     const surrogate = row.identity === 'YES' || /^nextval\(/.test(row.default ?? '');
     const writtenAt = /now\(\)|CURRENT_TIMESTAMP/i.test(row.default ?? '');
-    if (surrogate || writtenAt) dropped.set(row.table, (dropped.get(row.table) ?? new Set()).add(row.column));
+    if (surrogate || writtenAt) {
+      dropped.set(row.table, (dropped.get(row.table) ?? new Set()).add(row.column));
+    }
   }
   const links = new Map<string, Map<string, { ref: string; refColumn: string }>>();
   for (const fk of foreignKeys.rows) {
     links.set(fk.table, (links.get(fk.table) ?? new Map()).set(fk.column, { ref: fk.ref, refColumn: fk.refColumn }));
   }
 
-  const rows = new Map<string, Record<string, unknown>[]>();
+  const rows = new Map<string, Array<Record<string, unknown>>>();
   for (const table of tables) {
-    const result = await sql<{ row: Record<string, unknown> }>`SELECT to_jsonb(t) AS row FROM ${sql.table(table)} t`.execute(db);
-    rows.set(table, result.rows.map((entry) => entry.row));
+    const result = await sql<{
+      row: Record<string, unknown>;
+    }>`SELECT to_jsonb(t) AS row FROM ${sql.table(table)} t`.execute(db);
+    rows.set(
+      table,
+      result.rows.map((entry) => entry.row)
+    );
   }
 
   const canonical = (table: string, row: Record<string, unknown>, path: string[]): Record<string, unknown> => {
-    if (path.includes(table)) throw new Error(`foreign keys loop through ${[...path, table].join(' -> ')}`);
+    if (path.includes(table)) {
+      throw new Error(`foreign keys loop through ${[...path, table].join(' -> ')}`);
+    }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(row).sort()) {
       const link = links.get(table)?.get(key);
       if (link && row[key] !== null) {
         const target = rows.get(link.ref)!.find((candidate) => candidate[link.refColumn] === row[key]);
-        out[key] = target ? canonical(link.ref, target, [...path, table]) : `dangling ${link.ref}.${link.refColumn}=${String(row[key])}`;
+        out[key] = target
+          ? canonical(link.ref, target, [...path, table])
+          : `dangling ${link.ref}.${link.refColumn}=${String(row[key])}`;
       } else if (!dropped.get(table)?.has(key)) {
         out[key] = row[key];
       }

@@ -13,17 +13,22 @@ import type { Database } from './schema.ts';
 export async function refreshClosedPeriods(
   db: Kysely<Database>,
   config: Pick<Config, 'timezone'>,
-  logger?: Logger,
+  logger?: Logger
 ): Promise<number> {
   const started = performance.now();
   const written = await db.transaction().execute(async (trx) => {
     // The first fill of a large database computes every period: longer than the pool's statement timeout.
     await sql`SET LOCAL statement_timeout = '15min'`.execute(trx);
-    const result = await sql<{ written: number }>`SELECT lens.refresh_closed_periods(${config.timezone}) AS written`.execute(trx);
+    const result = await sql<{
+      written: number;
+    }>`SELECT lens.refresh_closed_periods(${config.timezone}) AS written`.execute(trx);
     return result.rows[0]!.written;
   });
   if (written > 0) {
-    logger?.info({ periods: written, ms: Math.round(performance.now() - started) }, 'cached the figures of closed periods');
+    logger?.info(
+      { periods: written, ms: Math.round(performance.now() - started) },
+      'cached the figures of closed periods'
+    );
   }
   return written;
 }

@@ -79,7 +79,9 @@ export async function openDatabase(config: Config, logger: Logger, access: Datab
   if (url === undefined) {
     embedded = await startEmbeddedPostgres(config.dataDir, logger);
     url = embedded.url(EMBEDDED_DATABASE);
-    if (access === 'write') await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
+    if (access === 'write') {
+      await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
+    }
   }
   const db = createKysely(url, 10, logger, access === 'read');
   let migration = NO_MIGRATION;
@@ -114,12 +116,18 @@ async function refuseOutdatedSchema(db: Kysely<Database>): Promise<void> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     // A role that may not read the bookkeeping tables cannot tell; its queries will.
-    if (code === '42501') return;
-    if (code !== '3D000') throw error;
+    if (code === '42501') {
+      return;
+    }
+    if (code !== '3D000') {
+      throw error;
+    }
     current = false;
   }
   if (!current) {
-    throw new Error('the database schema is not current: run `incident-lens migrate` first (a report changes nothing, not even the schema)');
+    throw new Error(
+      'the database schema is not current: run `incident-lens migrate` first (a report changes nothing, not even the schema)'
+    );
   }
 }
 
@@ -129,7 +137,9 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    }
   } finally {
     await client.end();
   }

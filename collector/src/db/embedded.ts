@@ -65,7 +65,9 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const isRoot = process.getuid?.() === 0;
   const created = await mkdir(dataDir, { recursive: true });
   // A directory this made is private; one the user chose (it may be shared, like /tmp) is left as it is.
-  if (created !== undefined) await chmod(dataDir, isRoot ? 0o711 : 0o700);
+  if (created !== undefined) {
+    await chmod(dataDir, isRoot ? 0o711 : 0o700);
+  }
 
   await takeOverCluster(dataDir, databaseDir, logger);
   const password = await readOrCreatePassword(dataDir);
@@ -94,7 +96,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     } catch (error) {
       throw new Error(
         `the embedded PostgreSQL in ${databaseDir} did not start; run with LOG_LEVEL=debug to see its log`,
-        { cause: error },
+        { cause: error }
       );
     }
   } catch (error) {
@@ -105,7 +107,9 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 
   let stopped = false;
   const stop = async () => {
-    if (stopped) return;
+    if (stopped) {
+      return;
+    }
     stopped = true;
     await server.stop();
     await rm(path.join(dataDir, OWNER_FILE), { force: true });
@@ -133,7 +137,7 @@ async function takeOverCluster(dataDir: string, databaseDir: string, logger: Log
   const owner = await readOwner(ownerFile);
   if (owner && owner.pid !== process.pid && ownerAlive(owner)) {
     throw new Error(
-      `the embedded database in ${databaseDir} is in use by another process (pid ${owner.pid}); stop it or set INCIDENT_LENS_DATA_DIR`,
+      `the embedded database in ${databaseDir} is in use by another process (pid ${owner.pid}); stop it or set INCIDENT_LENS_DATA_DIR`
     );
   }
   const postmaster = await readPostmasterPid(databaseDir);
@@ -141,10 +145,13 @@ async function takeOverCluster(dataDir: string, databaseDir: string, logger: Log
     if (!owner) {
       // Started by something that does not say who it is: it may well be in use.
       throw new Error(
-        `the embedded database in ${databaseDir} is in use by another process (PostgreSQL pid ${postmaster}); stop it or set INCIDENT_LENS_DATA_DIR`,
+        `the embedded database in ${databaseDir} is in use by another process (PostgreSQL pid ${postmaster}); stop it or set INCIDENT_LENS_DATA_DIR`
       );
     }
-    logger.warn({ postmasterPid: postmaster, ownerPid: owner.pid }, 'the embedded PostgreSQL of a process that died is still running; stopping it');
+    logger.warn(
+      { postmasterPid: postmaster, ownerPid: owner.pid },
+      'the embedded PostgreSQL of a process that died is still running; stopping it'
+    );
     await stopOrphan(postmaster, databaseDir);
   } else if (postmaster !== undefined) {
     logger.warn({ databaseDir }, 'removing a stale postmaster.pid left by an earlier run');
@@ -167,11 +174,15 @@ async function readOwner(file: string): Promise<Owner | undefined> {
     return undefined;
   }
   const [pid, startTime] = text.trim().split(' ');
-  return Number.isInteger(Number(pid)) && Number(pid) > 0 ? { pid: Number(pid), startTime: startTime || undefined } : undefined;
+  return Number.isInteger(Number(pid)) && Number(pid) > 0
+    ? { pid: Number(pid), startTime: startTime || undefined }
+    : undefined;
 }
 
 function ownerAlive(owner: Owner): boolean {
-  if (!isAlive(owner.pid)) return false;
+  if (!isAlive(owner.pid)) {
+    return false;
+  }
   const startTime = processStartTime(owner.pid);
   return owner.startTime === undefined || startTime === undefined || startTime === owner.startTime;
 }
@@ -188,7 +199,10 @@ async function readPostmasterPid(databaseDir: string): Promise<number | null | u
 
 /** Fast shutdown (SIGINT: sessions end, a checkpoint is written), then immediate if it hangs. */
 async function stopOrphan(pid: number, databaseDir: string): Promise<void> {
-  for (const [signal, waitMs] of [['SIGINT', ORPHAN_STOP_TIMEOUT_MS], ['SIGQUIT', 5000]] as const) {
+  for (const [signal, waitMs] of [
+    ['SIGINT', ORPHAN_STOP_TIMEOUT_MS],
+    ['SIGQUIT', 5000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {
@@ -196,7 +210,9 @@ async function stopOrphan(pid: number, databaseDir: string): Promise<void> {
     }
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
-      if (!isAlive(pid)) return;
+      if (!isAlive(pid)) {
+        return;
+      }
       await sleep(100);
     }
   }
@@ -213,7 +229,9 @@ async function readOrCreatePassword(dataDir: string): Promise<string> {
       return existing;
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw error;
+    }
   }
   // URL-safe, so that it goes into a connection string as it is.
   const password = randomBytes(24).toString('base64url');
@@ -233,7 +251,9 @@ async function retireLegacyPassword(port: number, password: string, dataDir: str
     await (await connect(password)).end();
     return;
   } catch (error) {
-    if ((error as { code?: string }).code !== '28P01') throw error;
+    if ((error as { code?: string }).code !== '28P01') {
+      throw error;
+    }
   }
   const client = await connect(LEGACY_PASSWORD);
   try {
@@ -241,7 +261,10 @@ async function retireLegacyPassword(port: number, password: string, dataDir: str
   } finally {
     await client.end();
   }
-  logger.info({ passwordFile: path.join(dataDir, PASSWORD_FILE) }, 'the embedded database had the old fixed password; it now has the random one kept in the password file');
+  logger.info(
+    { passwordFile: path.join(dataDir, PASSWORD_FILE) },
+    'the embedded database had the old fixed password; it now has the random one kept in the password file'
+  );
 }
 
 /**
@@ -251,7 +274,9 @@ async function retireLegacyPassword(port: number, password: string, dataDir: str
  * worker threads cannot change the umask: both keep the default.
  */
 async function withPrivateFiles<T>(work: () => Promise<T>): Promise<T> {
-  if (process.getuid?.() === 0 || !isMainThread) return work();
+  if (process.getuid?.() === 0 || !isMainThread) {
+    return work();
+  }
   const previous = process.umask(0o077);
   try {
     return await work();

@@ -34,8 +34,13 @@ async function loadSqlFiles(directory: string): Promise<SqlFile[]> {
   const files = await Promise.all(
     names.map(async (name) => {
       const text = await readFile(path.join(directory, name), 'utf8');
-      return { order: Number(name.split('_', 1)[0]), name, text, checksum: createHash('sha256').update(text).digest('hex') };
-    }),
+      return {
+        order: Number(name.split('_', 1)[0]),
+        name,
+        text,
+        checksum: createHash('sha256').update(text).digest('hex'),
+      };
+    })
   );
   return files.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }
@@ -96,11 +101,14 @@ export async function migrate(db: Kysely<Database>, logger: Logger, directory = 
           checksum   text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`.execute(connection);
-      const applied = await connection.selectFrom('schema_migrations').select(['version', 'name', 'checksum']).execute();
+      const applied = await connection
+        .selectFrom('schema_migrations')
+        .select(['version', 'name', 'checksum'])
+        .execute();
       const newest = Math.max(0, ...applied.map((row) => row.version));
       if (newest > migrations.length) {
         throw new Error(
-          `the database has migration ${newest} but this version of incident-lens knows only ${migrations.length}; upgrade incident-lens`,
+          `the database has migration ${newest} but this version of incident-lens knows only ${migrations.length}; upgrade incident-lens`
         );
       }
       const appliedByVersion = new Map(applied.map((row) => [row.version, row]));
@@ -111,7 +119,10 @@ export async function migrate(db: Kysely<Database>, logger: Logger, directory = 
         }
         return !recorded;
       });
-      const recordedDefinitions = await connection.selectFrom('schema_definitions').select(['name', 'checksum']).execute();
+      const recordedDefinitions = await connection
+        .selectFrom('schema_definitions')
+        .select(['name', 'checksum'])
+        .execute();
       const recordedChecksums = new Map(recordedDefinitions.map((row) => [row.name, row.checksum]));
       const changedDefinitions = definitions
         .filter((definition) => recordedChecksums.get(definition.name) !== definition.checksum)
@@ -145,7 +156,9 @@ export async function migrate(db: Kysely<Database>, logger: Logger, directory = 
           .values(definitions.map((definition) => ({ name: definition.name, checksum: definition.checksum })))
           .execute();
       });
-      for (const migration of pending) logger.info({ migration: migration.name }, 'migration applied');
+      for (const migration of pending) {
+        logger.info({ migration: migration.name }, 'migration applied');
+      }
       logger.info({ changed: changedDefinitions, files: definitions.length }, 'lens definitions applied');
       return {
         migrations: pending.map((migration) => migration.name),
@@ -166,7 +179,9 @@ export async function migrate(db: Kysely<Database>, logger: Logger, directory = 
  */
 async function dropDefinitions(trx: Transaction<Database>): Promise<void> {
   const exists = await sql<{ exists: boolean }>`SELECT to_regnamespace('lens') IS NOT NULL AS exists`.execute(trx);
-  if (!exists.rows[0]?.exists) return;
+  if (!exists.rows[0]?.exists) {
+    return;
+  }
   const outside = await sql<{ dependent: string }>`
     WITH doomed AS (
       SELECT 'pg_proc'::regclass AS classid, p.oid AS objid FROM pg_proc p WHERE p.pronamespace = 'lens'::regnamespace
@@ -184,7 +199,7 @@ async function dropDefinitions(trx: Transaction<Database>): Promise<void> {
   if (outside.rows.length > 0) {
     throw new Error(
       `cannot re-apply sql/lens: ${outside.rows.map((row) => row.dependent).join(', ')} depend(s) on its functions or views; ` +
-        'define them in sql/lens instead',
+        'define them in sql/lens instead'
     );
   }
   // The names are taken before the first drop: a CASCADE may drop later ones,
@@ -213,10 +228,19 @@ async function dropDefinitions(trx: Transaction<Database>): Promise<void> {
 export async function migrationsApplied(db: Kysely<Database>): Promise<boolean> {
   const [migrations, definitions] = await Promise.all([loadMigrations(), loadDefinitions()]);
   const exists = await sql<{ exists: boolean }>`
-    SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('schema_definitions') IS NOT NULL AS exists`.execute(db);
-  if (!exists.rows[0]?.exists) return false;
-  const row = await db.selectFrom('schema_migrations').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirst();
-  if (Number(row?.count ?? 0) < migrations.length) return false;
+    SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('schema_definitions') IS NOT NULL AS exists`.execute(
+    db
+  );
+  if (!exists.rows[0]?.exists) {
+    return false;
+  }
+  const row = await db
+    .selectFrom('schema_migrations')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .executeTakeFirst();
+  if (Number(row?.count ?? 0) < migrations.length) {
+    return false;
+  }
   const recorded = await db.selectFrom('schema_definitions').select(['name', 'checksum']).execute();
   const recordedChecksums = new Map(recorded.map((entry) => [entry.name, entry.checksum]));
   return (

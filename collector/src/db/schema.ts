@@ -70,7 +70,7 @@ export interface IncidentsTable {
   resolved_by: ResolvedBy | null;
 }
 
-/** What made an incident's resolving entry (METRICS.md 11). */
+/** What made an incident's resolving entry (docs/metrics.md §11). */
 export type ResolvedBy = 'user' | 'service' | 'integration' | 'timeout' | 'other';
 
 export type NotificationMethod = 'sms' | 'phone' | 'push' | 'email' | 'unknown';
@@ -216,7 +216,7 @@ export interface WebhookEventsTable {
   error: string | null;
 }
 
-/** METRICS.md 5 and 6: targets in whole seconds; NULL post-mortem due: not required. */
+/** docs/metrics.md §5 and 6: targets in whole seconds; NULL post-mortem due: not required. */
 export interface SlaPolicyTable {
   severity: Exclude<Severity, 'UNKNOWN'>;
   ack_target_seconds: number;
@@ -225,7 +225,7 @@ export interface SlaPolicyTable {
   updated_at: DefaultTimestamp;
 }
 
-/** One row: the repeat window (METRICS.md 8) and the zone of scheduled reports. */
+/** One row: the repeat window (docs/metrics.md §8) and the zone of scheduled reports. */
 export interface MetricSettingsTable {
   singleton: Generated<boolean>;
   repeat_window_days: Generated<number>;

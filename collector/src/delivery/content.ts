@@ -21,11 +21,36 @@ export interface HeadlineFigure {
 export function headlineFigures(report: ReportJson): HeadlineFigure[] {
   const previous = report.previous;
   return [
-    { label: 'Incidents', value: String(report.incidents.total), change: describeChange(report.incidents.total, previous?.incidents.total, 'count'), note: `${report.incidents.open} open` },
-    { label: 'MTTA (mean)', value: formatDuration(report.mtta.meanSeconds), change: describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration'), note: `median ${formatDuration(report.mtta.medianSeconds)}` },
-    { label: 'MTTR (mean)', value: formatDuration(report.mttr.meanSeconds), change: describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration'), note: `median ${formatDuration(report.mttr.medianSeconds)}` },
-    { label: 'Ack SLA', value: formatRate(report.sla.ack.compliance), change: describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate'), note: `${report.sla.ack.breached} breached` },
-    { label: 'Resolve SLA', value: formatRate(report.sla.resolve.compliance), change: describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate'), note: `${report.sla.resolve.breached} breached` },
+    {
+      label: 'Incidents',
+      value: String(report.incidents.total),
+      change: describeChange(report.incidents.total, previous?.incidents.total, 'count'),
+      note: `${report.incidents.open} open`,
+    },
+    {
+      label: 'MTTA (mean)',
+      value: formatDuration(report.mtta.meanSeconds),
+      change: describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration'),
+      note: `median ${formatDuration(report.mtta.medianSeconds)}`,
+    },
+    {
+      label: 'MTTR (mean)',
+      value: formatDuration(report.mttr.meanSeconds),
+      change: describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration'),
+      note: `median ${formatDuration(report.mttr.medianSeconds)}`,
+    },
+    {
+      label: 'Ack SLA',
+      value: formatRate(report.sla.ack.compliance),
+      change: describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate'),
+      note: `${report.sla.ack.breached} breached`,
+    },
+    {
+      label: 'Resolve SLA',
+      value: formatRate(report.sla.resolve.compliance),
+      change: describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate'),
+      note: `${report.sla.resolve.breached} breached`,
+    },
   ];
 }
 
@@ -81,12 +106,17 @@ function plainText(report: ReportJson): string {
     `${reportTitle(report)} (${period.timezone})`,
     `${period.start} to ${period.end}, figures as of ${period.asOf}${report.previous ? `; changes against ${report.previous.label}` : ''}`,
     '',
-    ...headlineFigures(report).map((figure) => `${figure.label}: ${figure.value} (${figure.note})${figure.change ? `, ${figure.change.text}` : ''}`),
+    ...headlineFigures(report).map(
+      (figure) => `${figure.label}: ${figure.value} (${figure.note})${figure.change ? `, ${figure.change.text}` : ''}`
+    ),
     `Post-mortems: ${report.postmortems.required} required, ${report.postmortems.completed} completed, ${report.postmortems.overdue} overdue`,
     `Overdue action items (all periods): ${report.actionItems.openOverdueTotal}`,
     '',
     'SLA breaches by severity (acknowledge / resolve):',
-    ...SEVERITIES.map((severity) => `  ${severity}: ${report.sla.bySeverity[severity].ack.breached} / ${report.sla.bySeverity[severity].resolve.breached}`),
+    ...SEVERITIES.map(
+      (severity) =>
+        `  ${severity}: ${report.sla.bySeverity[severity].ack.breached} / ${report.sla.bySeverity[severity].resolve.breached}`
+    ),
     '',
     'The full report with charts is the HTML part of this message; the incidents of the period are attached as CSV.',
   ];
@@ -113,14 +143,25 @@ export function slackMessage(report: ReportJson): SlackMessage {
       { type: 'header', text: { type: 'plain_text', text: reportTitle(report) } },
       {
         type: 'context',
-        elements: [mrkdwn(`${period.start} to ${period.end} (${period.timezone}), as of ${period.asOf}${report.previous ? `; change against ${report.previous.label}` : ''}`)],
+        elements: [
+          mrkdwn(
+            `${period.start} to ${period.end} (${period.timezone}), as of ${period.asOf}${report.previous ? `; change against ${report.previous.label}` : ''}`
+          ),
+        ],
       },
       {
         type: 'section',
-        fields: figures.map((figure) => mrkdwn(`*${figure.label}*\n${figure.value}  ${figure.change ? figure.change.text : 'no previous period'}`)),
+        fields: figures.map((figure) =>
+          mrkdwn(`*${figure.label}*\n${figure.value}  ${figure.change ? figure.change.text : 'no previous period'}`)
+        ),
       },
       { type: 'section', text: mrkdwn(`*SLA breaches by severity*\n${breaches.join('\n')}`) },
-      { type: 'section', text: mrkdwn(`*Overdue action items:* ${report.actionItems.openOverdueTotal} open past their due date (all periods)`) },
+      {
+        type: 'section',
+        text: mrkdwn(
+          `*Overdue action items:* ${report.actionItems.openOverdueTotal} open past their due date (all periods)`
+        ),
+      },
     ],
   };
 }

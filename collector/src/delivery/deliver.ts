@@ -9,7 +9,15 @@ import { listPeriodIncidents, readReport } from '../metrics/report-data.ts';
 import { renderCsv } from '../report/csv.ts';
 import { publishReport, readPublishedReport } from '../report/published.ts';
 import { composeEmail, slackMessage, type EmailContent } from './content.ts';
-import { DEFAULT_RETRY, PermanentFailure, createMailer, postToSlack, withRetries, type Mailer, type RetryPolicy } from './senders.ts';
+import {
+  DEFAULT_RETRY,
+  PermanentFailure,
+  createMailer,
+  postToSlack,
+  withRetries,
+  type Mailer,
+  type RetryPolicy,
+} from './senders.ts';
 import { deliverySecrets, recipientName, recipientsFor, redact, type Recipient } from './targets.ts';
 
 /*
@@ -95,14 +103,23 @@ interface RunRow {
 const DELIVERY_LOCK_CLASS = 0x1e1c_de11;
 
 /** Sends a period's report to its configured recipients (see the note at the top for the guarantees). */
-export async function deliverReport(db: Kysely<Database>, config: Config, request: DeliveryRequest, hooks: DeliveryHooks): Promise<DeliverySummary> {
+export async function deliverReport(
+  db: Kysely<Database>,
+  config: Config,
+  request: DeliveryRequest,
+  hooks: DeliveryHooks
+): Promise<DeliverySummary> {
   const recipients = recipientsFor(config, request.granularity);
-  if (recipients.length === 0) {throw new UsageError(`no delivery: entry sends the ${request.granularity} report: add one to the configuration`);}
+  if (recipients.length === 0) {
+    throw new UsageError(`no delivery: entry sends the ${request.granularity} report: add one to the configuration`);
+  }
   const period = await periodKey(db, config, request);
   const label = `${period.granularity} ${period.label} (${period.timezone})`;
   return withPeriodLock(db, period, async (locked) => {
     if (!locked) {
-      if (request.trigger === 'resend') {throw new Error(`another process is delivering the ${label} report right now: try again when it has finished`);}
+      if (request.trigger === 'resend') {
+        throw new Error(`another process is delivering the ${label} report right now: try again when it has finished`);
+      }
       hooks.logger.info({ period: label }, 'another process is delivering this report; leaving it to that one');
       return { period: label, runId: null, resumed: false, alreadyDelivered: false, outcomes: [] };
     }
@@ -116,7 +133,10 @@ export async function deliverReport(db: Kysely<Database>, config: Config, reques
       const report = await reportToSend(db, config, request, true);
       run = await createRun(db, period, request.trigger, report, recipients);
     } else {
-      hooks.logger.info({ period: label, run: run.id }, 'resuming an unfinished delivery: recipients already served are not sent again');
+      hooks.logger.info(
+        { period: label, run: run.id },
+        'resuming an unfinished delivery: recipients already served are not sent again'
+      );
     }
     const outcomes = await sendRun(db, config, run, hooks);
     return { period: label, runId: run.id, resumed, alreadyDelivered: false, outcomes };
@@ -124,7 +144,11 @@ export async function deliverReport(db: Kysely<Database>, config: Config, reques
 }
 
 /** serve's start: finishes every run a previous process left unfinished in the last week. */
-export async function resumeUnfinishedDeliveries(db: Kysely<Database>, config: Config, hooks: DeliveryHooks): Promise<void> {
+export async function resumeUnfinishedDeliveries(
+  db: Kysely<Database>,
+  config: Config,
+  hooks: DeliveryHooks
+): Promise<void> {
   const periods = await db
     .selectFrom('delivery_runs')
     .select(['granularity', 'period_label as label', 'timezone'])
@@ -133,17 +157,27 @@ export async function resumeUnfinishedDeliveries(db: Kysely<Database>, config: C
     .where('started_at', '>', sql<Date>`now() - interval '7 days'`)
     .execute();
   for (const period of periods) {
-    if (hooks.signal?.aborted) {return;}
+    if (hooks.signal?.aborted) {
+      return;
+    }
     try {
       await withPeriodLock(db, period, async (locked) => {
         // Not locked: the process holding it is sending this run.
         const run = locked ? await unfinishedRun(db, period) : undefined;
-        if (!run) {return;}
-        hooks.logger.info({ period: period.label, run: run.id }, 'resuming an unfinished delivery: recipients already served are not sent again');
+        if (!run) {
+          return;
+        }
+        hooks.logger.info(
+          { period: period.label, run: run.id },
+          'resuming an unfinished delivery: recipients already served are not sent again'
+        );
         await sendRun(db, config, run, hooks);
       });
     } catch (error) {
-      hooks.logger.error({ period: period.label }, `could not resume a report delivery: ${redact(errorMessage(error), deliverySecrets(config))}`);
+      hooks.logger.error(
+        { period: period.label },
+        `could not resume a report delivery: ${redact(errorMessage(error), deliverySecrets(config))}`
+      );
     }
   }
 }
@@ -152,11 +186,25 @@ export async function resumeUnfinishedDeliveries(db: Kysely<Database>, config: C
  * The report a delivery sends: for a closed month the published (frozen)
  * report, published now if it was not yet (`publish`); otherwise the live one.
  */
-export async function reportToSend(db: Kysely<Database>, config: Config, request: DeliveryRequest, publish: boolean): Promise<ReportJson> {
-  const live = await readReport(db, { granularity: request.granularity, date: request.date, timezone: config.timezone, asOf: request.asOf });
+export async function reportToSend(
+  db: Kysely<Database>,
+  config: Config,
+  request: DeliveryRequest,
+  publish: boolean
+): Promise<ReportJson> {
+  const live = await readReport(db, {
+    granularity: request.granularity,
+    date: request.date,
+    timezone: config.timezone,
+    asOf: request.asOf,
+  });
   const closed = new Date(live.period.end).getTime() <= request.asOf.getTime();
-  if (request.granularity !== 'month' || !closed) {return live;}
-  if (publish) {await publishReport(db, live);}
+  if (request.granularity !== 'month' || !closed) {
+    return live;
+  }
+  if (publish) {
+    await publishReport(db, live);
+  }
   const stored = await readPublishedReport(db, live.period);
   return stored ? stored.report : live;
 }
@@ -164,10 +212,16 @@ export async function reportToSend(db: Kysely<Database>, config: Config, request
 /** The incidents of the report's period as of the report's as-of, as CSV. */
 async function incidentsCsv(db: Kysely<Database>, report: ReportJson): Promise<string> {
   const { granularity, start, timezone, asOf } = report.period;
-  return renderCsv(await listPeriodIncidents(db, { granularity, date: start.slice(0, 10), timezone, asOf: new Date(asOf) }));
+  return renderCsv(
+    await listPeriodIncidents(db, { granularity, date: start.slice(0, 10), timezone, asOf: new Date(asOf) })
+  );
 }
 
-export async function composeReportEmail(db: Kysely<Database>, config: Config, report: ReportJson): Promise<EmailContent> {
+export async function composeReportEmail(
+  db: Kysely<Database>,
+  config: Config,
+  report: ReportJson
+): Promise<EmailContent> {
   return composeEmail(report, await incidentsCsv(db, report), config.sla);
 }
 
@@ -183,15 +237,23 @@ async function periodKey(db: Kysely<Database>, config: Config, request: Delivery
   return { granularity: request.granularity, label: report.period.label, timezone: report.period.timezone };
 }
 
-async function withPeriodLock<T>(db: Kysely<Database>, period: PeriodKey, work: (locked: boolean) => Promise<T>): Promise<T> {
+async function withPeriodLock<T>(
+  db: Kysely<Database>,
+  period: PeriodKey,
+  work: (locked: boolean) => Promise<T>
+): Promise<T> {
   const key = `${period.granularity} ${period.label} ${period.timezone}`;
   return db.connection().execute(async (connection) => {
-    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${DELIVERY_LOCK_CLASS}, hashtext(${key})) AS locked`.execute(connection);
+    const { rows } = await sql<{
+      locked: boolean;
+    }>`SELECT pg_try_advisory_lock(${DELIVERY_LOCK_CLASS}, hashtext(${key})) AS locked`.execute(connection);
     const locked = rows[0]!.locked;
     try {
       return await work(locked);
     } finally {
-      if (locked) {await sql`SELECT pg_advisory_unlock(${DELIVERY_LOCK_CLASS}, hashtext(${key}))`.execute(connection);}
+      if (locked) {
+        await sql`SELECT pg_advisory_unlock(${DELIVERY_LOCK_CLASS}, hashtext(${key}))`.execute(connection);
+      }
     }
   });
 }
@@ -205,14 +267,24 @@ function periodRuns(db: Kysely<Database>, period: PeriodKey) {
 }
 
 async function unfinishedRun(db: Kysely<Database>, period: PeriodKey): Promise<RunRow | undefined> {
-  const row = await periodRuns(db, period).select(['id', 'report']).where('finished_at', 'is', null).orderBy('id').executeTakeFirst();
+  const row = await periodRuns(db, period)
+    .select(['id', 'report'])
+    .where('finished_at', 'is', null)
+    .orderBy('id')
+    .executeTakeFirst();
   return row && { id: row.id, report: row.report as ReportJson };
 }
 
 /** For --dry-run: the recipients an unfinished run of the period has yet to serve, if there is one. */
-export async function unfinishedRecipients(db: Kysely<Database>, config: Config, request: DeliveryRequest): Promise<string[] | undefined> {
+export async function unfinishedRecipients(
+  db: Kysely<Database>,
+  config: Config,
+  request: DeliveryRequest
+): Promise<string[] | undefined> {
   const run = await unfinishedRun(db, await periodKey(db, config, request));
-  if (!run) {return undefined;}
+  if (!run) {
+    return undefined;
+  }
   const rows = await db
     .selectFrom('delivery_log')
     .select('recipient')
@@ -227,7 +299,13 @@ async function scheduledRunExists(db: Kysely<Database>, period: PeriodKey): Prom
   return (await periodRuns(db, period).select('id').where('trigger', '=', 'schedule').executeTakeFirst()) !== undefined;
 }
 
-async function createRun(db: Kysely<Database>, period: PeriodKey, trigger: DeliveryTrigger, report: ReportJson, recipients: Recipient[]): Promise<RunRow> {
+async function createRun(
+  db: Kysely<Database>,
+  period: PeriodKey,
+  trigger: DeliveryTrigger,
+  report: ReportJson,
+  recipients: Recipient[]
+): Promise<RunRow> {
   return db.transaction().execute(async (transaction) => {
     const { id } = await transaction
       .insertInto('delivery_runs')
@@ -243,7 +321,14 @@ async function createRun(db: Kysely<Database>, period: PeriodKey, trigger: Deliv
       .executeTakeFirstOrThrow();
     await transaction
       .insertInto('delivery_log')
-      .values(recipients.map((recipient, position) => ({ run_id: id, channel: recipient.channel, recipient: recipientName(recipient), position })))
+      .values(
+        recipients.map((recipient, position) => ({
+          run_id: id,
+          channel: recipient.channel,
+          recipient: recipientName(recipient),
+          position,
+        }))
+      )
       .execute();
     return { id, report };
   });
@@ -256,7 +341,12 @@ function messageId(runId: number, recipient: string, from: string): string {
   return `<report-run-${runId}.${hash}@${domain}>`;
 }
 
-async function sendRun(db: Kysely<Database>, config: Config, run: RunRow, hooks: DeliveryHooks): Promise<RecipientOutcome[]> {
+async function sendRun(
+  db: Kysely<Database>,
+  config: Config,
+  run: RunRow,
+  hooks: DeliveryHooks
+): Promise<RecipientOutcome[]> {
   const { logger, signal } = hooks;
   const secrets = deliverySecrets(config);
   const policy = hooks.retry ?? DEFAULT_RETRY;
@@ -266,17 +356,33 @@ async function sendRun(db: Kysely<Database>, config: Config, run: RunRow, hooks:
     .where('run_id', '=', run.id)
     .orderBy('position')
     .execute();
-  const outcomes: RecipientOutcome[] = rows.map((row) => ({ channel: row.channel, recipient: row.recipient, status: row.status, error: row.error }));
+  const outcomes: RecipientOutcome[] = rows.map((row) => ({
+    channel: row.channel,
+    recipient: row.recipient,
+    status: row.status,
+    error: row.error,
+  }));
   let email: EmailContent | undefined;
   let mailer: Mailer | undefined;
   const row = (outcome: RecipientOutcome) =>
-    db.updateTable('delivery_log').where('run_id', '=', run.id).where('channel', '=', outcome.channel).where('recipient', '=', outcome.recipient);
+    db
+      .updateTable('delivery_log')
+      .where('run_id', '=', run.id)
+      .where('channel', '=', outcome.channel)
+      .where('recipient', '=', outcome.recipient);
   try {
     for (const outcome of outcomes) {
-      if (outcome.status === 'sent' || outcome.status === 'failed') {continue;}
-      if (signal?.aborted) {break;}
+      if (outcome.status === 'sent' || outcome.status === 'failed') {
+        continue;
+      }
+      if (signal?.aborted) {
+        break;
+      }
       const log = { run: run.id, channel: outcome.channel, recipient: outcome.recipient };
-      const markTry = () => row(outcome).set({ status: 'sending', tries: sql<number>`tries + 1`, updated_at: sql<Date>`now()` }).execute();
+      const markTry = () =>
+        row(outcome)
+          .set({ status: 'sending', tries: sql<number>`tries + 1`, updated_at: sql<Date>`now()` })
+          .execute();
       try {
         let bytes: number;
         if (outcome.channel === 'email') {
@@ -285,23 +391,38 @@ async function sendRun(db: Kysely<Database>, config: Config, run: RunRow, hooks:
           const content = email;
           const sender = mailer;
           const id = messageId(run.id, outcome.recipient, config.deliveryEnv.smtpFrom);
-          bytes = await withTries(markTry, policy, hooks, outcome, secrets, async () => (await sender.send(outcome.recipient, content, id)).bytes);
+          bytes = await withTries(
+            markTry,
+            policy,
+            hooks,
+            outcome,
+            secrets,
+            async () => (await sender.send(outcome.recipient, content, id)).bytes
+          );
         } else {
           const url = config.deliveryEnv.slackWebhooks.get(outcome.recipient);
-          if (url === undefined) {throw new PermanentFailure(`${outcome.recipient} is not set in this process's environment`);}
+          if (url === undefined) {
+            throw new PermanentFailure(`${outcome.recipient} is not set in this process's environment`);
+          }
           const message = slackMessage(run.report);
           bytes = Buffer.byteLength(JSON.stringify(message));
           await withTries(markTry, policy, hooks, outcome, secrets, () => postToSlack(url, message));
         }
-        await row(outcome).set({ status: 'sent', bytes, error: null, sent_at: sql<Date>`now()`, updated_at: sql<Date>`now()` }).execute();
+        await row(outcome)
+          .set({ status: 'sent', bytes, error: null, sent_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+          .execute();
         outcome.status = 'sent';
         hooks.observe?.(outcome.channel, 'sent');
         logger.info({ ...log, bytes }, 'report delivered');
       } catch (error) {
         // A stop cuts a retry wait short: the row stays for the next start, like a crash.
-        if (signal?.aborted) {break;}
+        if (signal?.aborted) {
+          break;
+        }
         const reason = redact(errorMessage(error), secrets);
-        await row(outcome).set({ status: 'failed', error: reason, updated_at: sql<Date>`now()` }).execute();
+        await row(outcome)
+          .set({ status: 'failed', error: reason, updated_at: sql<Date>`now()` })
+          .execute();
         outcome.status = 'failed';
         outcome.error = reason;
         hooks.observe?.(outcome.channel, 'failed');
@@ -312,7 +433,11 @@ async function sendRun(db: Kysely<Database>, config: Config, run: RunRow, hooks:
     mailer?.close();
   }
   if (outcomes.every((outcome) => outcome.status === 'sent' || outcome.status === 'failed')) {
-    await db.updateTable('delivery_runs').set({ finished_at: sql<Date>`now()` }).where('id', '=', run.id).execute();
+    await db
+      .updateTable('delivery_runs')
+      .set({ finished_at: sql<Date>`now()` })
+      .where('id', '=', run.id)
+      .execute();
   }
   return outcomes;
 }
@@ -324,7 +449,7 @@ async function withTries<T>(
   hooks: DeliveryHooks,
   outcome: RecipientOutcome,
   secrets: readonly string[],
-  send: () => Promise<T>,
+  send: () => Promise<T>
 ): Promise<T> {
   return withRetries(
     policy,
@@ -335,8 +460,11 @@ async function withTries<T>(
     },
     (failure, waitMs) => {
       hooks.observe?.(outcome.channel, 'retried');
-      hooks.logger.warn({ channel: outcome.channel, recipient: outcome.recipient, waitMs }, `report delivery will be retried: ${redact(failure.message, secrets)}`);
+      hooks.logger.warn(
+        { channel: outcome.channel, recipient: outcome.recipient, waitMs },
+        `report delivery will be retried: ${redact(failure.message, secrets)}`
+      );
     },
-    hooks.signal,
+    hooks.signal
   );
 }

@@ -13,7 +13,7 @@ export class TransientFailure extends Error {
   constructor(
     message: string,
     /** The wait the server asked for (Retry-After), if any. */
-    readonly retryAfterMs?: number,
+    readonly retryAfterMs?: number
   ) {
     super(message);
   }
@@ -39,14 +39,18 @@ export async function withRetries<T>(
   policy: RetryPolicy,
   attempt: (tryNumber: number) => Promise<T>,
   onRetry: (failure: TransientFailure, waitMs: number) => void,
-  signal?: AbortSignal,
+  signal?: AbortSignal
 ): Promise<T> {
   for (let tryNumber = 1; ; tryNumber++) {
     try {
       return await attempt(tryNumber);
     } catch (error) {
-      if (!(error instanceof TransientFailure)) {throw error;}
-      if (tryNumber >= policy.tries) {throw new PermanentFailure(`gave up after ${tryNumber} tries: ${error.message}`);}
+      if (!(error instanceof TransientFailure)) {
+        throw error;
+      }
+      if (tryNumber >= policy.tries) {
+        throw new PermanentFailure(`gave up after ${tryNumber} tries: ${error.message}`);
+      }
       const backoff = policy.baseDelayMs * 2 ** (tryNumber - 1);
       const waitMs = Math.min(policy.maxDelayMs, error.retryAfterMs ?? backoff);
       onRetry(error, waitMs);
@@ -108,7 +112,9 @@ function classifySmtpError(error: unknown): Error {
     // RFC 5321: 4yz is transient, 5yz permanent.
     return responseCode >= 400 && responseCode < 500 ? new TransientFailure(text) : new PermanentFailure(text);
   }
-  if (code === 'EAUTH') {return new PermanentFailure('the SMTP server refused the credentials of SMTP_URL');}
+  if (code === 'EAUTH') {
+    return new PermanentFailure('the SMTP server refused the credentials of SMTP_URL');
+  }
   return new TransientFailure(`no usable answer from the SMTP server (${code ?? 'unknown error'})`);
 }
 
@@ -129,17 +135,25 @@ export async function postToSlack(webhookUrl: string, message: SlackMessage): Pr
     throw new TransientFailure(`no answer from the Slack webhook (${cause?.code ?? (error as Error).name})`);
   }
   const body = (await response.text().catch(() => '')).slice(0, 200);
-  if (response.ok) {return;}
-  if (response.status === 429) {throw new TransientFailure('Slack answered 429 (rate limited)', retryAfterMs(response.headers.get('retry-after')));}
+  if (response.ok) {
+    return;
+  }
+  if (response.status === 429) {
+    throw new TransientFailure('Slack answered 429 (rate limited)', retryAfterMs(response.headers.get('retry-after')));
+  }
   const text = `Slack answered ${response.status}${body ? `: ${body}` : ''}`;
   throw response.status >= 500 ? new TransientFailure(text) : new PermanentFailure(text);
 }
 
 /** Retry-After in seconds or as an HTTP date. */
 function retryAfterMs(header: string | null): number | undefined {
-  if (header === null) {return undefined;}
+  if (header === null) {
+    return undefined;
+  }
   const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) {return seconds * 1000;}
+  if (Number.isFinite(seconds) && seconds >= 0) {
+    return seconds * 1000;
+  }
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }

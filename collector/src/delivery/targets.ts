@@ -14,9 +14,15 @@ export function recipientName(recipient: Recipient): string {
 export function recipientsFor(config: Pick<Config, 'delivery'>, granularity: Granularity): Recipient[] {
   const recipients = new Map<string, Recipient>();
   for (const target of config.delivery) {
-    if (target.report !== granularity) {continue;}
-    for (const address of target.email ?? []) {recipients.set(`email:${address.toLowerCase()}`, { channel: 'email', address });}
-    if (target.slackWebhookEnv) {recipients.set(`slack:${target.slackWebhookEnv}`, { channel: 'slack', variable: target.slackWebhookEnv });}
+    if (target.report !== granularity) {
+      continue;
+    }
+    for (const address of target.email ?? []) {
+      recipients.set(`email:${address.toLowerCase()}`, { channel: 'email', address });
+    }
+    if (target.slackWebhookEnv) {
+      recipients.set(`slack:${target.slackWebhookEnv}`, { channel: 'slack', variable: target.slackWebhookEnv });
+    }
   }
   return [...recipients.values()];
 }
@@ -36,28 +42,46 @@ export function checkDeliveryConfig(config: Pick<Config, 'delivery' | 'deliveryE
   const { smtpUrl, smtpFrom, slackWebhooks } = config.deliveryEnv;
   const wantsEmail = config.delivery.some((target) => (target.email?.length ?? 0) > 0);
   if (wantsEmail) {
-    if (smtpUrl === undefined) {throw new UsageError('delivery: e-mail recipients are configured but SMTP_URL is not set (smtp://user:pass@host:587 or smtps://...)');}
+    if (smtpUrl === undefined) {
+      throw new UsageError(
+        'delivery: e-mail recipients are configured but SMTP_URL is not set (smtp://user:pass@host:587 or smtps://...)'
+      );
+    }
     let protocol: string;
     try {
       protocol = new URL(smtpUrl).protocol;
     } catch {
-      throw new UsageError('SMTP_URL is not a URL: write it as smtp://user:pass@host:587 or smtps://user:pass@host:465');
+      throw new UsageError(
+        'SMTP_URL is not a URL: write it as smtp://user:pass@host:587 or smtps://user:pass@host:465'
+      );
     }
-    if (protocol !== 'smtp:' && protocol !== 'smtps:') {throw new UsageError(`SMTP_URL must start with smtp:// or smtps://, not ${protocol}//`);}
-    if (!isSenderAddress(smtpFrom)) {throw new UsageError(`SMTP_FROM is not an e-mail address: '${smtpFrom}'`);}
+    if (protocol !== 'smtp:' && protocol !== 'smtps:') {
+      throw new UsageError(`SMTP_URL must start with smtp:// or smtps://, not ${protocol}//`);
+    }
+    if (!isSenderAddress(smtpFrom)) {
+      throw new UsageError(`SMTP_FROM is not an e-mail address: '${smtpFrom}'`);
+    }
   }
   config.delivery.forEach((target, index) => {
     const variable = target.slackWebhookEnv;
-    if (variable === undefined) {return;}
+    if (variable === undefined) {
+      return;
+    }
     const url = slackWebhooks.get(variable);
-    if (url === undefined) {throw new UsageError(`delivery.${index}.slackWebhookEnv names ${variable}, which is not set: set it (or ${variable}_FILE) to the Slack incoming-webhook URL`);}
+    if (url === undefined) {
+      throw new UsageError(
+        `delivery.${index}.slackWebhookEnv names ${variable}, which is not set: set it (or ${variable}_FILE) to the Slack incoming-webhook URL`
+      );
+    }
     let protocol: string | undefined;
     try {
       protocol = new URL(url).protocol;
     } catch {
       protocol = undefined;
     }
-    if (protocol !== 'https:' && protocol !== 'http:') {throw new UsageError(`${variable} does not hold an http(s) URL: set it to the Slack incoming-webhook URL`);}
+    if (protocol !== 'https:' && protocol !== 'http:') {
+      throw new UsageError(`${variable} does not hold an http(s) URL: set it to the Slack incoming-webhook URL`);
+    }
   });
 }
 
@@ -69,7 +93,9 @@ export function deliverySecrets(config: Pick<Config, 'deliveryEnv'>): string[] {
     secrets.push(smtpUrl);
     try {
       const url = new URL(smtpUrl);
-      if (url.password) {secrets.push(url.password, decodeURIComponent(url.password));}
+      if (url.password) {
+        secrets.push(url.password, decodeURIComponent(url.password));
+      }
     } catch {
       // checkDeliveryConfig refuses a malformed URL before anything is sent.
     }
@@ -79,6 +105,8 @@ export function deliverySecrets(config: Pick<Config, 'deliveryEnv'>): string[] {
 
 export function redact(text: string, secrets: readonly string[]): string {
   let result = text;
-  for (const secret of secrets) {result = result.split(secret).join('***');}
+  for (const secret of secrets) {
+    result = result.split(secret).join('***');
+  }
   return result;
 }

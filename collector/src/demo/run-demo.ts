@@ -1,7 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { generateJiraHistory, generatePagerDutyHistory, startFakeJira, startFakePagerDuty, type PagerDutyHistory } from '@incident-lens/simulators';
+import {
+  generateJiraHistory,
+  generatePagerDutyHistory,
+  startFakeJira,
+  startFakePagerDuty,
+  type PagerDutyHistory,
+} from '@incident-lens/simulators';
 import { sql, type Kysely } from 'kysely';
 import type { CommandContext } from '../cli.ts';
 import type { DatabaseHandle } from '../db/database.ts';
@@ -52,7 +58,7 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
   stdout.write(
     `Simulated PagerDuty on ${pagerduty.url}: ${history.incidentCount} incidents, ${history.logEntryCount} log entries, ` +
       `${start.toISOString().slice(0, 10)} to ${end.toISOString().slice(0, 10)}\n` +
-      `Simulated Jira Cloud on ${jira.url}: incident tickets, post-mortems and action items\n`,
+      `Simulated Jira Cloud on ${jira.url}: incident tickets, post-mortems and action items\n`
   );
   try {
     await removeDemoData(db);
@@ -74,14 +80,14 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
         siteUrl: 'https://acme.atlassian.net',
         historyStart: start,
         requestsPerMinute: 60_000,
-      }),
+      })
     );
     const jiraSummary = await jiraSync.run(db, { mode: 'full', signal: context.signal, progress }, logger);
     progress.done();
     for (const summary of [pagerdutySummary, jiraSummary]) {
       stdout.write(
         `Synced ${summary.source} through its real client: ${summary.recordsUpserted} records, ${summary.eventsUpserted} timeline events, ` +
-          `${summary.quarantined} quarantined, ${summary.requests} API requests, ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+          `${summary.quarantined} quarantined, ${summary.requests} API requests, ${(summary.durationMs / 1000).toFixed(1)} s\n`
       );
     }
     stdout.write('\n');
@@ -118,8 +124,12 @@ async function removeDemoData(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     for (const key of [DEMO_JIRA_KEY, DEMO_PAGERDUTY_KEY]) {
       const source = await trx.selectFrom('sources').select('id').where('name', '=', key).executeTakeFirst();
-      if (!source) continue;
-      await sql`UPDATE incidents SET jira_issue_key = NULL, jira_url = NULL WHERE jira_issue_key IS NOT NULL AND source_id = ${source.id}`.execute(trx);
+      if (!source) {
+        continue;
+      }
+      await sql`UPDATE incidents SET jira_issue_key = NULL, jira_url = NULL WHERE jira_issue_key IS NOT NULL AND source_id = ${source.id}`.execute(
+        trx
+      );
       for (const table of ['action_items', 'postmortems', 'incident_events', 'incidents'] as const) {
         await trx.deleteFrom(table).where('source_id', '=', source.id).execute();
       }
@@ -164,18 +174,29 @@ async function ingestTable(db: Kysely<Database>, sourceId: number): Promise<stri
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const format = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column]!)).join('  ');
-  return ['Incidents ingested per month (UTC) and severity:', format(header), ...lines.map(format), ''].join('\n') + '\n';
+  return (
+    ['Incidents ingested per month (UTC) and severity:', format(header), ...lines.map(format), ''].join('\n') + '\n'
+  );
 }
 
 /** What Jira added: tickets attached to PagerDuty incidents, post-mortems and action items. */
 async function jiraLinkLine(db: Kysely<Database>, jiraSourceId: number): Promise<string> {
-  const row = await sql<{ attached: number; own: number; postmortems: number; linked_postmortems: number; items: number; linked_items: number }>`
+  const row = await sql<{
+    attached: number;
+    own: number;
+    postmortems: number;
+    linked_postmortems: number;
+    items: number;
+    linked_items: number;
+  }>`
     SELECT (SELECT count(*) FROM incidents WHERE jira_issue_key IS NOT NULL AND source_id <> ${jiraSourceId})::int AS attached,
            (SELECT count(*) FROM incidents WHERE source_id = ${jiraSourceId})::int AS own,
            (SELECT count(*) FROM postmortems WHERE source_id = ${jiraSourceId})::int AS postmortems,
            (SELECT count(*) FROM postmortems WHERE source_id = ${jiraSourceId} AND incident_id IS NOT NULL)::int AS linked_postmortems,
            (SELECT count(*) FROM action_items WHERE source_id = ${jiraSourceId})::int AS items,
-           (SELECT count(*) FROM action_items WHERE source_id = ${jiraSourceId} AND (incident_id IS NOT NULL OR postmortem_id IS NOT NULL))::int AS linked_items`.execute(db);
+           (SELECT count(*) FROM action_items WHERE source_id = ${jiraSourceId} AND (incident_id IS NOT NULL OR postmortem_id IS NOT NULL))::int AS linked_items`.execute(
+    db
+  );
   const counts = row.rows[0]!;
   return (
     `Jira: ${counts.attached} incident tickets attached to their PagerDuty incidents, ${counts.own} Jira-only incidents, ` +
@@ -208,7 +229,7 @@ async function verifyAgainstTruth(db: Kysely<Database>, sourceId: number, histor
   }
   if (mismatches > 0 || stored.length !== facts.length) {
     throw new Error(
-      `the sync disagrees with the simulator: ${mismatches} of ${facts.length} incidents differ, ${stored.length} stored`,
+      `the sync disagrees with the simulator: ${mismatches} of ${facts.length} incidents differ, ${stored.length} stored`
     );
   }
   return `Checked: all ${facts.length} stored incidents match the simulator's first-ack and resolve times.\n`;

@@ -52,7 +52,7 @@ type Query = Record<string, string | number | boolean | readonly string[] | unde
 class RetryableError extends Error {
   constructor(
     message: string,
-    readonly waitSeconds?: number,
+    readonly waitSeconds?: number
   ) {
     super(message);
   }
@@ -128,9 +128,16 @@ export class ApiClient {
   private url(path: string, query: Query): string {
     const url = new URL(this.options.baseUrl + path);
     for (const [key, value] of Object.entries(query)) {
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, item);
-      else url.searchParams.append(key, String(value));
+      if (value === undefined) {
+        continue;
+      }
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          url.searchParams.append(key, item);
+        }
+      } else {
+        url.searchParams.append(key, String(value));
+      }
     }
     return url.toString();
   }
@@ -139,18 +146,22 @@ export class ApiClient {
     const { dialect, logger } = this.options;
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
-      if (this.options.signal?.aborted) throw new InterruptedError();
+      if (this.options.signal?.aborted) {
+        throw new InterruptedError();
+      }
       await this.takeToken();
       try {
         return await this.attempt<T>(method, path, query, body);
       } catch (error) {
-        if (!(error instanceof RetryableError)) throw error;
+        if (!(error instanceof RetryableError)) {
+          throw error;
+        }
         const elapsed = Date.now() - started;
         if (attempt >= this.options.maxRetries || elapsed >= this.options.maxRetryMs) {
           throw new ApiError(
             `${dialect.sourceName} ${method} ${path} failed after ${attempt + 1} attempts: ${error.message}`,
             undefined,
-            { cause: error },
+            { cause: error }
           );
         }
         const backoff = Math.min(this.options.backoffCapMs, this.options.backoffBaseMs * 2 ** attempt);
@@ -158,7 +169,7 @@ export class ApiClient {
           error.waitSeconds !== undefined ? Math.max(0, error.waitSeconds * 1000) : Math.random() * backoff;
         logger.warn(
           { source: dialect.sourceName, path, attempt: attempt + 1, waitMs: Math.round(waitMs), reason: error.message },
-          'request failed; retrying',
+          'request failed; retrying'
         );
         await this.pause(Math.min(waitMs, Math.max(0, this.options.maxRetryMs - elapsed)));
       }
@@ -175,14 +186,17 @@ export class ApiClient {
     try {
       response = await fetch(this.url(path, query), {
         method,
-        headers: body === undefined ? this.options.headers : { ...this.options.headers, 'Content-Type': 'application/json' },
+        headers:
+          body === undefined ? this.options.headers : { ...this.options.headers, 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,
       });
       text = await response.text();
     } catch (error) {
       this.options.onResponse?.({ status: 'network-error', path });
-      if (this.options.signal?.aborted) throw new InterruptedError();
+      if (this.options.signal?.aborted) {
+        throw new InterruptedError();
+      }
       throw new RetryableError(networkReason(error));
     }
     this.options.onResponse?.({ status: response.status, path });
@@ -198,20 +212,28 @@ export class ApiClient {
     const description = dialect.describeError(response.status, text);
     if (response.status === 401 || response.status === 403) {
       throw new AuthError(
-        `${dialect.sourceName} refused the credentials (HTTP ${response.status}: ${description}); check ${dialect.credentialHint}`,
+        `${dialect.sourceName} refused the credentials (HTTP ${response.status}: ${description}); check ${dialect.credentialHint}`
       );
     }
     if (response.status === 429 || response.status >= 500) {
-      const wait = response.status === 429 || response.status === 503 ? dialect.retryAfterSeconds(response.status, response.headers) : undefined;
+      const wait =
+        response.status === 429 || response.status === 503
+          ? dialect.retryAfterSeconds(response.status, response.headers)
+          : undefined;
       throw new RetryableError(`HTTP ${response.status}: ${description}`, wait);
     }
-    throw new ApiError(`${dialect.sourceName} ${method} ${path} answered HTTP ${response.status}: ${description}`, response.status);
+    throw new ApiError(
+      `${dialect.sourceName} ${method} ${path} answered HTTP ${response.status}: ${description}`,
+      response.status
+    );
   }
 }
 
 function networkReason(error: unknown): string {
   if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'request timed out';
+    if (error.name === 'TimeoutError') {
+      return 'request timed out';
+    }
     const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ?? cause?.message ?? error.message;
   }
@@ -221,9 +243,13 @@ function networkReason(error: unknown): string {
 /** A header holding seconds (`Retry-After: 30`, `ratelimit-reset: 12`), if present and sane. */
 export function secondsHeader(headers: Headers, name: string): number | undefined {
   const value = headers.get(name);
-  if (value === null) return undefined;
+  if (value === null) {
+    return undefined;
+  }
   const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  if (Number.isFinite(seconds) && seconds >= 0) {
+    return seconds;
+  }
   // Retry-After may also be an HTTP date.
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);

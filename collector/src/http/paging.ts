@@ -43,10 +43,12 @@ export async function* offsetPages<T>(window: TimeWindow, paging: OffsetPaging<T
     const halves = splitWindow(window);
     if (!halves) {
       throw new Error(
-        `${paging.what} has ${first.total} records in the one-second window at ${window.since.toISOString()}; it cannot be paged under the ${maxOffsetPlusLimit}-offset cap`,
+        `${paging.what} has ${first.total} records in the one-second window at ${window.since.toISOString()}; it cannot be paged under the ${maxOffsetPlusLimit}-offset cap`
       );
     }
-    for (const half of halves) yield* offsetPages(half, paging);
+    for (const half of halves) {
+      yield* offsetPages(half, paging);
+    }
     return;
   }
   paging.onTotal?.(first.total ?? first.items.length);
@@ -55,8 +57,14 @@ export async function* offsetPages<T>(window: TimeWindow, paging: OffsetPaging<T
   for (let offset = pageSize; page.more; offset += pageSize) {
     if (offset + pageSize > maxOffsetPlusLimit) {
       const halves = splitWindow(window);
-      if (!halves) throw new Error(`${paging.what} window at ${window.since.toISOString()} exceeds the ${maxOffsetPlusLimit}-offset cap`);
-      for (const half of halves) yield* offsetPages(half, paging);
+      if (!halves) {
+        throw new Error(
+          `${paging.what} window at ${window.since.toISOString()} exceeds the ${maxOffsetPlusLimit}-offset cap`
+        );
+      }
+      for (const half of halves) {
+        yield* offsetPages(half, paging);
+      }
       return;
     }
     page = await paging.fetch(window, offset, false);
@@ -71,16 +79,20 @@ export async function* offsetPages<T>(window: TimeWindow, paging: OffsetPaging<T
  */
 export async function* tokenPages<P>(
   fetch: (token: string | undefined) => Promise<{ page: P; next: string | undefined }>,
-  what: string,
+  what: string
 ): AsyncGenerator<P> {
   const seen = new Set<string>();
   let token: string | undefined;
   for (;;) {
     const { page, next } = await fetch(token);
     yield page;
-    if (next === undefined) return;
+    if (next === undefined) {
+      return;
+    }
     // A token seen before would page forever; real APIs never do that, a broken proxy might.
-    if (seen.has(next)) throw new Error(`${what} returned the same nextPageToken twice`);
+    if (seen.has(next)) {
+      throw new Error(`${what} returned the same nextPageToken twice`);
+    }
     seen.add(next);
     token = next;
   }
@@ -89,7 +101,9 @@ export async function* tokenPages<P>(
 /** Halves of a window on whole seconds, or undefined when it cannot be split further. */
 export function splitWindow(window: TimeWindow): [TimeWindow, TimeWindow] | undefined {
   const seconds = Math.floor((window.until.getTime() - window.since.getTime()) / 1000);
-  if (seconds < 2) return undefined;
+  if (seconds < 2) {
+    return undefined;
+  }
   const middle = new Date(window.since.getTime() + Math.floor(seconds / 2) * 1000);
   return [
     { since: window.since, until: middle },
@@ -99,8 +113,12 @@ export function splitWindow(window: TimeWindow): [TimeWindow, TimeWindow] | unde
 
 /** Consecutive windows of at most `maxDays` covering [since, until); one window without a maximum. */
 export function chunkWindow(window: TimeWindow, maxDays?: number): TimeWindow[] {
-  if (window.since >= window.until) return [];
-  if (maxDays === undefined) return [window];
+  if (window.since >= window.until) {
+    return [];
+  }
+  if (maxDays === undefined) {
+    return [window];
+  }
   const step = maxDays * 86_400_000;
   const windows: TimeWindow[] = [];
   for (let start = window.since.getTime(); start < window.until.getTime(); start += step) {
@@ -117,7 +135,9 @@ export async function* prefetchNext<T>(source: AsyncIterator<T>): AsyncGenerator
   let next = source.next();
   for (;;) {
     const result = await next;
-    if (result.done) return;
+    if (result.done) {
+      return;
+    }
     next = source.next();
     // Observed later by the await above; this keeps an early failure from being reported as unhandled.
     next.catch(() => undefined);

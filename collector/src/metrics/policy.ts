@@ -35,8 +35,8 @@ export async function applyPolicy(db: Kysely<Database>, config: PolicyConfig): P
           }))
           .where(
             sql<boolean>`(sla_policy.ack_target_seconds, sla_policy.resolve_target_seconds, sla_policy.postmortem_due_seconds)
-              IS DISTINCT FROM (excluded.ack_target_seconds, excluded.resolve_target_seconds, excluded.postmortem_due_seconds)`,
-          ),
+              IS DISTINCT FROM (excluded.ack_target_seconds, excluded.resolve_target_seconds, excluded.postmortem_due_seconds)`
+          )
       )
       .execute();
     const timezone = config.timezone;
@@ -52,7 +52,7 @@ export async function applyPolicy(db: Kysely<Database>, config: PolicyConfig): P
       .where(
         sql<boolean>`(repeat_window_days, timezone, sleep_interruption_alert) IS DISTINCT FROM
           (${config.repeatWindowDays}::integer, coalesce(${timezone ?? null}::text, timezone),
-           coalesce(${sleepAlert ?? null}::integer, sleep_interruption_alert))`,
+           coalesce(${sleepAlert ?? null}::integer, sleep_interruption_alert))`
       )
       .execute();
   });
@@ -65,8 +65,15 @@ export async function applyPolicy(db: Kysely<Database>, config: PolicyConfig): P
  * names its zone itself.
  */
 export async function policyDifferences(db: Kysely<Database>, config: PolicyConfig): Promise<string[]> {
-  const stored = await sql<{ severity: string; ack_target_seconds: number; resolve_target_seconds: number; postmortem_due_seconds: number | null }>`
-    SELECT severity, ack_target_seconds, resolve_target_seconds, postmortem_due_seconds FROM lens.sla_policy`.execute(db);
+  const stored = await sql<{
+    severity: string;
+    ack_target_seconds: number;
+    resolve_target_seconds: number;
+    postmortem_due_seconds: number | null;
+  }>`
+    SELECT severity, ack_target_seconds, resolve_target_seconds, postmortem_due_seconds FROM lens.sla_policy`.execute(
+    db
+  );
   const settings = await sql<{ repeat_window_days: number }>`SELECT repeat_window_days FROM lens.settings`.execute(db);
   const differences: string[] = [];
   for (const severity of SEVERITIES) {

@@ -74,7 +74,9 @@ export function reportDay(granularity: Granularity, date: string): string {
     }
     return checkedDay(`${date}-01`, date);
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(date)) return checkedDay(date, date);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+    return checkedDay(date, date);
+  }
   throw new UsageError(`--date must be YYYY-MM-DD${granularity === 'month' ? ' or YYYY-MM' : ''}: got '${date}'`);
 }
 
@@ -90,7 +92,9 @@ function checkRequest(request: ReportRequest): string {
   if (!isValidTimeZone(request.timezone)) {
     throw new UsageError(`--tz must be an IANA time zone such as Europe/Berlin: got '${request.timezone}'`);
   }
-  if (Number.isNaN(request.asOf.getTime())) throw new UsageError('--as-of must be an ISO 8601 instant');
+  if (Number.isNaN(request.asOf.getTime())) {
+    throw new UsageError('--as-of must be an ISO 8601 instant');
+  }
   return reportDay(request.granularity, request.date);
 }
 
@@ -151,7 +155,7 @@ interface IncidentFactsRow {
  */
 export async function listPeriodIncidents(
   db: Kysely<Database>,
-  request: Pick<ReportRequest, 'granularity' | 'date' | 'timezone' | 'asOf'>,
+  request: Pick<ReportRequest, 'granularity' | 'date' | 'timezone' | 'asOf'>
 ): Promise<PeriodIncident[]> {
   const day = checkRequest(request);
   const { timezone, granularity, asOf } = request;

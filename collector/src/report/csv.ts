@@ -1,6 +1,6 @@
 import type { PeriodIncident } from '../metrics/report-data.ts';
 
-const COLUMNS: [header: string, value: (incident: PeriodIncident) => string | number | boolean | null][] = [
+const COLUMNS: Array<[header: string, value: (incident: PeriodIncident) => string | number | boolean | null]> = [
   ['incident', (incident) => incident.externalId],
   ['number', (incident) => incident.number],
   ['title', (incident) => incident.title],
@@ -32,14 +32,16 @@ const COLUMNS: [header: string, value: (incident: PeriodIncident) => string | nu
   ['jira_issue', (incident) => incident.jiraIssue],
   ['jira_url', (incident) => incident.jiraUrl],
   ['postmortem_url', (incident) => incident.postmortemUrl],
-  // Noise (METRICS.md 11), shown beside the figures it never changes.
+  // Noise (docs/metrics.md §11), shown beside the figures it never changes.
   ['auto_resolved', (incident) => incident.autoResolved],
   ['transient', (incident) => incident.transient],
 ];
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
 function field(value: string | number | boolean | null): string {
-  if (value === null) return '';
+  if (value === null) {
+    return '';
+  }
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -47,6 +49,8 @@ function field(value: string | number | boolean | null): string {
 /** One row per incident of the period with its computed fields, for spreadsheets. */
 export function renderCsv(incidents: PeriodIncident[]): string {
   const lines = [COLUMNS.map(([header]) => header).join(',')];
-  for (const incident of incidents) lines.push(COLUMNS.map(([, value]) => field(value(incident))).join(','));
+  for (const incident of incidents) {
+    lines.push(COLUMNS.map(([, value]) => field(value(incident))).join(','));
+  }
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -3,7 +3,7 @@ import type { DataQualityFigures } from '@incident-lens/common/report';
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /**
- * One sentence per hole in the data the figures are built on (METRICS.md 12),
+ * One sentence per hole in the data the figures are built on (docs/metrics.md §12),
  * for the "What these figures cannot see" section; empty when there is none.
  */
 export function dataQualityNotes(figures: DataQualityFigures): string[] {

@@ -15,9 +15,11 @@ const ARROWS: Record<Direction, string> = { up: '↑', down: '↓', same: '→' 
 export function describeChange(
   current: number | null,
   previous: number | null | undefined,
-  unit: 'count' | 'duration' | 'rate',
+  unit: 'count' | 'duration' | 'rate'
 ): Change | null {
-  if (current === null || previous === null || previous === undefined) return null;
+  if (current === null || previous === null || previous === undefined) {
+    return null;
+  }
   const delta = current - previous;
   const direction: Direction = Math.abs(delta) < 1e-9 ? 'same' : delta > 0 ? 'up' : 'down';
   const size = Math.abs(delta);

@@ -22,7 +22,10 @@ export const COLORS = {
   red: '#d44a3a',
   orange: '#e8912d',
   purple: '#8e5bd6',
-  severity: { SEV1: '#d44a3a', SEV2: '#e8912d', SEV3: '#e0c341', SEV4: '#3d71d9', UNKNOWN: '#9ca3af' } as Record<string, string>,
+  severity: { SEV1: '#d44a3a', SEV2: '#e8912d', SEV3: '#e0c341', SEV4: '#3d71d9', UNKNOWN: '#9ca3af' } as Record<
+    string,
+    string
+  >,
 };
 
 export function escapeHtml(text: string): string {
@@ -43,7 +46,13 @@ export type ChartMarkup = (chart: ReportChart) => string;
 
 const inlineSvg: ChartMarkup = (chart) => chart.svg;
 
-export function drawChart(name: string, option: echarts.EChartsOption, width: number, height: number, markup: ChartMarkup): string {
+export function drawChart(
+  name: string,
+  option: echarts.EChartsOption,
+  width: number,
+  height: number,
+  markup: ChartMarkup
+): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   chart.setOption({
     animation: false,
@@ -79,13 +88,24 @@ function trendCharts(report: ReportJson, markup: ChartMarkup): string {
       xAxis: axis,
       yAxis: valueAxis('minutes'),
       series: [
-        { name: 'MTTA mean', type: 'line', data: report.trend.map((period) => minutes(period.mtta.meanSeconds)), color: COLORS.blue },
-        { name: 'MTTA median', type: 'line', data: report.trend.map((period) => minutes(period.mtta.medianSeconds)), color: COLORS.purple, lineStyle: { type: 'dashed' } },
+        {
+          name: 'MTTA mean',
+          type: 'line',
+          data: report.trend.map((period) => minutes(period.mtta.meanSeconds)),
+          color: COLORS.blue,
+        },
+        {
+          name: 'MTTA median',
+          type: 'line',
+          data: report.trend.map((period) => minutes(period.mtta.medianSeconds)),
+          color: COLORS.purple,
+          lineStyle: { type: 'dashed' },
+        },
       ],
     },
     520,
     240,
-    markup,
+    markup
   );
   const mttr = drawChart(
     'mttr-trend',
@@ -95,13 +115,24 @@ function trendCharts(report: ReportJson, markup: ChartMarkup): string {
       xAxis: axis,
       yAxis: valueAxis('hours'),
       series: [
-        { name: 'MTTR mean', type: 'line', data: report.trend.map((period) => hours(period.mttr.meanSeconds)), color: COLORS.orange },
-        { name: 'MTTR median', type: 'line', data: report.trend.map((period) => hours(period.mttr.medianSeconds)), color: COLORS.red, lineStyle: { type: 'dashed' } },
+        {
+          name: 'MTTR mean',
+          type: 'line',
+          data: report.trend.map((period) => hours(period.mttr.meanSeconds)),
+          color: COLORS.orange,
+        },
+        {
+          name: 'MTTR median',
+          type: 'line',
+          data: report.trend.map((period) => hours(period.mttr.medianSeconds)),
+          color: COLORS.red,
+          lineStyle: { type: 'dashed' },
+        },
       ],
     },
     520,
     240,
-    markup,
+    markup
   );
   const counts = drawChart(
     'incidents-trend',
@@ -111,14 +142,32 @@ function trendCharts(report: ReportJson, markup: ChartMarkup): string {
       xAxis: axis,
       yAxis: [valueAxis('incidents'), { ...valueAxis('compliance %'), min: 0, max: 100, splitLine: { show: false } }],
       series: [
-        { name: 'Incidents', type: 'bar', data: report.trend.map((period) => period.incidents.total), color: COLORS.blue, barMaxWidth: 24 },
-        { name: 'Ack SLA %', type: 'line', yAxisIndex: 1, data: report.trend.map((period) => percent(period.sla.ack.compliance)), color: COLORS.green },
-        { name: 'Resolve SLA %', type: 'line', yAxisIndex: 1, data: report.trend.map((period) => percent(period.sla.resolve.compliance)), color: COLORS.orange },
+        {
+          name: 'Incidents',
+          type: 'bar',
+          data: report.trend.map((period) => period.incidents.total),
+          color: COLORS.blue,
+          barMaxWidth: 24,
+        },
+        {
+          name: 'Ack SLA %',
+          type: 'line',
+          yAxisIndex: 1,
+          data: report.trend.map((period) => percent(period.sla.ack.compliance)),
+          color: COLORS.green,
+        },
+        {
+          name: 'Resolve SLA %',
+          type: 'line',
+          yAxisIndex: 1,
+          data: report.trend.map((period) => percent(period.sla.resolve.compliance)),
+          color: COLORS.orange,
+        },
       ],
     },
     1060,
     260,
-    markup,
+    markup
   );
   return `
     <div class="charts">
@@ -134,7 +183,11 @@ function severityChart(report: ReportJson, markup: ChartMarkup): string {
     'severity',
     {
       grid: { left: 70, right: 40, top: 10, bottom: 20 },
-      xAxis: { type: 'value', axisLabel: { color: COLORS.muted, fontSize: 10 }, splitLine: { lineStyle: { color: COLORS.grid } } },
+      xAxis: {
+        type: 'value',
+        axisLabel: { color: COLORS.muted, fontSize: 10 },
+        splitLine: { lineStyle: { color: COLORS.grid } },
+      },
       yAxis: { type: 'category', data: [...severities].reverse(), axisLabel: { fontSize: 11 } },
       series: [
         {
@@ -150,7 +203,7 @@ function severityChart(report: ReportJson, markup: ChartMarkup): string {
     },
     400,
     200,
-    markup,
+    markup
   );
 }
 
@@ -161,35 +214,67 @@ function complianceChart(report: ReportJson, markup: ChartMarkup): string {
       legend: { top: 0, textStyle: { fontSize: 11 } },
       grid: { left: 50, right: 20, top: 36, bottom: 24 },
       xAxis: { type: 'category', data: [...SEVERITIES] },
-      yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%', color: COLORS.muted, fontSize: 10 }, splitLine: { lineStyle: { color: COLORS.grid } } },
+      yAxis: {
+        type: 'value',
+        min: 0,
+        max: 100,
+        axisLabel: { formatter: '{value}%', color: COLORS.muted, fontSize: 10 },
+        splitLine: { lineStyle: { color: COLORS.grid } },
+      },
       series: [
-        { name: 'Ack within target', type: 'bar', barMaxWidth: 22, color: COLORS.blue, data: SEVERITIES.map((severity) => percent(report.sla.bySeverity[severity].ack.compliance)) },
-        { name: 'Resolved within target', type: 'bar', barMaxWidth: 22, color: COLORS.green, data: SEVERITIES.map((severity) => percent(report.sla.bySeverity[severity].resolve.compliance)) },
+        {
+          name: 'Ack within target',
+          type: 'bar',
+          barMaxWidth: 22,
+          color: COLORS.blue,
+          data: SEVERITIES.map((severity) => percent(report.sla.bySeverity[severity].ack.compliance)),
+        },
+        {
+          name: 'Resolved within target',
+          type: 'bar',
+          barMaxWidth: 22,
+          color: COLORS.green,
+          data: SEVERITIES.map((severity) => percent(report.sla.bySeverity[severity].resolve.compliance)),
+        },
       ],
     },
     560,
     240,
-    markup,
+    markup
   );
 }
 
 /** `change` is 'not compared' for a figure that is not per period. */
-function kpi(title: string, value: string, change: Change | null | 'not compared', lowerIsBetter: boolean, note: string): string {
+function kpi(
+  title: string,
+  value: string,
+  change: Change | null | 'not compared',
+  lowerIsBetter: boolean,
+  note: string
+): string {
   let tone = 'neutral';
   let text = 'no previous period';
-  if (change === 'not compared') text = '';
-  else if (change) {
+  if (change === 'not compared') {
+    text = '';
+  } else if (change) {
     text = change.text;
-    if (change.direction !== 'same') tone = (change.direction === 'down') === lowerIsBetter ? 'good' : 'bad';
+    if (change.direction !== 'same') {
+      tone = (change.direction === 'down') === lowerIsBetter ? 'good' : 'bad';
+    }
   }
   return `<div class="kpi"><div class="kpi-title">${escapeHtml(title)}</div><div class="kpi-value">${escapeHtml(value)}</div>
     <div class="kpi-change ${tone}">${escapeHtml(text)}</div><div class="kpi-note">${escapeHtml(note)}</div></div>`;
 }
 
 function revisionBanner(report: ReportJson): string {
-  if (!report.published || report.published.revisions.length === 0) return '';
+  if (!report.published || report.published.revisions.length === 0) {
+    return '';
+  }
   const items = report.published.revisions
-    .map((revision) => `${escapeHtml(revision.figure)}: ${revision.published ?? '–'} published, ${revision.current ?? '–'} now`)
+    .map(
+      (revision) =>
+        `${escapeHtml(revision.figure)}: ${revision.published ?? '–'} published, ${revision.current ?? '–'} now`
+    )
     .join('; ');
   return `<div class="revised"><strong>Revised since it was published on ${escapeHtml(report.published.publishedAt)}.</strong> Late data changed: ${items}.</div>`;
 }
@@ -197,7 +282,9 @@ function revisionBanner(report: ReportJson): string {
 /** Shown under the headline figures, so that nobody quotes one without its holes; nothing when there are none. */
 function dataQualitySection(report: ReportJson): string {
   const notes = dataQualityNotes(report.dataQuality);
-  if (notes.length === 0) return '';
+  if (notes.length === 0) {
+    return '';
+  }
   return `<h2>What these figures cannot see</h2>
   <ul class="holes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`;
 }
@@ -216,12 +303,48 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   const markup = options.chartMarkup ?? inlineSvg;
   const title = `${options.title ?? 'Incident response'}: ${period.label}`;
   const kpis = [
-    kpi('Incidents', String(report.incidents.total), describeChange(report.incidents.total, previous?.incidents.total, 'count'), true, `${report.incidents.open} open, ${report.incidents.merged} merged left out`),
-    kpi('MTTA (mean)', formatDuration(report.mtta.meanSeconds), describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration'), true, `median ${formatDuration(report.mtta.medianSeconds)}, p90 ${formatDuration(report.mtta.p90Seconds)}`),
-    kpi('MTTR (mean)', formatDuration(report.mttr.meanSeconds), describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration'), true, `median ${formatDuration(report.mttr.medianSeconds)}, p90 ${formatDuration(report.mttr.p90Seconds)}`),
-    kpi('Ack SLA', formatRate(report.sla.ack.compliance), describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate'), false, `${report.sla.ack.breached} breached, ${report.sla.ack.pending} pending`),
-    kpi('Resolve SLA', formatRate(report.sla.resolve.compliance), describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate'), false, `${report.sla.resolve.breached} breached, ${report.sla.resolve.pending} pending`),
-    kpi('Overdue action items', String(actionItems.openOverdueTotal), 'not compared', true, 'open and past due, all periods'),
+    kpi(
+      'Incidents',
+      String(report.incidents.total),
+      describeChange(report.incidents.total, previous?.incidents.total, 'count'),
+      true,
+      `${report.incidents.open} open, ${report.incidents.merged} merged left out`
+    ),
+    kpi(
+      'MTTA (mean)',
+      formatDuration(report.mtta.meanSeconds),
+      describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration'),
+      true,
+      `median ${formatDuration(report.mtta.medianSeconds)}, p90 ${formatDuration(report.mtta.p90Seconds)}`
+    ),
+    kpi(
+      'MTTR (mean)',
+      formatDuration(report.mttr.meanSeconds),
+      describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration'),
+      true,
+      `median ${formatDuration(report.mttr.medianSeconds)}, p90 ${formatDuration(report.mttr.p90Seconds)}`
+    ),
+    kpi(
+      'Ack SLA',
+      formatRate(report.sla.ack.compliance),
+      describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate'),
+      false,
+      `${report.sla.ack.breached} breached, ${report.sla.ack.pending} pending`
+    ),
+    kpi(
+      'Resolve SLA',
+      formatRate(report.sla.resolve.compliance),
+      describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate'),
+      false,
+      `${report.sla.resolve.breached} breached, ${report.sla.resolve.pending} pending`
+    ),
+    kpi(
+      'Overdue action items',
+      String(actionItems.openOverdueTotal),
+      'not compared',
+      true,
+      'open and past due, all periods'
+    ),
   ].join('');
 
   const slaRows = SEVERITIES.map((severity) => {
@@ -239,7 +362,10 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
       ? '<tr><td colspan="4" class="muted">No root cause repeated in this period.</td></tr>'
       : report.repeatRootCauses
           .slice(0, 10)
-          .map((cause) => `<tr><td>${escapeHtml(cause.rootCause)}</td><td class="num">${cause.count}</td><td class="num">${cause.repeats}</td><td class="muted">${escapeHtml(cause.incidents.join(', '))}</td></tr>`)
+          .map(
+            (cause) =>
+              `<tr><td>${escapeHtml(cause.rootCause)}</td><td class="num">${cause.count}</td><td class="num">${cause.repeats}</td><td class="muted">${escapeHtml(cause.incidents.join(', '))}</td></tr>`
+          )
           .join('');
 
   const overdueRows =
@@ -248,8 +374,10 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
       : report.overdueActionItems
           .slice(0, 25)
           .map(
-            (item) => `<tr><td>${escapeHtml(item.externalId)}</td><td>${escapeHtml(item.title)}</td><td>${escapeHtml(item.owner ?? 'unassigned')}</td>
-              <td class="num">${escapeHtml(item.dueDate)}</td><td class="num">${formatDuration(item.overdueSeconds)}</td><td>${escapeHtml(item.team ?? '–')}</td></tr>`,
+            (
+              item
+            ) => `<tr><td>${escapeHtml(item.externalId)}</td><td>${escapeHtml(item.title)}</td><td>${escapeHtml(item.owner ?? 'unassigned')}</td>
+              <td class="num">${escapeHtml(item.dueDate)}</td><td class="num">${formatDuration(item.overdueSeconds)}</td><td>${escapeHtml(item.team ?? '–')}</td></tr>`
           )
           .join('');
 

@@ -20,8 +20,9 @@ export function renderMarkdown(report: ReportJson): string {
   lines.push('');
   if (report.published) {
     const { publishedAt, revisions } = report.published;
-    if (revisions.length === 0) lines.push(`Unchanged since it was published on ${publishedAt}.`);
-    else {
+    if (revisions.length === 0) {
+      lines.push(`Unchanged since it was published on ${publishedAt}.`);
+    } else {
       lines.push(`**Revised since it was published on ${publishedAt}** (late data changed these figures):`);
       lines.push('');
       for (const revision of revisions) {
@@ -36,36 +37,81 @@ export function renderMarkdown(report: ReportJson): string {
   lines.push(`| | ${period.label} | ${previous ? `previous (${previous.label})` : 'previous'} | change |`);
   lines.push('|---|---:|---:|---|');
   lines.push(
-    row('Incidents', String(report.incidents.total), String(previous?.incidents.total ?? ''), describeChange(report.incidents.total, previous?.incidents.total, 'count')),
+    row(
+      'Incidents',
+      String(report.incidents.total),
+      String(previous?.incidents.total ?? ''),
+      describeChange(report.incidents.total, previous?.incidents.total, 'count')
+    )
   );
   lines.push(
-    row('MTTA (mean)', formatDuration(report.mtta.meanSeconds), formatDuration(previous?.mtta.meanSeconds ?? null), describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration')),
+    row(
+      'MTTA (mean)',
+      formatDuration(report.mtta.meanSeconds),
+      formatDuration(previous?.mtta.meanSeconds ?? null),
+      describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration')
+    )
   );
   lines.push(
-    row('MTTA (median)', formatDuration(report.mtta.medianSeconds), formatDuration(previous?.mtta.medianSeconds ?? null), describeChange(report.mtta.medianSeconds, previous?.mtta.medianSeconds, 'duration')),
+    row(
+      'MTTA (median)',
+      formatDuration(report.mtta.medianSeconds),
+      formatDuration(previous?.mtta.medianSeconds ?? null),
+      describeChange(report.mtta.medianSeconds, previous?.mtta.medianSeconds, 'duration')
+    )
   );
   lines.push(
-    row('MTTR (mean)', formatDuration(report.mttr.meanSeconds), formatDuration(previous?.mttr.meanSeconds ?? null), describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration')),
+    row(
+      'MTTR (mean)',
+      formatDuration(report.mttr.meanSeconds),
+      formatDuration(previous?.mttr.meanSeconds ?? null),
+      describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration')
+    )
   );
   lines.push(
-    row('MTTR (median)', formatDuration(report.mttr.medianSeconds), formatDuration(previous?.mttr.medianSeconds ?? null), describeChange(report.mttr.medianSeconds, previous?.mttr.medianSeconds, 'duration')),
+    row(
+      'MTTR (median)',
+      formatDuration(report.mttr.medianSeconds),
+      formatDuration(previous?.mttr.medianSeconds ?? null),
+      describeChange(report.mttr.medianSeconds, previous?.mttr.medianSeconds, 'duration')
+    )
   );
   lines.push(
-    row('Ack SLA compliance', formatRate(report.sla.ack.compliance), formatRate(previous?.sla.ack.compliance ?? null), describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate')),
+    row(
+      'Ack SLA compliance',
+      formatRate(report.sla.ack.compliance),
+      formatRate(previous?.sla.ack.compliance ?? null),
+      describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate')
+    )
   );
   lines.push(
-    row('Resolve SLA compliance', formatRate(report.sla.resolve.compliance), formatRate(previous?.sla.resolve.compliance ?? null), describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate')),
+    row(
+      'Resolve SLA compliance',
+      formatRate(report.sla.resolve.compliance),
+      formatRate(previous?.sla.resolve.compliance ?? null),
+      describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate')
+    )
   );
   lines.push(
-    row('Escalation rate', formatRate(report.escalationRate), formatRate(previous?.escalationRate ?? null), describeChange(report.escalationRate, previous?.escalationRate, 'rate')),
+    row(
+      'Escalation rate',
+      formatRate(report.escalationRate),
+      formatRate(previous?.escalationRate ?? null),
+      describeChange(report.escalationRate, previous?.escalationRate, 'rate')
+    )
   );
   lines.push(
-    row('Repeat rate', formatRate(report.repeatRate), formatRate(previous?.repeatRate ?? null), describeChange(report.repeatRate, previous?.repeatRate, 'rate')),
+    row(
+      'Repeat rate',
+      formatRate(report.repeatRate),
+      formatRate(previous?.repeatRate ?? null),
+      describeChange(report.repeatRate, previous?.repeatRate, 'rate')
+    )
   );
   lines.push('');
   lines.push(
     `${report.incidents.open} still open, ${report.mtta.unacknowledged} never acknowledged, ` +
-      `${report.incidents.merged} merged duplicates left out, ${report.incidents.unclassified} without a severity.`,
+      `${report.incidents.merged} merged duplicates left out, ${report.incidents.unclassified} without a severity.`
   );
   lines.push('');
 
@@ -73,13 +119,17 @@ export function renderMarkdown(report: ReportJson): string {
   if (holes.length > 0) {
     lines.push('## What these figures cannot see');
     lines.push('');
-    for (const note of holes) lines.push(`- ${note}`);
+    for (const note of holes) {
+      lines.push(`- ${note}`);
+    }
     lines.push('');
   }
 
   lines.push('## SLA by severity');
   lines.push('');
-  lines.push('| Severity | Incidents | Ack met / breached / pending | Ack compliance | Resolve met / breached / pending | Resolve compliance | MTTA median | MTTR median |');
+  lines.push(
+    '| Severity | Incidents | Ack met / breached / pending | Ack compliance | Resolve met / breached / pending | Resolve compliance | MTTA median | MTTR median |'
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const severity of SEVERITIES) {
     const sla = report.sla.bySeverity[severity];
@@ -87,19 +137,22 @@ export function renderMarkdown(report: ReportJson): string {
     lines.push(
       `| ${severity} | ${figures.count} | ${sla.ack.met} / ${sla.ack.breached} / ${sla.ack.pending} | ${formatRate(sla.ack.compliance)} | ` +
         `${sla.resolve.met} / ${sla.resolve.breached} / ${sla.resolve.pending} | ${formatRate(sla.resolve.compliance)} | ` +
-        `${formatDuration(figures.mtta.medianSeconds)} | ${formatDuration(figures.mttr.medianSeconds)} |`,
+        `${formatDuration(figures.mtta.medianSeconds)} | ${formatDuration(figures.mttr.medianSeconds)} |`
     );
   }
   lines.push('');
 
   lines.push('## Repeat root causes');
   lines.push('');
-  if (report.repeatRootCauses.length === 0) lines.push('No root cause repeated in this period.');
-  else {
+  if (report.repeatRootCauses.length === 0) {
+    lines.push('No root cause repeated in this period.');
+  } else {
     lines.push('| Root cause | Incidents | Repeats | Incidents |');
     lines.push('|---|---:|---:|---|');
     for (const cause of report.repeatRootCauses.slice(0, 10)) {
-      lines.push(`| ${escapeCell(cause.rootCause)} | ${cause.count} | ${cause.repeats} | ${cause.incidents.join(', ')} |`);
+      lines.push(
+        `| ${escapeCell(cause.rootCause)} | ${cause.count} | ${cause.repeats} | ${cause.incidents.join(', ')} |`
+      );
     }
   }
   lines.push('');
@@ -109,10 +162,10 @@ export function renderMarkdown(report: ReportJson): string {
   lines.push('');
   lines.push(
     `- Interruptions (sms, phone, push, in each responder's zone): ${onCall.interruptions.total}; ${onCall.interruptions.sleep} in sleep hours ` +
-      `(${onCall.nightsInterrupted} nights interrupted), ${onCall.interruptions.off} off hours, ${onCall.interruptions.business} business hours.`,
+      `(${onCall.nightsInterrupted} nights interrupted), ${onCall.interruptions.off} off hours, ${onCall.interruptions.business} business hours.`
   );
   lines.push(
-    `- Noise: ${noise.autoResolved} auto-resolved (${formatRate(noise.autoResolvedShare)}), ${noise.transient} transient (${formatRate(noise.transientShare)}).`,
+    `- Noise: ${noise.autoResolved} auto-resolved (${formatRate(noise.autoResolvedShare)}), ${noise.transient} transient (${formatRate(noise.transientShare)}).`
   );
   lines.push('');
   if (onCall.responders.length > 0) {
@@ -120,7 +173,7 @@ export function renderMarkdown(report: ReportJson): string {
     lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
     for (const row of onCall.responders.slice(0, 10)) {
       lines.push(
-        `| ${escapeCell(row.name)} | ${row.timeZone} | ${row.sleep} | ${row.nightsInterrupted} | ${row.off} | ${row.business} | ${row.total} | ${row.acknowledged} |`,
+        `| ${escapeCell(row.name)} | ${row.timeZone} | ${row.sleep} | ${row.nightsInterrupted} | ${row.off} | ${row.business} | ${row.total} | ${row.acknowledged} |`
       );
     }
     lines.push('');
@@ -130,7 +183,9 @@ export function renderMarkdown(report: ReportJson): string {
     .sort((a, b) => b.autoResolved + b.transient - (a.autoResolved + a.transient) || a.service.localeCompare(b.service))
     .slice(0, 5);
   if (noisiest.length > 0) {
-    lines.push(`Noisiest services: ${noisiest.map((row) => `${row.service} (${row.autoResolved} auto-resolved, ${row.transient} transient of ${row.incidents})`).join('; ')}.`);
+    lines.push(
+      `Noisiest services: ${noisiest.map((row) => `${row.service} (${row.autoResolved} auto-resolved, ${row.transient} transient of ${row.incidents})`).join('; ')}.`
+    );
     lines.push('');
   }
 
@@ -138,32 +193,35 @@ export function renderMarkdown(report: ReportJson): string {
   lines.push('## Follow-through');
   lines.push('');
   lines.push(
-    `- Post-mortems: ${postmortems.required} required, ${postmortems.completed} completed (${postmortems.completedOnTime} on time), ${postmortems.overdue} overdue.`,
+    `- Post-mortems: ${postmortems.required} required, ${postmortems.completed} completed (${postmortems.completedOnTime} on time), ${postmortems.overdue} overdue.`
   );
   lines.push(
     `- Action items due this period: ${actionItems.total}, ${actionItems.completed} completed (${formatRate(actionItems.completionRate)}), ` +
       `${actionItems.completedOnTime} on time (${formatRate(actionItems.onTimeRate)}), ${actionItems.open} open, ${actionItems.overdue} overdue; ` +
-      `${actionItems.noDueDate} created without a due date.`,
+      `${actionItems.noDueDate} created without a due date.`
   );
   lines.push(`- Open overdue action items across all periods: ${actionItems.openOverdueTotal}.`);
   lines.push('');
 
   lines.push('## Overdue action items');
   lines.push('');
-  if (report.overdueActionItems.length === 0) lines.push('None.');
-  else {
+  if (report.overdueActionItems.length === 0) {
+    lines.push('None.');
+  } else {
     lines.push('| Item | Owner | Due | Overdue by | Incident | Team |');
     lines.push('|---|---|---|---:|---|---|');
     for (const item of report.overdueActionItems.slice(0, MARKDOWN_OVERDUE_ROWS)) {
       lines.push(
         `| ${item.externalId} ${escapeCell(item.title)} | ${escapeCell(item.owner ?? 'unassigned')} | ${item.dueDate} | ` +
-          `${formatDuration(item.overdueSeconds)} | ${item.incident ?? '–'} | ${escapeCell(item.team ?? '–')} |`,
+          `${formatDuration(item.overdueSeconds)} | ${item.incident ?? '–'} | ${escapeCell(item.team ?? '–')} |`
       );
     }
     const listed = Math.min(report.overdueActionItems.length, MARKDOWN_OVERDUE_ROWS);
     if (listed < actionItems.openOverdueTotal) {
       lines.push('');
-      lines.push(`(${actionItems.openOverdueTotal - listed} more; the HTML report and the Action items page list them.)`);
+      lines.push(
+        `(${actionItems.openOverdueTotal - listed} more; the HTML report and the Action items page list them.)`
+      );
     }
   }
   lines.push('');

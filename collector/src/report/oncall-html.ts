@@ -13,8 +13,18 @@ export function heatmapChart(report: ReportJson, markup: ChartMarkup): string {
     'oncall-heatmap',
     {
       grid: { left: 44, right: 16, top: 8, bottom: 60 },
-      xAxis: { type: 'category', data: HOURS, splitArea: { show: true }, axisLabel: { fontSize: 10, color: COLORS.muted } },
-      yAxis: { type: 'category', data: [...WEEKDAYS].reverse(), splitArea: { show: true }, axisLabel: { fontSize: 11 } },
+      xAxis: {
+        type: 'category',
+        data: HOURS,
+        splitArea: { show: true },
+        axisLabel: { fontSize: 10, color: COLORS.muted },
+      },
+      yAxis: {
+        type: 'category',
+        data: [...WEEKDAYS].reverse(),
+        splitArea: { show: true },
+        axisLabel: { fontSize: 11 },
+      },
       visualMap: {
         min: 0,
         max: most,
@@ -30,7 +40,7 @@ export function heatmapChart(report: ReportJson, markup: ChartMarkup): string {
     },
     1060,
     280,
-    markup,
+    markup
   );
 }
 
@@ -43,19 +53,27 @@ export function onCallSection(report: ReportJson, markup: ChartMarkup): string {
       : onCall.responders
           .slice(0, 10)
           .map(
-            (row) => `<tr><td>${escapeHtml(row.name)}</td><td class="muted">${escapeHtml(row.timeZone)}</td><td class="num">${row.sleep}</td>
-              <td class="num">${row.nightsInterrupted}</td><td class="num">${row.off}</td><td class="num">${row.business}</td><td class="num">${row.total}</td><td class="num">${row.acknowledged}</td></tr>`,
+            (
+              row
+            ) => `<tr><td>${escapeHtml(row.name)}</td><td class="muted">${escapeHtml(row.timeZone)}</td><td class="num">${row.sleep}</td>
+              <td class="num">${row.nightsInterrupted}</td><td class="num">${row.off}</td><td class="num">${row.business}</td><td class="num">${row.total}</td><td class="num">${row.acknowledged}</td></tr>`
           )
           .join('');
   const noisiest = [...noise.byService]
-    .sort((a, b) => b.autoResolved + b.transient - (a.autoResolved + a.transient) || b.incidents - a.incidents || a.service.localeCompare(b.service))
+    .sort(
+      (a, b) =>
+        b.autoResolved + b.transient - (a.autoResolved + a.transient) ||
+        b.incidents - a.incidents ||
+        a.service.localeCompare(b.service)
+    )
     .slice(0, 10);
   const services =
     noisiest.length === 0
       ? '<tr><td colspan="4" class="muted">No incidents in this period.</td></tr>'
       : noisiest
           .map(
-            (row) => `<tr><td>${escapeHtml(row.service)}</td><td class="num">${row.incidents}</td><td class="num">${row.autoResolved}</td><td class="num">${row.transient}</td></tr>`,
+            (row) =>
+              `<tr><td>${escapeHtml(row.service)}</td><td class="num">${row.incidents}</td><td class="num">${row.autoResolved}</td><td class="num">${row.transient}</td></tr>`
           )
           .join('');
   const { interruptions } = onCall;

@@ -24,7 +24,7 @@ export async function publishReport(db: Kysely<Database>, report: ReportJson): P
 
 export async function readPublishedReport(
   db: Kysely<Database>,
-  period: Pick<ReportJson['period'], 'granularity' | 'label' | 'timezone'>,
+  period: Pick<ReportJson['period'], 'granularity' | 'label' | 'timezone'>
 ): Promise<{ report: ReportJson; publishedAt: Date } | undefined> {
   const row = await db
     .selectFrom('published_reports')

@@ -26,22 +26,35 @@ export function parseAsOf(text: string): Date {
   try {
     return parseIsoInstant(text);
   } catch (error) {
-    throw new UsageError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-11-22T09:00:00Z: ${errorMessage(error)}`);
+    throw new UsageError(
+      `--as-of must be an ISO 8601 instant with a zone, such as 2026-11-22T09:00:00Z: ${errorMessage(error)}`
+    );
   }
 }
 
 /** The report of one period in one format: SQL computes, this only lays out. */
 export async function renderReport(db: Kysely<Database>, config: Config, options: ReportOptions): Promise<string> {
-  const request = { granularity: options.granularity, date: options.date, timezone: options.timezone, asOf: options.asOf };
+  const request = {
+    granularity: options.granularity,
+    date: options.date,
+    timezone: options.timezone,
+    asOf: options.asOf,
+  };
   if (options.format === 'csv') {
-    if (options.published) throw new UsageError('--published keeps the report figures, not the incident rows: use json, md or html');
+    if (options.published) {
+      throw new UsageError('--published keeps the report figures, not the incident rows: use json, md or html');
+    }
     return renderCsv(await listPeriodIncidents(db, request));
   }
   const report = options.published ? await publishedReport(db, request) : await readReport(db, request);
   return formatReport(report, options.format, config);
 }
 
-export function formatReport(report: ReportJson, format: Exclude<ReportFormat, 'csv'>, config: Pick<Config, 'sla'>): string {
+export function formatReport(
+  report: ReportJson,
+  format: Exclude<ReportFormat, 'csv'>,
+  config: Pick<Config, 'sla'>
+): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
@@ -58,7 +71,7 @@ async function publishedReport(db: Kysely<Database>, request: Omit<ReportOptions
   const stored = await readPublishedReport(db, live.period);
   if (!stored) {
     throw new UsageError(
-      `no published report for ${live.period.label} in ${live.period.timezone}: serve publishes each month's report when the month has closed`,
+      `no published report for ${live.period.label} in ${live.period.timezone}: serve publishes each month's report when the month has closed`
     );
   }
   return stored.report;

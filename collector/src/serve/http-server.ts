@@ -53,7 +53,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const route = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
     const webhookRoute = path.startsWith(WEBHOOK_PREFIX);
     const method = webhookRoute ? 'POST' : ROUTES[path];
-    if (method === undefined) return sendJson(response, 404, { status: 'not found' });
+    if (method === undefined) {
+      return sendJson(response, 404, { status: 'not found' });
+    }
     if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
       response.setHeader('Allow', method === 'GET' ? 'GET, HEAD' : method);
       return sendJson(response, 405, { status: 'method not allowed' });
@@ -61,19 +63,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (webhookRoute) {
       const handler = handlers.webhook?.(path);
       if (!handler) {
-        return sendJson(response, 404, { status: 'not found', reason: 'no webhook is configured at this path: set the account\'s webhook secret' });
+        return sendJson(response, 404, {
+          status: 'not found',
+          reason: "no webhook is configured at this path: set the account's webhook secret",
+        });
       }
       let rawBody: Buffer;
       try {
         rawBody = await readBody(request, bodyLimit);
       } catch (error) {
-        if (!(error instanceof BodyTooLarge)) throw error;
+        if (!(error instanceof BodyTooLarge)) {
+          throw error;
+        }
         handlers.onWebhookTooLarge?.(path);
-        logger.warn({ path, limitBytes: bodyLimit, remoteAddress: request.socket.remoteAddress }, 'webhook refused: body too large');
+        logger.warn(
+          { path, limitBytes: bodyLimit, remoteAddress: request.socket.remoteAddress },
+          'webhook refused: body too large'
+        );
         response.setHeader('Connection', 'close');
         return sendJson(response, 413, { status: 'rejected', reason: `the body is larger than ${bodyLimit} bytes` });
       }
-      const answer = await handler({ rawBody, headers: request.headers, receivedAt: new Date(), remoteAddress: request.socket.remoteAddress });
+      const answer = await handler({
+        rawBody,
+        headers: request.headers,
+        receivedAt: new Date(),
+        remoteAddress: request.socket.remoteAddress,
+      });
       return sendJson(response, answer.status, answer.body);
     }
     switch (path) {
@@ -110,15 +125,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const started = performance.now();
       const path = requestPath(request.url);
       response.on('finish', () => {
-        logger.debug({ method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
+        logger.debug(
+          { method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) },
+          'http request'
+        );
       });
-      if (path === undefined) return sendJson(response, 400, { status: 'bad request', reason: 'the request target is not a valid path' });
+      if (path === undefined) {
+        return sendJson(response, 400, { status: 'bad request', reason: 'the request target is not a valid path' });
+      }
       route(request, response, path).catch((error: unknown) => {
         logger.error({ path, err: error }, `http handler failed: ${errorMessage(error)}`);
-        if (!response.headersSent && !response.destroyed) sendJson(response, 500, { status: 'error' });
-        else response.destroy();
+        if (!response.headersSent && !response.destroyed) {
+          sendJson(response, 500, { status: 'error' });
+        } else {
+          response.destroy();
+        }
       });
-    },
+    }
   );
   server.maxHeadersCount = 100;
   server.maxConnections = options.maxConnections ?? 1024;
@@ -127,7 +150,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.destroyed && error.code !== 'ECONNRESET') {
       const status =
-        error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     }
     socket.destroy();
@@ -168,7 +195,10 @@ function requestPath(target: string | undefined): string | undefined {
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   response.end(text);
 }
 
@@ -198,7 +228,9 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
     request.once('error', reject);
     // A client gone halfway through its body: nothing to answer, and nothing may wait for it.
     request.once('close', () => {
-      if (!request.complete) reject(new Error('the client closed the connection before the body was complete'));
+      if (!request.complete) {
+        reject(new Error('the client closed the connection before the body was complete'));
+      }
     });
   });
 }

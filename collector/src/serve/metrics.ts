@@ -120,7 +120,11 @@ export class CollectorMetrics {
       labelNames: ['channel', 'outcome'],
       registers,
     });
-    for (const channel of ['email', 'slack']) for (const outcome of ['sent', 'failed']) this.reportDeliveries.inc({ channel, outcome }, 0);
+    for (const channel of ['email', 'slack']) {
+      for (const outcome of ['sent', 'failed']) {
+        this.reportDeliveries.inc({ channel, outcome }, 0);
+      }
+    }
 
     const sourceNames = options.sources;
     // Scrapes read the database at most once per PROBE_STATE_MAX_AGE_MS, however often they come.
@@ -137,7 +141,9 @@ export class CollectorMetrics {
           this.reset();
           for (const name of sourceNames) {
             const at = latest.get(name);
-            if (at) this.set({ source: name }, at.getTime() / 1000);
+            if (at) {
+              this.set({ source: name }, at.getTime() / 1000);
+            }
           }
         } catch (error) {
           // A scrape during a database outage still answers, without this series.
@@ -157,8 +163,12 @@ export class CollectorMetrics {
           const rows = await overdueByTeam();
           this.reset();
           // The total series stays present at zero, so that an alert on it resolves.
-          if (rows.length === 0) this.set({ team: '' }, 0);
-          for (const row of rows) this.set({ team: row.team }, row.count);
+          if (rows.length === 0) {
+            this.set({ team: '' }, 0);
+          }
+          for (const row of rows) {
+            this.set({ team: row.team }, row.count);
+          }
         } catch (error) {
           this.reset();
           logger.debug({ err: error }, 'could not read the open overdue action items for /metrics');
@@ -169,19 +179,27 @@ export class CollectorMetrics {
     for (const name of sourceNames) {
       this.apiRateLimited.inc({ source: name }, 0);
       this.webhookBacklog.set({ source: name }, 0);
-      for (const outcome of ['succeeded', 'failed', 'interrupted', 'skipped'] as const) this.syncRuns.inc({ source: name, outcome }, 0);
+      for (const outcome of ['succeeded', 'failed', 'interrupted', 'skipped'] as const) {
+        this.syncRuns.inc({ source: name, outcome }, 0);
+      }
     }
   }
 
   observeApiResponse(source: string, event: ApiResponseEvent): void {
     this.apiRequests.inc({ source, code: event.status === 'network-error' ? 'network_error' : String(event.status) });
-    if (event.status === 429) this.apiRateLimited.inc({ source });
+    if (event.status === 429) {
+      this.apiRateLimited.inc({ source });
+    }
   }
 
   observeSync(source: string, outcome: SyncRunOutcome, durationSeconds: number, error?: unknown): void {
     this.syncRuns.inc({ source, outcome });
-    if (outcome !== 'skipped') this.syncDuration.observe({ source, outcome }, durationSeconds);
-    if (outcome === 'failed' || outcome === 'interrupted') this.syncErrors.inc({ source, reason: errorReason(error) });
+    if (outcome !== 'skipped') {
+      this.syncDuration.observe({ source, outcome }, durationSeconds);
+    }
+    if (outcome === 'failed' || outcome === 'interrupted') {
+      this.syncErrors.inc({ source, reason: errorReason(error) });
+    }
   }
 
   observeIngested(source: string, counts: SyncCounts): void {
@@ -217,7 +235,9 @@ export class CollectorMetrics {
 }
 
 /** Open overdue action items per team name ('' for items of no team), as the alert rule counts them. */
-export async function openOverdueActionItemsByTeam(db: Kysely<Database>): Promise<{ team: string; count: number }[]> {
+export async function openOverdueActionItemsByTeam(
+  db: Kysely<Database>
+): Promise<Array<{ team: string; count: number }>> {
   const result = await sql<{ team: string | null; count: number }>`
     SELECT team_name AS team, count(*)::int AS count
     FROM lens.open_overdue_action_items()
@@ -227,8 +247,14 @@ export async function openOverdueActionItemsByTeam(db: Kysely<Database>): Promis
 }
 
 function errorReason(error: unknown): 'auth' | 'api' | 'interrupted' | 'other' {
-  if (error instanceof AuthError) return 'auth';
-  if (error instanceof ApiError) return 'api';
-  if (error instanceof InterruptedError) return 'interrupted';
+  if (error instanceof AuthError) {
+    return 'auth';
+  }
+  if (error instanceof ApiError) {
+    return 'api';
+  }
+  if (error instanceof InterruptedError) {
+    return 'interrupted';
+  }
   return 'other';
 }

@@ -37,13 +37,17 @@ export function cachedFor<T>(maxAgeMs: number, compute: () => Promise<T>): () =>
   let last: { at: number; value: Promise<T> } | undefined;
   return () => {
     const now = performance.now();
-    if (last && now - last.at < maxAgeMs) return last.value;
+    if (last && now - last.at < maxAgeMs) {
+      return last.value;
+    }
     const value = compute();
     const entry = { at: now, value };
     last = entry;
     // A failure is not kept: the next caller tries again.
     value.catch(() => {
-      if (last === entry) last = undefined;
+      if (last === entry) {
+        last = undefined;
+      }
     });
     return value;
   };
@@ -59,7 +63,11 @@ export async function lastSuccessfulSyncs(db: Kysely<Database>): Promise<Map<str
     .groupBy('sources.name')
     .execute();
   const latest = new Map<string, Date>();
-  for (const row of rows) if (row.finished_at) latest.set(row.name, new Date(row.finished_at));
+  for (const row of rows) {
+    if (row.finished_at) {
+      latest.set(row.name, new Date(row.finished_at));
+    }
+  }
   return latest;
 }
 
@@ -88,7 +96,7 @@ export function freshnessCheck(rule: SourceFreshnessRule, lastSuccess: Date | un
 export async function checkReadiness(
   db: Kysely<Database>,
   rules: readonly SourceFreshnessRule[],
-  now: () => Date = () => new Date(),
+  now: () => Date = () => new Date()
 ): Promise<ReadinessReport> {
   const checks: ReadinessCheck[] = [];
   try {
@@ -109,7 +117,9 @@ export async function checkReadiness(
     });
     const latest = await lastSuccessfulSyncs(db);
     const at = now();
-    for (const rule of rules) checks.push(freshnessCheck(rule, latest.get(rule.source), at));
+    for (const rule of rules) {
+      checks.push(freshnessCheck(rule, latest.get(rule.source), at));
+    }
   } catch (error) {
     checks.push({ name: 'database', ok: false, detail: `reading the sync state failed: ${errorMessage(error)}` });
   }

@@ -24,7 +24,7 @@ const JOB_GRANULARITY: Record<ReportJobName, Granularity> = {
 
 /**
  * Writes the report of the last complete period as of `now`, in JSON
- * (INTERFACES.md), Markdown and HTML (the `report` command's layouts), to
+ * (README.md), Markdown and HTML (the `report` command's layouts), to
  * `<data dir>/reports/<granularity>/<period>.{json,md,html}`, each file
  * atomically, and returns their paths.
  */
@@ -32,7 +32,7 @@ export async function writeScheduledReport(
   db: Kysely<Database>,
   config: Pick<Config, 'timezone' | 'dataDir' | 'sla'>,
   granularity: Granularity,
-  now: Date,
+  now: Date
 ): Promise<string[]> {
   const day = previousPeriodDay(granularity, localDay(now, config.timezone));
   const request = { granularity, date: day, timezone: config.timezone, asOf: now };
@@ -44,7 +44,7 @@ export async function writeScheduledReport(
   await mkdir(directory, { recursive: true });
   // The period's label (2026-11-21, 2026-W47, 2026-10) is the SQL one, as in the report.
   const base = path.join(directory, report.period.label);
-  const files: [string, string][] = [
+  const files: Array<[string, string]> = [
     [`${base}.json`, `${JSON.stringify(report, null, 2)}\n`],
     [`${base}.md`, renderMarkdown(report)],
     [`${base}.html`, renderHtml(report, { policy: config.sla })],
@@ -69,7 +69,12 @@ export interface ReportJobOptions {
  * and delivers it to the recipients configured for that period (once per
  * period and recipient, however often the job runs).
  */
-export function reportJobs(db: Kysely<Database>, config: Config, logger: Logger, options: ReportJobOptions = {}): Record<ReportJobName, () => Promise<void>> {
+export function reportJobs(
+  db: Kysely<Database>,
+  config: Config,
+  logger: Logger,
+  options: ReportJobOptions = {}
+): Record<ReportJobName, () => Promise<void>> {
   const now = options.now ?? (() => new Date());
   const job = (name: ReportJobName) => async () => {
     const granularity = JOB_GRANULARITY[name];
@@ -81,10 +86,17 @@ export function reportJobs(db: Kysely<Database>, config: Config, logger: Logger,
       logger.error({ job: name, err: error }, `${granularity} report failed: ${errorMessage(error)}`);
       return;
     }
-    if (recipientsFor(config, granularity).length === 0) return;
+    if (recipientsFor(config, granularity).length === 0) {
+      return;
+    }
     try {
       const day = previousPeriodDay(granularity, localDay(instant, config.timezone));
-      await deliverReport(db, config, { granularity, date: day, asOf: instant, trigger: 'schedule' }, { ...options.delivery, logger });
+      await deliverReport(
+        db,
+        config,
+        { granularity, date: day, asOf: instant, trigger: 'schedule' },
+        { ...options.delivery, logger }
+      );
     } catch (error) {
       // Recipients' failures are recorded by the delivery; this is a failure to start it (database, report).
       logger.error({ job: name }, `${granularity} report delivery failed: ${errorMessage(error)}`);

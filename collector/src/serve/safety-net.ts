@@ -36,14 +36,18 @@ export function installSafetyNet(options: SafetyNetOptions): () => void {
     const now = Date.now();
     escapes = escapes.filter((at) => at > now - windowMs);
     escapes.push(now);
-    if (escapes.length < maxEscapes || fatal) return;
+    if (escapes.length < maxEscapes || fatal) {
+      return;
+    }
     fatal = true;
     logger.error({ escapes: escapes.length, windowMs }, 'errors keep escaping; stopping the process');
     const deadline = setTimeout(() => process.exit(1), options.fatalDeadlineMs ?? 8000);
     deadline.unref();
     options
       .onFatal()
-      .catch((stopError: unknown) => logger.error({ err: stopError }, `stopping after a fatal state failed: ${errorMessage(stopError)}`))
+      .catch((stopError: unknown) =>
+        logger.error({ err: stopError }, `stopping after a fatal state failed: ${errorMessage(stopError)}`)
+      )
       .finally(() => process.exit(1));
   };
   const onException = (error: Error) => escaped('uncaughtException', error);

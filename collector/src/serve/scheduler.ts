@@ -33,9 +33,11 @@ export class JobScheduler {
 
   constructor(
     private readonly jobs: readonly ScheduledJob[],
-    private readonly options: JobSchedulerOptions,
+    private readonly options: JobSchedulerOptions
   ) {
-    for (const job of jobs) assertCronExpression(`schedule.${job.name}`, job.expression);
+    for (const job of jobs) {
+      assertCronExpression(`schedule.${job.name}`, job.expression);
+    }
   }
 
   /** Arms every job's timer; nothing runs before the first matching tick. */
@@ -51,7 +53,7 @@ export class JobScheduler {
     }
     this.options.logger.info(
       { timezone: this.options.timezone, jobs: Object.fromEntries(this.jobs.map((job) => [job.name, job.expression])) },
-      'scheduler started',
+      'scheduler started'
     );
   }
 
@@ -61,13 +63,17 @@ export class JobScheduler {
    */
   trigger(name: string): JobStart {
     const job = this.jobs.find((candidate) => candidate.name === name);
-    if (!job) throw new Error(`no scheduled job named '${name}'`);
-    if (this.stopped) return 'skipped';
+    if (!job) {
+      throw new Error(`no scheduled job named '${name}'`);
+    }
+    if (this.stopped) {
+      return 'skipped';
+    }
     const current = this.running.get(name);
     if (current) {
       this.options.logger.warn(
         { job: name, runningSince: current.startedAt.toISOString() },
-        'job still running at its next tick; this run is skipped',
+        'job still running at its next tick; this run is skipped'
       );
       this.options.onSkipped?.(name);
       return 'skipped';
@@ -91,17 +97,23 @@ export class JobScheduler {
   /** The longest gap between the next runs of a job: the schedule's interval for freshness checks. */
   intervalMs(name: string, runs = 12): number {
     const task = this.tasks.find((candidate) => candidate.name === name);
-    if (!task) throw new Error(`no started job named '${name}'`);
+    if (!task) {
+      throw new Error(`no started job named '${name}'`);
+    }
     const times = task.getNextRuns(runs).map((date) => date.getTime());
     let longest = 0;
-    for (let index = 1; index < times.length; index++) longest = Math.max(longest, times[index]! - times[index - 1]!);
+    for (let index = 1; index < times.length; index++) {
+      longest = Math.max(longest, times[index]! - times[index - 1]!);
+    }
     return longest;
   }
 
   /** Stops the timers (no new runs), then waits for the runs under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const task of this.tasks.splice(0)) await task.destroy();
+    for (const task of this.tasks.splice(0)) {
+      await task.destroy();
+    }
     await Promise.all([...this.running.values()].map((run) => run.done));
   }
 }
@@ -109,7 +121,9 @@ export class JobScheduler {
 /** Rejects an expression node-cron cannot read, naming the configuration key. */
 export function assertCronExpression(key: string, expression: string): void {
   const validation = cron.validateDetailed(expression);
-  if (validation.valid) return;
+  if (validation.valid) {
+    return;
+  }
   const reasons = validation.errors.map((error) => `${error.field}: ${error.message}`).join('; ');
   throw new UsageError(`${key} is not a valid cron expression: '${expression}' (${reasons})`);
 }
@@ -120,7 +134,10 @@ function cronLogger(logger: Logger) {
     info: (message: string) => logger.info({ component: 'node-cron' }, message),
     warn: (message: string) => logger.warn({ component: 'node-cron' }, message),
     error: (message: string | Error, err?: Error) =>
-      logger.error({ component: 'node-cron', err: err ?? message }, typeof message === 'string' ? message : message.message),
+      logger.error(
+        { component: 'node-cron', err: err ?? message },
+        typeof message === 'string' ? message : message.message
+      ),
     debug: (message: string | Error) => logger.debug({ component: 'node-cron' }, String(message)),
   };
 }

@@ -55,7 +55,7 @@ export async function startServe(
   db: Kysely<Database>,
   config: Config,
   logger: Logger,
-  options: ServeOptions,
+  options: ServeOptions
 ): Promise<ServeInstance> {
   const stopping = new AbortController();
   // The SQL objects that /metrics and the alert rules read use the configured policy and zone.
@@ -76,7 +76,9 @@ export async function startServe(
       expression: config.schedule.sync,
       run: async () => {
         await syncEverySource(db, sources, collectorMetrics, stopping.signal, logger);
-        if (!stopping.signal.aborted) await refreshClosedPeriods(db, config, logger);
+        if (!stopping.signal.aborted) {
+          await refreshClosedPeriods(db, config, logger);
+        }
       },
     },
   ];
@@ -84,7 +86,9 @@ export async function startServe(
   const reports = options.reportJobs ?? reportJobs(db, config, logger, { delivery: deliveryHooks });
   for (const key of ['dailyReport', 'weeklyReport', 'monthlyReport'] as const) {
     const run = reports[key];
-    if (run) jobs.push({ name: key, expression: config.schedule[key], run });
+    if (run) {
+      jobs.push({ name: key, expression: config.schedule[key], run });
+    }
   }
   const scheduler = new JobScheduler(jobs, {
     timezone: config.timezone,
@@ -96,9 +100,15 @@ export async function startServe(
   const routes = new Map<string, WebhookReceiver>();
   for (const account of accounts) {
     const receiver = webhooks.get(account.name);
-    if (receiver) for (const route of webhookRoutes(account)) routes.set(route, receiver);
+    if (receiver) {
+      for (const route of webhookRoutes(account)) {
+        routes.set(route, receiver);
+      }
+    }
   }
-  const accountOfRoute = new Map(accounts.flatMap((account) => webhookRoutes(account).map((route) => [route, account.name] as const)));
+  const accountOfRoute = new Map(
+    accounts.flatMap((account) => webhookRoutes(account).map((route) => [route, account.name] as const))
+  );
 
   let http: RunningHttpServer;
   try {
@@ -110,8 +120,8 @@ export async function startServe(
         readiness: cachedFor(PROBE_STATE_MAX_AGE_MS, () =>
           checkReadiness(
             db,
-            accounts.map((account) => ({ source: account.name, intervalMs: scheduler.intervalMs('sync') })),
-          ),
+            accounts.map((account) => ({ source: account.name, intervalMs: scheduler.intervalMs('sync') }))
+          )
         ),
         metrics: () => collectorMetrics.exposition(),
         webhook: (path) => {
@@ -120,7 +130,9 @@ export async function startServe(
         },
         onWebhookTooLarge: (path) => {
           const account = accountOfRoute.get(path);
-          if (account) collectorMetrics.observeWebhook(account, 'too_large');
+          if (account) {
+            collectorMetrics.observeWebhook(account, 'too_large');
+          }
         },
       },
     });
@@ -130,10 +142,12 @@ export async function startServe(
   }
 
   scheduler.start();
-  if (options.syncAtStart !== false) scheduler.trigger('sync');
+  if (options.syncAtStart !== false) {
+    scheduler.trigger('sync');
+  }
   // A delivery a previous process left half done is finished now, not at next period's job.
   const resumed = resumeUnfinishedDeliveries(db, config, { ...deliveryHooks, logger }).catch((error: unknown) =>
-    logger.error(`could not resume report deliveries: ${errorMessage(error)}`),
+    logger.error(`could not resume report deliveries: ${errorMessage(error)}`)
   );
   logger.info(
     {
@@ -141,7 +155,7 @@ export async function startServe(
       sources: accounts.map((account) => account.name),
       webhooks: [...routes.keys()],
     },
-    'serve started',
+    'serve started'
   );
 
   let stopped: Promise<void> | undefined;
@@ -153,7 +167,12 @@ export async function startServe(
       stopped ??= (async () => {
         logger.info('stopping: no new work; the current page commits and the locks are released');
         stopping.abort();
-        await Promise.all([http.close(), scheduler.stop(), ...[...webhooks.values()].map((receiver) => receiver.stop()), resumed]);
+        await Promise.all([
+          http.close(),
+          scheduler.stop(),
+          ...[...webhooks.values()].map((receiver) => receiver.stop()),
+          resumed,
+        ]);
         logger.info('stopped');
       })();
       return stopped;
@@ -167,10 +186,12 @@ async function syncEverySource(
   sources: readonly SourceSync[],
   metrics: CollectorMetrics,
   signal: AbortSignal,
-  logger: Logger,
+  logger: Logger
 ): Promise<void> {
   for (const source of sources) {
-    if (signal.aborted) return;
+    if (signal.aborted) {
+      return;
+    }
     const name = source.account.name;
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
@@ -186,11 +207,16 @@ async function syncEverySource(
     } catch (error) {
       const interrupted = error instanceof InterruptedError;
       metrics.observeSync(name, interrupted ? 'interrupted' : 'failed', seconds(), error);
-      if (interrupted) logger.info({ source: name }, 'sync interrupted; the next one resumes from the checkpoint');
-      else logger.error({ source: name, err: error }, `sync failed: ${errorMessage(error)}`);
+      if (interrupted) {
+        logger.info({ source: name }, 'sync interrupted; the next one resumes from the checkpoint');
+      } else {
+        logger.error({ source: name, err: error }, `sync failed: ${errorMessage(error)}`);
+      }
     }
   }
-  if (!signal.aborted) await pruneWebhookEvents(db, logger);
+  if (!signal.aborted) {
+    await pruneWebhookEvents(db, logger);
+  }
 }
 
 /** The webhooks of the accounts whose kind takes webhooks and whose secret is set, by account name. */
@@ -200,12 +226,14 @@ async function startWebhooks(
   sources: readonly SourceSync[],
   metrics: CollectorMetrics,
   signal: AbortSignal,
-  logger: Logger,
+  logger: Logger
 ): Promise<Map<string, WebhookReceiver>> {
   const receivers = new Map<string, WebhookReceiver>();
   for (const [index, account] of accounts.entries()) {
     const webhook = sourceKind(account.kind).webhook;
-    if (!webhook || webhook.secret(account) === undefined) continue;
+    if (!webhook || webhook.secret(account) === undefined) {
+      continue;
+    }
     const name = account.name;
     receivers.set(
       name,
@@ -222,7 +250,7 @@ async function startWebhooks(
           observeWebhookApplied: (seconds) => metrics.observeWebhookApplied(name, seconds),
           setWebhookBacklog: (incidents) => metrics.setWebhookBacklog(name, incidents),
         },
-      }),
+      })
     );
   }
   return receivers;
@@ -270,12 +298,18 @@ export async function runServe(handle: DatabaseHandle, context: CommandContext, 
   try {
     instance = await startServe(handle.db, context.config, context.logger, options);
     await new Promise<void>((resolve) => {
-      if (context.signal.aborted) resolve();
-      else context.signal.addEventListener('abort', () => resolve(), { once: true });
+      if (context.signal.aborted) {
+        resolve();
+      } else {
+        context.signal.addEventListener('abort', () => resolve(), { once: true });
+      }
     });
     // A stuck request or query must not keep an orchestrator waiting past its kill timeout.
     const deadline = setTimeout(() => {
-      context.logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting now (open transactions roll back)');
+      context.logger.error(
+        { deadlineMs: SHUTDOWN_DEADLINE_MS },
+        'shutdown took too long; exiting now (open transactions roll back)'
+      );
       process.exit(0);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();

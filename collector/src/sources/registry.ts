@@ -50,14 +50,16 @@ let registered: Map<string, SourceKind> | undefined;
 function registry(): Map<string, SourceKind> {
   registered ??= new Map<string, SourceKind>(
     // PagerDuty first: Jira tickets then find the incidents they refer to.
-    [pagerDutyKind as unknown as SourceKind, jiraKind as unknown as SourceKind].map((kind) => [kind.kind, kind]),
+    [pagerDutyKind as unknown as SourceKind, jiraKind as unknown as SourceKind].map((kind) => [kind.kind, kind])
   );
   return registered;
 }
 
 /** Adds a kind; accounts of it sync after those of the kinds registered before it. */
 export function registerSourceKind<Account extends SourceAccount>(kind: SourceKind<Account>): void {
-  if (registry().has(kind.kind)) throw new Error(`a source kind named '${kind.kind}' is already registered`);
+  if (registry().has(kind.kind)) {
+    throw new Error(`a source kind named '${kind.kind}' is already registered`);
+  }
   registry().set(kind.kind, kind as unknown as SourceKind);
 }
 
@@ -72,7 +74,9 @@ export function sourceKinds(): SourceKind[] {
 
 export function sourceKind(name: string): SourceKind {
   const kind = registry().get(name);
-  if (!kind) throw new UsageError(`unknown source kind '${name}': choose one of ${[...registry().keys()].join(', ')}`);
+  if (!kind) {
+    throw new UsageError(`unknown source kind '${name}': choose one of ${[...registry().keys()].join(', ')}`);
+  }
   return kind;
 }
 
@@ -91,7 +95,7 @@ export interface SourceEntry {
 export function resolveSourceAccounts(
   entries: readonly SourceEntry[] | undefined,
   env: NodeJS.ProcessEnv,
-  describeIssue: (where: string, error: z.ZodError) => string,
+  describeIssue: (where: string, error: z.ZodError) => string
 ): SourceAccount[] {
   const kinds = sourceKinds();
   const rank = (account: SourceAccount) => kinds.findIndex((kind) => kind.kind === account.kind);
@@ -104,15 +108,22 @@ export function resolveSourceAccounts(
   const seen = new Set<string>();
   const accounts = entries.map((entry, index) => {
     const where = `sources[${index}]`;
-    if (seen.has(entry.name)) throw new UsageError(`${where}: the name '${entry.name}' is used twice: every account needs its own`);
+    if (seen.has(entry.name)) {
+      throw new UsageError(`${where}: the name '${entry.name}' is used twice: every account needs its own`);
+    }
     seen.add(entry.name);
     const kind = sourceKind(entry.kind);
     const { name: _name, kind: _kind, ...rest } = entry;
     const parsed = kind.entry.safeParse(rest);
-    if (!parsed.success) throw new UsageError(describeIssue(where, parsed.error));
+    if (!parsed.success) {
+      throw new UsageError(describeIssue(where, parsed.error));
+    }
     return kind.account(entry.name, parsed.data, env);
   });
-  return accounts.map((account, index) => ({ account, index })).sort((a, b) => rank(a.account) - rank(b.account) || a.index - b.index).map(({ account }) => account);
+  return accounts
+    .map((account, index) => ({ account, index }))
+    .sort((a, b) => rank(a.account) - rank(b.account) || a.index - b.index)
+    .map(({ account }) => account);
 }
 
 /**
@@ -121,15 +132,20 @@ export function resolveSourceAccounts(
  */
 export function selectAccounts(accounts: readonly SourceAccount[], which: string): SourceAccount[] {
   const byName = accounts.filter((account) => account.name === which);
-  const selected = which === 'all' ? [...accounts] : byName.length > 0 ? byName : accounts.filter((account) => account.kind === which);
-  if (selected.length > 0) return selected;
+  const selected =
+    which === 'all' ? [...accounts] : byName.length > 0 ? byName : accounts.filter((account) => account.kind === which);
+  if (selected.length > 0) {
+    return selected;
+  }
   const kinds = which === 'all' ? sourceKinds() : registry().has(which) ? [sourceKind(which)] : [];
   if (kinds.length === 0) {
     const names = [...accounts.map((account) => account.name), ...registry().keys()];
     throw new UsageError(`no source named '${which}': choose all, ${[...new Set(names)].join(', ')}`);
   }
   const hints = kinds.map((kind) => kind.setupHint).join(', or ');
-  throw new UsageError(`no ${which === 'all' ? '' : `${which} `}source is configured: ${hints}, or list accounts under sources: in the configuration`);
+  throw new UsageError(
+    `no ${which === 'all' ? '' : `${which} `}source is configured: ${hints}, or list accounts under sources: in the configuration`
+  );
 }
 
 /** The syncs of the given accounts, built by their kinds. */

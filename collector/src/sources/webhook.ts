@@ -30,7 +30,8 @@ export interface WebhookAnswer {
 }
 
 /** What became of a webhook delivery. */
-export type WebhookOutcome = 'accepted' | 'duplicate' | 'ignored' | 'bad_signature' | 'malformed' | 'too_large' | 'unavailable';
+export type WebhookOutcome =
+  'accepted' | 'duplicate' | 'ignored' | 'bad_signature' | 'malformed' | 'too_large' | 'unavailable';
 
 /** The metrics of one account's webhook (its /metrics label is the account's name). */
 export interface WebhookMetrics {

@@ -58,18 +58,22 @@ export class BatchWriter<Page, Unit> {
     private readonly adapter: BatchAdapter<Page, Unit>,
     private readonly counts: SyncCounts,
     /** Records buffered before a write; 0 writes every page on its own. */
-    private readonly flushRecords: number,
+    private readonly flushRecords: number
   ) {}
 
   async add(page: Page): Promise<void> {
     const started = performance.now();
     this.adapter.add(page);
     this.writeMs += performance.now() - started;
-    if (this.adapter.buffered >= this.flushRecords) await this.flush();
+    if (this.adapter.buffered >= this.flushRecords) {
+      await this.flush();
+    }
   }
 
   async flush(): Promise<void> {
-    if (this.adapter.buffered === 0) return;
+    if (this.adapter.buffered === 0) {
+      return;
+    }
     const started = performance.now();
     const { units, rejected } = await this.adapter.take(this.sourceId);
     await this.writeUnits(units, rejected);
@@ -80,7 +84,9 @@ export class BatchWriter<Page, Unit> {
     try {
       await this.commit(units, rejected);
     } catch (error) {
-      if (!isRecordFault(error) || units.length === 0) throw error;
+      if (!isRecordFault(error) || units.length === 0) {
+        throw error;
+      }
       if (units.length === 1) {
         const reason = `PostgreSQL refused the record: ${error.message} (SQLSTATE ${error.code})`;
         await this.commit([], [...rejected, this.adapter.refused(units[0]!, reason)]);
@@ -95,7 +101,10 @@ export class BatchWriter<Page, Unit> {
   private async commit(units: Unit[], rejected: QuarantinedRecord[]): Promise<void> {
     const result = await this.db.transaction().execute(async (trx) => {
       await relaxDurability(trx);
-      const written = units.length > 0 ? await this.adapter.write(trx, this.sourceId, units) : { records: 0, events: 0, rejected: [] };
+      const written =
+        units.length > 0
+          ? await this.adapter.write(trx, this.sourceId, units)
+          : { records: 0, events: 0, rejected: [] };
       const quarantined = [...rejected, ...written.rejected];
       await quarantine(trx, this.sourceId, this.runId, quarantined);
       return { ...written, quarantined: quarantined.length };

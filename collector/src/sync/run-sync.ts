@@ -26,16 +26,23 @@ export async function runSync(
   sources: SourceSync[],
   request: SyncRequest,
   logger: Logger,
-  whenBusy: WhenBusy = 'wait',
+  whenBusy: WhenBusy = 'wait'
 ): Promise<SyncSummary[]> {
   const summaries: SyncSummary[] = [];
   for (const source of sources) {
-    const locked = await withSourceLock(db, source.account, { whenBusy, logger, signal: request.signal }, async (lockLost) => {
-      await settleAbandonedRuns(db, source.account, logger);
-      const signal = request.signal ? AbortSignal.any([request.signal, lockLost]) : lockLost;
-      return source.run(db, { ...request, signal }, logger);
-    });
-    if (locked.acquired) summaries.push(locked.value);
+    const locked = await withSourceLock(
+      db,
+      source.account,
+      { whenBusy, logger, signal: request.signal },
+      async (lockLost) => {
+        await settleAbandonedRuns(db, source.account, logger);
+        const signal = request.signal ? AbortSignal.any([request.signal, lockLost]) : lockLost;
+        return source.run(db, { ...request, signal }, logger);
+      }
+    );
+    if (locked.acquired) {
+      summaries.push(locked.value);
+    }
   }
   return summaries;
 }

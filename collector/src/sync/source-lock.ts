@@ -17,7 +17,6 @@ import { ensureSource } from './store.ts';
 /** First key of the two-key advisory locks: marks them as incident-lens sync locks. */
 export const SYNC_LOCK_CLASS = 0x1e1c_5c00;
 
-
 /** What to do when another process holds the lock: wait for it (manual sync) or skip (scheduled sync). */
 export type WhenBusy = 'wait' | 'skip';
 
@@ -39,7 +38,9 @@ const LOCK_CHECK_TIMEOUT_MS = 10_000;
 export class LockLostError extends Error {
   override readonly name = 'LockLostError';
   constructor(source: string) {
-    super(`the database connection holding the ${source} sync lock was lost; the sync stopped rather than run unlocked (the next one resumes from the last checkpoint)`);
+    super(
+      `the database connection holding the ${source} sync lock was lost; the sync stopped rather than run unlocked (the next one resumes from the last checkpoint)`
+    );
   }
 }
 
@@ -63,15 +64,15 @@ export async function withSourceLock<T>(
   db: Kysely<Database>,
   account: SourceAccount,
   options: SourceLockOptions,
-  work: (lockLost: AbortSignal) => Promise<T>,
+  work: (lockLost: AbortSignal) => Promise<T>
 ): Promise<LockedRun<T>> {
   const key = await ensureSource(db, account);
   const source = account.name;
   return db.connection().execute(async (connection) => {
     const tryLock = async () => {
-      const result = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${SYNC_LOCK_CLASS}, ${key}) AS locked`.execute(
-        connection,
-      );
+      const result = await sql<{
+        locked: boolean;
+      }>`SELECT pg_try_advisory_lock(${SYNC_LOCK_CLASS}, ${key}) AS locked`.execute(connection);
       return result.rows[0]?.locked === true;
     };
 
@@ -81,11 +82,14 @@ export async function withSourceLock<T>(
       if (options.whenBusy === 'skip') {
         options.logger.info(
           { source, holderPid },
-          'another process is syncing this source (it holds the sync lock); skipping this run',
+          'another process is syncing this source (it holds the sync lock); skipping this run'
         );
         return { acquired: false, holderPid };
       }
-      options.logger.info({ source, holderPid }, 'another process is syncing this source (it holds the sync lock); waiting for it');
+      options.logger.info(
+        { source, holderPid },
+        'another process is syncing this source (it holds the sync lock); waiting for it'
+      );
       while (!acquired) {
         try {
           await sleep(options.pollMs ?? 1000, undefined, { signal: options.signal });
@@ -101,14 +105,21 @@ export async function withSourceLock<T>(
     const lockLost = new AbortController();
     const watch = setInterval(() => {
       void withTimeout(sql`SELECT 1`.execute(connection), LOCK_CHECK_TIMEOUT_MS).catch((error: unknown) => {
-        if (lockLost.signal.aborted) return;
-        options.logger.error({ source, err: error }, 'the connection holding the sync lock is gone; stopping this sync');
+        if (lockLost.signal.aborted) {
+          return;
+        }
+        options.logger.error(
+          { source, err: error },
+          'the connection holding the sync lock is gone; stopping this sync'
+        );
         lockLost.abort(new LockLostError(source));
       });
     }, options.lockCheckMs ?? 1000);
     try {
       const value = await work(lockLost.signal);
-      if (lockLost.signal.aborted) throw lockLost.signal.reason;
+      if (lockLost.signal.aborted) {
+        throw lockLost.signal.reason;
+      }
       return { acquired: true, value };
     } catch (error) {
       throw lockLost.signal.aborted ? lockLost.signal.reason : error;
@@ -120,7 +131,10 @@ export async function withSourceLock<T>(
         await sql`SELECT pg_advisory_unlock(${SYNC_LOCK_CLASS}, ${key})`.execute(connection);
       } catch (error) {
         // A broken connection has already lost its session, and the lock with it.
-        options.logger.warn({ source, err: error }, 'could not release the sync lock; the session is gone, and so is the lock');
+        options.logger.warn(
+          { source, err: error },
+          'could not release the sync lock; the session is gone, and so is the lock'
+        );
       }
     }
   });

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { SyncCounts } from './store.ts';
 
 /**
- * One configured account of a source kind (INTERFACES.md `sources:`): its
+ * One configured account of a source kind (README.md `sources:`): its
  * name keys its row in `sources`, its checkpoints, its sync lock, its
  * freshness, its webhook route and its /metrics label.
  */

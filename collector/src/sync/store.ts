@@ -32,15 +32,14 @@ export async function ensureSource(db: Db, account: SourceAccount): Promise<numb
     .insertInto('sources')
     .values({ kind: account.kind, base_url: account.baseUrl, name: account.name })
     .onConflict((oc) =>
-      oc
-        .column('name')
-        .doUpdateSet({ base_url: account.baseUrl })
-        .where('sources.kind', '=', account.kind),
+      oc.column('name').doUpdateSet({ base_url: account.baseUrl }).where('sources.kind', '=', account.kind)
     )
     .returning('id')
     .executeTakeFirst();
   if (!row) {
-    throw new UsageError(`the source name '${account.name}' already belongs to an account of another kind in this database: choose another name`);
+    throw new UsageError(
+      `the source name '${account.name}' already belongs to an account of another kind in this database: choose another name`
+    );
   }
   return row.id;
 }
@@ -56,11 +55,15 @@ export async function upsertRefs(
   db: Db,
   table: 'teams' | 'services',
   sourceId: number,
-  refs: Iterable<NamedRef>,
+  refs: Iterable<NamedRef>
 ): Promise<Map<string, number>> {
   const unique = new Map<string, NamedRef>();
-  for (const ref of refs) unique.set(ref.externalId, ref);
-  if (unique.size === 0) return new Map();
+  for (const ref of refs) {
+    unique.set(ref.externalId, ref);
+  }
+  if (unique.size === 0) {
+    return new Map();
+  }
   const rows = await db
     .insertInto(table)
     .values(
@@ -69,13 +72,13 @@ export async function upsertRefs(
         external_id: ref.externalId,
         name: ref.name,
         html_url: ref.htmlUrl,
-      })),
+      }))
     )
     .onConflict((oc) =>
       oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
         name: eb.ref('excluded.name'),
         html_url: eb.ref('excluded.html_url'),
-      })),
+      }))
     )
     .returning(['id', 'external_id'])
     .execute();
@@ -110,14 +113,16 @@ export async function upsertIncidents(
   sourceId: number,
   incidents: IncidentRow[],
   serviceIds: Map<string, number>,
-  teamIds: Map<string, number>,
+  teamIds: Map<string, number>
 ): Promise<Map<string, number>> {
   // One row per key (ON CONFLICT may not touch a row twice), in key order so
   // that concurrent writers take row locks in the same order.
   const rows = [...new Map(incidents.map((incident) => [incident.externalId, incident])).values()].sort((a, b) =>
-    a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
+    a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0
   );
-  if (rows.length === 0) return new Map();
+  if (rows.length === 0) {
+    return new Map();
+  }
   const column = <T>(pick: (row: IncidentRow) => T) => rows.map(pick);
   const result = await sql<{ id: number; external_id: string }>`
     INSERT INTO incidents AS i (
@@ -165,7 +170,9 @@ export interface EventRow {
  */
 export async function upsertEvents(db: Db, sourceId: number, events: EventRow[]): Promise<void> {
   const rows = [...new Map(events.map((event) => [event.externalId, event])).values()];
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   const column = <T>(pick: (row: EventRow) => T) => rows.map(pick);
   await sql`
     INSERT INTO incident_events AS e (source_id, incident_id, external_id, type, raw_type, occurred_at, agent, summary,
@@ -181,11 +188,13 @@ export async function upsertEvents(db: Db, sourceId: number, events: EventRow[])
     ON CONFLICT (source_id, external_id) DO UPDATE SET
       agent_type = excluded.agent_type, agent_id = excluded.agent_id, channel_type = excluded.channel_type
     WHERE e.agent_type IS NULL AND e.agent_id IS NULL AND e.channel_type IS NULL
-      AND (excluded.agent_type, excluded.agent_id, excluded.channel_type) IS DISTINCT FROM (NULL, NULL, NULL)`.execute(db);
+      AND (excluded.agent_type, excluded.agent_id, excluded.channel_type) IS DISTINCT FROM (NULL, NULL, NULL)`.execute(
+    db
+  );
 }
 
 /**
- * Derives the timeline fields of METRICS.md section 1 from every stored event
+ * Derives the timeline fields of docs/metrics.md §1 from every stored event
  * of the given incidents: the FIRST acknowledgement (a re-ack after an unack
  * does not move it) and the user who made it, the unack count, whether it was
  * ever escalated, and the last resolve and what made it (section 11) while
@@ -194,7 +203,9 @@ export async function upsertEvents(db: Db, sourceId: number, events: EventRow[])
  */
 export async function refreshTimelineFields(db: Db, incidentIds: Iterable<number>): Promise<void> {
   const ids = [...new Set(incidentIds)];
-  if (ids.length === 0) return;
+  if (ids.length === 0) {
+    return;
+  }
   await sql`
     UPDATE incidents AS i
     SET acknowledged_at = e.first_ack,
@@ -262,12 +273,16 @@ export async function quarantine(
   db: Db,
   sourceId: number,
   syncRunId: number | null,
-  records: QuarantinedRecord[],
+  records: QuarantinedRecord[]
 ): Promise<void> {
-  if (records.length === 0) return;
+  if (records.length === 0) {
+    return;
+  }
   const unique = new Map<string, QuarantinedRecord & { text: string }>();
   for (const record of records) {
-    const text = storable(typeof record.payload === 'string' ? record.payload : JSON.stringify(record.payload) ?? 'undefined');
+    const text = storable(
+      typeof record.payload === 'string' ? record.payload : (JSON.stringify(record.payload) ?? 'undefined')
+    );
     const reason = storable(record.reason);
     const hash = createHash('sha256').update(`${reason}\n${text}`).digest('hex');
     // The record may be here because PostgreSQL refused its id (too long, a NUL): keep a storable part of it.
@@ -285,14 +300,14 @@ export async function quarantine(
         reason: record.reason,
         payload: record.text,
         payload_hash: hash,
-      })),
+      }))
     )
     .onConflict((oc) =>
       oc.columns(['source_id', 'record_kind', 'payload_hash']).doUpdateSet({
         last_seen_at: sql`now()`,
         seen_count: sql`ingest_errors.seen_count + 1`,
         sync_run_id: sql`excluded.sync_run_id`,
-      }),
+      })
     )
     .execute();
 }
@@ -316,7 +331,7 @@ export async function advanceCheckpoint(db: Db, sourceId: number, stream: string
       oc.columns(['source_id', 'stream']).doUpdateSet({
         cursor_at: sql`greatest(sync_checkpoints.cursor_at, excluded.cursor_at)`,
         updated_at: sql`now()`,
-      }),
+      })
     )
     .execute();
 }
@@ -343,7 +358,7 @@ export async function finishSyncRun(
   outcome: Exclude<SyncOutcome, 'running'>,
   counts: SyncCounts,
   windowEnd: Date | null,
-  error: string | null,
+  error: string | null
 ): Promise<void> {
   await db
     .updateTable('sync_runs')

@@ -42,14 +42,17 @@ export interface SyncStream<Page> {
    * rather than resuming from a checkpoint: the range for this run, or
    * null when this run reads nothing. Such a stream keeps no checkpoint.
    */
-  range?(request: Pick<SyncRequest, 'reconcile'> & { mode: Exclude<SyncMode, 'webhook'> }, until: Date): TimeWindow | null;
+  range?(
+    request: Pick<SyncRequest, 'reconcile'> & { mode: Exclude<SyncMode, 'webhook'> },
+    until: Date
+  ): TimeWindow | null;
 }
 
 /** Everything a source kind tells the skeleton about one sync of one account. */
 export interface SyncPlan<Page, Unit> {
   account: SourceAccount;
   /** Read in this order. */
-  streams: SyncStream<Page>[];
+  streams: Array<SyncStream<Page>>;
   batch: BatchAdapter<Page, Unit>;
   /** Records buffered before a write; 0 writes every page in a transaction of its own. */
   flushRecords: number;
@@ -80,7 +83,7 @@ export async function runSyncPlan<Page, Unit>(
   db: Kysely<Database>,
   plan: SyncPlan<Page, Unit>,
   request: SyncRequest,
-  logger: Logger,
+  logger: Logger
 ): Promise<SyncSummary> {
   const sourceId = await ensureSource(db, plan.account);
   const until = floorToSecond(plan.now?.() ?? new Date());
@@ -89,11 +92,18 @@ export async function runSyncPlan<Page, Unit>(
   let checkpointed = 0;
   const resumed = plan.streams.filter((stream) => !stream.range);
   for (const stream of resumed) {
-    const checkpoint = request.mode === 'incremental' ? await readCheckpoint(db, sourceId, stream.checkpoint) : undefined;
-    if (checkpoint) checkpointed += 1;
-    starts.set(stream, checkpoint ? new Date(checkpoint.getTime() - stream.overlapMs) : (request.since ?? plan.historyStart));
+    const checkpoint =
+      request.mode === 'incremental' ? await readCheckpoint(db, sourceId, stream.checkpoint) : undefined;
+    if (checkpoint) {
+      checkpointed += 1;
+    }
+    starts.set(
+      stream,
+      checkpoint ? new Date(checkpoint.getTime() - stream.overlapMs) : (request.since ?? plan.historyStart)
+    );
   }
-  const mode: Exclude<SyncMode, 'webhook'> = request.mode === 'incremental' && checkpointed === 0 ? 'full' : request.mode;
+  const mode: Exclude<SyncMode, 'webhook'> =
+    request.mode === 'incremental' && checkpointed === 0 ? 'full' : request.mode;
   const windowStart = new Date(Math.min(...[...starts.values()].map((start) => start.getTime()), until.getTime()));
 
   let writer: BatchWriter<Page, Unit> | undefined;
@@ -113,40 +123,59 @@ export async function runSyncPlan<Page, Unit>(
     async (runId, counts: SyncCounts) => {
       await plan.prepare?.();
       writer = new BatchWriter(db, sourceId, runId, plan.batch, counts, plan.flushRecords);
-      const deferred: [string, Date][] = [];
+      const deferred: Array<[string, Date]> = [];
       for (const stream of plan.streams) {
-        const range = stream.range ? stream.range({ mode, reconcile: request.reconcile }, until) : { since: starts.get(stream)!, until };
-        if (!range) continue;
+        const range = stream.range
+          ? stream.range({ mode, reconcile: request.reconcile }, until)
+          : { since: starts.get(stream)!, until };
+        if (!range) {
+          continue;
+        }
         for (const window of chunkWindow(range, stream.maxWindowDays)) {
           let stage = '';
           let done = 0;
           for await (const read of prefetchNext(stream.read(window, mode)[Symbol.asyncIterator]())) {
-            if (request.signal?.aborted) throw new InterruptedError();
+            if (request.signal?.aborted) {
+              throw new InterruptedError();
+            }
             await writer.add(read.page);
-            if (read.stage !== stage) [stage, done] = [read.stage, 0];
+            if (read.stage !== stage) {
+              [stage, done] = [read.stage, 0];
+            }
             done += read.size;
             request.progress?.update(read.stage, done, read.total);
           }
           await writer.flush();
-          if (stream.range) continue;
+          if (stream.range) {
+            continue;
+          }
           const position = stream.checkpointAfter?.(window) ?? window.until;
-          if (plan.finish) deferred.push([stream.checkpoint, position]);
-          else await advanceCheckpoint(db, sourceId, stream.checkpoint, position);
+          if (plan.finish) {
+            deferred.push([stream.checkpoint, position]);
+          } else {
+            await advanceCheckpoint(db, sourceId, stream.checkpoint, position);
+          }
         }
       }
       // A full sync's run row says as much; serve reconciles when both grow old.
-      if (request.reconcile && mode !== 'full') deferred.push([RECONCILED_CHECKPOINT, until]);
+      if (request.reconcile && mode !== 'full') {
+        deferred.push([RECONCILED_CHECKPOINT, until]);
+      }
       if (plan.finish) {
         const started = performance.now();
         await db.transaction().execute(async (trx) => {
           await plan.finish!(trx);
-          for (const [checkpoint, position] of deferred) await advanceCheckpoint(trx, sourceId, checkpoint, position);
+          for (const [checkpoint, position] of deferred) {
+            await advanceCheckpoint(trx, sourceId, checkpoint, position);
+          }
         });
         finishMs = performance.now() - started;
       } else {
-        for (const [checkpoint, position] of deferred) await advanceCheckpoint(db, sourceId, checkpoint, position);
+        for (const [checkpoint, position] of deferred) {
+          await advanceCheckpoint(db, sourceId, checkpoint, position);
+        }
       }
-    },
+    }
   );
 }
 

@@ -26,14 +26,20 @@ export async function recordSyncRun(
   db: Kysely<Database>,
   spec: SyncRunSpec,
   logger: Logger,
-  work: (runId: number, counts: SyncCounts) => Promise<void>,
+  work: (runId: number, counts: SyncCounts) => Promise<void>
 ): Promise<SyncSummary> {
   const started = Date.now();
   const runId = await startSyncRun(db, spec.sourceId, spec.mode, spec.windowStart);
   const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
   logger.info(
-    { source: spec.account.name, kind: spec.account.kind, mode: spec.mode, since: spec.windowStart.toISOString(), until: spec.windowEnd.toISOString() },
-    'sync started',
+    {
+      source: spec.account.name,
+      kind: spec.account.kind,
+      mode: spec.mode,
+      since: spec.windowStart.toISOString(),
+      until: spec.windowEnd.toISOString(),
+    },
+    'sync started'
   );
   try {
     await work(runId, counts);
@@ -80,6 +86,9 @@ export async function settleAbandonedRuns(db: Kysely<Database>, account: SourceA
     .returning('id')
     .execute();
   if (settled.length > 0) {
-    logger.warn({ source: account.name, runs: settled.map((run) => run.id) }, 'sync runs left running by a process that died are marked interrupted');
+    logger.warn(
+      { source: account.name, runs: settled.map((run) => run.id) },
+      'sync runs left running by a process that died are marked interrupted'
+    );
   }
 }

@@ -21,7 +21,9 @@ export interface ActionItemRow {
 }
 
 function dueDateText(value: Row[string] | undefined): string | null {
-  if (value === null || value === undefined) return null;
+  if (value === null || value === undefined) {
+    return null;
+  }
   // Grafana sends a date column as a time at UTC midnight.
   return typeof value === 'number' ? new Date(value).toISOString().slice(0, 10) : String(value).slice(0, 10);
 }

@@ -3,12 +3,25 @@ import { missingIncidentFields, parseTimeline, toIncidentRow } from './incidentR
 
 describe('toIncidentRow', () => {
   it('reads the documented fields case-insensitively', () => {
-    const row = toIncidentRow({ TITLE: 'Disk full', Severity: 'SEV2', status: 'acknowledged', CREATED_AT: 1000, ack_sla: 'met' }, 3);
-    expect(row).toMatchObject({ key: '3', title: 'Disk full', severity: 'SEV2', status: 'acknowledged', createdAt: 1000, ackSla: 'met' });
+    const row = toIncidentRow(
+      { TITLE: 'Disk full', Severity: 'SEV2', status: 'acknowledged', CREATED_AT: 1000, ack_sla: 'met' },
+      3
+    );
+    expect(row).toMatchObject({
+      key: '3',
+      title: 'Disk full',
+      severity: 'SEV2',
+      status: 'acknowledged',
+      createdAt: 1000,
+      ackSla: 'met',
+    });
   });
 
   it('keeps unknown SLA outcomes and missing numbers as null, never 0', () => {
-    const row = toIncidentRow({ title: 't', severity: 'SEV3', status: 's', created_at: 1, ack_sla: 'late', tta_seconds: null }, 0);
+    const row = toIncidentRow(
+      { title: 't', severity: 'SEV3', status: 's', created_at: 1, ack_sla: 'late', tta_seconds: null },
+      0
+    );
     expect(row.ackSla).toBeNull();
     expect(row.ttaSeconds).toBeNull();
   });

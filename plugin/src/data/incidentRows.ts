@@ -72,26 +72,36 @@ export function missingIncidentFields(fieldNames: string[]): string[] {
 /** Column names are matched case-insensitively, as SQL folds unquoted aliases. */
 function lowerKeys(row: Row): Row {
   const lowered: Row = {};
-  for (const [name, value] of Object.entries(row)) lowered[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(row)) {
+    lowered[name.toLowerCase()] = value;
+  }
   return lowered;
 }
 
 function instant(value: Row[string] | undefined): number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return value;
+  if (value === null || value === undefined) {
+    return null;
+  }
+  if (typeof value === 'number') {
+    return value;
+  }
   const parsed = Date.parse(String(value));
   return Number.isNaN(parsed) ? null : parsed;
 }
 
 export function parseTimeline(value: Row[string] | undefined): TimelineEvent[] | null {
-  if (value === null || value === undefined || value === '') return null;
+  if (value === null || value === undefined || value === '') {
+    return null;
+  }
   let parsed: unknown;
   try {
     parsed = typeof value === 'string' ? JSON.parse(value) : value;
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed)) return null;
+  if (!Array.isArray(parsed)) {
+    return null;
+  }
   return parsed
     .map((entry: Record<string, unknown>) => ({
       at: instant(entry.at as string | number | null) ?? NaN,

@@ -13,7 +13,8 @@ export function frameToRows(frame: DataFrame): Row[] {
     const row: Row = {};
     for (const field of frame.fields) {
       const value = field.values[index];
-      row[field.name] = value === undefined ? null : field.type === FieldType.time && value !== null ? Number(value) : value;
+      row[field.name] =
+        value === undefined ? null : field.type === FieldType.time && value !== null ? Number(value) : value;
     }
     rows.push(row);
   }
@@ -21,7 +22,9 @@ export function frameToRows(frame: DataFrame): Row[] {
 }
 
 export function numberOrNull(value: CellValue | undefined): number | null {
-  if (value === null || value === undefined || value === '') return null;
+  if (value === null || value === undefined || value === '') {
+    return null;
+  }
   const number = Number(value);
   return Number.isFinite(number) ? number : null;
 }

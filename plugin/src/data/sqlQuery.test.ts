@@ -8,7 +8,9 @@ const reply = (body: { data: unknown }) => of(body as FetchResponse<unknown>);
 
 const timeRange = { from: dateTime(1_000), to: dateTime(61_000), raw: { from: 'now-1m', to: 'now' } };
 
-function backendAnswering(answer: (request: BackendSrvRequest) => ReturnType<BackendSrv['fetch']>): BackendSrvRequest[] {
+function backendAnswering(
+  answer: (request: BackendSrvRequest) => ReturnType<BackendSrv['fetch']>
+): BackendSrvRequest[] {
   const requests: BackendSrvRequest[] = [];
   setBackendSrv({
     fetch: (request: BackendSrvRequest) => {
@@ -52,7 +54,15 @@ describe('runSqlQuery', () => {
           results: {
             A: {
               frames: [
-                { schema: { fields: [{ name: 'severity', type: 'string' }, { name: 'n', type: 'number' }] }, data: { values: [['SEV1'], [3]] } },
+                {
+                  schema: {
+                    fields: [
+                      { name: 'severity', type: 'string' },
+                      { name: 'n', type: 'number' },
+                    ],
+                  },
+                  data: { values: [['SEV1'], [3]] },
+                },
               ],
             },
           },

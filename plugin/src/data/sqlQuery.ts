@@ -72,7 +72,10 @@ export async function runSqlQuery(request: SqlQueryRequest): Promise<DataFrame> 
 }
 
 function describeFetchError(error: unknown, datasourceUid: string): string {
-  const fetchError = error as { status?: number; data?: { message?: string; results?: Record<string, QueryResultJSON> } };
+  const fetchError = error as {
+    status?: number;
+    data?: { message?: string; results?: Record<string, QueryResultJSON> };
+  };
   const detail = fetchError.data?.results?.[REF_ID]?.error ?? fetchError.data?.message ?? String(error);
   if (fetchError.status === 404) {
     return `no datasource with uid '${datasourceUid}': provision it or choose another one on the Configuration page (${detail})`;

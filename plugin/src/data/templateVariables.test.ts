@@ -8,7 +8,11 @@ describe('formatSqlVariable (Grafana SQL datasource rules)', () => {
     ['include-All with one value: wrapped', { value: 'checkout', includeAll: true }, "'checkout'"],
     ['array: each quoted, comma-joined', { value: ['SEV1', "it's"], multi: true }, "'SEV1','it''s'"],
     ['empty array: NULL, a valid IN list that matches nothing', { value: [], multi: true }, 'NULL'],
-    ['All with a custom all value: inserted raw', { value: ALL_VALUE, includeAll: true, allValue: "'__all'" }, "'__all'"],
+    [
+      'All with a custom all value: inserted raw',
+      { value: ALL_VALUE, includeAll: true, allValue: "'__all'" },
+      "'__all'",
+    ],
     ['All as a one-element array', { value: [ALL_VALUE], includeAll: true, allValue: "'__all'" }, "'__all'"],
     ['All without all value: every option', { value: ALL_VALUE, includeAll: true, options: ['a', 'b'] }, "'a','b'"],
   ];
@@ -23,8 +27,16 @@ describe('interpolateSqlVariables', () => {
     tz: { value: 'Europe/Berlin' },
   };
   const cases: Array<[string, string, string]> = [
-    ['bare and braced names', "severity IN ($severity) AND tz = '${tz}'", "severity IN ('SEV1','SEV2') AND tz = 'Europe/Berlin'"],
-    ['macros are left to the datasource', 'created_at >= $__timeFrom() AND $__timeFilter(x)', 'created_at >= $__timeFrom() AND $__timeFilter(x)'],
+    [
+      'bare and braced names',
+      "severity IN ($severity) AND tz = '${tz}'",
+      "severity IN ('SEV1','SEV2') AND tz = 'Europe/Berlin'",
+    ],
+    [
+      'macros are left to the datasource',
+      'created_at >= $__timeFrom() AND $__timeFilter(x)',
+      'created_at >= $__timeFrom() AND $__timeFilter(x)',
+    ],
     ['a longer unknown name is not cut', 'SELECT $severityx', 'SELECT $severityx'],
     ['unknown names stay', 'SELECT $team', 'SELECT $team'],
   ];

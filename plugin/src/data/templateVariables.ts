@@ -30,11 +30,17 @@ function isAll(value: string | string[]): boolean {
 
 export function formatSqlVariable(variable: SqlVariable): string {
   if (isAll(variable.value)) {
-    if (variable.allValue !== undefined) return variable.allValue;
+    if (variable.allValue !== undefined) {
+      return variable.allValue;
+    }
     return formatList(variable.options ?? []);
   }
-  if (Array.isArray(variable.value)) return formatList(variable.value);
-  if (variable.multi || variable.includeAll) return quoteLiteral(variable.value);
+  if (Array.isArray(variable.value)) {
+    return formatList(variable.value);
+  }
+  if (variable.multi || variable.includeAll) {
+    return quoteLiteral(variable.value);
+  }
   return variable.value.replace(/'/g, "''");
 }
 

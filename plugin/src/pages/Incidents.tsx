@@ -31,7 +31,9 @@ export function IncidentsPage() {
   const zone = useMemo(() => ({ timezone: { value: timezone } }), [timezone]);
   const options = useSqlQuery(datasourceUid, INCIDENT_FILTER_OPTIONS_SQL, timeRange, zone);
   const choices = (kind: string) =>
-    options.rows.filter((row) => row.kind === kind).map((row) => ({ label: String(row.value), value: String(row.value) }));
+    options.rows
+      .filter((row) => row.kind === kind)
+      .map((row) => ({ label: String(row.value), value: String(row.value) }));
 
   const variables = useMemo(
     () => ({

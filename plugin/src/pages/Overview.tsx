@@ -53,7 +53,11 @@ export function OverviewPage() {
           onZoom={() => setTimeRange(zoomOutTimeRange)}
         />
       </div>
-      <QueryStatus loading={summaryQuery.loading && !summaryQuery.rows.length} error={summaryQuery.error} subject="the summary">
+      <QueryStatus
+        loading={summaryQuery.loading && !summaryQuery.rows.length}
+        error={summaryQuery.error}
+        subject="the summary"
+      >
         <div className={styles.tiles}>
           <StatTile
             title="Incidents"
@@ -93,7 +97,11 @@ export function OverviewPage() {
       <div className={styles.grid}>
         <section className={styles.panel} aria-label="Incidents by severity">
           <h3 className={styles.heading}>Incidents by severity</h3>
-          <QueryStatus loading={severityQuery.loading && !severityQuery.rows.length} error={severityQuery.error} subject="severities">
+          <QueryStatus
+            loading={severityQuery.loading && !severityQuery.rows.length}
+            error={severityQuery.error}
+            subject="severities"
+          >
             <table className={styles.table}>
               <tbody>
                 {severityQuery.rows.map((row) => {
@@ -147,7 +155,12 @@ export function OverviewPage() {
 const getStyles = (theme: GrafanaTheme2) => ({
   controls: css({ display: 'flex', justifyContent: 'flex-end', marginBottom: theme.spacing(2) }),
   tiles: css({ display: 'flex', flexWrap: 'wrap', gap: theme.spacing(1.5), marginBottom: theme.spacing(2) }),
-  grid: css({ display: 'grid', gridTemplateColumns: 'minmax(260px, 1fr) 2fr', gap: theme.spacing(2), alignItems: 'start' }),
+  grid: css({
+    display: 'grid',
+    gridTemplateColumns: 'minmax(260px, 1fr) 2fr',
+    gap: theme.spacing(2),
+    alignItems: 'start',
+  }),
   panel: css({
     background: theme.colors.background.primary,
     border: `1px solid ${theme.colors.border.weak}`,
@@ -159,5 +172,10 @@ const getStyles = (theme: GrafanaTheme2) => ({
   table: css({ width: '100%', td: { padding: theme.spacing(0.5) } }),
   number: css({ textAlign: 'right', fontVariantNumeric: 'tabular-nums', width: 48 }),
   barCell: css({ width: '60%' }),
-  bar: css({ height: 10, background: theme.colors.primary.main, borderRadius: theme.shape.radius.default, minWidth: 2 }),
+  bar: css({
+    height: 10,
+    background: theme.colors.primary.main,
+    borderRadius: theme.shape.radius.default,
+    minWidth: 2,
+  }),
 });

@@ -36,7 +36,9 @@ export function ReportsPage() {
 
   const update = (changes: Record<string, string>) => {
     const next = new URLSearchParams(params);
-    for (const [name, value] of Object.entries(changes)) next.set(name, value);
+    for (const [name, value] of Object.entries(changes)) {
+      next.set(name, value);
+    }
     setParams(next, { replace: true });
   };
 
@@ -52,7 +54,9 @@ export function ReportsPage() {
   );
   const query = useSqlQuery(settings.datasourceUid, REPORT_SQL, timeRange, variables);
   const { report, parseError } = useMemo((): { report?: ReportJson; parseError?: string } => {
-    if (query.rows.length === 0) return {};
+    if (query.rows.length === 0) {
+      return {};
+    }
     try {
       return { report: parseReport(query.rows[0]?.report) };
     } catch (error) {
@@ -63,10 +67,7 @@ export function ReportsPage() {
   return (
     <PluginPage subTitle="The figures of incident-lens report for one day, ISO week or month, in the chosen time zone.">
       <div className={styles.controls}>
-        <PeriodPicker
-          value={period}
-          onChange={(next) => update({ period: next.granularity, date: next.date })}
-        />
+        <PeriodPicker value={period} onChange={(next) => update({ period: next.granularity, date: next.date })} />
         <Field label="Time zone" noMargin>
           <TimeZonePicker
             inputId="report-timezone"

@@ -8,7 +8,9 @@ export function formatCount(count: number | null | undefined): string {
 
 /** An instant as local date and time in the given IANA zone, e.g. 2026-10-03 14:05. */
 export function formatInstant(epochMs: number | null | undefined, timeZone: string): string {
-  if (epochMs === null || epochMs === undefined) return '–';
+  if (epochMs === null || epochMs === undefined) {
+    return '–';
+  }
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',

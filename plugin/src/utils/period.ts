@@ -10,13 +10,17 @@ const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export function isIsoDay(text: string): boolean {
   const match = ISO_DAY.exec(text);
-  if (!match) return false;
+  if (!match) {
+    return false;
+  }
   const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
   return date.toISOString().slice(0, 10) === text;
 }
 
 function parseIsoDay(text: string): Date {
-  if (!isIsoDay(text)) throw new Error(`a report date is written YYYY-MM-DD: got '${text}'`);
+  if (!isIsoDay(text)) {
+    throw new Error(`a report date is written YYYY-MM-DD: got '${text}'`);
+  }
   return new Date(`${text}T00:00:00Z`);
 }
 
@@ -31,8 +35,12 @@ function toIsoDay(date: Date): string {
  */
 export function shiftAnchor(anchor: string, granularity: Granularity, steps: number): string {
   const date = parseIsoDay(anchor);
-  if (granularity === 'day') return toIsoDay(new Date(date.getTime() + steps * 86_400_000));
-  if (granularity === 'week') return toIsoDay(new Date(date.getTime() + steps * 7 * 86_400_000));
+  if (granularity === 'day') {
+    return toIsoDay(new Date(date.getTime() + steps * 86_400_000));
+  }
+  if (granularity === 'week') {
+    return toIsoDay(new Date(date.getTime() + steps * 7 * 86_400_000));
+  }
   const year = date.getUTCFullYear();
   const month = date.getUTCMonth() + steps;
   const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();

@@ -4,7 +4,9 @@ import { dateMath, dateTime, type TimeRange } from '@grafana/data';
 export function relativeTimeRange(from: string, to = 'now'): TimeRange {
   const start = dateMath.parse(from, false);
   const end = dateMath.parse(to, true);
-  if (!start || !end) throw new Error(`not a Grafana time expression: ${from} to ${to}`);
+  if (!start || !end) {
+    throw new Error(`not a Grafana time expression: ${from} to ${to}`);
+  }
   return { from: start, to: end, raw: { from, to } };
 }
 

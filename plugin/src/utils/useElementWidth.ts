@@ -6,12 +6,18 @@ export function useElementWidth<T extends HTMLElement>(fallback = 600) {
   const [width, setWidth] = useState(fallback);
   useEffect(() => {
     const element = ref.current;
-    if (!element) return;
+    if (!element) {
+      return;
+    }
     setWidth(element.clientWidth || fallback);
-    if (typeof ResizeObserver === 'undefined') return;
+    if (typeof ResizeObserver === 'undefined') {
+      return;
+    }
     const observer = new ResizeObserver((entries) => {
       const measured = entries[0]?.contentRect.width;
-      if (measured) setWidth(Math.floor(measured));
+      if (measured) {
+        setWidth(Math.floor(measured));
+      }
     });
     observer.observe(element);
     return () => observer.disconnect();

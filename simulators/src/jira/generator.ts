@@ -82,7 +82,7 @@ const CAUSE_FAILURES = [
   'cache-stampede',
 ];
 
-/** Post-mortem deadlines of the default SLA policy (METRICS.md 5). */
+/** Post-mortem deadlines of the default SLA policy (docs/metrics.md §5). */
 const POSTMORTEM_DUE_MS: Partial<Record<Severity, number>> = { SEV1: 48 * HOUR_MS, SEV2: 7 * DAY_MS };
 
 const PRIORITY_BY_SEVERITY: Record<Severity, string> = {

@@ -98,7 +98,7 @@ export interface NewIssue {
   custom?: Record<string, unknown>;
 }
 
-/** Ground truth of the site, in the project's terms (METRICS.md 1, 6, 7, 8). */
+/** Ground truth of the site, in the project's terms (docs/metrics.md §1, 6, 7, 8). */
 export interface JiraExpectedFacts {
   /** PagerDuty incident id to the key of its Jira ticket. */
   ticketByPagerDutyId: Map<string, string>;
@@ -390,7 +390,7 @@ export class JiraSiteHistory {
         });
       }
     }
-    // The latest post-mortem's root cause wins over the ticket's (METRICS.md 8).
+    // The latest post-mortem's root cause wins over the ticket's (docs/metrics.md §8).
     for (const [incident, postmortems] of postmortemsByIncident) {
       const withCause = postmortems
         .filter((postmortem) => this.truth.get(postmortem.key)!.rootCause !== null)

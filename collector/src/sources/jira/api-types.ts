@@ -64,7 +64,7 @@ export interface AdfNode {
   type?: string;
   text?: string;
   attrs?: Record<string, unknown>;
-  marks?: { type?: string; attrs?: Record<string, unknown> }[];
+  marks?: Array<{ type?: string; attrs?: Record<string, unknown> }>;
   content?: AdfNode[];
   version?: number;
 }
@@ -184,7 +184,7 @@ export interface JiraBulkChangelogRequest {
 
 /** BulkChangelogResponseBean */
 export interface JiraBulkChangelogPage {
-  issueChangeLogs?: { issueId?: string; changeHistories?: JiraHistory[] }[];
+  issueChangeLogs?: Array<{ issueId?: string; changeHistories?: JiraHistory[] }>;
   nextPageToken?: string | null;
 }
 

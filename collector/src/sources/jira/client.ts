@@ -25,12 +25,18 @@ export const jiraDialect: ApiDialect = {
   sourceName: 'Jira',
   credentialHint: 'JIRA_EMAIL and JIRA_API_TOKEN (and that the account may browse the projects)',
   // Jira sends Retry-After in seconds on 429/503, and X-RateLimit-Reset as an ISO 8601 instant.
-  retryAfterSeconds: (_status, headers) => secondsHeader(headers, 'retry-after') ?? secondsHeader(headers, 'x-ratelimit-reset'),
+  retryAfterSeconds: (_status, headers) =>
+    secondsHeader(headers, 'retry-after') ?? secondsHeader(headers, 'x-ratelimit-reset'),
   describeError(status, body) {
     try {
       const error = JSON.parse(body) as JiraErrorBody;
-      const messages = [...(error.errorMessages ?? []), ...Object.entries(error.errors ?? {}).map(([key, text]) => `${key}: ${text}`)];
-      if (messages.length > 0) return messages.join('; ');
+      const messages = [
+        ...(error.errorMessages ?? []),
+        ...Object.entries(error.errors ?? {}).map(([key, text]) => `${key}: ${text}`),
+      ];
+      if (messages.length > 0) {
+        return messages.join('; ');
+      }
     } catch {
       // Not an ErrorCollection (a proxy page, plain text): show its start.
     }
@@ -38,8 +44,10 @@ export const jiraDialect: ApiDialect = {
   },
 };
 
-export interface JiraClientOptions
-  extends Pick<ApiClientOptions, 'requestsPerMinute' | 'maxRetries' | 'backoffBaseMs' | 'timeoutMs' | 'signal' | 'onResponse'> {
+export interface JiraClientOptions extends Pick<
+  ApiClientOptions,
+  'requestsPerMinute' | 'maxRetries' | 'backoffBaseMs' | 'timeoutMs' | 'signal' | 'onResponse'
+> {
   baseUrl: string;
   email: string;
   apiToken: string;
@@ -90,10 +98,14 @@ export class JiraClient {
   /** An issue deleted since the search has none. */
   async remoteLinks(issueKey: string): Promise<JiraRemoteLink[]> {
     try {
-      const links = await this.api.get<JiraRemoteLink[]>(`/rest/api/3/issue/${encodeURIComponent(issueKey)}/remotelink`);
+      const links = await this.api.get<JiraRemoteLink[]>(
+        `/rest/api/3/issue/${encodeURIComponent(issueKey)}/remotelink`
+      );
       return Array.isArray(links) ? links : [];
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return [];
+      if (error instanceof ApiError && error.status === 404) {
+        return [];
+      }
       throw error;
     }
   }
@@ -105,7 +117,13 @@ export class JiraClient {
    */
   async *searchIssues(jql: string, fields: readonly string[]): AsyncGenerator<JiraIssue[]> {
     const pages = tokenPages(async (nextPageToken) => {
-      const request: JiraSearchRequest = { jql, fields: [...fields], expand: 'changelog', maxResults: JIRA_SEARCH_PAGE_SIZE, nextPageToken };
+      const request: JiraSearchRequest = {
+        jql,
+        fields: [...fields],
+        expand: 'changelog',
+        maxResults: JIRA_SEARCH_PAGE_SIZE,
+        nextPageToken,
+      };
       const page = await this.api.post<JiraSearchPage>('/rest/api/3/search/jql', request);
       return { page: page.issues ?? [], next: page.isLast === true ? undefined : (page.nextPageToken ?? undefined) };
     }, `Jira search for: ${jql}`);
@@ -143,7 +161,9 @@ export class JiraClient {
     }, 'Jira changelog bulk fetch');
     for await (const page of pages) {
       for (const entry of page.issueChangeLogs ?? []) {
-        if (entry.issueId === undefined) continue;
+        if (entry.issueId === undefined) {
+          continue;
+        }
         const list = byIssue.get(entry.issueId) ?? [];
         list.push(...(entry.changeHistories ?? []));
         byIssue.set(entry.issueId, list);
@@ -156,7 +176,9 @@ export class JiraClient {
 /** An embedded changelog is complete when it holds `total` histories from the first. */
 export function changelogIsComplete(issue: JiraIssue): boolean {
   const changelog = issue.changelog;
-  if (!changelog || !Array.isArray(changelog.histories)) return false;
+  if (!changelog || !Array.isArray(changelog.histories)) {
+    return false;
+  }
   const total = changelog.total ?? changelog.histories.length;
   return (changelog.startAt ?? 0) === 0 && changelog.histories.length >= total;
 }
@@ -174,10 +196,12 @@ export function changelogIsComplete(issue: JiraIssue): boolean {
  */
 export function boundedJql(configuredJql: string, since: Date, timeZone: string | undefined): string {
   const text = configuredJql.trim();
-  if (text === '') throw new UsageError('a Jira JQL in the configuration is empty: give a search such as labels = incident');
+  if (text === '') {
+    throw new UsageError('a Jira JQL in the configuration is empty: give a search such as labels = incident');
+  }
   if (/\border\s+by\b/i.test(withoutQuotedText(text))) {
     throw new UsageError(
-      `a configured Jira JQL contains ORDER BY, which cannot be combined with the collector's time bound: remove it from '${text}'`,
+      `a configured Jira JQL contains ORDER BY, which cannot be combined with the collector's time bound: remove it from '${text}'`
     );
   }
   const zone = timeZone !== undefined && isValidTimeZone(timeZone) ? timeZone : undefined;

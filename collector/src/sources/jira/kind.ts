@@ -29,17 +29,31 @@ export const jiraKind: SourceKind<JiraAccount> = {
     const settings = raw as z.output<typeof entry>;
     const email = env[settings.emailEnv];
     const apiToken = secretFromEnv(env, settings.tokenEnv);
-    if (!email) throw new UsageError(`sources: the Jira site '${name}' reads its account e-mail from ${settings.emailEnv}, which is not set`);
-    if (!apiToken) throw new UsageError(`sources: the Jira site '${name}' reads its API token from ${settings.tokenEnv}, which is not set`);
+    if (!email) {
+      throw new UsageError(
+        `sources: the Jira site '${name}' reads its account e-mail from ${settings.emailEnv}, which is not set`
+      );
+    }
+    if (!apiToken) {
+      throw new UsageError(
+        `sources: the Jira site '${name}' reads its API token from ${settings.tokenEnv}, which is not set`
+      );
+    }
     return { name, kind: JIRA_KIND, baseUrl: settings.baseUrl.replace(/\/+$/, ''), email, apiToken };
   },
   accountFromEnv(env) {
     const baseUrl = urlFromEnv(env, 'JIRA_BASE_URL');
-    if (baseUrl === undefined) return undefined;
+    if (baseUrl === undefined) {
+      return undefined;
+    }
     const email = env.JIRA_EMAIL;
     const apiToken = secretFromEnv(env, 'JIRA_API_TOKEN');
-    if (!email) throw new UsageError('JIRA_BASE_URL is set but JIRA_EMAIL is not: set the Jira account e-mail');
-    if (!apiToken) throw new UsageError('JIRA_BASE_URL is set but JIRA_API_TOKEN is not: set a Jira API token');
+    if (!email) {
+      throw new UsageError('JIRA_BASE_URL is set but JIRA_EMAIL is not: set the Jira account e-mail');
+    }
+    if (!apiToken) {
+      throw new UsageError('JIRA_BASE_URL is set but JIRA_API_TOKEN is not: set a Jira API token');
+    }
     return { name: JIRA_KIND, kind: JIRA_KIND, baseUrl, email, apiToken };
   },
   setupHint: 'set JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN',
@@ -51,7 +65,7 @@ export const jiraKind: SourceKind<JiraAccount> = {
         email: account.email,
         apiToken: account.apiToken,
         onResponse: hooks.onResponse && ((event) => hooks.onResponse!(account.name, event)),
-      }),
+      })
     );
   },
 };

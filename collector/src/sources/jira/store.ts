@@ -38,7 +38,9 @@ function byKey<T>(rows: T[], key: (row: T) => string): T[] {
 }
 
 export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssueFacts[]): Promise<void> {
-  if (facts.length === 0) return;
+  if (facts.length === 0) {
+    return;
+  }
   await withJiraTables(db)
     .insertInto('jira_issues')
     .values(
@@ -53,7 +55,7 @@ export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssu
         html_url: fact.htmlUrl,
         created_at: fact.createdAt,
         source_updated_at: fact.updatedAt,
-      })),
+      }))
     )
     .onConflict((oc) =>
       oc.columns(['source_id', 'issue_key', 'kind']).doUpdateSet((eb) => ({
@@ -65,14 +67,16 @@ export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssu
         created_at: eb.ref('excluded.created_at'),
         source_updated_at: eb.ref('excluded.source_updated_at'),
         synced_at: sql`now()`,
-      })),
+      }))
     )
     .execute();
 }
 
 /** Links (incident_id) are left to resolveJiraLinks. */
 export async function upsertPostmortems(db: Db, sourceId: number, rows: PostmortemRow[]): Promise<void> {
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   await db
     .insertInto('postmortems')
     .values(
@@ -87,7 +91,7 @@ export async function upsertPostmortems(db: Db, sourceId: number, rows: Postmort
         root_cause_key: row.rootCauseKey,
         html_url: row.htmlUrl,
         source_updated_at: row.sourceUpdatedAt,
-      })),
+      }))
     )
     .onConflict((oc) =>
       oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
@@ -100,14 +104,16 @@ export async function upsertPostmortems(db: Db, sourceId: number, rows: Postmort
         html_url: eb.ref('excluded.html_url'),
         source_updated_at: eb.ref('excluded.source_updated_at'),
         synced_at: sql`now()`,
-      })),
+      }))
     )
     .execute();
 }
 
 /** Links (incident_id, postmortem_id) are left to resolveJiraLinks. */
 export async function upsertActionItems(db: Db, sourceId: number, rows: ActionItemRow[]): Promise<void> {
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   await db
     .insertInto('action_items')
     .values(
@@ -123,7 +129,7 @@ export async function upsertActionItems(db: Db, sourceId: number, rows: ActionIt
         completed_at: row.completedAt,
         html_url: row.htmlUrl,
         source_updated_at: row.sourceUpdatedAt,
-      })),
+      }))
     )
     .onConflict((oc) =>
       oc.columns(['source_id', 'external_id']).doUpdateSet((eb) => ({
@@ -137,7 +143,7 @@ export async function upsertActionItems(db: Db, sourceId: number, rows: ActionIt
         html_url: eb.ref('excluded.html_url'),
         source_updated_at: eb.ref('excluded.source_updated_at'),
         synced_at: sql`now()`,
-      })),
+      }))
     )
     .execute();
 }
@@ -145,7 +151,9 @@ export async function upsertActionItems(db: Db, sourceId: number, rows: ActionIt
 /** Which of these PagerDuty incident ids are stored, from any PagerDuty account. */
 export async function knownPagerDutyIncidents(db: Db, ids: Iterable<string>): Promise<Set<string>> {
   const unique = [...new Set(ids)];
-  if (unique.length === 0) return new Set();
+  if (unique.length === 0) {
+    return new Set();
+  }
   const rows = await db
     .selectFrom('incidents')
     .innerJoin('sources', 'sources.id', 'incidents.source_id')
@@ -171,7 +179,7 @@ export async function knownPagerDutyIncidents(db: Db, ids: Iterable<string>): Pr
  * 4. Ticket rows now claimed by a PagerDuty incident are deleted: one
  *    incident is never counted twice.
  * 5. Every incident gets its ticket (key, URL) and root cause: the latest
- *    post-mortem's, else the ticket's (METRICS.md 8).
+ *    post-mortem's, else the ticket's (docs/metrics.md §8).
  */
 export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void> {
   await sql`
@@ -296,5 +304,7 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
     SET jira_issue_key = d.issue_key, jira_url = d.html_url, root_cause_key = d.root_cause_key
     FROM derived AS d
     WHERE i.id = d.id
-      AND (i.jira_issue_key, i.jira_url, i.root_cause_key) IS DISTINCT FROM (d.issue_key, d.html_url, d.root_cause_key)`.execute(trx);
+      AND (i.jira_issue_key, i.jira_url, i.root_cause_key) IS DISTINCT FROM (d.issue_key, d.html_url, d.root_cause_key)`.execute(
+    trx
+  );
 }

@@ -8,7 +8,13 @@ import type { BatchAdapter, WriteResult } from '../../sync/batch-writer.ts';
 import type { SourceAccount, SourceSync, SyncRequest, SyncSummary } from '../../sync/source.ts';
 import { upsertEvents, upsertIncidents, type EventRow, type QuarantinedRecord } from '../../sync/store.ts';
 import { runSyncPlan, type StreamPage, type SyncStream } from '../../sync/sync-plan.ts';
-import { FIRST_RESPONSE_SLA_NAME, SLA_FIELD_SCHEMA, type JiraFieldDetails, type JiraIssue, type JiraRemoteLink } from './api-types.ts';
+import {
+  FIRST_RESPONSE_SLA_NAME,
+  SLA_FIELD_SCHEMA,
+  type JiraFieldDetails,
+  type JiraIssue,
+  type JiraRemoteLink,
+} from './api-types.ts';
 import { boundedJql, JiraClient, type JiraClientOptions } from './client.ts';
 import { JIRA_KIND } from './kind.ts';
 import {
@@ -75,7 +81,10 @@ export interface JiraSyncOptions extends Omit<JiraClientOptions, 'logger' | 'sig
 }
 
 /** The options of an account's sync from the configuration; `overrides` tune it (tests, demo). */
-export function jiraSyncOptions(config: Config, overrides: Partial<JiraSyncOptions> & Pick<JiraSyncOptions, 'baseUrl' | 'email' | 'apiToken'>): JiraSyncOptions {
+export function jiraSyncOptions(
+  config: Config,
+  overrides: Partial<JiraSyncOptions> & Pick<JiraSyncOptions, 'baseUrl' | 'email' | 'apiToken'>
+): JiraSyncOptions {
   return {
     historyStart: new Date(`${config.jira.since}T00:00:00Z`),
     searches: {
@@ -139,14 +148,18 @@ export class JiraSync implements SourceSync {
               const records = await remoteLinks.attach(kind, issues, site!.rules);
               for (const issue of issues) {
                 const updated = parseJiraInstant(issue.fields?.updated);
-                if (updated !== undefined && (!newestSeen || new Date(updated) > newestSeen)) newestSeen = new Date(updated);
+                if (updated !== undefined && (!newestSeen || new Date(updated) > newestSeen)) {
+                  newestSeen = new Date(updated);
+                }
               }
               yield { page: { kind, records }, size: issues.length, stage: `jira ${STREAMS[kind].replace('_', ' ')}` };
             }
           } catch (error) {
             // A JQL Jira refuses is a configuration error: name the setting.
             if (error instanceof ApiError && error.status === 400) {
-              throw new UsageError(`Jira refused the search of ${SETTINGS[kind]} (${jql}): ${error.message}`, { cause: error });
+              throw new UsageError(`Jira refused the search of ${SETTINGS[kind]} (${jql}): ${error.message}`, {
+                cause: error,
+              });
             }
             throw error;
           }
@@ -173,7 +186,7 @@ export class JiraSync implements SourceSync {
         finish: (trx) => resolveJiraLinks(trx),
       },
       request,
-      logger,
+      logger
     );
   }
 
@@ -185,7 +198,7 @@ export class JiraSync implements SourceSync {
   private async discoverSite(client: JiraClient): Promise<SiteFacts> {
     const [myself, fieldList, statuses] = [await client.myself(), await client.fields(), await client.statuses()];
     const fields = Array.isArray(fieldList) ? fieldList : [];
-    const configured: [string, string | null][] = [
+    const configured: Array<[string, string | null]> = [
       ['jira.fields.severity', this.options.fields.severity === 'priority' ? null : this.options.fields.severity],
       ['jira.fields.rootCause', this.options.fields.rootCause],
       ['jira.fields.pagerdutyIncident', this.options.fields.pagerdutyIncident],
@@ -193,13 +206,15 @@ export class JiraSync implements SourceSync {
     for (const [setting, fieldId] of configured) {
       if (fieldId !== null && !fields.some((field) => field.id === fieldId || field.key === fieldId)) {
         throw new UsageError(
-          `${setting} names the Jira field '${fieldId}', which ${this.options.baseUrl} does not have or the account cannot see: use a field id such as customfield_10042`,
+          `${setting} names the Jira field '${fieldId}', which ${this.options.baseUrl} does not have or the account cannot see: use a field id such as customfield_10042`
         );
       }
     }
     const statusCategories = new Map<string, string>();
     for (const status of Array.isArray(statuses) ? statuses : []) {
-      if (status.id !== undefined && status.statusCategory?.key !== undefined) statusCategories.set(status.id, status.statusCategory.key);
+      if (status.id !== undefined && status.statusCategory?.key !== undefined) {
+        statusCategories.set(status.id, status.statusCategory.key);
+      }
     }
     return {
       timeZone: myself.timeZone ?? undefined,
@@ -221,7 +236,7 @@ export function firstResponseSlaField(fields: JiraFieldDetails[]): string | null
     (field) =>
       field.id !== undefined &&
       field.name?.trim().toLowerCase() === FIRST_RESPONSE_SLA_NAME.toLowerCase() &&
-      (field.schema?.custom === undefined || field.schema.custom === SLA_FIELD_SCHEMA),
+      (field.schema?.custom === undefined || field.schema.custom === SLA_FIELD_SCHEMA)
   );
   return match?.id ?? null;
 }
@@ -237,7 +252,7 @@ class RemoteLinkReader {
 
   constructor(
     private readonly client: JiraClient,
-    private readonly logger: Logger,
+    private readonly logger: Logger
   ) {}
 
   async attach(kind: JiraIssueKind, issues: JiraIssue[], rules: JiraMappingRules): Promise<JiraIssueRecord[]> {
@@ -249,7 +264,9 @@ class RemoteLinkReader {
         (kind === 'incident' || (kind === 'postmortem' && linkedIssueKeys(issue).length === 0)) &&
         typeof issue.key === 'string' &&
         pagerDutyReferences(record, rules.fields.pagerdutyIncident).length === 0;
-      if (needed) record.remoteLinks = await this.read(issue.key!);
+      if (needed) {
+        record.remoteLinks = await this.read(issue.key!);
+      }
       records.push(record);
     }
     return records;
@@ -260,9 +277,14 @@ class RemoteLinkReader {
       return await this.client.remoteLinks(issueKey);
     } catch (error) {
       // The credentials already worked for the search: a 403 here means remote links are off.
-      if (!(error instanceof AuthError)) throw error;
+      if (!(error instanceof AuthError)) {
+        throw error;
+      }
       this.disabled = true;
-      this.logger.warn({ reason: error.message }, 'remote links unavailable; PagerDuty references in them are not read');
+      this.logger.warn(
+        { reason: error.message },
+        'remote links unavailable; PagerDuty references in them are not read'
+      );
       return [];
     }
   }
@@ -295,7 +317,12 @@ class JiraBatch implements BatchAdapter<JiraPage, JiraWriteRecord> {
             ? mapJiraPostmortem(record, rules)
             : mapJiraActionItem(record, rules);
       if (!result.ok) {
-        this.rejected.push({ recordKind: `jira.${kind}`, externalId: result.externalId, reason: result.reason, payload: record });
+        this.rejected.push({
+          recordKind: `jira.${kind}`,
+          externalId: result.externalId,
+          reason: result.reason,
+          payload: record,
+        });
       } else {
         this.records.push({ kind, mapped: result.value, record } as JiraWriteRecord);
       }
@@ -314,31 +341,57 @@ class JiraBatch implements BatchAdapter<JiraPage, JiraWriteRecord> {
     const postmortems: MappedPostmortem[] = [];
     const actionItems: MappedActionItem[] = [];
     for (const record of records) {
-      if (record.kind === 'incident') incidents.push(record.mapped);
-      else if (record.kind === 'postmortem') postmortems.push(record.mapped);
-      else actionItems.push(record.mapped);
+      if (record.kind === 'incident') {
+        incidents.push(record.mapped);
+      } else if (record.kind === 'postmortem') {
+        postmortems.push(record.mapped);
+      } else {
+        actionItems.push(record.mapped);
+      }
     }
     // A ticket about a stored PagerDuty incident is that incident, not a
     // second one; tickets about unknown ones count on their own until the
     // PagerDuty incident arrives (resolveJiraLinks then removes the row).
-    const known = await knownPagerDutyIncidents(trx, incidents.flatMap((incident) => incident.facts.pagerdutyIncidentIds));
+    const known = await knownPagerDutyIncidents(
+      trx,
+      incidents.flatMap((incident) => incident.facts.pagerdutyIncidentIds)
+    );
     const ownRows = incidents
       .filter((incident) => !incident.facts.pagerdutyIncidentIds.some((id) => known.has(id)))
       // Key order, so that concurrent writers lock rows in the same order.
       .sort((a, b) => (a.row.externalId < b.row.externalId ? -1 : 1));
-    const ids = await upsertIncidents(trx, sourceId, ownRows.map((incident) => incident.row), new Map(), new Map());
+    const ids = await upsertIncidents(
+      trx,
+      sourceId,
+      ownRows.map((incident) => incident.row),
+      new Map(),
+      new Map()
+    );
     const events: EventRow[] = ownRows.flatMap((incident) =>
-      incident.events.map((event) => ({ ...event, incidentId: ids.get(incident.row.externalId)! })),
+      incident.events.map((event) => ({ ...event, incidentId: ids.get(incident.row.externalId)! }))
     );
     await upsertEvents(trx, sourceId, events);
-    await upsertPostmortems(trx, sourceId, postmortems.map((postmortem) => postmortem.row));
-    await upsertActionItems(trx, sourceId, actionItems.map((item) => item.row));
+    await upsertPostmortems(
+      trx,
+      sourceId,
+      postmortems.map((postmortem) => postmortem.row)
+    );
+    await upsertActionItems(
+      trx,
+      sourceId,
+      actionItems.map((item) => item.row)
+    );
     const facts: JiraIssueFacts[] = records.map((record) => record.mapped.facts);
     await upsertIssueFacts(trx, sourceId, facts);
     return { records: facts.length, events: events.length, rejected: [] };
   }
 
   refused(record: JiraWriteRecord, reason: string): QuarantinedRecord {
-    return { recordKind: `jira.${record.kind}`, externalId: record.mapped.facts.issueKey, reason, payload: record.record };
+    return {
+      recordKind: `jira.${record.kind}`,
+      externalId: record.mapped.facts.issueKey,
+      reason,
+      payload: record.record,
+    };
   }
 }

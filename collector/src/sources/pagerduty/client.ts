@@ -31,11 +31,10 @@ export const pagerDutyDialect: ApiDialect = {
   },
 };
 
-export interface PagerDutyClientOptions
-  extends Pick<
-    ApiClientOptions,
-    'requestsPerMinute' | 'burstRequests' | 'maxRetries' | 'backoffBaseMs' | 'timeoutMs' | 'signal' | 'onResponse'
-  > {
+export interface PagerDutyClientOptions extends Pick<
+  ApiClientOptions,
+  'requestsPerMinute' | 'burstRequests' | 'maxRetries' | 'backoffBaseMs' | 'timeoutMs' | 'signal' | 'onResponse'
+> {
   apiUrl: string;
   token: string;
   logger: Logger;
@@ -84,7 +83,9 @@ export class PagerDutyClient {
         'include[]': includeIncident ? ['incidents'] : undefined,
       });
       yield page.log_entries;
-      if (!page.more || offset + 2 * PD_MAX_LIMIT > PD_MAX_OFFSET_PLUS_LIMIT) return;
+      if (!page.more || offset + 2 * PD_MAX_LIMIT > PD_MAX_OFFSET_PLUS_LIMIT) {
+        return;
+      }
     }
   }
 
@@ -93,21 +94,29 @@ export class PagerDutyClient {
     for (let offset = 0; offset + PD_MAX_LIMIT <= PD_MAX_OFFSET_PLUS_LIMIT; offset += PD_MAX_LIMIT) {
       const page = await this.api.get<PdUsersPage>('/users', { limit: PD_MAX_LIMIT, offset });
       yield page.users;
-      if (!page.more) return;
+      if (!page.more) {
+        return;
+      }
     }
-    throw new Error(`PagerDuty /users has more than ${PD_MAX_OFFSET_PLUS_LIMIT} users; they cannot be paged under the 10,000-offset cap`);
+    throw new Error(
+      `PagerDuty /users has more than ${PD_MAX_OFFSET_PLUS_LIMIT} users; they cannot be paged under the 10,000-offset cap`
+    );
   }
 
   incidents(window: TimeWindow, onTotal?: (total: number) => void): AsyncGenerator<PdIncident[]> {
     return this.list('/incidents', window, { sort_by: 'created_at:asc', time_zone: 'UTC' }, onTotal);
   }
 
-  logEntries(window: TimeWindow, includeIncidents: boolean, onTotal?: (total: number) => void): AsyncGenerator<PdLogEntry[]> {
+  logEntries(
+    window: TimeWindow,
+    includeIncidents: boolean,
+    onTotal?: (total: number) => void
+  ): AsyncGenerator<PdLogEntry[]> {
     return this.list(
       '/log_entries',
       window,
       { is_overview: false, time_zone: 'UTC', 'include[]': includeIncidents ? ['incidents'] : undefined },
-      onTotal,
+      onTotal
     );
   }
 
@@ -116,8 +125,8 @@ export class PagerDutyClient {
     path: P,
     window: TimeWindow,
     extra: Record<string, string | boolean | string[] | undefined>,
-    onTotal?: (total: number) => void,
-  ): AsyncGenerator<PageOf<P>[]> {
+    onTotal?: (total: number) => void
+  ): AsyncGenerator<Array<PageOf<P>>> {
     const key = path === '/incidents' ? 'incidents' : 'log_entries';
     return offsetPages<PageOf<P>>(window, {
       pageSize: PD_MAX_LIMIT,
@@ -125,7 +134,7 @@ export class PagerDutyClient {
       what: `PagerDuty ${path}`,
       onTotal,
       fetch: async (part, offset, withTotal) => {
-        const page = await this.api.get<PdPage & Record<string, PageOf<P>[]>>(path, {
+        const page = await this.api.get<PdPage & Record<string, Array<PageOf<P>>>>(path, {
           ...extra,
           since: part.since.toISOString(),
           until: part.until.toISOString(),

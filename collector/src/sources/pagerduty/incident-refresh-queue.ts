@@ -53,7 +53,7 @@ export class IncidentRefreshQueue {
   /** Incidents a batch did not bring up to date: they get a refresh of their own. */
   private readonly ownRefresh = new Set<string>();
   private batchRunning = false;
-  private idleWaiters: (() => void)[] = [];
+  private idleWaiters: Array<() => void> = [];
   private stopped = false;
 
   constructor(private readonly options: IncidentRefreshQueueOptions) {}
@@ -67,14 +67,22 @@ export class IncidentRefreshQueue {
    */
   enqueue(incidentId: string, event: QueuedEvent): boolean {
     // After stop the event stays unprocessed in webhook_events; the next start takes it up.
-    if (this.stopped) return false;
+    if (this.stopped) {
+      return false;
+    }
     const events = this.waiting.get(incidentId);
     if (events) {
-      if (events.length < (this.options.maxEventsPerIncident ?? DEFAULT_MAX_EVENTS_PER_INCIDENT)) events.push(event);
-      else events[events.length - 1] = event;
+      if (events.length < (this.options.maxEventsPerIncident ?? DEFAULT_MAX_EVENTS_PER_INCIDENT)) {
+        events.push(event);
+      } else {
+        events[events.length - 1] = event;
+      }
     } else {
       if (this.waiting.size >= (this.options.maxIncidents ?? DEFAULT_MAX_INCIDENTS)) {
-        this.options.logger.warn({ incidentId, eventId: event.eventId, waiting: this.waiting.size }, 'webhook queue full; the event is left to the scheduled sync');
+        this.options.logger.warn(
+          { incidentId, eventId: event.eventId, waiting: this.waiting.size },
+          'webhook queue full; the event is left to the scheduled sync'
+        );
         return false;
       }
       this.waiting.set(incidentId, [event]);
@@ -90,7 +98,9 @@ export class IncidentRefreshQueue {
 
   /** Resolves when nothing waits and nothing runs (tests, benchmarks). */
   idle(): Promise<void> {
-    if (this.backlog === 0) return Promise.resolve();
+    if (this.backlog === 0) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -100,7 +110,9 @@ export class IncidentRefreshQueue {
     await Promise.all([...this.running]);
     const left = this.waiting.size;
     this.waiting.clear();
-    if (left > 0) this.options.logger.info({ incidents: left }, 'incident refreshes left for the next start');
+    if (left > 0) {
+      this.options.logger.info({ incidents: left }, 'incident refreshes left for the next start');
+    }
     this.signalIdle();
   }
 
@@ -110,17 +122,23 @@ export class IncidentRefreshQueue {
       const batch = this.batchable();
       if (batch.length >= (this.options.batchFrom ?? 4)) {
         // The single refreshes under way finish first; then one read serves everyone waiting.
-        if (this.fetching.size > 0) break;
+        if (this.fetching.size > 0) {
+          break;
+        }
         this.batchRunning = true;
         this.start(batch, (events) => this.refreshBatch(events));
         continue;
       }
       const next = this.nextIncident();
-      if (next === undefined) break;
+      if (next === undefined) {
+        break;
+      }
       this.start([next], (events) => this.refreshOne(next, events.get(next)!));
     }
     this.options.onBacklog?.(this.backlog);
-    if (this.backlog === 0) this.signalIdle();
+    if (this.backlog === 0) {
+      this.signalIdle();
+    }
   }
 
   private start(incidentIds: string[], work: (events: Map<string, QueuedEvent[]>) => Promise<void>): void {
@@ -131,7 +149,9 @@ export class IncidentRefreshQueue {
       this.fetching.add(incidentId);
     }
     const task = work(events).finally(() => {
-      for (const incidentId of incidentIds) this.fetching.delete(incidentId);
+      for (const incidentId of incidentIds) {
+        this.fetching.delete(incidentId);
+      }
       this.running.delete(task);
       this.pump();
     });
@@ -140,18 +160,28 @@ export class IncidentRefreshQueue {
 
   /** The incident waiting longest whose fetch is not under way. */
   private nextIncident(): string | undefined {
-    for (const incidentId of this.waiting.keys()) if (!this.fetching.has(incidentId)) return incidentId;
+    for (const incidentId of this.waiting.keys()) {
+      if (!this.fetching.has(incidentId)) {
+        return incidentId;
+      }
+    }
     return undefined;
   }
 
   /** Waiting incidents a batch may serve: recent events, not already passed over by a batch. */
   private batchable(): string[] {
-    if (!this.options.refreshMany) return [];
+    if (!this.options.refreshMany) {
+      return [];
+    }
     const oldestAllowed = Date.now() - (this.options.batchWindowMs ?? 60_000);
     const batch: string[] = [];
     for (const [incidentId, events] of this.waiting) {
-      if (this.fetching.has(incidentId) || this.ownRefresh.has(incidentId)) continue;
-      if (events.every((event) => (event.occurredAt ?? event.receivedAt).getTime() >= oldestAllowed)) batch.push(incidentId);
+      if (this.fetching.has(incidentId) || this.ownRefresh.has(incidentId)) {
+        continue;
+      }
+      if (events.every((event) => (event.occurredAt ?? event.receivedAt).getTime() >= oldestAllowed)) {
+        batch.push(incidentId);
+      }
     }
     return batch;
   }
@@ -164,7 +194,7 @@ export class IncidentRefreshQueue {
       // The scheduled sync is the safety net: it reads the same changes from the log entries.
       this.options.logger.warn(
         { incidentId, events: events.map((event) => event.eventId), err: error },
-        `incident refresh after a webhook failed; the next scheduled sync will catch up: ${errorMessage(error)}`,
+        `incident refresh after a webhook failed; the next scheduled sync will catch up: ${errorMessage(error)}`
       );
     }
   }
@@ -176,7 +206,7 @@ export class IncidentRefreshQueue {
     } catch (error) {
       this.options.logger.warn(
         { incidents: events.size, err: error },
-        `reading the recent changes after webhooks failed; the incidents are fetched one by one: ${errorMessage(error)}`,
+        `reading the recent changes after webhooks failed; the incidents are fetched one by one: ${errorMessage(error)}`
       );
     } finally {
       this.batchRunning = false;
@@ -200,6 +230,8 @@ export class IncidentRefreshQueue {
   private signalIdle(): void {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    for (const resolve of waiters) {
+      resolve();
+    }
   }
 }

@@ -41,20 +41,27 @@ export const pagerDutyKind: SourceKind<PagerDutyAccount> = {
   account(name, raw, env) {
     const settings = raw as z.output<typeof entry>;
     const token = secretFromEnv(env, settings.tokenEnv);
-    if (!token) throw new UsageError(`sources: the PagerDuty account '${name}' reads its token from ${settings.tokenEnv}, which is not set`);
+    if (!token) {
+      throw new UsageError(
+        `sources: the PagerDuty account '${name}' reads its token from ${settings.tokenEnv}, which is not set`
+      );
+    }
     return {
       name,
       kind: PAGERDUTY_KIND,
       baseUrl: settings.apiUrl.replace(/\/+$/, ''),
       token,
-      webhookSecret: settings.webhookSecretEnv === undefined ? undefined : secretFromEnv(env, settings.webhookSecretEnv),
+      webhookSecret:
+        settings.webhookSecretEnv === undefined ? undefined : secretFromEnv(env, settings.webhookSecretEnv),
       webhookSecretVariable: settings.webhookSecretEnv ?? 'webhookSecretEnv',
       requestsPerMinute: requestsPerMinute(env),
     };
   },
   accountFromEnv(env) {
     const token = secretFromEnv(env, 'PAGERDUTY_TOKEN');
-    if (!token) return undefined;
+    if (!token) {
+      return undefined;
+    }
     return {
       name: PAGERDUTY_KIND,
       kind: PAGERDUTY_KIND,

@@ -78,7 +78,9 @@ function fail(reason: string, externalId: string | null | undefined): Mapped<nev
 
 /** An ISO 8601 instant, normalised to UTC; undefined when absent or unparsable. */
 export function parseInstant(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
+  if (typeof value !== 'string' || value === '') {
+    return undefined;
+  }
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }
@@ -88,23 +90,35 @@ function nonEmpty(value: unknown): value is string {
 }
 
 function namedRef(ref: PdReference | undefined): NamedRef | null {
-  if (!ref || !nonEmpty(ref.id)) return null;
+  if (!ref || !nonEmpty(ref.id)) {
+    return null;
+  }
   return { externalId: ref.id, name: ref.summary ?? ref.id, htmlUrl: ref.html_url ?? null };
 }
 
 export function mapIncident(incident: PdIncident, rules: SeverityRules): Mapped<MappedIncident> {
-  if (typeof incident !== 'object' || incident === null) return fail('incident is not an object', null);
+  if (typeof incident !== 'object' || incident === null) {
+    return fail('incident is not an object', null);
+  }
   const id = incident.id;
-  if (!nonEmpty(id)) return fail('incident has no id', null);
+  if (!nonEmpty(id)) {
+    return fail('incident has no id', null);
+  }
   const createdAt = parseInstant(incident.created_at);
-  if (!createdAt) return fail(`incident created_at is missing or not a date: ${JSON.stringify(incident.created_at)}`, id);
+  if (!createdAt) {
+    return fail(`incident created_at is missing or not a date: ${JSON.stringify(incident.created_at)}`, id);
+  }
   if (!nonEmpty(incident.status) || !STATUSES.has(incident.status)) {
     return fail(`incident status is not triggered, acknowledged or resolved: ${JSON.stringify(incident.status)}`, id);
   }
   if (incident.priority !== undefined && incident.priority !== null && typeof incident.priority !== 'object') {
     return fail('incident priority is neither an object nor null', id);
   }
-  if (incident.resolve_reason !== undefined && incident.resolve_reason !== null && typeof incident.resolve_reason !== 'object') {
+  if (
+    incident.resolve_reason !== undefined &&
+    incident.resolve_reason !== null &&
+    typeof incident.resolve_reason !== 'object'
+  ) {
     return fail('incident resolve_reason is neither an object nor null', id);
   }
   let resolvedAt: string | null = null;
@@ -147,14 +161,24 @@ export function mapIncident(incident: PdIncident, rules: SeverityRules): Mapped<
 }
 
 export function mapLogEntry(entry: PdLogEntry): Mapped<MappedEvent> {
-  if (typeof entry !== 'object' || entry === null) return fail('log entry is not an object', null);
+  if (typeof entry !== 'object' || entry === null) {
+    return fail('log entry is not an object', null);
+  }
   const id = entry.id;
-  if (!nonEmpty(id)) return fail('log entry has no id', null);
-  if (!nonEmpty(entry.type)) return fail('log entry has no type', id);
+  if (!nonEmpty(id)) {
+    return fail('log entry has no id', null);
+  }
+  if (!nonEmpty(entry.type)) {
+    return fail('log entry has no type', id);
+  }
   const occurredAt = parseInstant(entry.created_at);
-  if (!occurredAt) return fail(`log entry created_at is missing or not a date: ${JSON.stringify(entry.created_at)}`, id);
+  if (!occurredAt) {
+    return fail(`log entry created_at is missing or not a date: ${JSON.stringify(entry.created_at)}`, id);
+  }
   const incidentId = entry.incident?.id;
-  if (!nonEmpty(incidentId)) return fail('log entry refers to no incident', id);
+  if (!nonEmpty(incidentId)) {
+    return fail('log entry refers to no incident', id);
+  }
   const rawType = entry.type.replace(/_reference$/, '');
   const incident = entry.incident?.type === 'incident' ? entry.incident : null;
   const channel = typeof entry.channel === 'object' && entry.channel !== null ? entry.channel : undefined;
@@ -162,7 +186,9 @@ export function mapLogEntry(entry: PdLogEntry): Mapped<MappedEvent> {
   let notification: MappedNotification | null = null;
   if (rawType === 'notify_log_entry') {
     const user = userRef(entry.user);
-    if (!user) return fail('notify log entry names no user', id);
+    if (!user) {
+      return fail('notify log entry names no user', id);
+    }
     notification = { user, ...notificationMethod(channel) };
   }
   return {
@@ -186,21 +212,34 @@ export function mapLogEntry(entry: PdLogEntry): Mapped<MappedEvent> {
 
 /** How a notify entry reached its user: channel.notification.type when present, else channel.type. */
 export function notificationMethod(channel: PdLogEntry['channel']): Pick<MappedNotification, 'method' | 'channelType'> {
-  const nested = typeof channel?.notification === 'object' && channel.notification !== null ? channel.notification.type : undefined;
+  const nested =
+    typeof channel?.notification === 'object' && channel.notification !== null ? channel.notification.type : undefined;
   const raw = nonEmpty(nested) ? nested : nonEmpty(channel?.type) ? channel.type : null;
-  return { method: (raw !== null && Object.hasOwn(METHODS, raw) ? METHODS[raw] : undefined) ?? 'unknown', channelType: raw };
+  return {
+    method: (raw !== null && Object.hasOwn(METHODS, raw) ? METHODS[raw] : undefined) ?? 'unknown',
+    channelType: raw,
+  };
 }
 
 /** The kind of agent that made an entry; integrations come in several reference types. */
 export function agentType(agent: PdReference | undefined): string | null {
-  if (!agent || !nonEmpty(agent.type)) return null;
+  if (!agent || !nonEmpty(agent.type)) {
+    return null;
+  }
   const type = agent.type.replace(/_reference$/, '');
   return type.endsWith('integration') ? 'integration' : type;
 }
 
 function userRef(ref: PdReference | undefined): MappedUser | null {
-  if (typeof ref !== 'object' || ref === null || !nonEmpty(ref.id)) return null;
-  return { externalId: ref.id, name: nonEmpty(ref.summary) ? ref.summary : ref.id, timeZone: null, htmlUrl: ref.html_url ?? null };
+  if (typeof ref !== 'object' || ref === null || !nonEmpty(ref.id)) {
+    return null;
+  }
+  return {
+    externalId: ref.id,
+    name: nonEmpty(ref.summary) ? ref.summary : ref.id,
+    timeZone: null,
+    htmlUrl: ref.html_url ?? null,
+  };
 }
 
 /** A zone the runtime's time zone database knows; PostgreSQL is checked again at write time. */
@@ -214,12 +253,19 @@ function knownZone(zone: string): boolean {
 }
 
 export function mapUser(user: PdUser): Mapped<MappedUser> {
-  if (typeof user !== 'object' || user === null) return fail('user is not an object', null);
-  if (!nonEmpty(user.id)) return fail('user has no id', null);
+  if (typeof user !== 'object' || user === null) {
+    return fail('user is not an object', null);
+  }
+  if (!nonEmpty(user.id)) {
+    return fail('user has no id', null);
+  }
   const zone = user.time_zone;
   if (zone !== undefined && zone !== null && (typeof zone !== 'string' || !knownZone(zone))) {
     return fail(`user time_zone is not an IANA zone: ${JSON.stringify(zone)}`, user.id);
   }
   const name = nonEmpty(user.name) ? user.name : nonEmpty(user.summary) ? user.summary : user.id;
-  return { ok: true, value: { externalId: user.id, name, timeZone: nonEmpty(zone) ? zone : null, htmlUrl: user.html_url ?? null } };
+  return {
+    ok: true,
+    value: { externalId: user.id, name, timeZone: nonEmpty(zone) ? zone : null, htmlUrl: user.html_url ?? null },
+  };
 }

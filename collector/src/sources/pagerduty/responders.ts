@@ -3,15 +3,22 @@ import type { Db } from '../../sync/store.ts';
 import type { MappedNotification, MappedUser } from './mapper.ts';
 
 /**
- * Users and notifications (METRICS.md 10). Users from /users are written
+ * Users and notifications (docs/metrics.md §10). Users from /users are written
  * whole; a user only named by a log entry (a notification, an ack) is added
  * as a stub without a zone and never overwrites what /users said.
  */
-export async function upsertUsers(db: Db, sourceId: number, users: MappedUser[], from: 'users' | 'log_entries'): Promise<void> {
+export async function upsertUsers(
+  db: Db,
+  sourceId: number,
+  users: MappedUser[],
+  from: 'users' | 'log_entries'
+): Promise<void> {
   const rows = [...new Map(users.map((user) => [user.externalId, user])).values()].sort((a, b) =>
-    a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
+    a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0
   );
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   const column = <T>(pick: (row: MappedUser) => T) => rows.map(pick);
   const values = sql`
     SELECT ${sourceId}, u.*
@@ -27,7 +34,9 @@ export async function upsertUsers(db: Db, sourceId: number, users: MappedUser[],
       ON CONFLICT (source_id, external_id) DO UPDATE SET
         name = excluded.name, time_zone = excluded.time_zone, html_url = excluded.html_url, synced_at = now()
       -- An unchanged user is not rewritten.
-      WHERE (x.name, x.time_zone, x.html_url) IS DISTINCT FROM (excluded.name, excluded.time_zone, excluded.html_url)`.execute(db);
+      WHERE (x.name, x.time_zone, x.html_url) IS DISTINCT FROM (excluded.name, excluded.time_zone, excluded.html_url)`.execute(
+      db
+    );
   }
 }
 
@@ -40,7 +49,9 @@ export interface NotificationRow extends MappedNotification {
 /** Notify entries never change at the source: a re-read one is skipped. Their users must exist. */
 export async function upsertNotifications(db: Db, sourceId: number, notifications: NotificationRow[]): Promise<void> {
   const rows = [...new Map(notifications.map((row) => [row.externalId, row])).values()];
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   const column = <T>(pick: (row: NotificationRow) => T) => rows.map(pick);
   await sql`
     INSERT INTO notifications (source_id, external_id, incident_id, user_id, notified_at, method, channel_type)

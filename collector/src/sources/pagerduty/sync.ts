@@ -17,7 +17,13 @@ import {
   type SyncCounts,
 } from '../../sync/store.ts';
 import { floorToSecond, runSyncPlan, type StreamPage } from '../../sync/sync-plan.ts';
-import { PD_MAX_WINDOW_DAYS, PD_RATE_LIMIT_PER_MINUTE, type PdIncident, type PdLogEntry, type PdUser } from './api-types.ts';
+import {
+  PD_MAX_WINDOW_DAYS,
+  PD_RATE_LIMIT_PER_MINUTE,
+  type PdIncident,
+  type PdLogEntry,
+  type PdUser,
+} from './api-types.ts';
 import { PagerDutyClient, type PagerDutyClientOptions } from './client.ts';
 import { PAGERDUTY_KIND } from './kind.ts';
 import { mapIncident, mapLogEntry, mapUser, type MappedEvent, type MappedIncident, type MappedUser } from './mapper.ts';
@@ -67,7 +73,7 @@ export class PagerDutySync implements SourceSync {
     const client = new PagerDutyClient({ ...this.options, logger, signal: request.signal });
     const day = (window: TimeWindow) => window.until.toISOString().slice(0, 10);
     const { historyStart, reconcileDays = DEFAULT_RECONCILE_DAYS } = this.options;
-    // Every sync brings the users and their zones up to date (METRICS.md 10), once.
+    // Every sync brings the users and their zones up to date (docs/metrics.md §10), once.
     let usersRead = false;
     return runSyncPlan<PdPage, PdWriteRecord>(
       db,
@@ -87,18 +93,37 @@ export class PagerDutySync implements SourceSync {
               if (!usersRead) {
                 usersRead = true;
                 for await (const records of client.users()) {
-                  yield { page: { list: 'users', records }, size: records.length, stage: `users, before incidents to ${day(window)}`, total: 0 };
+                  yield {
+                    page: { list: 'users', records },
+                    size: records.length,
+                    stage: `users, before incidents to ${day(window)}`,
+                    total: 0,
+                  };
                 }
               }
               let total = 0;
               for await (const records of client.incidents(window, (count) => (total += count))) {
-                yield { page: { list: 'incidents', records }, size: records.length, stage: `incidents to ${day(window)}`, total };
+                yield {
+                  page: { list: 'incidents', records },
+                  size: records.length,
+                  stage: `incidents to ${day(window)}`,
+                  total,
+                };
               }
               // An incremental sync must notice old incidents that changed: take
               // their current state from the log entries' included incidents.
               total = 0;
-              for await (const records of client.logEntries(window, mode === 'incremental', (count) => (total += count))) {
-                yield { page: { list: 'log_entries', records }, size: records.length, stage: `log entries to ${day(window)}`, total };
+              for await (const records of client.logEntries(
+                window,
+                mode === 'incremental',
+                (count) => (total += count)
+              )) {
+                yield {
+                  page: { list: 'log_entries', records },
+                  size: records.length,
+                  stage: `log entries to ${day(window)}`,
+                  total,
+                };
               }
             },
           },
@@ -111,23 +136,34 @@ export class PagerDutySync implements SourceSync {
             overlapMs: 0,
             maxWindowDays: PD_MAX_WINDOW_DAYS,
             range({ mode, reconcile }, until) {
-              if (mode === 'full') return null;
-              if (reconcile) return { since: historyStart, until };
-              if (mode !== 'incremental') return null;
+              if (mode === 'full') {
+                return null;
+              }
+              if (reconcile) {
+                return { since: historyStart, until };
+              }
+              if (mode !== 'incremental') {
+                return null;
+              }
               const since = new Date(Math.max(historyStart.getTime(), until.getTime() - reconcileDays * 86_400_000));
               return { since, until };
             },
             async *read(window): AsyncGenerator<StreamPage<PdPage>> {
               let total = 0;
               for await (const records of client.incidents(window, (count) => (total += count))) {
-                yield { page: { list: 'incidents', records }, size: records.length, stage: `re-reading incidents to ${day(window)}`, total };
+                yield {
+                  page: { list: 'incidents', records },
+                  size: records.length,
+                  stage: `re-reading incidents to ${day(window)}`,
+                  total,
+                };
               }
             },
           },
         ],
       },
       request,
-      logger,
+      logger
     );
   }
 
@@ -159,7 +195,7 @@ export class PagerDutySync implements SourceSync {
     db: Kysely<Database>,
     incidentId: string,
     logger: Logger,
-    client = this.createIncidentClient(logger),
+    client = this.createIncidentClient(logger)
   ): Promise<SyncCounts> {
     const { writer, counts } = await this.webhookWriter(db, client);
     let carried = false;
@@ -167,7 +203,9 @@ export class PagerDutySync implements SourceSync {
       carried ||= page.some((entry) => entry.incident?.id === incidentId);
       await writer.add({ list: 'log_entries', records: page });
     }
-    if (!carried) await writer.add({ list: 'incidents', records: [await client.getIncident(incidentId)] });
+    if (!carried) {
+      await writer.add({ list: 'incidents', records: [await client.getIncident(incidentId)] });
+    }
     await writer.flush();
     return counts;
   }
@@ -182,14 +220,18 @@ export class PagerDutySync implements SourceSync {
     db: Kysely<Database>,
     since: Date,
     logger: Logger,
-    client = this.createIncidentClient(logger),
+    client = this.createIncidentClient(logger)
   ): Promise<{ counts: SyncCounts; incidentIds: Set<string> }> {
     const { writer, counts } = await this.webhookWriter(db, client);
     // Up to the end of the current second, so that an entry of this very second is read.
     const until = new Date(floorToSecond(new Date()).getTime() + 1000);
     const incidentIds = new Set<string>();
     for await (const page of client.logEntries({ since: floorToSecond(since), until }, true)) {
-      for (const entry of page) if (entry.incident?.id) incidentIds.add(entry.incident.id);
+      for (const entry of page) {
+        if (entry.incident?.id) {
+          incidentIds.add(entry.incident.id);
+        }
+      }
       await writer.add({ list: 'log_entries', records: page });
     }
     await writer.flush();
@@ -228,7 +270,7 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly severity: SeverityRules,
-    private readonly client: PagerDutyClient,
+    private readonly client: PagerDutyClient
   ) {}
 
   get buffered(): number {
@@ -240,31 +282,56 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
       this.usersListed = true;
       for (const record of page.records) {
         const result = mapUser(record);
-        if (result.ok) this.users.set(result.value.externalId, { user: result.value, payload: record });
-        else this.rejected.push({ recordKind: 'pagerduty.user', externalId: result.externalId, reason: result.reason, payload: record });
+        if (result.ok) {
+          this.users.set(result.value.externalId, { user: result.value, payload: record });
+        } else {
+          this.rejected.push({
+            recordKind: 'pagerduty.user',
+            externalId: result.externalId,
+            reason: result.reason,
+            payload: record,
+          });
+        }
       }
       return;
     }
     if (page.list === 'incidents') {
-      for (const record of page.records) this.addIncident(record);
+      for (const record of page.records) {
+        this.addIncident(record);
+      }
       return;
     }
     for (const entry of page.records) {
       const result = mapLogEntry(entry);
       if (!result.ok) {
-        this.rejected.push({ recordKind: 'pagerduty.log_entry', externalId: result.externalId, reason: result.reason, payload: entry });
+        this.rejected.push({
+          recordKind: 'pagerduty.log_entry',
+          externalId: result.externalId,
+          reason: result.reason,
+          payload: entry,
+        });
         continue;
       }
       this.events.set(result.value.externalId, { event: result.value, payload: entry });
       // An included incident is its state now: newer than anything buffered.
-      if (result.value.incident) this.addIncident(result.value.incident);
+      if (result.value.incident) {
+        this.addIncident(result.value.incident);
+      }
     }
   }
 
   private addIncident(record: PdIncident): void {
     const result = mapIncident(record, this.severity);
-    if (result.ok) this.incidents.set(result.value.row.externalId, { incident: result.value, payload: record });
-    else this.rejected.push({ recordKind: 'pagerduty.incident', externalId: result.externalId, reason: result.reason, payload: record });
+    if (result.ok) {
+      this.incidents.set(result.value.row.externalId, { incident: result.value, payload: record });
+    } else {
+      this.rejected.push({
+        recordKind: 'pagerduty.incident',
+        externalId: result.externalId,
+        reason: result.reason,
+        payload: record,
+      });
+    }
   }
 
   /**
@@ -273,7 +340,13 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
    */
   async take(sourceId: number): Promise<{ units: PdWriteRecord[]; rejected: QuarantinedRecord[] }> {
     const events = [...this.events.values()];
-    if (!this.usersListed && (await this.namesUnknownUsers(sourceId, events.map(({ event }) => event)))) {
+    if (
+      !this.usersListed &&
+      (await this.namesUnknownUsers(
+        sourceId,
+        events.map(({ event }) => event)
+      ))
+    ) {
       this.add({ list: 'users', records: await this.listUsers() });
     }
     const users = [...this.users.values()];
@@ -290,15 +363,20 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
     for (const id of outside.filter((id) => !known.has(id))) {
       const fetched = await this.fetchIncident(id);
       const incident = fetched ? mapIncident(fetched, this.severity) : undefined;
-      if (fetched && incident?.ok) incidents.push({ incident: incident.value, payload: fetched });
+      if (fetched && incident?.ok) {
+        incidents.push({ incident: incident.value, payload: fetched });
+      }
     }
     return {
       units: [
         ...users.map(({ user, payload }): PdWriteRecord => ({ type: 'user', user, payload })),
         ...incidents.map(({ incident, payload }): PdWriteRecord => ({ type: 'incident', incident, payload })),
-        ...events.map(
-          ({ event, payload }): PdWriteRecord => ({ type: 'event', event, payload, incidentId: known.get(event.incidentExternalId) }),
-        ),
+        ...events.map(({ event, payload }): PdWriteRecord => ({
+          type: 'event',
+          event,
+          payload,
+          incidentId: known.get(event.incidentExternalId),
+        })),
       ],
       rejected,
     };
@@ -307,19 +385,40 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
   async write(trx: Transaction<Database>, sourceId: number, records: PdWriteRecord[]): Promise<WriteResult> {
     const users: MappedUser[] = [];
     const incidents: MappedIncident[] = [];
-    const events: Extract<PdWriteRecord, { type: 'event' }>[] = [];
+    const events: Array<Extract<PdWriteRecord, { type: 'event' }>> = [];
     for (const record of records) {
-      if (record.type === 'user') users.push(record.user);
-      else if (record.type === 'incident') incidents.push(record.incident);
-      else events.push(record);
+      if (record.type === 'user') {
+        users.push(record.user);
+      } else if (record.type === 'incident') {
+        incidents.push(record.incident);
+      } else {
+        events.push(record);
+      }
     }
     await upsertUsers(trx, sourceId, users, 'users');
-    const services = await upsertRefs(trx, 'services', sourceId, nonNull(incidents.map((incident) => incident.service)));
+    const services = await upsertRefs(
+      trx,
+      'services',
+      sourceId,
+      nonNull(incidents.map((incident) => incident.service))
+    );
     const teams = await upsertRefs(trx, 'teams', sourceId, nonNull(incidents.map((incident) => incident.team)));
-    const upserted = await upsertIncidents(trx, sourceId, incidents.map((incident) => incident.row), services, teams);
+    const upserted = await upsertIncidents(
+      trx,
+      sourceId,
+      incidents.map((incident) => incident.row),
+      services,
+      teams
+    );
     // Written apart from its incident (a batch split around a refused record): look it up.
-    const unresolved = events.filter((record) => record.incidentId === undefined && !upserted.has(record.event.incidentExternalId));
-    const found = await this.incidentIds(trx, sourceId, unresolved.map((record) => record.event.incidentExternalId));
+    const unresolved = events.filter(
+      (record) => record.incidentId === undefined && !upserted.has(record.event.incidentExternalId)
+    );
+    const found = await this.incidentIds(
+      trx,
+      sourceId,
+      unresolved.map((record) => record.event.incidentExternalId)
+    );
     const rejected: QuarantinedRecord[] = [];
     const rows: EventRow[] = [];
     const notifications: NotificationRow[] = [];
@@ -336,7 +435,12 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
       }
       rows.push({ ...event, incidentId });
       if (event.notification) {
-        notifications.push({ ...event.notification, incidentId, externalId: event.externalId, notifiedAt: event.occurredAt });
+        notifications.push({
+          ...event.notification,
+          incidentId,
+          externalId: event.externalId,
+          notifiedAt: event.occurredAt,
+        });
       }
     }
     await upsertEvents(trx, sourceId, rows);
@@ -348,21 +452,32 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
   }
 
   refused(record: PdWriteRecord, reason: string): QuarantinedRecord {
-    if (record.type === 'user') return { recordKind: 'pagerduty.user', externalId: record.user.externalId, reason, payload: record.payload };
+    if (record.type === 'user') {
+      return { recordKind: 'pagerduty.user', externalId: record.user.externalId, reason, payload: record.payload };
+    }
     return record.type === 'incident'
-      ? { recordKind: 'pagerduty.incident', externalId: record.incident.row.externalId, reason, payload: record.payload }
+      ? {
+          recordKind: 'pagerduty.incident',
+          externalId: record.incident.row.externalId,
+          reason,
+          payload: record.payload,
+        }
       : { recordKind: 'pagerduty.log_entry', externalId: record.event.externalId, reason, payload: record.payload };
   }
 
   private async listUsers(): Promise<PdUser[]> {
     const users: PdUser[] = [];
-    for await (const page of this.client.users()) users.push(...page);
+    for await (const page of this.client.users()) {
+      users.push(...page);
+    }
     return users;
   }
 
   private async namesUnknownUsers(sourceId: number, events: MappedEvent[]): Promise<boolean> {
     const named = [...new Set(entryUsers(events).map((user) => user.externalId))];
-    if (named.length === 0) return false;
+    if (named.length === 0) {
+      return false;
+    }
     const stored = await this.db
       .selectFrom('users')
       .select('external_id')
@@ -376,14 +491,22 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
     try {
       return await this.client.getIncident(id);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return undefined;
+      if (error instanceof ApiError && error.status === 404) {
+        return undefined;
+      }
       throw error;
     }
   }
 
-  private async incidentIds(db: Kysely<Database> | Transaction<Database>, sourceId: number, externalIds: string[]): Promise<Map<string, number>> {
+  private async incidentIds(
+    db: Kysely<Database> | Transaction<Database>,
+    sourceId: number,
+    externalIds: string[]
+  ): Promise<Map<string, number>> {
     const unique = [...new Set(externalIds)];
-    if (unique.length === 0) return new Map();
+    if (unique.length === 0) {
+      return new Map();
+    }
     const rows = await db
       .selectFrom('incidents')
       .select(['id', 'external_id'])
@@ -395,17 +518,24 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
 }
 
 /** The users entries name: those notified, and users who acknowledged or resolved. */
-function entryUsers(events: Pick<MappedEvent, 'agent' | 'agentType' | 'agentId' | 'type' | 'notification'>[]): MappedUser[] {
+function entryUsers(
+  events: Array<Pick<MappedEvent, 'agent' | 'agentType' | 'agentId' | 'type' | 'notification'>>
+): MappedUser[] {
   const users: MappedUser[] = [];
   for (const event of events) {
-    if (event.notification) users.push(event.notification.user);
-    else if (event.agentType === 'user' && event.agentId && (event.type === 'acknowledge' || event.type === 'resolve')) {
+    if (event.notification) {
+      users.push(event.notification.user);
+    } else if (
+      event.agentType === 'user' &&
+      event.agentId &&
+      (event.type === 'acknowledge' || event.type === 'resolve')
+    ) {
       users.push({ externalId: event.agentId, name: event.agent ?? event.agentId, timeZone: null, htmlUrl: null });
     }
   }
   return users;
 }
 
-function nonNull<T>(values: (T | null)[]): T[] {
+function nonNull<T>(values: Array<T | null>): T[] {
   return values.filter((value): value is T => value !== null);
 }

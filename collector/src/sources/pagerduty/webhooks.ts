@@ -33,17 +33,27 @@ export type SignatureHeader = { ok: true; signatures: Buffer[] } | { ok: false; 
 
 /** Pure: the v1 signatures of an `X-PagerDuty-Signature` header, or why it is malformed. */
 export function parseSignatureHeader(header: string | undefined): SignatureHeader {
-  if (header === undefined || header.trim() === '') return { ok: false, reason: 'the X-PagerDuty-Signature header is missing' };
+  if (header === undefined || header.trim() === '') {
+    return { ok: false, reason: 'the X-PagerDuty-Signature header is missing' };
+  }
   const signatures: Buffer[] = [];
   for (const part of header.split(',')) {
     const match = /^\s*([A-Za-z0-9]+)=(\S+)\s*$/.exec(part);
-    if (!match) return { ok: false, reason: 'the X-PagerDuty-Signature header is not a list of version=signature' };
+    if (!match) {
+      return { ok: false, reason: 'the X-PagerDuty-Signature header is not a list of version=signature' };
+    }
     // Other versions are skipped: a receiver verifies the versions it knows.
-    if (match[1] !== 'v1') continue;
-    if (!/^[0-9a-f]{64}$/i.test(match[2]!)) return { ok: false, reason: 'a v1 signature is not 64 hexadecimal digits' };
+    if (match[1] !== 'v1') {
+      continue;
+    }
+    if (!/^[0-9a-f]{64}$/i.test(match[2]!)) {
+      return { ok: false, reason: 'a v1 signature is not 64 hexadecimal digits' };
+    }
     signatures.push(Buffer.from(match[2]!, 'hex'));
   }
-  if (signatures.length === 0) return { ok: false, reason: 'the X-PagerDuty-Signature header has no v1 signature' };
+  if (signatures.length === 0) {
+    return { ok: false, reason: 'the X-PagerDuty-Signature header has no v1 signature' };
+  }
   return { ok: true, signatures };
 }
 
@@ -56,7 +66,9 @@ export function signatureMatches(rawBody: Buffer, signatures: readonly Buffer[],
   const expected = createHmac('sha256', secret).update(rawBody).digest();
   let matched = false;
   for (const signature of signatures) {
-    if (signature.length === expected.length && timingSafeEqual(signature, expected)) matched = true;
+    if (signature.length === expected.length && timingSafeEqual(signature, expected)) {
+      matched = true;
+    }
   }
   return matched;
 }
@@ -75,18 +87,29 @@ export function parseWebhookEvent(rawBody: Buffer): WebhookEvent {
     return { kind: 'invalid', reason: 'the body is not JSON' };
   }
   const event = record(record(document)?.event);
-  if (!event) return { kind: 'invalid', reason: 'the body has no "event" object' };
+  if (!event) {
+    return { kind: 'invalid', reason: 'the body has no "event" object' };
+  }
   const eventId = event.id;
   const eventType = event.event_type;
-  if (typeof eventId !== 'string' || eventId === '') return { kind: 'invalid', reason: 'event.id is missing' };
-  if (typeof eventType !== 'string' || eventType === '') return { kind: 'invalid', reason: 'event.event_type is missing' };
-  if (!INCIDENT_EVENT_TYPES.has(eventType)) return { kind: 'ignored', eventId, eventType };
+  if (typeof eventId !== 'string' || eventId === '') {
+    return { kind: 'invalid', reason: 'event.id is missing' };
+  }
+  if (typeof eventType !== 'string' || eventType === '') {
+    return { kind: 'invalid', reason: 'event.event_type is missing' };
+  }
+  if (!INCIDENT_EVENT_TYPES.has(eventType)) {
+    return { kind: 'ignored', eventId, eventType };
+  }
 
   // `data` is the incident itself, except for incident.annotated whose data is an incident_note.
   const data = record(event.data);
   const incidentId = data?.type === 'incident' ? data.id : record(data?.incident)?.id;
   if (typeof incidentId !== 'string' || !/^[A-Za-z0-9]+$/.test(incidentId)) {
-    return { kind: 'invalid', reason: `${eventType} does not name its incident (event.data.id or event.data.incident.id)` };
+    return {
+      kind: 'invalid',
+      reason: `${eventType} does not name its incident (event.data.id or event.data.incident.id)`,
+    };
   }
   const occurred = typeof event.occurred_at === 'string' ? new Date(event.occurred_at) : null;
   return {
@@ -99,7 +122,9 @@ export function parseWebhookEvent(rawBody: Buffer): WebhookEvent {
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /**
@@ -116,7 +141,7 @@ export class PagerDutyWebhookReceiver {
     private readonly secretVariable: string,
     private readonly queue: IncidentRefreshQueue,
     private readonly metrics: WebhookMetrics,
-    private readonly logger: Logger,
+    private readonly logger: Logger
   ) {}
 
   async receive(delivery: WebhookDelivery): Promise<WebhookAnswer> {
@@ -124,7 +149,10 @@ export class PagerDutyWebhookReceiver {
     const header = parseSignatureHeader(Array.isArray(signature) ? signature.join(',') : signature);
     if (!header.ok) {
       this.metrics.observeWebhook('malformed');
-      this.logger.warn({ remoteAddress: delivery.remoteAddress, reason: header.reason }, 'webhook refused: bad signature header');
+      this.logger.warn(
+        { remoteAddress: delivery.remoteAddress, reason: header.reason },
+        'webhook refused: bad signature header'
+      );
       return { status: 400, body: { status: 'rejected', reason: header.reason } };
     }
     if (!signatureMatches(delivery.rawBody, header.signatures, this.secret)) {
@@ -132,7 +160,7 @@ export class PagerDutyWebhookReceiver {
       // Never the body: it came from someone who does not hold the secret.
       this.logger.warn(
         { remoteAddress: delivery.remoteAddress, signatures: header.signatures.length, bytes: delivery.rawBody.length },
-        `webhook refused: no signature matches ${this.secretVariable}`,
+        `webhook refused: no signature matches ${this.secretVariable}`
       );
       return { status: 403, body: { status: 'rejected', reason: 'signature does not match' } };
     }
@@ -168,21 +196,34 @@ export class PagerDutyWebhookReceiver {
     } catch (error) {
       // 503 makes PagerDuty deliver again later.
       this.metrics.observeWebhook('unavailable');
-      this.logger.error({ eventId: event.eventId, err: error }, `webhook event could not be recorded: ${errorMessage(error)}`);
-      return { status: 503, body: { status: 'unavailable', reason: 'the database is unavailable; deliver again later' } };
+      this.logger.error(
+        { eventId: event.eventId, err: error },
+        `webhook event could not be recorded: ${errorMessage(error)}`
+      );
+      return {
+        status: 503,
+        body: { status: 'unavailable', reason: 'the database is unavailable; deliver again later' },
+      };
     }
     if (!firstDelivery) {
       this.metrics.observeWebhook('duplicate');
-      this.logger.info({ eventId: event.eventId, eventType: event.eventType }, 'webhook event already received; not processed again');
+      this.logger.info(
+        { eventId: event.eventId, eventType: event.eventType },
+        'webhook event already received; not processed again'
+      );
       return { status: 200, body: { status: 'duplicate' } };
     }
 
     this.metrics.observeWebhook('accepted');
     this.logger.info(
       { eventId: event.eventId, eventType: event.eventType, incidentId: event.incidentId },
-      'webhook event accepted',
+      'webhook event accepted'
     );
-    this.queue.enqueue(event.incidentId, { eventId: event.eventId, receivedAt: delivery.receivedAt, occurredAt: event.occurredAt });
+    this.queue.enqueue(event.incidentId, {
+      eventId: event.eventId,
+      receivedAt: delivery.receivedAt,
+      occurredAt: event.occurredAt,
+    });
     return { status: 202, body: { status: 'accepted' } };
   }
 }
@@ -201,10 +242,14 @@ const STORM_WINDOW_MARGIN_MS = 10_000;
  */
 export async function startPagerDutyWebhook(context: WebhookContext<PagerDutyAccount>): Promise<WebhookReceiver> {
   const secret = context.account.webhookSecret;
-  if (secret === undefined) throw new Error(`${context.account.name} has no webhook secret: set ${context.account.webhookSecretVariable}`);
+  if (secret === undefined) {
+    throw new Error(`${context.account.name} has no webhook secret: set ${context.account.webhookSecretVariable}`);
+  }
   const { db, sourceId, metrics, logger, signal } = context;
   const sync = context.sync;
-  if (!(sync instanceof PagerDutySync)) throw new Error(`the sync of ${context.account.name} is not a PagerDuty sync`);
+  if (!(sync instanceof PagerDutySync)) {
+    throw new Error(`the sync of ${context.account.name} is not a PagerDuty sync`);
+  }
   // One client for every refresh: its requests are serial and paced together.
   const client = sync.createIncidentClient(logger, signal);
   const queue = new IncidentRefreshQueue({
@@ -221,7 +266,9 @@ export async function startPagerDutyWebhook(context: WebhookContext<PagerDutyAcc
         await markIncidentEvents(db, sourceId, incidentId, fetchStarted);
         metrics.observeIngested(counts);
         const appliedAt = Date.now();
-        for (const event of events) metrics.observeWebhookApplied((appliedAt - event.receivedAt.getTime()) / 1000);
+        for (const event of events) {
+          metrics.observeWebhookApplied((appliedAt - event.receivedAt.getTime()) / 1000);
+        }
         logger.debug({ incidentId, events: eventIds.length }, 'incident refreshed after webhook');
       } catch (error) {
         // Interrupted: left unprocessed for the next start. Otherwise recorded, and polling catches up.
@@ -246,18 +293,42 @@ export async function startPagerDutyWebhook(context: WebhookContext<PagerDutyAcc
       const newlySeen = incidentIds.filter((incidentId) => changed.has(incidentId) && !storedBefore.has(incidentId));
       const createdInside = await storedIncidents(db, sourceId, newlySeen, since);
       const served = new Set(
-        incidentIds.filter((incidentId) => changed.has(incidentId) && (storedBefore.has(incidentId) || createdInside.has(incidentId))),
+        incidentIds.filter(
+          (incidentId) => changed.has(incidentId) && (storedBefore.has(incidentId) || createdInside.has(incidentId))
+        )
       );
-      const servedEvents = incidentIds.filter((incidentId) => served.has(incidentId)).flatMap((incidentId) => waiting.get(incidentId)!);
-      if (servedEvents.length > 0) await markEvents(db, sourceId, servedEvents.map((event) => event.eventId), null);
+      const servedEvents = incidentIds
+        .filter((incidentId) => served.has(incidentId))
+        .flatMap((incidentId) => waiting.get(incidentId)!);
+      if (servedEvents.length > 0) {
+        await markEvents(
+          db,
+          sourceId,
+          servedEvents.map((event) => event.eventId),
+          null
+        );
+      }
       const appliedAt = Date.now();
-      for (const event of servedEvents) metrics.observeWebhookApplied((appliedAt - event.receivedAt.getTime()) / 1000);
-      logger.debug({ incidents: incidentIds.length, served: served.size, since: since.toISOString() }, 'recent changes read after webhooks');
+      for (const event of servedEvents) {
+        metrics.observeWebhookApplied((appliedAt - event.receivedAt.getTime()) / 1000);
+      }
+      logger.debug(
+        { incidents: incidentIds.length, served: served.size, since: since.toISOString() },
+        'recent changes read after webhooks'
+      );
       return served;
     },
   });
   await replayUnprocessedEvents(db, sourceId, queue, logger);
-  const receiver = new PagerDutyWebhookReceiver(db, sourceId, secret, context.account.webhookSecretVariable, queue, metrics, logger);
+  const receiver = new PagerDutyWebhookReceiver(
+    db,
+    sourceId,
+    secret,
+    context.account.webhookSecretVariable,
+    queue,
+    metrics,
+    logger
+  );
   return {
     receive: (delivery) => receiver.receive(delivery),
     idle: () => queue.idle(),
@@ -266,29 +337,55 @@ export async function startPagerDutyWebhook(context: WebhookContext<PagerDutyAcc
 }
 
 /** Which of these incidents of the account are stored (and, with `createdSince`, began at or after it). */
-async function storedIncidents(db: Kysely<Database>, sourceId: number, externalIds: string[], createdSince?: Date): Promise<Set<string>> {
-  if (externalIds.length === 0) return new Set();
+async function storedIncidents(
+  db: Kysely<Database>,
+  sourceId: number,
+  externalIds: string[],
+  createdSince?: Date
+): Promise<Set<string>> {
+  if (externalIds.length === 0) {
+    return new Set();
+  }
   let query = db
     .selectFrom('incidents')
     .select('external_id')
     .where('source_id', '=', sourceId)
     .where('external_id', 'in', externalIds);
-  if (createdSince) query = query.where('created_at', '>=', createdSince);
+  if (createdSince) {
+    query = query.where('created_at', '>=', createdSince);
+  }
   return new Set((await query.execute()).map((row) => row.external_id));
 }
 
 /** Applied events get processed_at; failed ones keep their error and stay unprocessed unless `settled`. */
-async function markEvents(db: Kysely<Database>, sourceId: number, eventIds: string[], error: string | null, settled = false): Promise<void> {
+async function markEvents(
+  db: Kysely<Database>,
+  sourceId: number,
+  eventIds: string[],
+  error: string | null,
+  settled = false
+): Promise<void> {
   await db
     .updateTable('webhook_events')
-    .set(error === null ? { processed_at: sql`now()`, error: null } : settled ? { processed_at: sql`now()`, error } : { error })
+    .set(
+      error === null
+        ? { processed_at: sql`now()`, error: null }
+        : settled
+          ? { processed_at: sql`now()`, error }
+          : { error }
+    )
     .where('source_id', '=', sourceId)
     .where('event_id', 'in', eventIds)
     .execute();
 }
 
 /** Every unprocessed event of an incident received before `before`. */
-async function markIncidentEvents(db: Kysely<Database>, sourceId: number, incidentId: string, before: Date): Promise<void> {
+async function markIncidentEvents(
+  db: Kysely<Database>,
+  sourceId: number,
+  incidentId: string,
+  before: Date
+): Promise<void> {
   await db
     .updateTable('webhook_events')
     .set({ processed_at: sql`now()`, error: null })
@@ -300,7 +397,12 @@ async function markIncidentEvents(db: Kysely<Database>, sourceId: number, incide
 }
 
 /** Events a previous process accepted (answered 202) but stopped before applying. */
-async function replayUnprocessedEvents(db: Kysely<Database>, sourceId: number, queue: IncidentRefreshQueue, logger: Logger): Promise<void> {
+async function replayUnprocessedEvents(
+  db: Kysely<Database>,
+  sourceId: number,
+  queue: IncidentRefreshQueue,
+  logger: Logger
+): Promise<void> {
   const rows = await db
     .selectFrom('webhook_events')
     .select(['event_id', 'incident_external_id', 'received_at', 'occurred_at'])
@@ -310,7 +412,13 @@ async function replayUnprocessedEvents(db: Kysely<Database>, sourceId: number, q
     .orderBy('received_at')
     .execute();
   for (const row of rows) {
-    queue.enqueue(row.incident_external_id, { eventId: row.event_id, receivedAt: row.received_at, occurredAt: row.occurred_at });
+    queue.enqueue(row.incident_external_id, {
+      eventId: row.event_id,
+      receivedAt: row.received_at,
+      occurredAt: row.occurred_at,
+    });
   }
-  if (rows.length > 0) logger.info({ events: rows.length }, 'webhook events accepted before the last stop are applied now');
+  if (rows.length > 0) {
+    logger.info({ events: rows.length }, 'webhook events accepted before the last stop are applied now');
+  }
 }

@@ -10,14 +10,22 @@ interface Props {
 }
 
 function ItemState({ item }: { item: ActionItemRow }) {
-  if (item.done) return <Badge text="done" color="green" />;
-  if (item.overdue) return <Badge text="overdue" color="red" icon="exclamation-triangle" />;
-  if (item.dueDate === null) return <Badge text="no due date" color="orange" />;
+  if (item.done) {
+    return <Badge text="done" color="green" />;
+  }
+  if (item.overdue) {
+    return <Badge text="overdue" color="red" icon="exclamation-triangle" />;
+  }
+  if (item.dueDate === null) {
+    return <Badge text="no due date" color="orange" />;
+  }
   return <Badge text="open" color="blue" />;
 }
 
 function OptionalLink({ label, url }: { label: string | null; url: string | null }) {
-  if (!label) return <>–</>;
+  if (!label) {
+    return <>–</>;
+  }
   return url ? (
     <TextLink href={url} external>
       {label}
@@ -67,7 +75,9 @@ export function ActionItemsTable({ items }: Props) {
     ],
     [styles]
   );
-  if (items.length === 0) return <div className={styles.empty}>No action items.</div>;
+  if (items.length === 0) {
+    return <div className={styles.empty}>No action items.</div>;
+  }
   return <InteractiveTable columns={columns} data={items} getRowId={(item) => item.key} pageSize={50} />;
 }
 

@@ -10,11 +10,20 @@ import { AppConfigForm } from './AppConfig';
 
 const reply = (body: { data: unknown }) => of(body as FetchResponse<unknown>);
 
-const meta = { id: 'incidentlens-analytics-app', enabled: true, pinned: true, jsonData: { timezone: 'Europe/Berlin' } } as unknown as AppPluginMeta<AppSettings>;
+const meta = {
+  id: 'incidentlens-analytics-app',
+  enabled: true,
+  pinned: true,
+  jsonData: { timezone: 'Europe/Berlin' },
+} as unknown as AppPluginMeta<AppSettings>;
 
-function recordingBackend(answer: (request: BackendSrvRequest) => ReturnType<BackendSrv['fetch']>): BackendSrvRequest[] {
+function recordingBackend(
+  answer: (request: BackendSrvRequest) => ReturnType<BackendSrv['fetch']>
+): BackendSrvRequest[] {
   const requests: BackendSrvRequest[] = [];
-  setBackendSrv({ fetch: (request: BackendSrvRequest) => (requests.push(request), answer(request)) } as unknown as BackendSrv);
+  setBackendSrv({
+    fetch: (request: BackendSrvRequest) => (requests.push(request), answer(request)),
+  } as unknown as BackendSrv);
   return requests;
 }
 
@@ -27,7 +36,13 @@ describe('AppConfigForm', () => {
 
   it('tests the connection by reading the SLA policy through the datasource being edited', async () => {
     const requests = recordingBackend(() =>
-      reply({ data: { results: { A: { frames: [{ schema: { fields: [{ name: 'severities', type: 'number' }] }, data: { values: [[4]] } }] } } } })
+      reply({
+        data: {
+          results: {
+            A: { frames: [{ schema: { fields: [{ name: 'severities', type: 'number' }] }, data: { values: [[4]] } }] },
+          },
+        },
+      })
     );
     render(<AppConfigForm meta={meta} />);
     fireEvent.change(screen.getByLabelText('Datasource uid'), { target: { value: 'reader-pg' } });
@@ -46,7 +61,9 @@ describe('AppConfigForm', () => {
   });
 
   it('saves the settings into the app plugin settings', async () => {
-    const requests = recordingBackend(() => throwError(() => ({ status: 403, data: { message: 'Permission denied' } })));
+    const requests = recordingBackend(() =>
+      throwError(() => ({ status: 403, data: { message: 'Permission denied' } }))
+    );
     render(<AppConfigForm meta={meta} />);
     await userEvent.click(screen.getByRole('button', { name: 'Save settings' }));
     expect(requests[0]).toMatchObject({

@@ -25,7 +25,9 @@ export function IncidentTimeline({ createdAt, events, timeZone }: Props) {
       {events.map((event, index) => (
         <li key={`${event.at}-${index}`} className={styles.item}>
           <span className={styles.offset} title={formatInstant(event.at, timeZone)}>
-            {createdAt === null ? formatInstant(event.at, timeZone) : `+${formatDuration((event.at - createdAt) / 1000)}`}
+            {createdAt === null
+              ? formatInstant(event.at, timeZone)
+              : `+${formatDuration((event.at - createdAt) / 1000)}`}
           </span>
           <span className={MILESTONES.has(event.type) ? styles.milestone : styles.type}>{event.type}</span>
           <span className={styles.text}>

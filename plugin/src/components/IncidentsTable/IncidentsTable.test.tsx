@@ -51,7 +51,10 @@ describe('IncidentsTable', () => {
     expect(row.getByText('#101')).toBeInTheDocument();
     expect(row.getByText('20m')).toHaveAttribute('data-outcome', 'breached');
     expect(row.getByText('50m')).toHaveAttribute('data-outcome', 'met');
-    expect(row.getByRole('link', { name: /PagerDuty/ })).toHaveAttribute('href', 'https://acme.pagerduty.com/incidents/Q1ABC');
+    expect(row.getByRole('link', { name: /PagerDuty/ })).toHaveAttribute(
+      'href',
+      'https://acme.pagerduty.com/incidents/Q1ABC'
+    );
     expect(row.getByRole('link', { name: /OPS-7/ })).toHaveAttribute('href', 'https://acme.atlassian.net/browse/OPS-7');
     const open = within(second!);
     expect(open.getByText('UNKNOWN')).toBeInTheDocument();
@@ -64,10 +67,7 @@ describe('IncidentsTable', () => {
     await userEvent.click(within(first!).getByRole('button'));
     const timeline = screen.getByRole('list', { name: 'Incident timeline' });
     const items = within(timeline).getAllByRole('listitem');
-    expect(items.map((item) => item.textContent)).toEqual([
-      '+0striggerTriggered by Datadog',
-      '+20macknowledgeAlice',
-    ]);
+    expect(items.map((item) => item.textContent)).toEqual(['+0striggerTriggered by Datadog', '+20macknowledgeAlice']);
   });
 
   it('hides the columns the options turn off', () => {

@@ -18,6 +18,8 @@ export function QueryStatus({ loading, error, subject, children }: Props) {
       </Alert>
     );
   }
-  if (loading) return <LoadingPlaceholder text={`Loading ${subject}…`} />;
+  if (loading) {
+    return <LoadingPlaceholder text={`Loading ${subject}…`} />;
+  }
   return <>{children}</>;
 }

@@ -11,7 +11,9 @@ import { StatTile, type StatTone } from '../StatTile/StatTile';
 export const COMPLIANCE_WARNING = 0.95;
 
 export function complianceTone(compliance: number | null): StatTone {
-  if (compliance === null) return 'neutral';
+  if (compliance === null) {
+    return 'neutral';
+  }
   return compliance >= COMPLIANCE_WARNING ? 'good' : 'bad';
 }
 
@@ -59,7 +61,11 @@ export function ReportView({ report }: { report: ReportJson }) {
           value={formatDuration(report.mtta.meanSeconds)}
           detail={`${durationDetail(report.mtta)} · ${report.mtta.unacknowledged} never acked`}
         />
-        <StatTile title="MTTR (mean)" value={formatDuration(report.mttr.meanSeconds)} detail={durationDetail(report.mttr)} />
+        <StatTile
+          title="MTTR (mean)"
+          value={formatDuration(report.mttr.meanSeconds)}
+          detail={durationDetail(report.mttr)}
+        />
         <StatTile
           title="Ack SLA compliance"
           value={formatRate(report.sla.ack.compliance)}
@@ -108,7 +114,11 @@ export function ReportView({ report }: { report: ReportJson }) {
                 <Figure id={`report-${id}-mean`} value={stats.meanSeconds} text={formatDuration(stats.meanSeconds)} />
               </td>
               <td>
-                <Figure id={`report-${id}-median`} value={stats.medianSeconds} text={formatDuration(stats.medianSeconds)} />
+                <Figure
+                  id={`report-${id}-median`}
+                  value={stats.medianSeconds}
+                  text={formatDuration(stats.medianSeconds)}
+                />
               </td>
               <td>
                 <Figure id={`report-${id}-p90`} value={stats.p90Seconds} text={formatDuration(stats.p90Seconds)} />
@@ -239,7 +249,11 @@ export function ReportView({ report }: { report: ReportJson }) {
           <dl className={styles.figures}>
             <dt>escalation rate</dt>
             <dd>
-              <Figure id="report-escalation-rate" value={report.escalationRate} text={formatRate(report.escalationRate)} />
+              <Figure
+                id="report-escalation-rate"
+                value={report.escalationRate}
+                text={formatRate(report.escalationRate)}
+              />
             </dd>
             <dt>repeat rate</dt>
             <dd>
@@ -282,7 +296,11 @@ const getStyles = (theme: GrafanaTheme2) => ({
   report: css({ display: 'flex', flexDirection: 'column', gap: theme.spacing(1) }),
   periodLine: css({ color: theme.colors.text.secondary }),
   tiles: css({ display: 'flex', flexWrap: 'wrap', gap: theme.spacing(1.5), margin: theme.spacing(1, 0) }),
-  heading: css({ marginTop: theme.spacing(2), marginBottom: theme.spacing(0.5), fontSize: theme.typography.h5.fontSize }),
+  heading: css({
+    marginTop: theme.spacing(2),
+    marginBottom: theme.spacing(0.5),
+    fontSize: theme.typography.h5.fontSize,
+  }),
   table: css({
     borderCollapse: 'collapse',
     width: '100%',

@@ -27,7 +27,8 @@ export function SlaOutcomeBadge({ seconds, outcome, targetSeconds, label }: Prop
   const styles = useStyles2(getStyles);
   const text = seconds === null ? NOT_YET[outcome ?? 'none'] : formatDuration(seconds);
   const className = outcome ? styles[outcome] : styles.none;
-  const target = targetSeconds !== null && targetSeconds !== undefined ? `target ${formatDuration(targetSeconds)}` : 'no target';
+  const target =
+    targetSeconds !== null && targetSeconds !== undefined ? `target ${formatDuration(targetSeconds)}` : 'no target';
   const description = `${label}: ${text}, ${outcome ?? 'unclassified'} (${target})`;
   return (
     <Tooltip content={description}>

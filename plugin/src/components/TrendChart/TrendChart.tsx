@@ -42,7 +42,11 @@ export function TrendChart({ title, times, series, unit, timeRange, timeZone, he
           name: line.name,
           type: FieldType.number,
           values: line.values,
-          config: { unit, color: { mode: FieldColorModeId.PaletteClassic }, custom: { lineWidth: 2, pointSize: 5, showPoints: 'always', spanNulls: true, fillOpacity: 10 } },
+          config: {
+            unit,
+            color: { mode: FieldColorModeId.PaletteClassic },
+            custom: { lineWidth: 2, pointSize: 5, showPoints: 'always', spanNulls: true, fillOpacity: 10 },
+          },
         })),
       ],
     });

@@ -9,8 +9,12 @@ import type { IncidentsPanelOptions } from './types';
 
 /** 'browser' and 'utc' are Grafana's names; everything below wants an IANA zone. */
 export function ianaTimeZone(timeZone: string): string {
-  if (timeZone === 'utc') return 'UTC';
-  if (timeZone === 'browser' || timeZone === '') return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (timeZone === 'utc') {
+    return 'UTC';
+  }
+  if (timeZone === 'browser' || timeZone === '') {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
   return timeZone;
 }
 

@@ -20,7 +20,8 @@ export const plugin = new PanelPlugin<IncidentsPanelOptions>(IncidentsPanel).set
     .addBooleanSwitch({
       path: 'showLinks',
       name: 'Links',
-      description: 'Links to PagerDuty (`html_url`), Jira (`jira_url`, `jira_issue_key`) and the post-mortem (`postmortem_url`).',
+      description:
+        'Links to PagerDuty (`html_url`), Jira (`jira_url`, `jira_issue_key`) and the post-mortem (`postmortem_url`).',
       defaultValue: DEFAULT_INCIDENTS_TABLE_OPTIONS.showLinks,
     })
     .addBooleanSwitch({
