@@ -52,14 +52,18 @@ CREATE TRIGGER rollup_invalidate_update AFTER UPDATE ON public.metric_settings
 CREATE TRIGGER rollup_invalidate_insert_delete AFTER INSERT OR DELETE ON public.metric_settings
   FOR EACH ROW EXECUTE FUNCTION lens.on_policy_changed();
 
-CREATE FUNCTION lens.rollup_is_current(rollup lens.period_rollup) RETURNS boolean
+-- Whether a cached period (of lens.period_rollup or lens.oncall_rollup) still
+-- holds: written under the current epoch, and its snapshot saw every change
+-- that overlaps the period.
+CREATE FUNCTION lens.cache_is_current(period_start timestamptz, period_end timestamptz, epoch bigint,
+                                      computed_snapshot pg_snapshot) RETURNS boolean
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-  SELECT rollup.epoch = (SELECT st.epoch FROM lens.rollup_state st)
+  SELECT epoch = (SELECT st.epoch FROM lens.rollup_state st)
      AND NOT EXISTS (
        SELECT 1 FROM lens.fact_changes c
-       WHERE c.affected && tstzrange(rollup.period_start, rollup.period_end)
-         AND NOT pg_visible_in_snapshot(c.xid, rollup.computed_snapshot));
+       WHERE c.affected && tstzrange(period_start, period_end)
+         AND NOT pg_visible_in_snapshot(c.xid, computed_snapshot));
 END;
 
 -- The figures of one whole period: from the cache when it holds them, else
@@ -75,7 +79,7 @@ DECLARE
 BEGIN
   SELECT r.figures INTO cached FROM lens.period_rollup r
   WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
-    AND r.period_end = period_end AND r.stable_from <= as_of AND lens.rollup_is_current(r);
+    AND r.period_end = period_end AND r.stable_from <= as_of AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot);
   IF FOUND THEN
     RETURN ARRAY(SELECT f FROM unnest(cached) f WHERE f.dimension = ANY (dimensions));
   END IF;
@@ -94,7 +98,7 @@ DECLARE
 BEGIN
   IF EXISTS (SELECT 1 FROM lens.period_rollup r
              WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
-               AND r.period_end = period_end AND lens.rollup_is_current(r)) THEN
+               AND r.period_end = period_end AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) THEN
     RETURN false;
   END IF;
   -- One statement, so that the snapshot recorded is the one the figures were computed from.

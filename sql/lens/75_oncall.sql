@@ -204,19 +204,6 @@ END;
 -- Cached figures of whole periods (lens.oncall_rollup), under the rules of
 -- lens.period_rollup.
 
--- lens.rollup_is_current for any cache: written under the current epoch, and
--- its snapshot saw every change that overlaps the period.
-CREATE FUNCTION lens.cache_is_current(period_start timestamptz, period_end timestamptz, epoch bigint,
-                                      computed_snapshot pg_snapshot) RETURNS boolean
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-  SELECT epoch = (SELECT st.epoch FROM lens.rollup_state st)
-     AND NOT EXISTS (
-       SELECT 1 FROM lens.fact_changes c
-       WHERE c.affected && tstzrange(period_start, period_end)
-         AND NOT pg_visible_in_snapshot(c.xid, computed_snapshot));
-END;
-
 -- The figures of one whole period: from the cache when it holds them, else
 -- computed now. It only reads; lens.cache_oncall_period_figures (run by the
 -- collector) fills the cache.
