@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
@@ -13,8 +13,10 @@ import { publishReport } from '../report/published.ts';
 import { renderHtml } from '../report/html.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { localDay, previousPeriodDay } from '../report/periods.ts';
+import { lastTickBefore } from './scheduler.ts';
 
-export type ReportJobName = 'dailyReport' | 'weeklyReport' | 'monthlyReport';
+export const REPORT_JOBS = ['dailyReport', 'weeklyReport', 'monthlyReport'] as const;
+export type ReportJobName = (typeof REPORT_JOBS)[number];
 
 const JOB_GRANULARITY: Record<ReportJobName, Granularity> = {
   dailyReport: 'day',
@@ -103,4 +105,59 @@ export function reportJobs(
     }
   };
   return { dailyReport: job('dailyReport'), weeklyReport: job('weeklyReport'), monthlyReport: job('monthlyReport') };
+}
+
+/** How far back a missed tick is looked for: one period and a day. */
+const CATCH_UP_HORIZON_MS: Record<Granularity, number> = {
+  day: 2 * 86_400_000,
+  week: 8 * 86_400_000,
+  month: 32 * 86_400_000,
+};
+
+/**
+ * The report jobs whose latest tick passed while no report was written:
+ * `serve` was down (or the job failed) at that tick. A job that has never
+ * written a report is not caught up, so a first start does not send last
+ * month's report before the first sync has filled the database. Deliveries
+ * stay once per period and recipient, so catching up never sends twice.
+ */
+export async function missedReportJobs(
+  config: Pick<Config, 'timezone' | 'dataDir' | 'schedule'>,
+  names: readonly ReportJobName[],
+  now: Date
+): Promise<Array<{ name: ReportJobName; tick: Date; lastWritten: Date }>> {
+  const missed: Array<{ name: ReportJobName; tick: Date; lastWritten: Date }> = [];
+  for (const name of names) {
+    const granularity = JOB_GRANULARITY[name];
+    const lastWritten = await newestReport(path.join(config.dataDir, 'reports', granularity));
+    if (!lastWritten) {
+      continue;
+    }
+    const tick = lastTickBefore(config.schedule[name], config.timezone, now, CATCH_UP_HORIZON_MS[granularity]);
+    if (tick && tick > lastWritten) {
+      missed.push({ name, tick, lastWritten });
+    }
+  }
+  return missed;
+}
+
+/** When the newest JSON report in a directory was written; undefined if there is none. */
+async function newestReport(directory: string): Promise<Date | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
+    throw error;
+  }
+  let newest: Date | undefined;
+  for (const name of names.filter((candidate) => candidate.endsWith('.json'))) {
+    const { mtime } = await stat(path.join(directory, name));
+    if (!newest || mtime > newest) {
+      newest = mtime;
+    }
+  }
+  return newest;
 }

@@ -94,6 +94,11 @@ export class JobScheduler {
     return this.running.has(name);
   }
 
+  /** Resolves when the job's current run (if any) has ended. */
+  async idle(name: string): Promise<void> {
+    await this.running.get(name)?.done;
+  }
+
   /** The longest gap between the next runs of a job: the schedule's interval for freshness checks. */
   intervalMs(name: string, runs = 12): number {
     const task = this.tasks.find((candidate) => candidate.name === name);
@@ -115,6 +120,57 @@ export class JobScheduler {
       await task.destroy();
     }
     await Promise.all([...this.running.values()].map((run) => run.done));
+  }
+}
+
+/**
+ * The latest instant at or before `before`, and after `before - horizonMs`,
+ * at which `expression` fires in `timezone`; null if none. It walks back
+ * minute by minute but asks node-cron only about minutes whose local minute
+ * is in the expression's minute list, so a month costs a few hundred checks.
+ */
+export function lastTickBefore(expression: string, timezone: string, before: Date, horizonMs: number): Date | null {
+  const minutes = new Set(cron.parse(expression).minute);
+  const task = cron.createTask(expression, () => undefined, { timezone });
+  try {
+    const offsets = new ZoneOffsets(timezone);
+    const latest = Math.floor(before.getTime() / MINUTE_MS) * MINUTE_MS;
+    for (let instant = latest; instant > before.getTime() - horizonMs; instant -= MINUTE_MS) {
+      const localMinute = ((((instant + offsets.at(instant)) / MINUTE_MS) % 60) + 60) % 60;
+      if (minutes.has(localMinute) && task.match(new Date(instant))) {
+        return new Date(instant);
+      }
+    }
+    return null;
+  } finally {
+    void task.destroy();
+  }
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** A zone's UTC offset in ms, asked of Intl once per UTC hour (zones change offset on hour or half-hour boundaries of UTC). */
+class ZoneOffsets {
+  private readonly format: Intl.DateTimeFormat;
+  private readonly cache = new Map<number, number>();
+
+  constructor(timezone: string) {
+    this.format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' });
+  }
+
+  at(instant: number): number {
+    const key = Math.floor(instant / (HOUR_MS / 2));
+    let offset = this.cache.get(key);
+    if (offset === undefined) {
+      const name = this.format.formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
+      const match = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name);
+      offset = match?.[1]
+        ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * HOUR_MS + Number(match[3]) * MINUTE_MS)
+        : 0;
+      this.cache.set(key, offset);
+    }
+    return offset;
   }
 }
 

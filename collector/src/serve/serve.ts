@@ -18,7 +18,7 @@ import { startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { PROBE_STATE_MAX_AGE_MS, cachedFor, checkReadiness } from './readiness.ts';
 import { installSafetyNet } from './safety-net.ts';
-import { reportJobs, type ReportJobName } from './report-jobs.ts';
+import { REPORT_JOBS, missedReportJobs, reportJobs, type ReportJobName } from './report-jobs.ts';
 import { JobScheduler, assertCronExpression, type ScheduledJob } from './scheduler.ts';
 
 /** Past this, a stop gives up waiting and the process exits anyway (orchestrators kill at 10 s). */
@@ -84,7 +84,7 @@ export async function startServe(
   ];
   const deliveryHooks = { observe: collectorMetrics.observeDelivery.bind(collectorMetrics), signal: stopping.signal };
   const reports = options.reportJobs ?? reportJobs(db, config, logger, { delivery: deliveryHooks });
-  for (const key of ['dailyReport', 'weeklyReport', 'monthlyReport'] as const) {
+  for (const key of REPORT_JOBS) {
     const run = reports[key];
     if (run) {
       jobs.push({ name: key, expression: config.schedule[key], run });
@@ -149,6 +149,20 @@ export async function startServe(
   const resumed = resumeUnfinishedDeliveries(db, config, { ...deliveryHooks, logger }).catch((error: unknown) =>
     logger.error(`could not resume report deliveries: ${errorMessage(error)}`)
   );
+  // A report whose tick passed while serve was down is written (and sent) once the first sync is in.
+  const caughtUp = (async () => {
+    await scheduler.idle('sync');
+    const names = REPORT_JOBS.filter((name) => reports[name]);
+    const missed = await missedReportJobs(config, names, new Date());
+    logger.debug({ jobs: names, missed: missed.map((job) => job.name) }, 'report jobs checked for missed ticks');
+    for (const { name, tick, lastWritten } of missed) {
+      logger.info(
+        { job: name, tick: tick.toISOString(), lastWritten: lastWritten.toISOString() },
+        'report job missed its last tick; running it now'
+      );
+      scheduler.trigger(name);
+    }
+  })().catch((error: unknown) => logger.error(`could not catch up missed reports: ${errorMessage(error)}`));
   logger.info(
     {
       url: http.url,
@@ -172,6 +186,7 @@ export async function startServe(
           scheduler.stop(),
           ...[...webhooks.values()].map((receiver) => receiver.stop()),
           resumed,
+          caughtUp,
         ]);
         logger.info('stopped');
       })();
