@@ -598,9 +598,11 @@ describe('the report’s onCall and noise', () => {
     );
     const [header, ...lines] = csv.trim().split('\r\n');
     const columns = header!.split(',');
+    // Named as in the report JSON's noise figures, as the on-call issue asks.
+    expect(columns.slice(-2)).toEqual(['autoResolved', 'transient']);
     const flags = lines.map((line) => {
       const cells = line.split(',');
-      return [cells[0], cells[columns.indexOf('auto_resolved')], cells[columns.indexOf('transient')]];
+      return [cells[0], cells[columns.indexOf('autoResolved')], cells[columns.indexOf('transient')]];
     });
     expect(flags).toEqual([
       ['I1', 'true', 'true'],

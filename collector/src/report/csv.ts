@@ -32,8 +32,9 @@ const COLUMNS: Array<[header: string, value: (incident: PeriodIncident) => strin
   ['jira_issue', (incident) => incident.jiraIssue],
   ['jira_url', (incident) => incident.jiraUrl],
   ['postmortem_url', (incident) => incident.postmortemUrl],
-  // Noise (docs/metrics.md §11), shown beside the figures it never changes.
-  ['auto_resolved', (incident) => incident.autoResolved],
+  // Noise (docs/metrics.md §11), shown beside the figures it never changes,
+  // under the names the report JSON gives these figures.
+  ['autoResolved', (incident) => incident.autoResolved],
   ['transient', (incident) => incident.transient],
 ];
 
