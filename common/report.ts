@@ -168,7 +168,7 @@ export interface OnCallFigures {
       acknowledged: number;
     }
   >;
-  byService: Array<BandCounts & { service: string }>;
+  byService: Array<BandCounts & { service: string; nightsInterrupted: number }>;
   /** Cells with interruptions, in the report's zone: weekday 1 = Monday, hour 0-23. */
   heatmap: Array<{ weekday: number; hour: number; interruptions: number }>;
 }

@@ -221,6 +221,63 @@ describe('bands in the responder’s own zone', () => {
     ]);
   });
 
+  it('counts a service’s and a team’s nights as the distinct nights of each responder their incidents woke', async () => {
+    // 2026-01-05 is a Monday. Asia/Kolkata is UTC+05:30.
+    await rows.users([
+      { id: 'PA', name: 'Ada', zone: 'UTC' },
+      { id: 'PB', name: 'Bob', zone: 'Asia/Kolkata' },
+      { id: 'PC', name: 'Cy', zone: 'UTC' },
+    ]);
+    await rows.incidents([
+      { id: 'API', created: '2026-01-05T20:00:00Z', service: 'api', team: 'core' },
+      { id: 'WEB', created: '2026-01-05T20:00:00Z', service: 'web', team: 'core' },
+      { id: 'BATCH', created: '2026-01-07T09:00:00Z', service: 'batch', team: 'data' },
+      { id: 'DOCS', created: '2026-01-07T09:00:00Z', service: 'docs', team: 'data' },
+      { id: 'LOOSE', created: '2026-01-09T19:00:00Z' },
+    ]);
+    await rows.notifications([
+      { incident: 'API', user: 'PA', at: '2026-01-05T23:00:00Z', method: 'sms' }, // Ada, night of 01-05
+      { incident: 'WEB', user: 'PA', at: '2026-01-06T03:00:00Z', method: 'phone' }, // Ada, the same night, another service
+      { incident: 'API', user: 'PB', at: '2026-01-05T17:00:00Z', method: 'push' }, // 22:30 in Kolkata: Bob, night of 01-05
+      { incident: 'API', user: 'PA', at: '2026-01-06T22:30:00Z', method: 'sms' }, // Ada, night of 01-06
+      { incident: 'DOCS', user: 'PC', at: '2026-01-07T10:00:00Z', method: 'sms' }, // Wed 10:00: business, no night
+      { incident: 'BATCH', user: 'PC', at: '2026-01-07T23:00:00Z', method: 'email' }, // never an interruption
+      { incident: 'BATCH', user: 'PC', at: '2026-01-08T01:00:00Z', method: 'sms' }, // Cy, night of 01-07
+      { incident: 'BATCH', user: 'PC', at: '2026-01-08T02:00:00Z', method: 'push' }, // Cy, the same night
+      { incident: 'LOOSE', user: 'PB', at: '2026-01-09T20:00:00Z', method: 'sms' }, // 01:30 on 01-10 in Kolkata: night of 01-09
+    ]);
+    const result = await onCall('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z');
+    const nights = (dimension: string) =>
+      result
+        .filter((row) => row.dimension === dimension)
+        .map((row) => [row.dimension_label, row.sleep, row.nights_interrupted]);
+    // One incident each, so by name. api woke Ada on two nights and Bob on one (the same date as
+    // one of Ada's: still his own night).
+    expect(nights('service')).toEqual([
+      ['(no service)', 1, 1],
+      ['api', 3, 3],
+      ['batch', 2, 1],
+      ['docs', 0, 0],
+      ['web', 1, 1],
+    ]);
+    // core holds api and web: Ada's night of 01-05 is one night although both services woke her.
+    expect(nights('team')).toEqual([
+      ['core', 4, 3],
+      ['data', 2, 1],
+      ['(no team)', 1, 1],
+    ]);
+    expect(nights('responder')).toEqual([
+      ['Ada', 3, 2],
+      ['Cy', 2, 1],
+      ['Bob', 2, 2],
+    ]);
+    // The total is every responder's nights, not the sum over services (which counts Ada's 01-05 twice).
+    expect([total(result).sleep, total(result).nights_interrupted]).toEqual([7, 5]);
+    expect(
+      result.filter((row) => row.dimension === 'hour_of_week').every((row) => row.nights_interrupted === null)
+    ).toBe(true);
+  });
+
   it('ignores notifications after as_of', async () => {
     await rows.users([{ id: 'PA', zone: 'UTC' }]);
     await rows.incidents([{ id: 'I1', created: '2026-01-05T09:00:00Z' }]);
@@ -569,8 +626,8 @@ describe('the report’s onCall and noise', () => {
         },
       ],
       byService: [
-        { service: 'api', total: 1, business: 0, off: 0, sleep: 1 },
-        { service: 'web', total: 1, business: 1, off: 0, sleep: 0 },
+        { service: 'api', total: 1, business: 0, off: 0, sleep: 1, nightsInterrupted: 1 },
+        { service: 'web', total: 1, business: 1, off: 0, sleep: 0, nightsInterrupted: 0 },
       ],
       // Monday 21:00 UTC and Tuesday 09:00 UTC.
       heatmap: [

@@ -131,12 +131,18 @@ BEGIN ATOMIC
            ((date_part('isodow', n.report_local)::integer - 1) * 24 + date_part('hour', n.report_local)::integer) AS hour_of_week
     FROM notified n WHERE n.interrupts
   ),
-  -- Nights are distinct per user: counted for responders and their sum, the
-  -- total; NULL for services, teams and hours.
-  nights AS (
-    SELECT s.user_id, count(*) AS nights
-    FROM (SELECT DISTINCT i.user_id, i.night FROM interruption i WHERE i.band = 'sleep') s
-    GROUP BY s.user_id
+  -- A night is a user's: every dimension counts the distinct (user, night)
+  -- pairs of its sleep interruptions, so two responders woken on one date are
+  -- two nights, one woken twice in a night is one. A service's or team's are
+  -- those its incidents caused. None per hour of the week.
+  nights AS MATERIALIZED (
+    SELECT CASE WHEN GROUPING(s.user_id) = 0 THEN 'responder' WHEN GROUPING(s.service_id) = 0 THEN 'service'
+                WHEN GROUPING(s.team_id) = 0 THEN 'team' ELSE 'total' END AS dimension,
+           CASE WHEN GROUPING(s.user_id) = 0 THEN s.user_id::text WHEN GROUPING(s.service_id) = 0 THEN s.service_id::text
+                WHEN GROUPING(s.team_id) = 0 THEN s.team_id::text END AS dimension_key,
+           count(DISTINCT (s.user_id, s.night))::integer AS nights
+    FROM interruption s WHERE s.band = 'sleep'
+    GROUP BY GROUPING SETS ((), (s.user_id), (s.service_id), (s.team_id))
   ),
   incident AS MATERIALIZED (
     SELECT i.service_id, i.team_id, CASE WHEN i.acknowledged_at <= as_of THEN i.acknowledged_by END AS acknowledged_by,
@@ -183,9 +189,9 @@ BEGIN ATOMIC
   SELECT greatest(range_end, (SELECT max(c.settled_at) FROM incident c)),
     coalesce((SELECT array_agg(ROW(g.dimension, g.dimension_key, g.notifications, g.unknown_method, g.interruptions,
                                    g.business, g.off, g.sleep,
-                                   CASE g.dimension WHEN 'total' THEN coalesce((SELECT sum(n.nights) FROM nights n), 0)
-                                                    WHEN 'responder' THEN coalesce((SELECT n.nights FROM nights n
-                                                                                    WHERE n.user_id::text = g.dimension_key), 0) END,
+                                   CASE WHEN g.dimension <> 'hour_of_week' THEN
+                                     coalesce((SELECT n.nights FROM nights n WHERE n.dimension = g.dimension
+                                                 AND n.dimension_key IS NOT DISTINCT FROM g.dimension_key), 0) END,
                                    g.acknowledged, g.incidents, g.auto_resolved, g.transient)::lens.oncall_metrics
                                ORDER BY array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], g.dimension),
                                         g.dimension_key)
@@ -355,7 +361,8 @@ BEGIN ATOMIC
           ORDER BY r.sleep DESC, r.interruptions DESC, r.dimension_label, r.external_id)
         FROM m r WHERE r.dimension = 'responder'), '[]'),
       'byService', coalesce((SELECT jsonb_agg(jsonb_build_object(
-          'service', s.dimension_label, 'total', s.interruptions, 'business', s.business, 'off', s.off, 'sleep', s.sleep)
+          'service', s.dimension_label, 'total', s.interruptions, 'business', s.business, 'off', s.off, 'sleep', s.sleep,
+          'nightsInterrupted', s.nights_interrupted)
           ORDER BY s.interruptions DESC, s.dimension_label)
         FROM m s WHERE s.dimension = 'service' AND s.interruptions > 0), '[]'),
       -- Hour of week in the report's zone: weekday 1 = Monday, hour 0-23.
