@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FakePagerDuty,
@@ -419,6 +420,109 @@ describe('POST /webhooks/pagerduty on a running serve', () => {
     expect(text).not.toContain(OLD_SECRET);
     expect(text).not.toMatch(/Token token=/i);
     expect(text).not.toMatch(/"authorization"\s*:\s*"(?!\[redacted\])/i);
+  });
+});
+
+describe('webhooks keep the on-call data current', () => {
+  let database: TestDatabase;
+  let history: PagerDutyHistory;
+  let pagerDuty: FakePagerDuty;
+  let serve: ServeInstance;
+
+  beforeAll(async () => {
+    // No sync ever runs: the users and notifications below come through webhooks alone.
+    database = await createTestDatabase();
+    history = generatePagerDutyHistory({ seed: 23, start: HISTORY_START, end: HISTORY_END, incidents: 5 });
+    pagerDuty = await startFakePagerDuty({ history, token: TEST_TOKEN, rateLimitPerMinute: 1_000_000 });
+    const config = serveConfig(
+      { PAGERDUTY_TOKEN: TEST_TOKEN, PAGERDUTY_API_URL: pagerDuty.url, PAGERDUTY_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+      { sync: NEVER }
+    );
+    serve = await startServe(database.db, config, captureLogger().logger, {
+      host: '127.0.0.1',
+      port: 0,
+      syncAtStart: false,
+      createSync: fakePagerDutySources(pagerDuty, HISTORY_START),
+    });
+  });
+  afterAll(async () => {
+    await serve?.stop();
+    await pagerDuty?.stop();
+    await database?.destroy();
+  });
+
+  /** An incident paged a minute ago, its responder notified by each method in turn; the webhook delivered. */
+  const pagedIncident = async (eventId: string, serviceIndex: number, methods: string[]) => {
+    const createdAt = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const incidentId = history.addIncident({
+      createdAt: new Date(createdAt),
+      priority: 'P1',
+      urgency: 'high',
+      serviceIndex,
+    });
+    const user = methods
+      .map((method, index) => history.notify(incidentId, new Date(createdAt + (index + 1) * 5_000), method))
+      .at(-1)!;
+    const body = incidentWebhookBody(eventId, 'incident.triggered', incidentId);
+    const response = await fetch(`${serve.url}/webhooks/pagerduty`, {
+      method: 'POST',
+      body,
+      headers: { 'X-PagerDuty-Signature': pagerDutySignature(body, TEST_WEBHOOK_SECRET) },
+    });
+    expect(response.status).toBe(202);
+    await serve.webhooks.get('pagerduty')!.idle();
+    return { incidentId, user };
+  };
+  const notificationsOf = (incidentId: string) =>
+    database.db
+      .selectFrom('notifications')
+      .innerJoin('incidents', 'incidents.id', 'notifications.incident_id')
+      .innerJoin('users', 'users.id', 'notifications.user_id')
+      .select(['users.external_id as user', 'notifications.method', 'notifications.notified_at'])
+      .where('incidents.external_id', '=', incidentId)
+      .orderBy('notifications.notified_at')
+      .execute();
+
+  it('stores the notifications of a refreshed incident, and their users as /users lists them, zone included', async () => {
+    expect(await database.db.selectFrom('users').select('id').execute()).toEqual([]);
+    const { incidentId, user } = await pagedIncident('01HONCALL000001', 1, [
+      'sms_notification',
+      'phone_notification',
+      'email_notification',
+    ]);
+    expect((await notificationsOf(incidentId)).map((row) => [row.user, row.method])).toEqual([
+      [user, 'sms'],
+      [user, 'phone'],
+      [user, 'email'],
+    ]);
+    // Not a stub named by a log entry: /users, read once, brought every user of the account with their zone.
+    expect(pagerDuty.requestsByPath()['/users']).toBe(1);
+    const stored = await database.db
+      .selectFrom('users')
+      .select(['external_id as id', 'name', 'time_zone as timeZone'])
+      .orderBy('external_id')
+      .execute();
+    expect(stored).toEqual(
+      history.users
+        .map((entry) => ({ id: entry.id, name: entry.name, timeZone: entry.timeZone }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+    );
+    const expected = history.users.find((entry) => entry.id === user)!;
+
+    // The figures read them at once: sms and phone interrupt, email does not.
+    const responder = (
+      await sql<{ interruptions: number; notifications: number; time_zone: string }>`
+        SELECT interruptions, notifications, time_zone
+        FROM lens.oncall_metrics(now() - interval '1 day', now() + interval '1 second', now(), 'UTC')
+        WHERE dimension = 'responder' AND external_id = ${user}`.execute(database.db)
+    ).rows;
+    expect(responder).toEqual([{ interruptions: 2, notifications: 3, time_zone: expected.timeZone ?? 'UTC' }]);
+  });
+
+  it('stores a later incident’s notifications without listing /users again when every user is known', async () => {
+    const { incidentId, user } = await pagedIncident('01HONCALL000002', 2, ['push_notification']);
+    expect((await notificationsOf(incidentId)).map((row) => [row.user, row.method])).toEqual([[user, 'push']]);
+    expect(pagerDuty.requestsByPath()['/users']).toBe(1);
   });
 });
 

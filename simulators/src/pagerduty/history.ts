@@ -24,9 +24,12 @@ import {
   AGENT_KIND_SPAN,
   AGENT_USER,
   CH_API,
+  CH_NOTIFICATION,
   CH_TIMEOUT,
   CH_WEBSITE,
   ESCALATE,
+  NOTIFICATION_TYPES,
+  NOTIFY,
   PRIORITY_CHANGE,
   PRIORITY_NAMES,
   RESOLVE,
@@ -223,6 +226,19 @@ export class PagerDutyHistory {
     }
     const next = this.store.nextResponder(row);
     this.store.record(row, ESCALATE, time, serviceAgent(this.store.incidents.service[row]!), CH_TIMEOUT, next, true);
+  }
+
+  /** Notifies the incident's current responder by `method` (a `*_notification` type); returns the user's id. */
+  notify(id: string, at: Date, method: string): string {
+    const row = this.requireIncident(id);
+    const time = this.requireTime(row, at);
+    const kind = NOTIFICATION_TYPES.indexOf(method);
+    if (kind < 0) {
+      throw new RangeError(`method must be one of ${NOTIFICATION_TYPES.join(', ')}, got ${JSON.stringify(method)}`);
+    }
+    const user = this.store.currentResponder(row);
+    this.store.record(row, NOTIFY, time, userAgent(user), CH_NOTIFICATION, user * 4 + kind, true);
+    return this.store.catalog.users[user]!.id;
   }
 
   resolve(id: string, at: Date): void {
