@@ -156,6 +156,7 @@ async function stored() {
     .select(sql<string | null>`lens.root_cause_slug(root_cause_key)`.as('cause_key'))
     .execute();
   const postmortemById = new Map(postmortems.map((row) => [row.id, row.external_id]));
+  const reviewed = await db.selectFrom('postmortem_incidents').selectAll().execute();
   const actionItems = await db.selectFrom('action_items').selectAll().execute();
   return {
     incidents,
@@ -184,7 +185,10 @@ async function stored() {
       postmortems.map((row) => [
         row.external_id,
         {
-          incident: row.incident_id === null ? null : incidentById.get(row.incident_id)!,
+          incidents: reviewed
+            .filter((link) => link.postmortem_id === row.id)
+            .map((link) => incidentById.get(link.incident_id)!)
+            .sort(),
           createdAt: iso(row.created_at),
           completedAt: iso(row.completed_at),
           rootCauseKey: row.cause_key,
@@ -680,7 +684,13 @@ describe('Jira tickets and PagerDuty incidents', () => {
       .where('external_id', '=', item)
       .executeTakeFirstOrThrow();
     expect(after).toMatchObject({ postmortem_id: postmortem.id, incident_id: incident.id });
-    expect(postmortem.incident_id).toBe(incident.id);
+    expect(
+      await database.db
+        .selectFrom('postmortem_incidents')
+        .selectAll()
+        .where('postmortem_id', '=', postmortem.id)
+        .execute()
+    ).toEqual([{ postmortem_id: postmortem.id, incident_id: incident.id }]);
     expect(incident.root_cause_key).toBe('bad-deploy');
   });
 

@@ -361,12 +361,17 @@ describe('incident facts under any sequence of late changes', () => {
               database.db
             );
           } else if (step.kind === 'postmortem') {
-            await sql`INSERT INTO postmortems (source_id, external_id, incident_id, title, status, status_category, created_at, root_cause_key)
-                      VALUES (${rows.jiraId}, ${`PM-${counter}`}, ${id}, 'pm', 'Open', 'new', ${dayOf((counter % 60) + 1)}, ${step.key})`.execute(
+            await sql`WITH pm AS (
+                        INSERT INTO postmortems (source_id, external_id, title, status, status_category, created_at, root_cause_key)
+                        VALUES (${rows.jiraId}, ${`PM-${counter}`}, 'pm', 'Open', 'new', ${dayOf((counter % 60) + 1)}, ${step.key})
+                        RETURNING id)
+                      INSERT INTO postmortem_incidents (postmortem_id, incident_id) SELECT pm.id, ${id} FROM pm`.execute(
               database.db
             );
           } else {
-            await sql`DELETE FROM postmortems WHERE incident_id = ${id}`.execute(database.db);
+            await sql`DELETE FROM postmortems WHERE id IN (SELECT postmortem_id FROM postmortem_incidents WHERE incident_id = ${id})`.execute(
+              database.db
+            );
             await sql`DELETE FROM incidents WHERE id = ${id}`.execute(database.db);
             rows.incidentIds.delete(step.incident);
           }

@@ -38,12 +38,13 @@ BEGIN
            coalesce(postmortem.cause, lens.root_cause_slug(i.root_cause_key)) AS root_cause_key
     FROM wanted
     CROSS JOIN LATERAL (SELECT x.* FROM public.incidents x WHERE x.id = wanted.id OFFSET 0) i
-    -- One look at the incident's post-mortems for both facts.
+    -- One look at the post-mortems that name the incident for both facts.
     LEFT JOIN LATERAL (
       SELECT min(p.completed_at) FILTER (WHERE lower(p.status_category) = 'done') AS completed_at,
              (array_agg(lens.root_cause_slug(p.root_cause_key) ORDER BY p.created_at DESC, p.id DESC)
                 FILTER (WHERE lens.root_cause_slug(p.root_cause_key) IS NOT NULL))[1] AS cause
-      FROM public.postmortems p WHERE p.incident_id = i.id) postmortem ON true
+      FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
+      WHERE l.incident_id = i.id) postmortem ON true
   ),
   before AS (
     SELECT f.* FROM wanted CROSS JOIN LATERAL (SELECT x.* FROM lens.incident_fact x WHERE x.incident_id = wanted.id OFFSET 0) f
@@ -182,11 +183,17 @@ CREATE TRIGGER incident_fact_truncate AFTER TRUNCATE ON public.incidents
 -- Post-mortems and escalate events are part of their incident's facts.
 -- Each statement below runs only for its own table (plpgsql plans a
 -- statement when it first runs it, and only incident_events has `type`).
+-- A post-mortem reaches its incidents through postmortem_incidents: a new
+-- one has no links yet, and deleting one deletes its links, whose trigger
+-- then refreshes; an edited one refreshes every incident it names.
 CREATE FUNCTION lens.on_incident_detail_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM lens.refresh_incident_facts(ARRAY(SELECT f.incident_id FROM lens.incident_fact f));
+  ELSIF TG_TABLE_NAME = 'postmortems' THEN
+    PERFORM lens.refresh_incident_facts(ARRAY(
+      SELECT l.incident_id FROM public.postmortem_incidents l WHERE l.postmortem_id IN (SELECT n.id FROM new_rows n)));
   ELSIF TG_TABLE_NAME = 'incident_events' THEN
     IF TG_OP = 'INSERT' THEN
       PERFORM lens.refresh_incident_facts(ARRAY(SELECT n.incident_id FROM new_rows n WHERE n.type = 'escalate'));
@@ -207,13 +214,17 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER incident_fact_insert AFTER INSERT ON public.postmortems
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
 CREATE TRIGGER incident_fact_update AFTER UPDATE ON public.postmortems
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
-CREATE TRIGGER incident_fact_delete AFTER DELETE ON public.postmortems
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
 CREATE TRIGGER incident_fact_truncate AFTER TRUNCATE ON public.postmortems
+  FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
+CREATE TRIGGER incident_fact_insert AFTER INSERT ON public.postmortem_incidents
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
+CREATE TRIGGER incident_fact_update AFTER UPDATE ON public.postmortem_incidents
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
+CREATE TRIGGER incident_fact_delete AFTER DELETE ON public.postmortem_incidents
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
+CREATE TRIGGER incident_fact_truncate AFTER TRUNCATE ON public.postmortem_incidents
   FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();
 CREATE TRIGGER incident_fact_insert AFTER INSERT ON public.incident_events
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_incident_detail_changed();

@@ -92,8 +92,9 @@ BEGIN ATOMIC
   LEFT JOIN public.services sv ON sv.id = o.service_id
   LEFT JOIN public.teams tm ON tm.id = o.team_id
   LEFT JOIN LATERAL (
-    SELECT p.external_id, p.html_url FROM public.postmortems p
-    WHERE p.incident_id = o.incident_id ORDER BY p.created_at, p.id LIMIT 1) pm ON true
+    SELECT p.external_id, p.html_url
+    FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
+    WHERE l.incident_id = o.incident_id ORDER BY p.created_at, p.id LIMIT 1) pm ON true
   ORDER BY o.created_at, o.incident_id;
 END;
 

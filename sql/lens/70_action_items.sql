@@ -45,6 +45,20 @@ END;
 
 REVOKE EXECUTE ON FUNCTION lens.placed_action_items(timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 
+-- The incident of an item known only by its post-mortem: the first incident
+-- the post-mortem names, unmerged ones first. Inlined like the one above.
+CREATE FUNCTION lens.postmortem_first_incident(postmortem bigint)
+RETURNS TABLE (incident_id bigint)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT l.incident_id
+  FROM public.postmortem_incidents l JOIN public.incidents i ON i.id = l.incident_id
+  WHERE l.postmortem_id = postmortem
+  ORDER BY i.merged, i.created_at, i.id
+  LIMIT 1;
+END;
+REVOKE EXECUTE ON FUNCTION lens.postmortem_first_incident(bigint) FROM PUBLIC;
+
 CREATE FUNCTION lens.action_item_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text, status_category text,
@@ -69,8 +83,8 @@ BEGIN ATOMIC
   FROM lens.placed_action_items(range_start, range_end, as_of, tz) a
   CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
   CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v
-  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.html_url, x.incident_id FROM public.postmortems x
-                     WHERE x.id = a.postmortem_id) pm ON true
+  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.html_url, (SELECT f.incident_id FROM lens.postmortem_first_incident(x.id) f) AS incident_id
+                     FROM public.postmortems x WHERE x.id = a.postmortem_id) pm ON true
   LEFT JOIN public.incidents i ON i.id = coalesce(a.incident_id, pm.incident_id)
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id
@@ -98,14 +112,14 @@ BEGIN ATOMIC
   ),
   item AS (
     SELECT true AS dated, day.day_start AS attributed_at, v.is_done, v.completed_on_time, v.is_overdue,
-           coalesce(a.incident_id, (SELECT x.incident_id FROM public.postmortems x WHERE x.id = a.postmortem_id)) AS incident_id
+           coalesce(a.incident_id, (SELECT f.incident_id FROM lens.postmortem_first_incident(a.postmortem_id) f)) AS incident_id
     FROM day
     JOIN public.action_items a ON a.due_date = day.day
     CROSS JOIN LATERAL lens.action_item_state(day.deadline, a.status_category, a.completed_at, as_of) v
     WHERE a.created_at <= as_of
     UNION ALL
     SELECT false, a.created_at, NULL, NULL, NULL,
-           coalesce(a.incident_id, (SELECT x.incident_id FROM public.postmortems x WHERE x.id = a.postmortem_id))
+           coalesce(a.incident_id, (SELECT f.incident_id FROM lens.postmortem_first_incident(a.postmortem_id) f))
     FROM public.action_items a
     WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
   ),
@@ -182,8 +196,8 @@ BEGIN ATOMIC
   ) a
   CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
   CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v
-  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.title, x.html_url, x.incident_id FROM public.postmortems x
-                     WHERE x.id = a.postmortem_id) pm ON true
+  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.title, x.html_url, (SELECT f.incident_id FROM lens.postmortem_first_incident(x.id) f) AS incident_id
+                     FROM public.postmortems x WHERE x.id = a.postmortem_id) pm ON true
   LEFT JOIN public.incidents i ON i.id = coalesce(a.incident_id, pm.incident_id)
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id

@@ -28,7 +28,8 @@ BEGIN ATOMIC
   FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
   JOIN public.incidents i ON i.id = o.incident_id
   WHERE NOT o.merged AND o.postmortem_required AND o.postmortem_deadline <= as_of
-    AND NOT EXISTS (SELECT 1 FROM public.postmortems p WHERE p.incident_id = i.id AND p.created_at <= as_of)
+    AND NOT EXISTS (SELECT 1 FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
+                    WHERE l.incident_id = i.id AND p.created_at <= as_of)
   ORDER BY o.postmortem_deadline, i.external_id;
 END;
 

@@ -314,8 +314,8 @@ async function loadHistory(db: Kysely<Database>, incidents: number): Promise<voi
       WHERE e.at IS NOT NULL AND e.at <= now()
       ORDER BY i.id`.execute(connection);
     await sql`
-      INSERT INTO postmortems (source_id, external_id, incident_id, title, status, status_category, created_at, completed_at, root_cause_key)
-      SELECT 2, 'PIR-' || i.id, i.id, 'Post-incident review ' || i.external_id,
+      INSERT INTO postmortems (source_id, external_id, title, status, status_category, created_at, completed_at, root_cause_key)
+      SELECT 2, 'PIR-' || i.id, 'Post-incident review ' || i.external_id,
         CASE WHEN done THEN 'Done' ELSE 'In Progress' END, CASE WHEN done THEN 'done' ELSE 'indeterminate' END,
         i.resolved_at + interval '2 hours', CASE WHEN done THEN finished END, i.root_cause_key
       FROM incidents i
@@ -324,13 +324,18 @@ async function loadHistory(db: Kysely<Database>, incidents: number): Promise<voi
       WHERE i.severity IN ('SEV1', 'SEV2') AND i.resolved_at IS NOT NULL AND NOT i.merged AND i.resolved_at + interval '2 hours' <= now()
       ORDER BY i.id`.execute(connection);
     await sql`
+      INSERT INTO postmortem_incidents (postmortem_id, incident_id)
+      SELECT p.id, i.id FROM postmortems p JOIN incidents i ON 'PIR-' || i.id = p.external_id
+      ORDER BY p.id`.execute(connection);
+    await sql`
       INSERT INTO action_items (source_id, external_id, incident_id, postmortem_id, title, status, status_category, owner,
                                 due_date, created_at, completed_at)
-      SELECT 2, 'ACT-' || p.id || '-' || n, p.incident_id, p.id, 'Follow-up ' || n, CASE WHEN done THEN 'Done' ELSE 'To Do' END,
+      SELECT 2, 'ACT-' || p.id || '-' || n, l.incident_id, p.id, 'Follow-up ' || n, CASE WHEN done THEN 'Done' ELSE 'To Do' END,
         CASE WHEN done THEN 'done' ELSE 'new' END, 'owner-' || (p.id % 60),
         CASE WHEN random() < 0.9 THEN (p.created_at + make_interval(days => 7 + floor(23 * random())::integer))::date END,
         p.created_at, CASE WHEN done THEN finished END
       FROM postmortems p
+      JOIN postmortem_incidents l ON l.postmortem_id = p.id
       CROSS JOIN generate_series(1, 1 + (p.id % 3)::integer) n
       CROSS JOIN LATERAL (SELECT p.created_at + make_interval(secs => 86400 * 35 * random()) AS finished) f
       -- Old items are nearly all done; the open ones are mostly recent.

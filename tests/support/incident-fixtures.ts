@@ -242,12 +242,11 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
             : null;
       const postmortemDone = completedAt !== null && completedAt <= now;
       const postmortem = await client.query<{ id: number }>(
-        `INSERT INTO postmortems (source_id, external_id, incident_id, title, status, status_category, created_at, completed_at, root_cause_key, html_url)
-         VALUES ($1,$2,$3,$4,$5,$6,to_timestamp($7/1000.0),to_timestamp($8/1000.0),$9,$10) RETURNING id`,
+        `INSERT INTO postmortems (source_id, external_id, title, status, status_category, created_at, completed_at, root_cause_key, html_url)
+         VALUES ($1,$2,$3,$4,$5,to_timestamp($6/1000.0),to_timestamp($7/1000.0),$8,$9) RETURNING id`,
         [
           jiraId,
           postmortemKey,
-          incidentId,
           `Post-incident review: ${serviceName}`,
           postmortemDone ? 'Done' : 'In Progress',
           postmortemDone ? 'done' : 'indeterminate',
@@ -257,6 +256,10 @@ export async function loadIncidentFixtures(url: string, options: FixtureOptions)
           `https://acme.atlassian.net/browse/${postmortemKey}`,
         ]
       );
+      await client.query('INSERT INTO postmortem_incidents (postmortem_id, incident_id) VALUES ($1, $2)', [
+        postmortem.rows[0]!.id,
+        incidentId,
+      ]);
       for (let item = 0; item < 1 + Math.floor(next() * 3); item++) {
         const key = `OPS-${issueNumber++}`;
         const itemCreated = resolvedAt + 2 * 3600_000;

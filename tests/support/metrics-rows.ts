@@ -41,7 +41,9 @@ export interface NotificationSpec {
 
 export interface PostmortemSpec {
   id: string;
+  /** The incident it reviews; `also` names more (a post-mortem of several incidents). */
   incident: string;
+  also?: string[];
   created: string;
   completed?: string | null;
   rootCause?: string | null;
@@ -224,7 +226,6 @@ export class MetricRows {
         .values({
           source_id: this.jiraId,
           external_id: spec.id,
-          incident_id: this.incidentId(spec.incident),
           title: `Post-mortem ${spec.id}`,
           status: spec.completed ? 'Done' : 'In Progress',
           status_category: spec.completed ? 'done' : 'indeterminate',
@@ -234,6 +235,15 @@ export class MetricRows {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
+      await this.db
+        .insertInto('postmortem_incidents')
+        .values(
+          [spec.incident, ...(spec.also ?? [])].map((incident) => ({
+            postmortem_id: row.id,
+            incident_id: this.incidentId(incident),
+          }))
+        )
+        .execute();
       this.postmortemIds.set(spec.id, row.id);
     }
   }

@@ -134,7 +134,6 @@ export interface PostmortemsTable {
   id: Generated<BigId>;
   source_id: number;
   external_id: string;
-  incident_id: BigId | null;
   title: string;
   status: string;
   status_category: string;
@@ -144,6 +143,12 @@ export interface PostmortemsTable {
   html_url: string | null;
   source_updated_at: NullableTimestamp;
   synced_at: DefaultTimestamp;
+}
+
+/** Every incident a post-mortem names (sql/011_postmortem_incidents.sql). */
+export interface PostmortemIncidentsTable {
+  postmortem_id: BigId;
+  incident_id: BigId;
 }
 
 export interface ActionItemsTable {
@@ -281,6 +286,7 @@ export interface Database {
   users: UsersTable;
   notifications: NotificationsTable;
   postmortems: PostmortemsTable;
+  postmortem_incidents: PostmortemIncidentsTable;
   action_items: ActionItemsTable;
   sync_checkpoints: SyncCheckpointsTable;
   sync_runs: SyncRunsTable;

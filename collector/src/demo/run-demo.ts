@@ -192,7 +192,8 @@ async function jiraLinkLine(db: Kysely<Database>, jiraSourceId: number): Promise
     SELECT (SELECT count(*) FROM incidents WHERE jira_issue_key IS NOT NULL AND source_id <> ${jiraSourceId})::int AS attached,
            (SELECT count(*) FROM incidents WHERE source_id = ${jiraSourceId})::int AS own,
            (SELECT count(*) FROM postmortems WHERE source_id = ${jiraSourceId})::int AS postmortems,
-           (SELECT count(*) FROM postmortems WHERE source_id = ${jiraSourceId} AND incident_id IS NOT NULL)::int AS linked_postmortems,
+           (SELECT count(*) FROM postmortems p WHERE source_id = ${jiraSourceId}
+              AND EXISTS (SELECT 1 FROM postmortem_incidents l WHERE l.postmortem_id = p.id))::int AS linked_postmortems,
            (SELECT count(*) FROM action_items WHERE source_id = ${jiraSourceId})::int AS items,
            (SELECT count(*) FROM action_items WHERE source_id = ${jiraSourceId} AND (incident_id IS NOT NULL OR postmortem_id IS NOT NULL))::int AS linked_items`.execute(
     db

@@ -16,3 +16,8 @@ export function adfDoc(content: AdfNode[]): AdfNode {
 export function adfParagraph(content: AdfNode[]): AdfNode {
   return { type: 'paragraph', content };
 }
+
+/** The text nodes of a tree, joined: what a changelog shows of a rich-text field. */
+export function adfPlainText(node: AdfNode): string {
+  return [node.text ?? '', ...(node.content ?? []).map(adfPlainText)].filter((text) => text !== '').join(' ');
+}

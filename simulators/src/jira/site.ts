@@ -25,7 +25,7 @@ import {
   type SiteProject,
   type SiteUser,
 } from './site-catalog.ts';
-import type { AdfNode } from './adf.ts';
+import { adfPlainText, type AdfNode } from './adf.ts';
 
 export interface ChangeItem {
   field: string;
@@ -111,7 +111,7 @@ export interface JiraExpectedFacts {
   rootCauseByIncident: Map<string, string>;
   postmortems: Map<
     string,
-    { incident: string; createdAt: string; completedAt: string | null; rootCauseKey: string | null }
+    { incidents: string[]; createdAt: string; completedAt: string | null; rootCauseKey: string | null }
   >;
   actionItems: Map<
     string,
@@ -263,11 +263,13 @@ export class JiraSiteHistory {
     }
   }
 
-  /** Labels, assignee, priority, due date or a custom field, with their changelog entries. */
+  /** Summary, description, labels, assignee, priority, due date or a custom field, with their changelog entries. */
   edit(
     key: string,
     at: Date,
     change: {
+      summary?: string;
+      description?: AdfNode | null;
       labels?: string[];
       assignee?: string | null;
       priority?: string;
@@ -279,6 +281,14 @@ export class JiraSiteHistory {
     const issue = this.issue(key);
     const time = this.changeTime(issue, at);
     const items: ChangeItem[] = [];
+    if (change.summary !== undefined) {
+      items.push(item('summary', issue.summary, change.summary));
+      issue.summary = change.summary;
+    }
+    if (change.description !== undefined) {
+      items.push(item('description', null, change.description === null ? null : adfPlainText(change.description)));
+      issue.description = change.description;
+    }
     if (change.labels) {
       items.push(item('labels', issue.labels.join(' '), change.labels.join(' ')));
       issue.labels = [...change.labels];
@@ -370,7 +380,7 @@ export class JiraSiteHistory {
         }
       } else if (truth.kind === 'postmortem') {
         facts.postmortems.set(key, {
-          incident: truth.incident!,
+          incidents: [truth.incident!],
           createdAt: iso(issue.created),
           completedAt: done ? iso(this.lastEntryIntoDone(issue) ?? issue.resolutiondate ?? issue.created) : null,
           rootCauseKey: truth.rootCause,

@@ -72,7 +72,7 @@ export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssu
     .execute();
 }
 
-/** Links (incident_id) are left to resolveJiraLinks. */
+/** Links (postmortem_incidents) are left to resolveJiraLinks. */
 export async function upsertPostmortems(db: Db, sourceId: number, rows: PostmortemRow[]): Promise<void> {
   if (rows.length === 0) {
     return;
@@ -170,12 +170,12 @@ export async function knownPagerDutyIncidents(db: Db, ids: Iterable<string>): Pr
  *
  * 1. Each Jira incident ticket stands for the PagerDuty incident it refers
  *    to (the earliest, unmerged first), else for its own incident row.
- * 2. A post-mortem belongs to the incident of a linked ticket (issue link,
- *    parent or sub-task, either direction), else to a PagerDuty incident it
- *    refers to; several candidates: the earliest incident (merged ones last).
+ * 2. A post-mortem belongs to every incident it names: those of its linked
+ *    tickets (issue link, parent or sub-task, either direction) and the
+ *    PagerDuty incidents it refers to (postmortem_incidents).
  * 3. An action item belongs to a linked post-mortem (the earliest), and to
- *    the incident of a linked ticket, else of that post-mortem, else of a
- *    PagerDuty incident it refers to.
+ *    the incident of a linked ticket, else the first incident of that
+ *    post-mortem (merged ones last), else a PagerDuty incident it refers to.
  * 4. Ticket rows now claimed by a PagerDuty incident are deleted: one
  *    incident is never counted twice.
  * 5. Every incident gets its ticket (key, URL) and root cause: the latest
@@ -209,31 +209,41 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
   await sql`ANALYZE jira_ticket_target`.execute(trx);
   await sql`ANALYZE jira_edge`.execute(trx);
 
+  // Every incident a post-mortem names, each once: the incidents of its
+  // linked tickets and the PagerDuty incidents it refers to.
   await sql`
-    UPDATE postmortems AS pm
-    SET incident_id = target.incident_id
-    FROM (
-      SELECT p.source_id, p.issue_key,
-             (SELECT candidate.incident_id
-              FROM (
-                SELECT tt.incident_id, 1 AS rank, inc.created_at
-                FROM jira_edge AS e
-                JOIN jira_ticket_target AS tt ON tt.source_id = e.source_id AND tt.issue_key = e.to_key
-                JOIN incidents AS inc ON inc.id = tt.incident_id
-                WHERE e.source_id = p.source_id AND e.from_key = p.issue_key
-                UNION ALL
-                SELECT i.id, 2 + i.merged::int, i.created_at
-                FROM incidents AS i
-                JOIN sources AS s ON s.id = i.source_id AND s.kind = ${PAGERDUTY_KIND}
-                WHERE i.external_id = ANY(p.pagerduty_incident_ids)
-              ) AS candidate
-              ORDER BY candidate.rank, candidate.created_at, candidate.incident_id
-              LIMIT 1) AS incident_id
-      FROM jira_issues AS p
-      WHERE p.kind = 'postmortem'
-    ) AS target
-    WHERE pm.source_id = target.source_id AND pm.external_id = target.issue_key
-      AND pm.incident_id IS DISTINCT FROM target.incident_id`.execute(trx);
+    CREATE TEMP TABLE jira_postmortem_link ON COMMIT DROP AS
+    SELECT pm.id AS postmortem_id, named.incident_id
+    FROM jira_issues AS p
+    JOIN postmortems AS pm ON pm.source_id = p.source_id AND pm.external_id = p.issue_key
+    CROSS JOIN LATERAL (
+      SELECT tt.incident_id
+      FROM jira_edge AS e
+      JOIN jira_ticket_target AS tt ON tt.source_id = e.source_id AND tt.issue_key = e.to_key
+      WHERE e.source_id = p.source_id AND e.from_key = p.issue_key AND tt.incident_id IS NOT NULL
+      UNION
+      SELECT i.id
+      FROM incidents AS i
+      JOIN sources AS s ON s.id = i.source_id AND s.kind = ${PAGERDUTY_KIND}
+      WHERE i.external_id = ANY(p.pagerduty_incident_ids)
+    ) AS named
+    WHERE p.kind = 'postmortem'`.execute(trx);
+
+  // A Jira post-mortem's links are exactly what it names now: an incident it
+  // stopped naming loses its link, and a re-run adds nothing.
+  await sql`
+    DELETE FROM postmortem_incidents AS l
+    USING jira_issues AS p
+    JOIN postmortems AS pm ON pm.source_id = p.source_id AND pm.external_id = p.issue_key
+    WHERE p.kind = 'postmortem' AND l.postmortem_id = pm.id
+      AND NOT EXISTS (
+        SELECT 1 FROM jira_postmortem_link AS k WHERE k.postmortem_id = l.postmortem_id AND k.incident_id = l.incident_id
+      )`.execute(trx);
+  await sql`
+    INSERT INTO postmortem_incidents (postmortem_id, incident_id)
+    SELECT postmortem_id, incident_id FROM jira_postmortem_link
+    ORDER BY postmortem_id, incident_id
+    ON CONFLICT DO NOTHING`.execute(trx);
 
   await sql`
     UPDATE action_items AS ai
@@ -258,7 +268,13 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
              ) AS incident_id
       FROM jira_issues AS a
       LEFT JOIN LATERAL (
-        SELECT p.id, p.incident_id
+        SELECT p.id,
+               (SELECT l.incident_id
+                FROM postmortem_incidents AS l
+                JOIN incidents AS inc ON inc.id = l.incident_id
+                WHERE l.postmortem_id = p.id
+                ORDER BY inc.merged, inc.created_at, inc.id
+                LIMIT 1) AS incident_id
         FROM jira_edge AS e
         JOIN postmortems AS p ON p.source_id = e.source_id AND p.external_id = e.to_key
         WHERE e.source_id = a.source_id AND e.from_key = a.issue_key
@@ -289,10 +305,11 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
       WHERE incident_id IS NOT NULL AND root_cause_key IS NOT NULL
       ORDER BY incident_id, created_at, issue_key
     ), postmortem_cause AS (
-      SELECT DISTINCT ON (incident_id) incident_id, root_cause_key
-      FROM postmortems
-      WHERE incident_id IS NOT NULL AND root_cause_key IS NOT NULL
-      ORDER BY incident_id, created_at DESC, id DESC
+      SELECT DISTINCT ON (l.incident_id) l.incident_id, p.root_cause_key
+      FROM postmortem_incidents AS l
+      JOIN postmortems AS p ON p.id = l.postmortem_id
+      WHERE p.root_cause_key IS NOT NULL
+      ORDER BY l.incident_id, p.created_at DESC, p.id DESC
     ), derived AS (
       SELECT i.id, t.issue_key, t.html_url, coalesce(pc.root_cause_key, tc.root_cause_key) AS root_cause_key
       FROM incidents AS i

@@ -18,7 +18,6 @@ import {
 import { boundedJql, JiraClient, type JiraClientOptions } from './client.ts';
 import { JIRA_KIND } from './kind.ts';
 import {
-  linkedIssueKeys,
   mapJiraActionItem,
   mapJiraIncident,
   mapJiraPostmortem,
@@ -243,9 +242,9 @@ export function firstResponseSlaField(fields: JiraFieldDetails[]): string | null
 
 /**
  * Remote links cost one request per issue, so they are read only where a
- * PagerDuty reference decides something and the issue's own fields carry
- * none: incident tickets, and post-mortems with no linked issue. A site with
- * issue linking disabled answers 403; the run then goes on without them.
+ * PagerDuty reference decides something: incident tickets whose own fields
+ * carry none, and every post-mortem (each incident it names has it). A site
+ * with issue linking disabled answers 403; the run then goes on without them.
  */
 class RemoteLinkReader {
   private disabled = false;
@@ -261,9 +260,9 @@ class RemoteLinkReader {
       const record: JiraIssueRecord = { issue };
       const needed =
         !this.disabled &&
-        (kind === 'incident' || (kind === 'postmortem' && linkedIssueKeys(issue).length === 0)) &&
         typeof issue.key === 'string' &&
-        pagerDutyReferences(record, rules.fields.pagerdutyIncident).length === 0;
+        (kind === 'postmortem' ||
+          (kind === 'incident' && pagerDutyReferences(record, rules.fields.pagerdutyIncident).length === 0));
       if (needed) {
         record.remoteLinks = await this.read(issue.key!);
       }
