@@ -192,8 +192,17 @@ export interface DataQualityFigures {
   unlinkedTickets: number;
 }
 
+/** The account (`sources:` name) a report is restricted to. */
+export interface ReportSource {
+  name: string;
+  /** pagerduty, jira, ... */
+  kind: string;
+}
+
 export interface ReportJson {
   period: ReportPeriod;
+  /** The account every figure covers; null: every account. Absent from reports published before accounts. */
+  source?: ReportSource | null;
   incidents: {
     total: number;
     open: number;

@@ -154,6 +154,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('json'))
     .option('--out <file>', 'write to this file instead of standard output')
     .option('--published', 'the report as serve published it when the period closed', false)
+    .option('--source <name>', 'only this account (a name under sources:, or pagerduty / jira without sources:)')
     .action(
       async (options: {
         period: Granularity;
@@ -163,6 +164,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
         format: ReportFormat;
         out?: string;
         published: boolean;
+        source?: string;
       }) => {
         const context = contextFactory();
         const { parseAsOf, renderReport } = await import('./report/render-report.ts');
@@ -184,6 +186,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
             asOf,
             format: options.format,
             published: options.published,
+            source: options.source,
           });
           if (options.out) {
             await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });

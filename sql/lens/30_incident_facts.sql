@@ -29,7 +29,7 @@ BEGIN
   -- fills an empty table), never a scan of every incident per batch.
   desired AS (
     SELECT i.id AS incident_id, i.created_at, i.severity, i.service_id, i.team_id, i.merged,
-           i.acknowledged_at, i.resolved_at, i.detected_at,
+           i.acknowledged_at, i.resolved_at, i.detected_at, i.source_id,
            -- The flag says whether there was an escalation (docs/metrics.md §1); the events, when.
            CASE WHEN i.escalated THEN coalesce(
              (SELECT min(e.occurred_at) FROM public.incident_events e WHERE e.incident_id = i.id AND e.type = 'escalate'),
@@ -57,9 +57,9 @@ BEGIN
   ),
   written AS (
     INSERT INTO lens.incident_fact AS f (incident_id, created_at, severity, service_id, team_id, merged,
-      acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key)
+      acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key, source_id)
     SELECT incident_id, created_at, severity, service_id, team_id, merged,
-           acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key
+           acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key, source_id
     FROM desired
     ORDER BY created_at -- keeps a period's rows on few pages
     ON CONFLICT (incident_id) DO UPDATE SET
@@ -67,14 +67,15 @@ BEGIN
       team_id = excluded.team_id, merged = excluded.merged, acknowledged_at = excluded.acknowledged_at,
       resolved_at = excluded.resolved_at, detected_at = excluded.detected_at, escalated_at = excluded.escalated_at,
       postmortem_completed_at = excluded.postmortem_completed_at, root_cause_key = excluded.root_cause_key,
+      source_id = excluded.source_id,
       -- The chain below relinks every incident that has a key; one without has no previous.
       previous_same_cause_at = CASE WHEN excluded.root_cause_key IS NULL THEN NULL ELSE f.previous_same_cause_at END
     WHERE (f.created_at, f.severity, f.service_id, f.team_id, f.merged, f.acknowledged_at, f.resolved_at,
-           f.detected_at, f.escalated_at, f.postmortem_completed_at, f.root_cause_key)
+           f.detected_at, f.escalated_at, f.postmortem_completed_at, f.root_cause_key, f.source_id)
           IS DISTINCT FROM
           (excluded.created_at, excluded.severity, excluded.service_id, excluded.team_id, excluded.merged,
            excluded.acknowledged_at, excluded.resolved_at, excluded.detected_at, excluded.escalated_at,
-           excluded.postmortem_completed_at, excluded.root_cause_key)
+           excluded.postmortem_completed_at, excluded.root_cause_key, excluded.source_id)
     RETURNING f.incident_id, f.created_at, f.merged, f.root_cause_key
   ),
   -- Old and new positions of everything that changed: both periods are

@@ -3,7 +3,10 @@
 
 -- Each incident of [range_start, range_end) as of an instant: what had
 -- happened by as_of, its SLA outcomes, and whether it repeats a cause.
-CREATE FUNCTION lens.incident_outcomes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+-- With `account`, only that account's incidents, and a repeat is one of
+-- an earlier incident of the same account (docs/metrics.md §13).
+CREATE FUNCTION lens.incident_outcomes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                       account text DEFAULT NULL)
 RETURNS TABLE (
   incident_id              bigint,
   created_at               timestamptz,
@@ -92,7 +95,11 @@ BEGIN ATOMIC
         p.postmortem_due IS NOT NULL AS postmortem_required,
         f.root_cause_key,
         coalesce(f.root_cause_key IS NOT NULL AND NOT f.merged
-                 AND f.previous_same_cause_at >= f.created_at - (
+                 AND CASE WHEN account IS NULL THEN f.previous_same_cause_at
+                          ELSE (SELECT max(g.created_at) FROM lens.incident_fact g
+                                WHERE g.source_id = f.source_id AND g.root_cause_key = f.root_cause_key
+                                  AND g.created_at < f.created_at AND NOT g.merged) END
+                     >= f.created_at - (
                    -- An InitPlan: evaluated once, where a join would pass every row through a loop.
                    SELECT lens.seconds(st.repeat_window_days * 86400.0) FROM lens.settings st), false) AS is_repeat,
         f.created_at AT TIME ZONE tz AS local_created,
@@ -106,6 +113,7 @@ BEGIN ATOMIC
                         lens.seconds(sp.postmortem_due_seconds) AS postmortem_due
                  FROM lens.sla_policy sp) p ON p.severity = f.severity
       WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+        AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
       OFFSET 0
     ) seen
     OFFSET 0
@@ -115,9 +123,10 @@ END;
 -- The figures of the incidents created in [range_start, range_end) for the
 -- requested dimensions, in one pass, and the instant from which they no
 -- longer change with as_of. The total row, and with 'severity' one row per
--- severity, exist even when no incident does.
+-- severity, exist even when no incident does. `account`: one account's.
 CREATE FUNCTION lens.compute_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                     dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'])
+                                     dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'],
+                                     account text DEFAULT NULL)
 RETURNS TABLE (stable_from timestamptz, figures lens.incident_metrics[])
 LANGUAGE sql STABLE PARALLEL SAFE
 -- Sorting a month of durations stays in memory.
@@ -127,7 +136,7 @@ BEGIN ATOMIC
     SELECT o.severity, o.service_id, o.team_id, o.merged, o.is_open, o.escalated, o.tta_seconds, o.ttr_seconds,
            o.ttd_seconds, o.ack_outcome, o.resolve_outcome, o.postmortem_required, o.postmortem_outcome,
            o.root_cause_key, o.is_repeat, o.business_hours, o.settled_at
-    FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
+    FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account) o
   ),
   -- Counting in two steps is several times faster than thirty FILTERs over
   -- every row: first the number of incidents per combination of outcomes,

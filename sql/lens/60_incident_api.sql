@@ -6,9 +6,12 @@
 -- Incident figures of [range_start, range_end), per bucket and dimension
 -- (total, severity, service, team). Grafana: WHERE dimension = 'total' for
 -- headline figures, granularity 'day' | 'week' | 'month' for time series.
+-- `account`: one account's incidents (the caches hold all accounts', so
+-- they are not read then).
 CREATE FUNCTION lens.metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                              granularity text DEFAULT NULL,
-                             dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'])
+                             dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'],
+                             account text DEFAULT NULL)
 RETURNS SETOF lens.incident_metrics
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -27,8 +30,10 @@ BEGIN ATOMIC
     f.root_cause_incidents, f.repeat_incidents, f.repeat_rate
   FROM lens.buckets(granularity, range_start, range_end, tz) b
   CROSS JOIN LATERAL unnest(
-    CASE WHEN b.whole THEN lens.period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz, dimensions)
-         ELSE (SELECT c.figures FROM lens.compute_figures(b.bucket_start, b.bucket_end, as_of, tz, dimensions) c) END) f
+    CASE WHEN b.whole AND account IS NULL
+         THEN lens.period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz, dimensions)
+         ELSE (SELECT c.figures FROM lens.compute_figures(b.bucket_start, b.bucket_end, as_of, tz, dimensions,
+                                                          account) c) END) f
   LEFT JOIN public.services sv ON f.dimension = 'service' AND sv.id::text = f.dimension_key
   LEFT JOIN public.teams tm ON f.dimension = 'team' AND tm.id::text = f.dimension_key
   ORDER BY b.bucket_start, array_position(ARRAY['total', 'severity', 'service', 'team'], f.dimension),
@@ -37,27 +42,29 @@ END;
 
 -- The period of `granularity` containing the local day `day`.
 CREATE FUNCTION lens.period_metrics(granularity text, day date, as_of timestamptz, tz text,
-                                    dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'])
+                                    dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'],
+                                    account text DEFAULT NULL)
 RETURNS SETOF lens.incident_metrics
 LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT m.* FROM lens.period_bounds(granularity, day, tz) p
-  CROSS JOIN LATERAL lens.metrics(p.period_start, p.period_end, as_of, tz, granularity, dimensions) m;
+  CROSS JOIN LATERAL lens.metrics(p.period_start, p.period_end, as_of, tz, granularity, dimensions, account) m;
 END;
 
 -- The `periods` periods ending with the one containing `day` (trend charts).
 CREATE FUNCTION lens.trend(granularity text, day date, as_of timestamptz, tz text, periods integer DEFAULT 12,
-                           dimensions text[] DEFAULT ARRAY['total'])
+                           dimensions text[] DEFAULT ARRAY['total'], account text DEFAULT NULL)
 RETURNS SETOF lens.incident_metrics
 LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT m.* FROM (SELECT min(r.period_start) AS range_start, max(r.period_end) AS range_end
                    FROM lens.recent_periods(granularity, day, tz, periods) r) span
-  CROSS JOIN LATERAL lens.metrics(span.range_start, span.range_end, as_of, tz, granularity, dimensions) m
+  CROSS JOIN LATERAL lens.metrics(span.range_start, span.range_end, as_of, tz, granularity, dimensions, account) m
   WHERE span.range_start IS NOT NULL;
 END;
 
-CREATE FUNCTION lens.incident_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+CREATE FUNCTION lens.incident_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                    account text DEFAULT NULL)
 RETURNS TABLE (
   incident_id bigint, source_kind text, external_id text, incident_number integer, title text,
   source_status text, priority_raw text, urgency text, severity text,
@@ -70,7 +77,9 @@ RETURNS TABLE (
   postmortem_required boolean, postmortem_deadline timestamptz, postmortem_completed_at timestamptz,
   postmortem_outcome text, postmortem_external_id text, postmortem_url text,
   root_cause_key text, is_repeat boolean, business_hours boolean,
-  html_url text, jira_issue_key text, jira_url text
+  html_url text, jira_issue_key text, jira_url text,
+  -- The account (`sources:` name) the incident was synced from.
+  source_name text
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -83,8 +92,8 @@ BEGIN ATOMIC
     o.postmortem_required, o.postmortem_deadline, o.postmortem_completed_at, o.postmortem_outcome,
     pm.external_id, pm.html_url,
     o.root_cause_key, o.is_repeat, o.business_hours,
-    i.html_url, i.jira_issue_key, i.jira_url
-  FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
+    i.html_url, i.jira_issue_key, i.jira_url, src.name
+  FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account) o
   -- The range again on incidents: PostgreSQL then reads the range's rows by
   -- index instead of hashing the whole table.
   JOIN public.incidents i ON i.id = o.incident_id AND i.created_at >= range_start AND i.created_at < range_end
@@ -100,7 +109,8 @@ END;
 
 -- Root causes with at least one repeat among the range's incidents, most
 -- repeats first (docs/metrics.md §8).
-CREATE FUNCTION lens.repeat_root_causes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+CREATE FUNCTION lens.repeat_root_causes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                        account text DEFAULT NULL)
 RETURNS TABLE (root_cause text, incidents integer, repeats integer, incident_external_ids text[])
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -110,7 +120,7 @@ BEGIN ATOMIC
   FROM (
     SELECT o.root_cause_key, count(*)::integer AS incidents, count(*) FILTER (WHERE o.is_repeat)::integer AS repeats,
            array_agg(o.incident_id) AS incident_ids
-    FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
+    FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account) o
     WHERE NOT o.merged AND o.root_cause_key IS NOT NULL
     GROUP BY o.root_cause_key
     HAVING count(*) FILTER (WHERE o.is_repeat) > 0

@@ -19,34 +19,8 @@ BEGIN ATOMIC
   FROM (SELECT coalesce(lower(status_category) = 'done' AND completed_at <= as_of, false) AS is_done) d;
 END;
 
--- The items of a range as placed by docs/metrics.md §7: due in it, or without a due
--- date and created in it; nothing created after as_of. Not SECURITY DEFINER,
--- so that it is inlined into its callers (which are) and the columns they do
--- not use are never read; only the owner may call it (REVOKE below).
-CREATE FUNCTION lens.placed_action_items(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
-RETURNS TABLE (
-  id bigint, external_id text, title text, owner text, status text, status_category text, due_date date,
-  created_at timestamptz, completed_at timestamptz, incident_id bigint, postmortem_id bigint, html_url text,
-  attribution text, attributed_at timestamptz
-)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
-         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'due_date', a.due_date::timestamp AT TIME ZONE tz
-  FROM lens.local_days(range_start, range_end, tz) days
-  JOIN public.action_items a ON a.due_date >= days.first_day AND a.due_date < days.end_day
-  WHERE a.created_at <= as_of
-  UNION ALL
-  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
-         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'created_at', a.created_at
-  FROM public.action_items a
-  WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of;
-END;
-
-REVOKE EXECUTE ON FUNCTION lens.placed_action_items(timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
-
 -- The incident of an item known only by its post-mortem: the first incident
--- the post-mortem names, unmerged ones first. Inlined like the one above.
+-- the post-mortem names, unmerged ones first. Inlined like lens.placed_action_items.
 CREATE FUNCTION lens.postmortem_first_incident(postmortem bigint)
 RETURNS TABLE (incident_id bigint)
 LANGUAGE sql STABLE
@@ -59,7 +33,53 @@ BEGIN ATOMIC
 END;
 REVOKE EXECUTE ON FUNCTION lens.postmortem_first_incident(bigint) FROM PUBLIC;
 
-CREATE FUNCTION lens.action_item_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+-- The account an action item counts under (docs/metrics.md §13): its
+-- incident's (named directly, or the post-mortem's first incident), else the
+-- Jira account that holds it. So a leader who picks a PagerDuty account sees
+-- the follow-through of that account's incidents, wherever the tickets live.
+CREATE FUNCTION lens.action_item_account(incident_id bigint, postmortem_id bigint, item_source_id integer)
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce((SELECT i.source_id FROM public.incidents i
+                 WHERE i.id = coalesce(incident_id, (SELECT f.incident_id
+                                                     FROM lens.postmortem_first_incident(postmortem_id) f))),
+                item_source_id);
+REVOKE EXECUTE ON FUNCTION lens.action_item_account(bigint, bigint, integer) FROM PUBLIC;
+
+-- The items of a range as placed by docs/metrics.md §7: due in it, or without a due
+-- date and created in it; nothing created after as_of. Not SECURITY DEFINER,
+-- so that it is inlined into its callers (which are) and the columns they do
+-- not use are never read; only the owner may call it (REVOKE below).
+-- `account`: the items counted under that account (lens.action_item_account).
+CREATE FUNCTION lens.placed_action_items(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                         account text DEFAULT NULL)
+RETURNS TABLE (
+  id bigint, external_id text, title text, owner text, status text, status_category text, due_date date,
+  created_at timestamptz, completed_at timestamptz, incident_id bigint, postmortem_id bigint, html_url text,
+  attribution text, attributed_at timestamptz
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
+         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'due_date', a.due_date::timestamp AT TIME ZONE tz
+  FROM lens.local_days(range_start, range_end, tz) days
+  JOIN public.action_items a ON a.due_date >= days.first_day AND a.due_date < days.end_day
+  WHERE a.created_at <= as_of
+    AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
+                                = (SELECT lens.account_id(account)))
+  UNION ALL
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
+         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'created_at', a.created_at
+  FROM public.action_items a
+  WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
+    AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
+                                = (SELECT lens.account_id(account)));
+END;
+
+REVOKE EXECUTE ON FUNCTION lens.placed_action_items(timestamptz, timestamptz, timestamptz, text, text) FROM PUBLIC;
+
+CREATE FUNCTION lens.action_item_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                       account text DEFAULT NULL)
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text, status_category text,
   due_date date, deadline timestamptz, created_at timestamptz, completed_at timestamptz,
@@ -80,7 +100,7 @@ BEGIN ATOMIC
     a.attribution, a.attributed_at,
     i.id, i.external_id, pm.id, pm.external_id, i.severity, i.service_id, sv.name, i.team_id, tm.name,
     a.html_url, i.html_url, pm.html_url
-  FROM lens.placed_action_items(range_start, range_end, as_of, tz) a
+  FROM lens.placed_action_items(range_start, range_end, as_of, tz, account) a
   CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
   CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v
   LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.html_url, (SELECT f.incident_id FROM lens.postmortem_first_incident(x.id) f) AS incident_id
@@ -93,7 +113,8 @@ END;
 
 CREATE FUNCTION lens.action_item_metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                                          granularity text DEFAULT NULL,
-                                         dimensions text[] DEFAULT ARRAY['total', 'service', 'team'])
+                                         dimensions text[] DEFAULT ARRAY['total', 'service', 'team'],
+                                         account text DEFAULT NULL)
 RETURNS TABLE (
   period_start timestamptz, period_end timestamptz, period_label text,
   dimension text, dimension_key text, dimension_label text,
@@ -117,11 +138,15 @@ BEGIN ATOMIC
     JOIN public.action_items a ON a.due_date = day.day
     CROSS JOIN LATERAL lens.action_item_state(day.deadline, a.status_category, a.completed_at, as_of) v
     WHERE a.created_at <= as_of
+      AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
+                                  = (SELECT lens.account_id(account)))
     UNION ALL
     SELECT false, a.created_at, NULL, NULL, NULL,
            coalesce(a.incident_id, (SELECT f.incident_id FROM lens.postmortem_first_incident(a.postmortem_id) f))
     FROM public.action_items a
     WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
+      AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
+                                  = (SELECT lens.account_id(account)))
   ),
   -- Items per bucket, service, team and state (a few hundred rows), then the
   -- figures of each requested dimension from those.
@@ -163,7 +188,8 @@ BEGIN ATOMIC
   ORDER BY g.bucket_start, array_position(ARRAY['total', 'service', 'team'], g.dimension), g.dimension_key;
 END;
 
-CREATE FUNCTION lens.open_overdue_action_items(as_of timestamptz DEFAULT now(), tz text DEFAULT lens.default_timezone())
+CREATE FUNCTION lens.open_overdue_action_items(as_of timestamptz DEFAULT now(), tz text DEFAULT lens.default_timezone(),
+                                               account text DEFAULT NULL)
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text,
   due_date date, deadline timestamptz, overdue_seconds double precision, created_at timestamptz,
@@ -183,13 +209,13 @@ BEGIN ATOMIC
   FROM (
     -- Not done now (the partial index), or done only after as_of.
     SELECT x.id, x.external_id, x.title, x.owner, x.status, x.status_category, x.due_date, x.created_at,
-           x.completed_at, x.incident_id, x.postmortem_id, x.html_url
+           x.completed_at, x.incident_id, x.postmortem_id, x.html_url, x.source_id
     FROM public.action_items x
     WHERE (x.completed_at IS NULL OR lower(x.status_category) <> 'done')
       AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
     UNION ALL
     SELECT x.id, x.external_id, x.title, x.owner, x.status, x.status_category, x.due_date, x.created_at,
-           x.completed_at, x.incident_id, x.postmortem_id, x.html_url
+           x.completed_at, x.incident_id, x.postmortem_id, x.html_url, x.source_id
     FROM public.action_items x
     WHERE x.completed_at > as_of AND lower(x.status_category) = 'done'
       AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
@@ -202,5 +228,7 @@ BEGIN ATOMIC
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id
   WHERE v.is_overdue AND a.created_at <= as_of
+    AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
+                                = (SELECT lens.account_id(account)))
   ORDER BY deadline.at, a.id;
 END;

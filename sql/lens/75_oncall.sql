@@ -103,7 +103,9 @@ BEGIN ATOMIC
                   AND NOT coalesce(acknowledged_at <= as_of, false), false);
 END;
 
-CREATE FUNCTION lens.compute_oncall(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+-- `account`: the notifications and incidents of that account only.
+CREATE FUNCTION lens.compute_oncall(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                    account text DEFAULT NULL)
 RETURNS TABLE (stable_from timestamptz, figures lens.oncall_metrics[])
 LANGUAGE sql STABLE PARALLEL SAFE
 -- A month of notifications is grouped in memory.
@@ -124,6 +126,7 @@ BEGIN ATOMIC
     CROSS JOIN LATERAL (SELECT coalesce(recent.service_id, older.service_id) AS service_id,
                                coalesce(recent.team_id, older.team_id) AS team_id) f
     WHERE n.notified_at >= range_start AND n.notified_at < range_end AND n.notified_at <= as_of
+      AND (account IS NULL OR n.source_id = (SELECT lens.account_id(account)))
   ),
   interruption AS MATERIALIZED (
     SELECT n.user_id, n.service_id, n.team_id, lens.interruption_band(n.local_at) AS band,
@@ -150,6 +153,7 @@ BEGIN ATOMIC
     FROM public.incidents i
     CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
     WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of AND NOT i.merged
+      AND (account IS NULL OR i.source_id = (SELECT lens.account_id(account)))
   ),
   -- One pass over every notification and incident, all dimensions at once
   -- (plain counts, so PostgreSQL hashes rather than sorts).
@@ -270,7 +274,7 @@ END $$;
 -- dimension; the report reads one period.
 
 CREATE FUNCTION lens.oncall_metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                    granularity text DEFAULT NULL)
+                                    granularity text DEFAULT NULL, account text DEFAULT NULL)
 RETURNS TABLE (
   period_start timestamptz, period_end timestamptz, period_label text,
   dimension text, dimension_key text, external_id text, dimension_label text,
@@ -299,8 +303,10 @@ BEGIN ATOMIC
     f.transient::double precision / nullif(f.incidents, 0)
   FROM lens.buckets(granularity, range_start, range_end, tz) b
   CROSS JOIN LATERAL unnest(
-    CASE WHEN b.whole THEN lens.oncall_period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz)
-         ELSE (SELECT c.figures FROM lens.compute_oncall(b.bucket_start, b.bucket_end, as_of, tz) c) END) f
+    -- The cache holds every account's figures: one account's are computed.
+    CASE WHEN b.whole AND account IS NULL
+         THEN lens.oncall_period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz)
+         ELSE (SELECT c.figures FROM lens.compute_oncall(b.bucket_start, b.bucket_end, as_of, tz, account) c) END) f
   LEFT JOIN public.users u ON f.dimension = 'responder' AND u.id::text = f.dimension_key
   LEFT JOIN public.services sv ON f.dimension = 'service' AND sv.id::text = f.dimension_key
   LEFT JOIN public.teams tm ON f.dimension = 'team' AND tm.id::text = f.dimension_key
@@ -334,18 +340,18 @@ SELECT sleep_interruption_alert FROM public.metric_settings;
 
 REVOKE EXECUTE ON FUNCTION lens.oncall_period_figures(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 -- It reads public.notifications as its caller: only the owner's functions call it.
-REVOKE EXECUTE ON FUNCTION lens.compute_oncall(timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION lens.compute_oncall(timestamptz, timestamptz, timestamptz, text, text) FROM PUBLIC;
 
 -- The `onCall` and `noise` parts of the report JSON (README.md) for one
 -- period: responders by sleep, then total, descending, then name; services by
 -- incidents descending, then name; the heatmap's cells with interruptions.
 CREATE FUNCTION lens.oncall_report(granularity text, range_start timestamptz, range_end timestamptz,
-                                   as_of timestamptz, tz text)
+                                   as_of timestamptz, tz text, account text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   WITH m AS MATERIALIZED (
-    SELECT x.* FROM lens.oncall_metrics(range_start, range_end, as_of, tz, granularity) x
+    SELECT x.* FROM lens.oncall_metrics(range_start, range_end, as_of, tz, granularity, account) x
   )
   SELECT jsonb_build_object(
     'onCall', jsonb_build_object(

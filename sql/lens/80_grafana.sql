@@ -9,7 +9,8 @@ FROM public.incident_events e;
 -- The incidents of a range with the columns the incidents panel documents
 -- (plugin README): SLA outcomes and times from lens.incident_facts, the
 -- targets in force, and the timeline up to as_of as JSON text.
-CREATE FUNCTION lens.incident_list(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+CREATE FUNCTION lens.incident_list(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                   account text DEFAULT NULL)
 RETURNS TABLE (
   id bigint, external_id text, number integer, title text, severity text, status text,
   service text, team text, created_at timestamptz, acknowledged_at timestamptz, resolved_at timestamptz,
@@ -30,7 +31,7 @@ BEGIN ATOMIC
                      ORDER BY t.occurred_at)::text
      FROM lens.incident_timeline t
      WHERE t.incident_id = f.incident_id AND t.occurred_at <= as_of)
-  FROM lens.incident_facts(range_start, range_end, as_of, tz) f
+  FROM lens.incident_facts(range_start, range_end, as_of, tz, account) f
   LEFT JOIN lens.sla_policy p ON p.severity = f.severity
   ORDER BY f.created_at DESC, f.incident_id DESC;
 END;

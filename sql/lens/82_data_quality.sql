@@ -5,7 +5,8 @@
 
 -- The period's incidents (merged left out) whose severity is UNKNOWN: no SLA
 -- target applies to them, so they are missing from every compliance figure.
-CREATE FUNCTION lens.incidents_without_severity(range_start timestamptz, range_end timestamptz, as_of timestamptz)
+CREATE FUNCTION lens.incidents_without_severity(range_start timestamptz, range_end timestamptz, as_of timestamptz,
+                                                account text DEFAULT NULL)
 RETURNS TABLE (external_id text, number integer, title text, priority_raw text, created_at timestamptz, html_url text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -13,19 +14,21 @@ BEGIN ATOMIC
   FROM public.incidents i
   WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of
     AND NOT i.merged AND i.severity = 'UNKNOWN'
+    AND (account IS NULL OR i.source_id = (SELECT lens.account_id(account)))
   ORDER BY i.created_at, i.external_id;
 END;
 
 -- The period's incidents whose post-mortem the policy requires, none is
 -- linked by as_of, and its due date has passed.
-CREATE FUNCTION lens.missing_postmortems(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+CREATE FUNCTION lens.missing_postmortems(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                         account text DEFAULT NULL)
 RETURNS TABLE (external_id text, number integer, title text, severity text, resolved_at timestamptz,
                postmortem_deadline timestamptz, html_url text, jira_issue_key text, jira_url text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   SELECT i.external_id, i.number, i.title, i.severity, o.resolved_at, o.postmortem_deadline, i.html_url,
          i.jira_issue_key, i.jira_url
-  FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
+  FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account) o
   JOIN public.incidents i ON i.id = o.incident_id
   WHERE NOT o.merged AND o.postmortem_required AND o.postmortem_deadline <= as_of
     AND NOT EXISTS (SELECT 1 FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
@@ -36,7 +39,8 @@ END;
 -- The action items placed in the period (docs/metrics.md §7) without an owner or
 -- without a due date.
 CREATE FUNCTION lens.action_items_without_owner_or_due_date(range_start timestamptz, range_end timestamptz,
-                                                           as_of timestamptz, tz text)
+                                                           as_of timestamptz, tz text,
+                                                           account text DEFAULT NULL)
 RETURNS TABLE (external_id text, title text, owner text, due_date date, created_at timestamptz,
                without_owner boolean, without_due_date boolean, html_url text,
                incident_external_id text, incident_url text)
@@ -44,7 +48,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   SELECT a.external_id, a.title, a.owner, a.due_date, a.created_at,
          coalesce(btrim(a.owner), '') = '', a.due_date IS NULL, a.html_url, i.external_id, i.html_url
-  FROM lens.placed_action_items(range_start, range_end, as_of, tz) a
+  FROM lens.placed_action_items(range_start, range_end, as_of, tz, account) a
   LEFT JOIN public.incidents i ON i.id = a.incident_id
   WHERE coalesce(btrim(a.owner), '') = '' OR a.due_date IS NULL
   ORDER BY a.created_at, a.external_id;
@@ -53,7 +57,7 @@ END;
 -- Records a mapper or the database refused, seen in the `days` days up to
 -- as_of, with the reason (the payload stays in ingest_errors: it can hold
 -- personal data the page has no need to show).
-CREATE FUNCTION lens.quarantined_records(as_of timestamptz, days integer DEFAULT 30)
+CREATE FUNCTION lens.quarantined_records(as_of timestamptz, days integer DEFAULT 30, account text DEFAULT NULL)
 RETURNS TABLE (source_kind text, source_name text, record_kind text, external_id text, reason text,
                first_seen_at timestamptz, last_seen_at timestamptz, seen_count integer)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -62,12 +66,14 @@ BEGIN ATOMIC
   FROM public.ingest_errors e
   JOIN public.sources s ON s.id = e.source_id
   WHERE e.last_seen_at > as_of - make_interval(days => days) AND e.first_seen_at <= as_of
+    AND (account IS NULL OR e.source_id = (SELECT lens.account_id(account)))
   ORDER BY e.last_seen_at DESC, e.id;
 END;
 
 -- Jira incident tickets that name a PagerDuty incident the database does not
--- hold: a sync that missed it, or an id mistyped in the ticket.
-CREATE FUNCTION lens.unlinked_jira_tickets(as_of timestamptz)
+-- hold: a sync that missed it, or an id mistyped in the ticket. A ticket
+-- counts under the Jira account that holds it.
+CREATE FUNCTION lens.unlinked_jira_tickets(as_of timestamptz, account text DEFAULT NULL)
 RETURNS TABLE (issue_key text, html_url text, created_at timestamptz, missing_incident_ids text[])
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -80,20 +86,22 @@ BEGIN ATOMIC
                       WHERE s.kind = 'pagerduty' AND i.external_id = named.id)
   ) missing
   WHERE j.kind = 'incident' AND j.created_at <= as_of AND missing.ids IS NOT NULL
+    AND (account IS NULL OR j.source_id = (SELECT lens.account_id(account)))
   ORDER BY j.created_at, j.issue_key;
 END;
 
 -- The report's dataQuality object: the size of each list above.
-CREATE FUNCTION lens.data_quality(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text)
+CREATE FUNCTION lens.data_quality(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                  account text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT jsonb_build_object(
-    'withoutSeverity', (SELECT count(*) FROM lens.incidents_without_severity(range_start, range_end, as_of)),
-    'postmortemMissing', (SELECT count(*) FROM lens.missing_postmortems(range_start, range_end, as_of, tz)),
+    'withoutSeverity', (SELECT count(*) FROM lens.incidents_without_severity(range_start, range_end, as_of, account)),
+    'postmortemMissing', (SELECT count(*) FROM lens.missing_postmortems(range_start, range_end, as_of, tz, account)),
     'actionItemsWithoutOwner', count(*) FILTER (WHERE a.without_owner),
     'actionItemsWithoutDueDate', count(*) FILTER (WHERE a.without_due_date),
-    'quarantinedLast30Days', (SELECT count(*) FROM lens.quarantined_records(as_of, 30)),
-    'unlinkedTickets', (SELECT count(*) FROM lens.unlinked_jira_tickets(as_of)))
-  FROM lens.action_items_without_owner_or_due_date(range_start, range_end, as_of, tz) a;
+    'quarantinedLast30Days', (SELECT count(*) FROM lens.quarantined_records(as_of, 30, account)),
+    'unlinkedTickets', (SELECT count(*) FROM lens.unlinked_jira_tickets(as_of, account)))
+  FROM lens.action_items_without_owner_or_due_date(range_start, range_end, as_of, tz, account) a;
 END;

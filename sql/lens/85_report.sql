@@ -58,14 +58,15 @@ RETURN jsonb_build_object('total', coalesce(total, 0), 'completed', coalesce(com
 
 -- The action item figures of a range per bucket and dimension, as JSON.
 CREATE FUNCTION lens.report_action_item_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz,
-                                                tz text, granularity text)
+                                                tz text, granularity text, account text DEFAULT NULL)
 RETURNS TABLE (period_start timestamptz, dimension text, dimension_key text, figures jsonb)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT a.period_start, a.dimension, a.dimension_key,
     lens.report_action_items(a.total, a.completed, a.completed_on_time, a.open, a.overdue, a.completion_rate,
                              a.on_time_rate, a.no_due_date)
-  FROM lens.action_item_metrics(range_start, range_end, as_of, tz, granularity) a;
+  FROM lens.action_item_metrics(range_start, range_end, as_of, tz, granularity, ARRAY['total', 'service', 'team'],
+                                account) a;
 END;
 
 -- The headline of a period: what the previous period and the trend show.
@@ -135,17 +136,17 @@ END;
 
 -- Root causes with repeats (docs/metrics.md §8), most repeats first.
 CREATE FUNCTION lens.report_repeat_root_causes(range_start timestamptz, range_end timestamptz, as_of timestamptz,
-                                               tz text) RETURNS jsonb
+                                               tz text, account text DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT coalesce(jsonb_agg(jsonb_build_object('rootCause', r.root_cause, 'count', r.incidents, 'repeats', r.repeats,
                                                'incidents', to_jsonb(r.incident_external_ids)) ORDER BY r.n), '[]')
-  FROM lens.repeat_root_causes(range_start, range_end, as_of, tz) WITH ORDINALITY
+  FROM lens.repeat_root_causes(range_start, range_end, as_of, tz, account) WITH ORDINALITY
        r(root_cause, incidents, repeats, incident_external_ids, n);
 END;
 
 -- Every open overdue action item is counted; the `list_limit` oldest are listed.
-CREATE FUNCTION lens.report_overdue_action_items(as_of timestamptz, tz text, list_limit integer,
+CREATE FUNCTION lens.report_overdue_action_items(as_of timestamptz, tz text, list_limit integer, account text,
                                                  OUT total integer, OUT items jsonb)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -157,7 +158,7 @@ BEGIN ATOMIC
         'postmortem', o.postmortem_external_id, 'service', o.service_name, 'team', o.team_name, 'url', o.html_url)
       ORDER BY o.deadline, o.external_id) FILTER (WHERE o.n <= list_limit), '[]')
   FROM (SELECT x.*, row_number() OVER (ORDER BY x.deadline, x.external_id) AS n
-        FROM lens.open_overdue_action_items(as_of, tz) x) o;
+        FROM lens.open_overdue_action_items(as_of, tz, account) x) o;
 END;
 
 -- The headline figures leadership quotes, as paths into the report, that
@@ -208,9 +209,12 @@ END;
 -- as of `as_of`, in zone `tz`; the trend covers `trend_periods` periods
 -- ending with this one (0: none). It writes nothing, so a read-only
 -- transaction (the reader role's) gets the same value as any other; run it
--- in one snapshot (it is one statement) and the figures add up.
+-- in one snapshot (it is one statement) and the figures add up. `account`
+-- restricts every figure to the account of that name (docs/metrics.md,
+-- "Accounts"); NULL: every account.
 CREATE FUNCTION lens.report(granularity text, day date, as_of timestamptz, tz text,
-                            trend_periods integer DEFAULT 12, overdue_limit integer DEFAULT 100)
+                            trend_periods integer DEFAULT 12, overdue_limit integer DEFAULT 100,
+                            account text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE
 -- Doubles as their shortest exact text, whatever the session asks for.
@@ -226,33 +230,38 @@ BEGIN ATOMIC
   figures AS (
     SELECT array_agg(m) AS all_rows, (array_agg(m) FILTER (WHERE m.dimension = 'total'))[1] AS total
     FROM this t
-    CROSS JOIN LATERAL lens.metrics(t.period_start, t.period_end, report.as_of, report.tz, report.granularity) m
+    CROSS JOIN LATERAL lens.metrics(t.period_start, t.period_end, report.as_of, report.tz, report.granularity,
+                                    ARRAY['total', 'severity', 'service', 'team'], report.account) m
   ),
   headlines AS (
     SELECT m FROM (SELECT min(s.period_start) AS range_start, max(s.period_end) AS range_end FROM span s) r
     CROSS JOIN LATERAL lens.metrics(r.range_start, r.range_end, report.as_of, report.tz, report.granularity,
-                                    ARRAY['total']) m
+                                    ARRAY['total'], report.account) m
   ),
   items AS (
     SELECT a.* FROM previous p CROSS JOIN this t
     CROSS JOIN LATERAL lens.report_action_item_figures(p.period_start, t.period_end, report.as_of, report.tz,
-                                                       report.granularity) a
+                                                       report.granularity, report.account) a
   ),
   this_items AS (
     SELECT i.dimension, jsonb_object_agg(coalesce(i.dimension_key, ''), i.figures) AS by_key
     FROM items i JOIN this t ON i.period_start = t.period_start
     GROUP BY i.dimension
   ),
-  overdue AS (SELECT o.* FROM lens.report_overdue_action_items(report.as_of, report.tz, report.overdue_limit) o),
+  overdue AS (SELECT o.* FROM lens.report_overdue_action_items(report.as_of, report.tz, report.overdue_limit,
+                                                                report.account) o),
   -- Materialized: inlined, the call would run once per key that reads it.
   oncall AS MATERIALIZED (
-    SELECT lens.oncall_report(report.granularity, t.period_start, t.period_end, report.as_of, report.tz) AS figures
+    SELECT lens.oncall_report(report.granularity, t.period_start, t.period_end, report.as_of, report.tz,
+                              report.account) AS figures
     FROM this t
   ),
   built AS (
     SELECT jsonb_build_object(
       'period', lens.report_period(report.granularity, t.period_start, t.period_end, t.period_label, report.as_of,
                                    report.tz),
+      -- The account the figures cover; null: every account.
+      'source', lens.account_json(report.account),
       'incidents', lens.report_incidents(f.all_rows),
       'mtta', lens.report_mtta(f.total),
       'mttr', lens.report_mttr(f.total),
@@ -262,7 +271,8 @@ BEGIN ATOMIC
       'actionItems', coalesce((SELECT x.by_key -> '' FROM this_items x WHERE x.dimension = 'total'),
                               lens.report_action_items(0, 0, 0, 0, 0, NULL, NULL, 0))
                      || jsonb_build_object('openOverdueTotal', o.total),
-      'repeatRootCauses', lens.report_repeat_root_causes(t.period_start, t.period_end, report.as_of, report.tz),
+      'repeatRootCauses', lens.report_repeat_root_causes(t.period_start, t.period_end, report.as_of, report.tz,
+                                                         report.account),
       'repeatRate', (f.total).repeat_rate,
       'escalationRate', (f.total).escalation_rate,
       'mttdSeconds', (f.total).mttd_mean_seconds,
@@ -284,9 +294,10 @@ BEGIN ATOMIC
       'overdueActionItems', o.items,
       'onCall', c.figures -> 'onCall',
       'noise', c.figures -> 'noise',
-      'dataQuality', lens.data_quality(t.period_start, t.period_end, report.as_of, report.tz)) AS report
+      'dataQuality', lens.data_quality(t.period_start, t.period_end, report.as_of, report.tz, report.account)) AS report
     FROM this t CROSS JOIN figures f CROSS JOIN overdue o CROSS JOIN oncall c
   )
-  -- A closed period published before carries what changed since.
-  SELECT b.report || lens.report_published(b.report) FROM built b;
+  -- A closed period published before carries what changed since; the
+  -- published report covers every account, so one account's has no such part.
+  SELECT b.report || CASE WHEN report.account IS NULL THEN lens.report_published(b.report) ELSE '{}' END FROM built b;
 END;

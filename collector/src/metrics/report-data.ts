@@ -20,6 +20,8 @@ export interface ReportRequest {
   trendPeriods?: number;
   /** How many overdue action items are listed (all are counted). */
   overdueListLimit?: number;
+  /** Restrict every figure to the account of this name (`sources:`); absent: every account. */
+  source?: string;
 }
 
 /** One incident of the period, for the CSV report and incident lists. */
@@ -106,10 +108,27 @@ function checkRequest(request: ReportRequest): string {
 export async function readReport(db: Kysely<Database>, request: ReportRequest): Promise<ReportJson> {
   const day = checkRequest(request);
   const { granularity, asOf, timezone } = request;
+  await checkSource(db, request.source);
   const { rows } = await sql<{ report: ReportJson }>`
     SELECT lens.report(${granularity}, ${day}::date, ${asOf}, ${timezone},
-                       ${request.trendPeriods ?? 12}, ${request.overdueListLimit ?? 100}) AS report`.execute(db);
+                       ${request.trendPeriods ?? 12}, ${request.overdueListLimit ?? 100},
+                       ${request.source ?? null}) AS report`.execute(db);
   return rows[0]!.report;
+}
+
+/** `--source`: an account the database holds; lens.account_id names the known ones when it is not. */
+async function checkSource(db: Kysely<Database>, source: string | undefined): Promise<void> {
+  if (source === undefined) {
+    return;
+  }
+  try {
+    await sql`SELECT lens.account_id(${source})`.execute(db);
+  } catch (error) {
+    if ((error as { code?: string }).code === '22023') {
+      throw new UsageError(`--source: ${(error as Error).message}`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 interface IncidentFactsRow {
@@ -155,10 +174,11 @@ interface IncidentFactsRow {
  */
 export async function listPeriodIncidents(
   db: Kysely<Database>,
-  request: Pick<ReportRequest, 'granularity' | 'date' | 'timezone' | 'asOf'>
+  request: Pick<ReportRequest, 'granularity' | 'date' | 'timezone' | 'asOf' | 'source'>
 ): Promise<PeriodIncident[]> {
   const day = checkRequest(request);
   const { timezone, granularity, asOf } = request;
+  await checkSource(db, request.source);
   const rows = await sql<IncidentFactsRow>`
     SELECT f.*,
       lens.iso_local(f.created_at, ${timezone}) AS created_text,
@@ -169,7 +189,7 @@ export async function listPeriodIncidents(
       lens.iso_local(f.postmortem_deadline, ${timezone}) AS postmortem_deadline_text
       , n.auto_resolved, n.transient
     FROM lens.period_bounds(${granularity}, ${day}::date, ${timezone}) p
-    CROSS JOIN LATERAL lens.incident_facts(p.period_start, p.period_end, ${asOf}, ${timezone}) f
+    CROSS JOIN LATERAL lens.incident_facts(p.period_start, p.period_end, ${asOf}, ${timezone}, ${request.source ?? null}) f
     JOIN lens.incident_noise(p.period_start, p.period_end, ${asOf}) n ON n.incident_id = f.incident_id
     WHERE NOT f.merged
     ORDER BY f.created_at, f.external_id`.execute(db);

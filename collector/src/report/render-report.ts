@@ -19,6 +19,8 @@ export interface ReportOptions {
   format: ReportFormat;
   /** Show the report as it was published (frozen by `serve`), not as computed now. */
   published?: boolean;
+  /** Restrict every figure to one account (`sources:` name). */
+  source?: string;
 }
 
 /** `--as-of`: an ISO 8601 instant with a zone (Z or an offset), so that a report is reproducible anywhere. */
@@ -39,7 +41,13 @@ export async function renderReport(db: Kysely<Database>, config: Config, options
     date: options.date,
     timezone: options.timezone,
     asOf: options.asOf,
+    source: options.source,
   };
+  if (options.published && options.source !== undefined) {
+    throw new UsageError(
+      '--published shows the report serve froze for every account; leave out --published for one account, or --source for the published one'
+    );
+  }
   if (options.format === 'csv') {
     if (options.published) {
       throw new UsageError('--published keeps the report figures, not the incident rows: use json, md or html');
