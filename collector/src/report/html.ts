@@ -170,10 +170,10 @@ function trendCharts(report: ReportJson, markup: ChartMarkup): string {
     markup
   );
   return `
-    <div class="charts">
-      <figure><figcaption>Time to acknowledge, last ${labels.length} periods</figcaption>${mtta}</figure>
-      <figure><figcaption>Time to resolve, last ${labels.length} periods</figcaption>${mttr}</figure>
-    </div>
+    ${columns([
+      `<figure><figcaption>Time to acknowledge, last ${labels.length} periods</figcaption>${mtta}</figure>`,
+      `<figure><figcaption>Time to resolve, last ${labels.length} periods</figcaption>${mttr}</figure>`,
+    ])}
     <figure><figcaption>Incidents and SLA compliance, last ${labels.length} periods</figcaption>${counts}</figure>`;
 }
 
@@ -289,6 +289,23 @@ function dataQualitySection(report: ReportJson): string {
   <ul class="holes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`;
 }
 
+/**
+ * Blocks side by side in a layout table rather than CSS grid: Outlook on
+ * Windows ignores grid and would stack them. The spacing is inline, where
+ * every mail client reads it, and overrides the data tables' cell style.
+ */
+export function columns(cells: readonly string[], widths?: readonly string[]): string {
+  const last = cells.length - 1;
+  const tds = cells
+    .map((cell, index) => {
+      const width = widths?.[index] ?? `${(100 / cells.length).toFixed(2)}%`;
+      const padding = `0 ${index === last ? 0 : 6}px 0 ${index === 0 ? 0 : 6}px`;
+      return `<td style="width:${width};padding:${padding};vertical-align:top;border:0;background:transparent">${cell}</td>`;
+    })
+    .join('');
+  return `<table role="presentation" style="width:100%;border-collapse:collapse;border:0;background:transparent;font-size:inherit"><tr>${tds}</tr></table>`;
+}
+
 export interface HtmlReportOptions {
   /** The SLA policy in force, to label the targets. */
   policy: SlaPolicy;
@@ -345,7 +362,7 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
       true,
       'open and past due, all periods'
     ),
-  ].join('');
+  ];
 
   const slaRows = SEVERITIES.map((severity) => {
     const sla = report.sla.bySeverity[severity];
@@ -394,18 +411,16 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   h2 { font-size: 17px; margin: 32px 0 12px; }
   .sub { color: ${COLORS.muted}; font-size: 13px; }
   .revised { background: #fff7e6; border: 1px solid #f0c36d; border-radius: 8px; padding: 10px 14px; margin-top: 16px; font-size: 13px; }
-  .kpis { display: grid; grid-template-columns: repeat(6, 1fr); gap: 12px; margin-top: 24px; }
+  .kpis { margin-top: 24px; }
   .kpi { background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; padding: 14px; }
   .kpi-title { font-size: 12px; color: ${COLORS.muted}; text-transform: uppercase; letter-spacing: .04em; }
   .kpi-value { font-size: 26px; font-weight: 600; margin: 6px 0 2px; }
   .kpi-change { font-size: 12px; font-weight: 600; }
   .kpi-change.good { color: ${COLORS.green}; } .kpi-change.bad { color: ${COLORS.red}; } .kpi-change.neutral { color: ${COLORS.muted}; }
   .kpi-note { font-size: 11px; color: ${COLORS.muted}; margin-top: 4px; }
-  .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
   figure { background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; margin: 12px 0 0; padding: 12px; }
   figcaption { font-size: 13px; font-weight: 600; margin-bottom: 6px; }
   figure svg, figure img { max-width: 100%; height: auto; }
-  .split { display: grid; grid-template-columns: 400px 1fr; gap: 12px; }
   table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; font-size: 13px; }
   th, td { padding: 7px 8px; border-bottom: 1px solid ${COLORS.grid}; text-align: left; vertical-align: top; }
   th { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: ${COLORS.muted}; background: #fafbfc; }
@@ -413,8 +428,7 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   td.num { white-space: nowrap; }
   .muted { color: ${COLORS.muted}; }
   .sev { color: #fff; border-radius: 4px; padding: 2px 6px; font-size: 11px; font-weight: 600; }
-  .follow { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
-  .follow div { background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; padding: 14px; font-size: 13px; line-height: 1.7; }
+  .box { background: #fff; border: 1px solid ${COLORS.grid}; border-radius: 8px; padding: 14px; font-size: 13px; line-height: 1.7; }
   footer { margin-top: 32px; font-size: 11px; color: ${COLORS.muted}; }
 </style>
 </head>
@@ -423,17 +437,20 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   <h1>${escapeHtml(title)}</h1>
   <div class="sub">${escapeHtml(period.granularity)} from ${escapeHtml(period.start)} to ${escapeHtml(period.end)} (${escapeHtml(period.timezone)}); figures as of ${escapeHtml(period.asOf)}${previous ? `; changes against ${escapeHtml(previous.label)}` : ''}</div>
   ${revisionBanner(report)}
-  <section class="kpis">${kpis}</section>
+  <section class="kpis">${columns(kpis)}</section>
   ${dataQualitySection(report)}
 
   <h2>Trends</h2>
   ${trendCharts(report, markup)}
 
   <h2>SLA compliance by severity</h2>
-  <div class="split">
-    <figure><figcaption>Incidents by severity</figcaption>${severityChart(report, markup)}</figure>
-    <figure><figcaption>Share of incidents within target</figcaption>${complianceChart(report, markup)}</figure>
-  </div>
+  ${columns(
+    [
+      `<figure><figcaption>Incidents by severity</figcaption>${severityChart(report, markup)}</figure>`,
+      `<figure><figcaption>Share of incidents within target</figcaption>${complianceChart(report, markup)}</figure>`,
+    ],
+    ['400px', 'auto']
+  )}
   <table>
     <thead><tr><th>Severity</th><th class="num">Incidents</th><th class="num">Ack target</th><th class="num">Ack compliance</th><th class="num">Met / breached / pending</th>
       <th class="num">Resolve target</th><th class="num">Resolve compliance</th><th class="num">Met / breached / pending</th><th class="num">MTTA median</th><th class="num">MTTR median</th></tr></thead>
@@ -449,11 +466,11 @@ export function renderHtml(report: ReportJson, options: HtmlReportOptions): stri
   ${onCallSection(report, markup)}
 
   <h2>Post-mortem and action-item follow-through</h2>
-  <div class="follow">
-    <div><strong>Post-mortems</strong><br>${postmortems.required} required, ${postmortems.completed} completed, ${postmortems.completedOnTime} on time<br>${postmortems.overdue} overdue</div>
-    <div><strong>Action items due this period</strong><br>${actionItems.total} due, ${actionItems.completed} completed (${formatRate(actionItems.completionRate)}), ${actionItems.completedOnTime} on time (${formatRate(actionItems.onTimeRate)})<br>
-      ${actionItems.open} open, ${actionItems.overdue} overdue; ${actionItems.noDueDate} created without a due date</div>
-  </div>
+  ${columns([
+    `<div class="box"><strong>Post-mortems</strong><br>${postmortems.required} required, ${postmortems.completed} completed, ${postmortems.completedOnTime} on time<br>${postmortems.overdue} overdue</div>`,
+    `<div class="box"><strong>Action items due this period</strong><br>${actionItems.total} due, ${actionItems.completed} completed (${formatRate(actionItems.completionRate)}), ${actionItems.completedOnTime} on time (${formatRate(actionItems.onTimeRate)})<br>
+      ${actionItems.open} open, ${actionItems.overdue} overdue; ${actionItems.noDueDate} created without a due date</div>`,
+  ])}
 
   <h2>Overdue action items (${actionItems.openOverdueTotal} across all periods)</h2>
   <table>

@@ -1,6 +1,6 @@
 import { formatRate } from '@incident-lens/common/format';
 import type { ReportJson } from '@incident-lens/common/report';
-import { COLORS, drawChart, escapeHtml, type ChartMarkup } from './html.ts';
+import { COLORS, columns, drawChart, escapeHtml, type ChartMarkup } from './html.ts';
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const HOURS = Array.from({ length: 24 }, (_, hour) => String(hour).padStart(2, '0'));
@@ -78,11 +78,11 @@ export function onCallSection(report: ReportJson, markup: ChartMarkup): string {
           .join('');
   const { interruptions } = onCall;
   return `<h2>On-call load</h2>
-  <div class="follow">
-    <div><strong>Interruptions</strong> (sms, phone, push; in each responder's own zone)<br>${interruptions.total} in all: ${interruptions.sleep} in sleep hours (${onCall.nightsInterrupted} nights interrupted), ${interruptions.off} off hours, ${interruptions.business} business hours<br>
-      <span class="muted">${onCall.notifications} notifications, ${onCall.unknownMethod} by an unknown method</span></div>
-    <div><strong>Noise</strong> (counted beside MTTA and MTTR, never removed from them)<br>${noise.autoResolved} auto-resolved (${formatRate(noise.autoResolvedShare)}), ${noise.transient} transient (${formatRate(noise.transientShare)})</div>
-  </div>
+  ${columns([
+    `<div class="box"><strong>Interruptions</strong> (sms, phone, push; in each responder's own zone)<br>${interruptions.total} in all: ${interruptions.sleep} in sleep hours (${onCall.nightsInterrupted} nights interrupted), ${interruptions.off} off hours, ${interruptions.business} business hours<br>
+      <span class="muted">${onCall.notifications} notifications, ${onCall.unknownMethod} by an unknown method</span></div>`,
+    `<div class="box"><strong>Noise</strong> (counted beside MTTA and MTTR, never removed from them)<br>${noise.autoResolved} auto-resolved (${formatRate(noise.autoResolvedShare)}), ${noise.transient} transient (${formatRate(noise.transientShare)})</div>`,
+  ])}
   <figure><figcaption>Interruptions by hour of week (${escapeHtml(period.timezone)})</figcaption>${heatmapChart(report, markup)}</figure>
   <h2>Responders with most sleep interruptions</h2>
   <table>
