@@ -1,16 +1,38 @@
 import { formatDuration, formatRate } from '@incident-lens/common/format';
-import { SEVERITIES, type ReportJson } from '@incident-lens/common/report';
+import { SEVERITIES, type PeriodHeadline, type ReportJson } from '@incident-lens/common/report';
 import { dataQualityNotes } from './data-quality.ts';
 import { describeChange } from './format-values.ts';
+
+/** The most overdue items first; a retrospective needs the worst, not all of them. */
+const MARKDOWN_OVERDUE_ROWS = 15;
+
+type Unit = 'count' | 'duration' | 'rate';
+type Headline = Pick<PeriodHeadline, 'incidents' | 'mtta' | 'mttr' | 'sla' | 'escalationRate' | 'repeatRate'>;
+
+/** The headline rows, each compared with the previous period. */
+const HEADLINES: ReadonlyArray<[string, Unit, (report: Headline) => number | null]> = [
+  ['Incidents', 'count', (report) => report.incidents.total],
+  ['MTTA (mean)', 'duration', (report) => report.mtta.meanSeconds],
+  ['MTTA (median)', 'duration', (report) => report.mtta.medianSeconds],
+  ['MTTR (mean)', 'duration', (report) => report.mttr.meanSeconds],
+  ['MTTR (median)', 'duration', (report) => report.mttr.medianSeconds],
+  ['Ack SLA compliance', 'rate', (report) => report.sla.ack.compliance],
+  ['Resolve SLA compliance', 'rate', (report) => report.sla.resolve.compliance],
+  ['Escalation rate', 'rate', (report) => report.escalationRate],
+  ['Repeat rate', 'rate', (report) => report.repeatRate],
+];
+
+const FORMAT: Record<Unit, (value: number | null) => string> = {
+  count: (value) => (value === null ? '–' : String(value)),
+  duration: formatDuration,
+  rate: formatRate,
+};
 
 /**
  * A concise report to paste into a retrospective: headline figures against
  * the previous period, SLA by severity, repeat root causes and the overdue
  * action items with their owners. Every figure comes from the report data.
  */
-/** The most overdue items first; a retrospective needs the worst, not all of them. */
-const MARKDOWN_OVERDUE_ROWS = 15;
-
 export function renderMarkdown(report: ReportJson): string {
   const { period, previous } = report;
   const lines: string[] = [];
@@ -32,82 +54,16 @@ export function renderMarkdown(report: ReportJson): string {
     lines.push('');
   }
 
-  const row = (name: string, current: string, before: string, change: ReturnType<typeof describeChange>) =>
-    `| ${name} | ${current} | ${previous ? before : '–'} | ${change?.text ?? '–'} |`;
   lines.push(`| | ${period.label} | ${previous ? `previous (${previous.label})` : 'previous'} | change |`);
   lines.push('|---|---:|---:|---|');
-  lines.push(
-    row(
-      'Incidents',
-      String(report.incidents.total),
-      String(previous?.incidents.total ?? ''),
-      describeChange(report.incidents.total, previous?.incidents.total, 'count')
-    )
-  );
-  lines.push(
-    row(
-      'MTTA (mean)',
-      formatDuration(report.mtta.meanSeconds),
-      formatDuration(previous?.mtta.meanSeconds ?? null),
-      describeChange(report.mtta.meanSeconds, previous?.mtta.meanSeconds, 'duration')
-    )
-  );
-  lines.push(
-    row(
-      'MTTA (median)',
-      formatDuration(report.mtta.medianSeconds),
-      formatDuration(previous?.mtta.medianSeconds ?? null),
-      describeChange(report.mtta.medianSeconds, previous?.mtta.medianSeconds, 'duration')
-    )
-  );
-  lines.push(
-    row(
-      'MTTR (mean)',
-      formatDuration(report.mttr.meanSeconds),
-      formatDuration(previous?.mttr.meanSeconds ?? null),
-      describeChange(report.mttr.meanSeconds, previous?.mttr.meanSeconds, 'duration')
-    )
-  );
-  lines.push(
-    row(
-      'MTTR (median)',
-      formatDuration(report.mttr.medianSeconds),
-      formatDuration(previous?.mttr.medianSeconds ?? null),
-      describeChange(report.mttr.medianSeconds, previous?.mttr.medianSeconds, 'duration')
-    )
-  );
-  lines.push(
-    row(
-      'Ack SLA compliance',
-      formatRate(report.sla.ack.compliance),
-      formatRate(previous?.sla.ack.compliance ?? null),
-      describeChange(report.sla.ack.compliance, previous?.sla.ack.compliance, 'rate')
-    )
-  );
-  lines.push(
-    row(
-      'Resolve SLA compliance',
-      formatRate(report.sla.resolve.compliance),
-      formatRate(previous?.sla.resolve.compliance ?? null),
-      describeChange(report.sla.resolve.compliance, previous?.sla.resolve.compliance, 'rate')
-    )
-  );
-  lines.push(
-    row(
-      'Escalation rate',
-      formatRate(report.escalationRate),
-      formatRate(previous?.escalationRate ?? null),
-      describeChange(report.escalationRate, previous?.escalationRate, 'rate')
-    )
-  );
-  lines.push(
-    row(
-      'Repeat rate',
-      formatRate(report.repeatRate),
-      formatRate(previous?.repeatRate ?? null),
-      describeChange(report.repeatRate, previous?.repeatRate, 'rate')
-    )
-  );
+  for (const [name, unit, pick] of HEADLINES) {
+    const current = pick(report);
+    const before = previous ? pick(previous) : undefined;
+    const change = describeChange(current, before, unit);
+    lines.push(
+      `| ${name} | ${FORMAT[unit](current)} | ${previous ? FORMAT[unit](before ?? null) : '–'} | ${change?.text ?? '–'} |`
+    );
+  }
   lines.push('');
   lines.push(
     `${report.incidents.open} still open, ${report.mtta.unacknowledged} never acknowledged, ` +
