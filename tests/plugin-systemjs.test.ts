@@ -199,11 +199,6 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     expect(Number(await statValue('Action items without due date'))).toBeGreaterThan(0);
   });
 
-  it('On-call shows responders and noise by service', async () => {
-    await open(`${APP}/on-call`, page.getByRole('region', { name: 'Responders' }), 'on-call');
-    await page.getByRole('region', { name: 'Noise by service' }).waitFor();
-  });
-
   it('SLA policy shows the targets in force', async () => {
     await open(`${APP}/sla-policy`, page.getByRole('row', { name: /SEV1/ }), 'sla-policy');
     expect(await page.getByRole('row', { name: /SEV1/ }).textContent()).toContain('15m');
