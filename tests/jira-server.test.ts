@@ -372,6 +372,66 @@ describe('fake Jira enforces what the real one does', () => {
     ]);
   });
 
+  it('pages an id-only search by up to 5,000 issues, where a search with fields stops at its cap', async () => {
+    const ids = await call('POST', '/rest/api/3/search/jql', {
+      jql: 'project in (INC, OPS)',
+      fields: ['id'],
+      maxResults: 5000,
+    });
+    expectValid(responseValidator('/rest/api/3/search/jql', 'post', '200'), ids.body);
+    expect(ids.body.issues).toHaveLength(history.issueCount);
+    expect(ids.body.isLast).toBe(true);
+    const full = await call('POST', '/rest/api/3/search/jql', {
+      jql: 'project in (INC, OPS)',
+      fields: ['summary'],
+      maxResults: 5000,
+    });
+    expect(full.body.issues).toHaveLength(25);
+  });
+
+  it('GET issue by id is an IssueBean; a moved issue keeps its id under a new key, a deleted one answers 404', async () => {
+    // The trimmed description has no GET /issue/{id} operation: its answer is the IssueBean searches return.
+    const issueBean = componentValidator('IssueBean');
+    const site = generateJiraHistory({
+      seed: 6,
+      end: new Date('2026-03-01T00:00:00Z'),
+      pagerduty: { incidents: [], subdomain: 'acme' },
+    });
+    const own = await startFakeJira({ history: site, email: EMAIL, apiToken: TOKEN });
+    try {
+      const [first, second] = [...site.issues.values()].filter(
+        (issue) => issue.project.key === 'OPS' && issue.parentKey === null
+      );
+      const get = async (idOrKey: string) => {
+        const response = await fetch(`${own.url}/rest/api/3/issue/${idOrKey}?fields=issuetype`, { headers: AUTH });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      const before = await get(first!.id);
+      expect(before.status).toBe(200);
+      expectValid(issueBean, before.body);
+      expectValid(issueType, (before.body.fields as Record<string, unknown>).issuetype);
+      expect(before.body).toMatchObject({ id: first!.id, key: first!.key });
+
+      const moved = site.moveIssue(first!.key, 'INC', new Date('2026-03-01T00:00:00Z'));
+      expect(moved).toMatch(/^INC-\d+$/);
+      expect((await get(first!.id)).body).toMatchObject({ id: first!.id, key: moved });
+      expect(
+        site
+          .issue(moved)
+          .histories.at(-1)!
+          .items.map((change) => change.field)
+      ).toEqual(['Key', 'project']);
+
+      site.deleteIssue(second!.key);
+      const gone = await get(second!.id);
+      expect(gone.status).toBe(404);
+      expectValid(errorCollection, gone.body);
+      expect(site.links.some((link) => link.inwardKey === second!.key || link.outwardKey === second!.key)).toBe(false);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('evaluates the default JQLs and the time bound in the account zone', async () => {
     const keys = async (jql: string) => {
       const pages = await searchAll(jql);

@@ -37,14 +37,15 @@ BEGIN
            postmortem.completed_at AS postmortem_completed_at,
            coalesce(postmortem.cause, lens.root_cause_slug(i.root_cause_key)) AS root_cause_key
     FROM wanted
-    CROSS JOIN LATERAL (SELECT x.* FROM public.incidents x WHERE x.id = wanted.id OFFSET 0) i
+    -- A record the source no longer has (removed_at) has no facts: it leaves every figure.
+    CROSS JOIN LATERAL (SELECT x.* FROM public.incidents x WHERE x.id = wanted.id AND x.removed_at IS NULL OFFSET 0) i
     -- One look at the post-mortems that name the incident for both facts.
     LEFT JOIN LATERAL (
       SELECT min(p.completed_at) FILTER (WHERE lower(p.status_category) = 'done') AS completed_at,
              (array_agg(lens.root_cause_slug(p.root_cause_key) ORDER BY p.created_at DESC, p.id DESC)
                 FILTER (WHERE lens.root_cause_slug(p.root_cause_key) IS NOT NULL))[1] AS cause
       FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
-      WHERE l.incident_id = i.id) postmortem ON true
+      WHERE l.incident_id = i.id AND p.removed_at IS NULL) postmortem ON true
   ),
   before AS (
     SELECT f.* FROM wanted CROSS JOIN LATERAL (SELECT x.* FROM lens.incident_fact x WHERE x.incident_id = wanted.id OFFSET 0) f
@@ -160,11 +161,11 @@ BEGIN
     PERFORM lens.refresh_incident_facts(ARRAY(
       SELECT changed.id FROM (
         SELECT n.id, n.created_at, n.severity, n.service_id, n.team_id, n.merged, n.acknowledged_at, n.resolved_at,
-               n.detected_at, n.escalated, n.root_cause_key
+               n.detected_at, n.escalated, n.root_cause_key, n.removed_at
         FROM new_rows n
         EXCEPT
         SELECT o.id, o.created_at, o.severity, o.service_id, o.team_id, o.merged, o.acknowledged_at, o.resolved_at,
-               o.detected_at, o.escalated, o.root_cause_key
+               o.detected_at, o.escalated, o.root_cause_key, o.removed_at
         FROM old_rows o) changed));
   ELSE
     PERFORM lens.refresh_incident_facts(ARRAY(SELECT o.id FROM old_rows o));

@@ -103,7 +103,7 @@ BEGIN ATOMIC
   LEFT JOIN LATERAL (
     SELECT p.external_id, p.html_url
     FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
-    WHERE l.incident_id = o.incident_id ORDER BY p.created_at, p.id LIMIT 1) pm ON true
+    WHERE l.incident_id = o.incident_id AND p.removed_at IS NULL ORDER BY p.created_at, p.id LIMIT 1) pm ON true
   ORDER BY o.created_at, o.incident_id;
 END;
 

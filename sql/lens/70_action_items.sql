@@ -64,7 +64,7 @@ BEGIN ATOMIC
          a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'due_date', a.due_date::timestamp AT TIME ZONE tz
   FROM lens.local_days(range_start, range_end, tz) days
   JOIN public.action_items a ON a.due_date >= days.first_day AND a.due_date < days.end_day
-  WHERE a.created_at <= as_of
+  WHERE a.created_at <= as_of AND a.removed_at IS NULL
     AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
                                 = (SELECT lens.account_id(account)))
   UNION ALL
@@ -72,6 +72,7 @@ BEGIN ATOMIC
          a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'created_at', a.created_at
   FROM public.action_items a
   WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
+    AND a.removed_at IS NULL
     AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
                                 = (SELECT lens.account_id(account)));
 END;
@@ -137,7 +138,7 @@ BEGIN ATOMIC
     FROM day
     JOIN public.action_items a ON a.due_date = day.day
     CROSS JOIN LATERAL lens.action_item_state(day.deadline, a.status_category, a.completed_at, as_of) v
-    WHERE a.created_at <= as_of
+    WHERE a.created_at <= as_of AND a.removed_at IS NULL
       AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
                                   = (SELECT lens.account_id(account)))
     UNION ALL
@@ -145,6 +146,7 @@ BEGIN ATOMIC
            coalesce(a.incident_id, (SELECT f.incident_id FROM lens.postmortem_first_incident(a.postmortem_id) f))
     FROM public.action_items a
     WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
+      AND a.removed_at IS NULL
       AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
                                   = (SELECT lens.account_id(account)))
   ),
@@ -212,13 +214,13 @@ BEGIN ATOMIC
            x.completed_at, x.incident_id, x.postmortem_id, x.html_url, x.source_id
     FROM public.action_items x
     WHERE (x.completed_at IS NULL OR lower(x.status_category) <> 'done')
-      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
+      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1 AND x.removed_at IS NULL
     UNION ALL
     SELECT x.id, x.external_id, x.title, x.owner, x.status, x.status_category, x.due_date, x.created_at,
            x.completed_at, x.incident_id, x.postmortem_id, x.html_url, x.source_id
     FROM public.action_items x
     WHERE x.completed_at > as_of AND lower(x.status_category) = 'done'
-      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
+      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1 AND x.removed_at IS NULL
   ) a
   CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
   CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v

@@ -50,8 +50,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM lens.record_fact_change(ARRAY(
     SELECT changed.created_at FROM (
-      SELECT n.id, n.created_at, n.acknowledged_by, n.resolved_by FROM new_rows n
-      EXCEPT SELECT o.id, o.created_at, o.acknowledged_by, o.resolved_by FROM old_rows o) changed
+      SELECT n.id, n.created_at, n.acknowledged_by, n.resolved_by, n.removed_at FROM new_rows n
+      EXCEPT SELECT o.id, o.created_at, o.acknowledged_by, o.resolved_by, o.removed_at FROM old_rows o) changed
     UNION ALL
     SELECT nt.notified_at FROM (
       SELECT n.id, n.service_id, n.team_id FROM new_rows n
@@ -153,6 +153,7 @@ BEGIN ATOMIC
     FROM public.incidents i
     CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
     WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of AND NOT i.merged
+      AND i.removed_at IS NULL
       AND (account IS NULL OR i.source_id = (SELECT lens.account_id(account)))
   ),
   -- One pass over every notification and incident, all dimensions at once
@@ -394,5 +395,5 @@ BEGIN ATOMIC
   SELECT i.id, i.external_id, v.auto_resolved, v.transient
   FROM public.incidents i
   CROSS JOIN LATERAL lens.noise_state(i.created_at, i.acknowledged_at, i.resolved_at, i.resolved_by, as_of) v
-  WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of;
+  WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of AND i.removed_at IS NULL;
 END;

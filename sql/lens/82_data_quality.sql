@@ -13,7 +13,7 @@ BEGIN ATOMIC
   SELECT i.external_id, i.number, i.title, i.priority_raw, i.created_at, i.html_url
   FROM public.incidents i
   WHERE i.created_at >= range_start AND i.created_at < range_end AND i.created_at <= as_of
-    AND NOT i.merged AND i.severity = 'UNKNOWN'
+    AND NOT i.merged AND i.severity = 'UNKNOWN' AND i.removed_at IS NULL
     AND (account IS NULL OR i.source_id = (SELECT lens.account_id(account)))
   ORDER BY i.created_at, i.external_id;
 END;
@@ -32,7 +32,7 @@ BEGIN ATOMIC
   JOIN public.incidents i ON i.id = o.incident_id
   WHERE NOT o.merged AND o.postmortem_required AND o.postmortem_deadline <= as_of
     AND NOT EXISTS (SELECT 1 FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
-                    WHERE l.incident_id = i.id AND p.created_at <= as_of)
+                    WHERE l.incident_id = i.id AND p.created_at <= as_of AND p.removed_at IS NULL)
   ORDER BY o.postmortem_deadline, i.external_id;
 END;
 
@@ -86,6 +86,7 @@ BEGIN ATOMIC
                       WHERE s.kind = 'pagerduty' AND i.external_id = named.id)
   ) missing
   WHERE j.kind = 'incident' AND j.created_at <= as_of AND missing.ids IS NOT NULL
+    AND j.deleted_at IS NULL AND j.unmatched_at IS NULL
     AND (account IS NULL OR j.source_id = (SELECT lens.account_id(account)))
   ORDER BY j.created_at, j.issue_key;
 END;

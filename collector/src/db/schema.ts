@@ -68,6 +68,8 @@ export interface IncidentsTable {
   synced_at: DefaultTimestamp;
   acknowledged_by: BigId | null;
   resolved_by: ResolvedBy | null;
+  /** When the source stopped having it (sql/011_jira_reconciliation.sql); it then leaves every figure. */
+  removed_at: NullableTimestamp;
 }
 
 /** What made an incident's resolving entry (docs/metrics.md §11). */
@@ -143,6 +145,7 @@ export interface PostmortemsTable {
   html_url: string | null;
   source_updated_at: NullableTimestamp;
   synced_at: DefaultTimestamp;
+  removed_at: NullableTimestamp;
 }
 
 /** Every incident a post-mortem names (sql/011_postmortem_incidents.sql). */
@@ -168,6 +171,7 @@ export interface ActionItemsTable {
   html_url: string | null;
   source_updated_at: NullableTimestamp;
   synced_at: DefaultTimestamp;
+  removed_at: NullableTimestamp;
 }
 
 export interface SyncCheckpointsTable {
@@ -275,6 +279,19 @@ export interface DeliveryLogTable {
   sent_at: ColumnType<Date | null, never, Date | null>;
 }
 
+/** A change a reconciliation found that the source's timeline never recorded (sql/011_jira_reconciliation.sql). */
+export interface ReconciliationChangesTable {
+  id: Generated<BigId>;
+  source_id: number;
+  record_kind: 'incident' | 'postmortem' | 'action_item';
+  record_id: string;
+  record_key: string;
+  field: string;
+  from_value: string | null;
+  to_value: string | null;
+  found_at: DefaultTimestamp;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   schema_definitions: SchemaDefinitionsTable;
@@ -297,4 +314,5 @@ export interface Database {
   metric_settings: MetricSettingsTable;
   delivery_runs: DeliveryRunsTable;
   delivery_log: DeliveryLogTable;
+  reconciliation_changes: ReconciliationChangesTable;
 }

@@ -65,6 +65,12 @@ export interface SyncPlan<Page, Unit> {
   /** Before the first read (what the site tells about itself). */
   prepare?(): Promise<void>;
   /**
+   * After every stream is written and before `finish`, outside any
+   * transaction: what a reconciliation reads of the source to compare with
+   * what is stored; `finish` applies it.
+   */
+  compare?(sourceId: number): Promise<void>;
+  /**
    * After every stream is read, in the transaction that moves the
    * checkpoints (link resolution over everything stored). Without it, each
    * window's checkpoint moves as soon as the window is written.
@@ -161,6 +167,7 @@ export async function runSyncPlan<Page, Unit>(
       if (request.reconcile && mode !== 'full') {
         deferred.push([RECONCILED_CHECKPOINT, until]);
       }
+      await plan.compare?.(sourceId);
       if (plan.finish) {
         const started = performance.now();
         await db.transaction().execute(async (trx) => {

@@ -15,6 +15,8 @@
  *   priority, key, created, updated, resolutiondate, duedate; dates
  *   `yyyy-MM-dd [HH:mm]` (or with `/`) read in the account's time zone;
  *   ORDER BY. Unknown fields and bad dates are 400s with Jira's wording.
+ * - GET /rest/api/3/issue/{id or key} (`fields`, default all; 404 for a
+ *   deleted issue), and an id-only search page of up to 5,000 issues.
  * - GET /rest/api/3/issue/{key}/changelog (startAt paging), POST
  *   /rest/api/3/changelog/bulkfetch (nextPageToken, fieldIds filter),
  *   GET /rest/api/3/issue/{key}/remotelink (403 when issue linking is
@@ -52,6 +54,8 @@ export interface FakeJiraOptions {
   rateLimit?: { requests: number; windowMs: number };
   /** Most issues one search page returns, whatever maxResults asks. Default 100. */
   maxSearchPage?: number;
+  /** The same for a search asking for ids only, which Jira pages far larger. Default 5000. */
+  maxIdSearchPage?: number;
   /** Histories embedded by expand=changelog. Default 40. */
   embeddedChangelogLimit?: number;
   /** Most histories one bulk changelog page returns. Default 1000. */
@@ -80,8 +84,14 @@ export interface FakeJira {
    * After letting `after` more requests through, answers the next `count`
    * with `status` (a 503 carries Retry-After: `retryAfterSeconds`).
    * Replaces failures still scripted; `failNext(0, ...)` clears them.
+   * With `when`, only the requests it picks count and fail (e.g. the
+   * second page of one search).
    */
-  failNext(count: number, status: 500 | 503, options?: { retryAfterSeconds?: number; after?: number }): void;
+  failNext(
+    count: number,
+    status: 500 | 503,
+    options?: { retryAfterSeconds?: number; after?: number; when?: (request: FakeJiraRequest) => boolean }
+  ): void;
   setRateLimit(limit: { requests: number; windowMs: number } | undefined): void;
   stop(): Promise<void>;
 }
@@ -96,6 +106,7 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
   const accountZone = options.timeZone === undefined ? 'UTC' : options.timeZone;
   const jqlZone = accountZone ?? options.siteTimeZone ?? 'UTC';
   const maxSearchPage = options.maxSearchPage ?? 100;
+  const maxIdSearchPage = options.maxIdSearchPage ?? MAX_RESULTS_CAP;
   const embeddedLimit = options.embeddedChangelogLimit ?? 40;
   const maxBulkPage = options.maxBulkChangelogPage ?? 1000;
   let rateLimit = options.rateLimit;
@@ -103,6 +114,7 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
   let rateLimited = 0;
   const scripted: Array<{ status: 500 | 503; retryAfter: number }> = [];
   let passBeforeFailing = 0;
+  let failWhen: ((request: FakeJiraRequest) => boolean) | undefined;
   const requests: FakeJiraRequest[] = [];
   let baseUrl = '';
 
@@ -163,6 +175,16 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     if (path === '/rest/api/3/changelog/bulkfetch' && method === 'POST') {
       return bulkChangelog(requireObject(body));
     }
+    const issueOnly = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(path);
+    if (issueOnly && method === 'GET') {
+      const idOrKey = decodeURIComponent(issueOnly[1]!);
+      const issue = history.issues.get(idOrKey) ?? history.issueById(idOrKey);
+      if (!issue) {
+        throw new JiraError(404, ['Issue does not exist or you do not have permission to see it.']);
+      }
+      const fields = query.getAll('fields').flatMap((value) => value.split(','));
+      return render.issue(issue, fields.length > 0 ? fields : ['*all'], null);
+    }
     const issuePath = /^\/rest\/api\/3\/issue\/([^/]+)\/(changelog|remotelink)$/.exec(path);
     if (issuePath && method === 'GET') {
       const idOrKey = decodeURIComponent(issuePath[1]!);
@@ -216,9 +238,6 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
         startIndex = matches.length;
       }
     }
-    const size = Math.min(request.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP, maxSearchPage);
-    const pageIssues = matches.slice(startIndex, startIndex + size);
-    const isLast = startIndex + pageIssues.length >= matches.length;
     const fields = request.fields.length > 0 ? request.fields : ['id'];
     const expand = new Set(
       (request.expand ?? '')
@@ -226,6 +245,14 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
         .map((part) => part.trim())
         .filter(Boolean)
     );
+    const idsOnly = fields.every((field) => field === 'id' || field === 'key') && expand.size === 0;
+    const size = Math.min(
+      request.maxResults ?? DEFAULT_MAX_RESULTS,
+      MAX_RESULTS_CAP,
+      idsOnly ? maxIdSearchPage : maxSearchPage
+    );
+    const pageIssues = matches.slice(startIndex, startIndex + size);
+    const isLast = startIndex + pageIssues.length >= matches.length;
     const result: Record<string, unknown> = {
       issues: pageIssues.map((issue) => render.issue(issue, fields, expand.has('changelog') ? embeddedLimit : null)),
       isLast,
@@ -373,7 +400,16 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
       });
       return;
     }
-    const failure = scripted.length > 0 && passBeforeFailing-- <= 0 ? scripted.shift() : undefined;
+    if (method === 'POST' && failWhen) {
+      // The request as the predicate sees it; an unparseable body is refused below.
+      try {
+        log.body = rawBody === '' ? undefined : JSON.parse(rawBody);
+      } catch {
+        log.body = undefined;
+      }
+    }
+    const picked = scripted.length > 0 && (!failWhen || failWhen(log));
+    const failure = picked && passBeforeFailing-- <= 0 ? scripted.shift() : undefined;
     if (failure) {
       fail(
         new JiraError(failure.status, [
@@ -414,8 +450,9 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     url: baseUrl,
     requests,
     rateLimitedCount: () => rateLimited,
-    failNext(count, status, { retryAfterSeconds = 0, after = 0 } = {}) {
+    failNext(count, status, { retryAfterSeconds = 0, after = 0, when } = {}) {
       passBeforeFailing = after;
+      failWhen = when;
       scripted.length = 0;
       for (let n = 0; n < count; n++) {
         scripted.push({ status, retryAfter: retryAfterSeconds });

@@ -10,8 +10,9 @@
  * - Times are whole seconds, kept as epoch milliseconds; the server renders
  *   them in the account's time zone as Jira does (`...T10:04:05.000+1100`).
  * - Issue ids count up from 10001 across projects; history ids from 50001.
- * - Every change goes through `addIssue` / `transition` / `edit` / `link`,
- *   which keep the changelog, `updated` and the ground truth in step.
+ * - Every change goes through `addIssue` / `transition` / `edit` / `link` /
+ *   `moveIssue` / `deleteIssue`, which keep the changelog, `updated` and the
+ *   ground truth in step.
  */
 import type { Severity } from '../severity.ts';
 import {
@@ -346,6 +347,58 @@ export class JiraSiteHistory {
       object: { url, title },
     });
     issue.updated = Math.max(issue.updated, time);
+    this.changeCount++;
+  }
+
+  /**
+   * Moves an issue to another project, as Jira's move does: a new key in
+   * that project, the same id, links and sub-tasks following it, and a
+   * changelog entry for the key and the project.
+   */
+  moveIssue(key: string, project: keyof typeof PROJECTS, at: Date): string {
+    const issue = this.issue(key);
+    const target = PROJECTS[project];
+    if (target.key === issue.project.key) {
+      throw new RangeError(`${key} is already in project ${target.key}`);
+    }
+    const time = this.changeTime(issue, at);
+    const number = (this.projectCounters.get(target.key) ?? 0) + 1;
+    this.projectCounters.set(target.key, number);
+    const moved = `${target.key}-${number}`;
+    this.addHistory(issue, time, null, [item('Key', key, moved), item('project', issue.project.name, target.name)]);
+    issue.key = moved;
+    issue.project = target;
+    this.issues.delete(key);
+    this.issues.set(moved, issue);
+    for (const link of this.links) {
+      link.outwardKey = link.outwardKey === key ? moved : link.outwardKey;
+      link.inwardKey = link.inwardKey === key ? moved : link.inwardKey;
+    }
+    for (const other of this.issues.values()) {
+      other.parentKey = other.parentKey === key ? moved : other.parentKey;
+    }
+    const truth = this.truth.get(key);
+    if (truth) {
+      this.truth.delete(key);
+      this.truth.set(moved, truth);
+    }
+    return moved;
+  }
+
+  /** Deletes an issue, as Jira does: its links and sub-tasks go with it, and nothing records it. */
+  deleteIssue(key: string): void {
+    this.issue(key);
+    for (const subtask of [...this.issues.values()].filter((other) => other.parentKey === key)) {
+      this.deleteIssue(subtask.key);
+    }
+    this.issues.delete(key);
+    this.truth.delete(key);
+    for (let index = this.links.length - 1; index >= 0; index--) {
+      const link = this.links[index]!;
+      if (link.outwardKey === key || link.inwardKey === key) {
+        this.links.splice(index, 1);
+      }
+    }
     this.changeCount++;
   }
 

@@ -216,6 +216,8 @@ export interface JiraErrorBody {
 
 /** Issues per search page the collector asks for; Jira may return fewer. */
 export const JIRA_SEARCH_PAGE_SIZE = 100;
+/** Issues per id-only search page: Jira returns up to 5,000 when only ids are asked for. */
+export const JIRA_ID_SEARCH_PAGE_SIZE = 5000;
 /** Jira's cap on issue ids per bulk changelog request. */
 export const JIRA_BULK_CHANGELOG_MAX_ISSUES = 1000;
 /** Histories per bulk changelog page the collector asks for (Jira's default). */

@@ -6,6 +6,7 @@ import type { Logger } from '../../logger.ts';
 import {
   JIRA_BULK_CHANGELOG_MAX_ISSUES,
   JIRA_BULK_CHANGELOG_PAGE_SIZE,
+  JIRA_ID_SEARCH_PAGE_SIZE,
   JIRA_REQUESTS_PER_MINUTE,
   JIRA_SEARCH_PAGE_SIZE,
   type JiraBulkChangelogPage,
@@ -130,6 +131,43 @@ export class JiraClient {
     for await (const issues of pages) {
       await this.completeChangelogs(issues);
       yield issues;
+    }
+  }
+
+  /**
+   * Pages of the ids of the issues matching `jql`: the cheapest search
+   * Jira has (ids only, up to 5,000 a page), for comparing what is stored
+   * with what the site still has.
+   */
+  async *searchIssueIds(jql: string): AsyncGenerator<string[]> {
+    const pages = tokenPages(async (nextPageToken) => {
+      const request: JiraSearchRequest = { jql, fields: ['id'], maxResults: JIRA_ID_SEARCH_PAGE_SIZE, nextPageToken };
+      const page = await this.api.post<JiraSearchPage>('/rest/api/3/search/jql', request);
+      return { page: page.issues ?? [], next: page.isLast === true ? undefined : (page.nextPageToken ?? undefined) };
+    }, `Jira id search for: ${jql}`);
+    for await (const issues of pages) {
+      yield issues.flatMap((issue) => (typeof issue.id === 'string' ? [issue.id] : []));
+    }
+  }
+
+  /**
+   * GET /issue/{id}: the issue's current key, or undefined when the site
+   * answers 404 (deleted, or no longer visible to the account).
+   */
+  async currentKey(issueId: string): Promise<string | undefined> {
+    try {
+      const issue = await this.api.get<JiraIssue>(`/rest/api/3/issue/${encodeURIComponent(issueId)}`, {
+        fields: 'issuetype',
+      });
+      if (typeof issue.key !== 'string' || issue.key === '') {
+        throw new ApiError(`Jira answered issue ${issueId} without its key`, 200);
+      }
+      return issue.key;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        return undefined;
+      }
+      throw error;
     }
   }
 

@@ -5,8 +5,10 @@ import type { ActionItemRow, JiraIssueFacts, JiraIssueKind, PostmortemRow } from
 
 /**
  * Jira's writes: post-mortems, action items, the issue facts of
- * sql/003_jira_issues.sql, and the link resolution that runs over all of
- * them. One statement per batch, idempotent on (source, issue key).
+ * sql/003_jira_issues.sql, the reconciliation with what the site still has
+ * (sql/011_jira_reconciliation.sql), and the link resolution that runs over
+ * all of them. One statement per batch, idempotent on (source, issue id):
+ * an issue moved to another project keeps its id and gets a new key.
  */
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -23,6 +25,8 @@ export interface JiraIssuesTable {
   created_at: Timestamp;
   source_updated_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   synced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  unmatched_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -44,7 +48,7 @@ export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssu
   await withJiraTables(db)
     .insertInto('jira_issues')
     .values(
-      byKey(facts, (fact) => `${fact.issueKey}\u0000${fact.kind}`).map((fact) => ({
+      byKey(facts, (fact) => `${fact.issueId}\u0000${fact.kind}`).map((fact) => ({
         source_id: sourceId,
         issue_key: fact.issueKey,
         kind: fact.kind,
@@ -58,8 +62,9 @@ export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssu
       }))
     )
     .onConflict((oc) =>
-      oc.columns(['source_id', 'issue_key', 'kind']).doUpdateSet((eb) => ({
-        issue_id: eb.ref('excluded.issue_id'),
+      // The search of its kind found it: it is neither deleted nor unmatched.
+      oc.columns(['source_id', 'issue_id', 'kind']).doUpdateSet((eb) => ({
+        issue_key: eb.ref('excluded.issue_key'),
         linked_keys: eb.ref('excluded.linked_keys'),
         pagerduty_incident_ids: eb.ref('excluded.pagerduty_incident_ids'),
         root_cause_key: eb.ref('excluded.root_cause_key'),
@@ -67,6 +72,241 @@ export async function upsertIssueFacts(db: Db, sourceId: number, facts: JiraIssu
         created_at: eb.ref('excluded.created_at'),
         source_updated_at: eb.ref('excluded.source_updated_at'),
         synced_at: sql`now()`,
+        deleted_at: null,
+        unmatched_at: null,
+      }))
+    )
+    .execute();
+}
+
+/** An issue whose key changed (a move to another project): same id, new key. */
+export interface IssueMove {
+  issueId: string;
+  from: string;
+  to: string;
+}
+
+/**
+ * Gives the stored rows of moved issues their new key before the issues
+ * are written again: the incident, post-mortem and action item rows, the
+ * issue facts, their pages' URLs and every other issue's links that named
+ * the old key. Returns the moves it applied.
+ */
+export async function applyIssueMoves(
+  db: Db,
+  sourceId: number,
+  issues: ReadonlyArray<{ issueId: string; issueKey: string }>
+): Promise<IssueMove[]> {
+  if (issues.length === 0) {
+    return [];
+  }
+  const { rows } = await sql<{ issue_id: string; from_key: string; to_key: string }>`
+    SELECT DISTINCT j.issue_id, j.issue_key AS from_key, seen.key AS to_key
+    FROM unnest(${issues.map((issue) => issue.issueId)}::text[], ${issues.map((issue) => issue.issueKey)}::text[])
+         AS seen(id, key)
+    JOIN jira_issues AS j ON j.source_id = ${sourceId} AND j.issue_id = seen.id AND j.issue_key <> seen.key
+    ORDER BY j.issue_id`.execute(db);
+  if (rows.length === 0) {
+    return [];
+  }
+  const from = rows.map((row) => row.from_key);
+  const to = rows.map((row) => row.to_key);
+  // Keys are [A-Z][A-Z0-9_]*-digits: nothing in them is special to a regular expression.
+  const renamed = (table: 'incidents' | 'postmortems' | 'action_items') => sql`
+    UPDATE ${sql.table(table)} AS t
+    SET external_id = m.to_key, html_url = regexp_replace(t.html_url, '/browse/' || m.from_key || '$', '/browse/' || m.to_key)
+    FROM unnest(${from}::text[], ${to}::text[]) AS m(from_key, to_key)
+    WHERE t.source_id = ${sourceId} AND t.external_id = m.from_key`;
+  await renamed('incidents').execute(db);
+  await renamed('postmortems').execute(db);
+  await renamed('action_items').execute(db);
+  await sql`
+    UPDATE jira_issues AS j
+    SET issue_key = m.to_key, html_url = regexp_replace(j.html_url, '/browse/' || m.from_key || '$', '/browse/' || m.to_key)
+    FROM unnest(${from}::text[], ${to}::text[]) AS m(from_key, to_key)
+    WHERE j.source_id = ${sourceId} AND j.issue_key = m.from_key`.execute(db);
+  await sql`
+    UPDATE jira_issues AS j
+    SET linked_keys = ARRAY(
+      SELECT coalesce(m.to_key, linked.key)
+      FROM unnest(j.linked_keys) WITH ORDINALITY AS linked(key, position)
+      LEFT JOIN unnest(${from}::text[], ${to}::text[]) AS m(from_key, to_key) ON m.from_key = linked.key
+      ORDER BY linked.position)
+    WHERE j.source_id = ${sourceId} AND j.linked_keys && ${from}::text[]`.execute(db);
+  return rows.map((row) => ({ issueId: row.issue_id, from: row.from_key, to: row.to_key }));
+}
+
+/** A stored issue of one kind, as the reconciliation compares it with the site. */
+export interface StoredIssue {
+  issueId: string;
+  issueKey: string;
+  kind: JiraIssueKind;
+  /** Deleted or unmatched: it counts nowhere until the site lists it again. */
+  removed: boolean;
+}
+
+/**
+ * The issues of an account that its searches, bounded by `since` on
+ * `updated`, should still find: an issue last updated before the bound was
+ * never going to be found again, so its absence proves nothing.
+ */
+export async function storedIssues(db: Db, sourceId: number, since: Date): Promise<StoredIssue[]> {
+  const rows = await withJiraTables(db)
+    .selectFrom('jira_issues')
+    .select(['issue_id', 'issue_key', 'kind', 'deleted_at', 'unmatched_at'])
+    .where('source_id', '=', sourceId)
+    .where((eb) => eb.or([eb('source_updated_at', 'is', null), eb('source_updated_at', '>=', since)]))
+    .execute();
+  return rows.map((row) => ({
+    issueId: row.issue_id,
+    issueKey: row.issue_key,
+    kind: row.kind,
+    removed: row.deleted_at !== null || row.unmatched_at !== null,
+  }));
+}
+
+/** What comparing the stored issues with the site found. */
+export interface SiteComparison {
+  /** Issue ids the site answered 404 for. */
+  deleted: string[];
+  /** Issues the site still has that the search of their kind no longer finds, with their current key. */
+  unmatched: Array<{ issueId: string; kind: JiraIssueKind; issueKey: string }>;
+  /** Issues marked deleted or unmatched that the search of their kind finds again. */
+  found: Array<{ issueId: string; kind: JiraIssueKind }>;
+}
+
+/** A change the reconciliation applied, as logged and stored in reconciliation_changes. */
+export interface ReconciledChange {
+  recordKind: JiraIssueKind;
+  recordId: string;
+  recordKey: string;
+  field: 'deleted' | 'kind' | 'key';
+  from: string | null;
+  to: string | null;
+}
+
+/**
+ * Applies a comparison in the sync's closing transaction: marks what the
+ * site deleted and what no longer matches its kind's search (with the
+ * instant it was found), clears the marks of what is found again, applies
+ * the moves the site reported, and records each change. Marks already set
+ * keep their instant, so running it again changes nothing.
+ */
+export async function applySiteComparison(
+  trx: Transaction<Database>,
+  sourceId: number,
+  comparison: SiteComparison,
+  foundAt: Date
+): Promise<ReconciledChange[]> {
+  const moves = await applyIssueMoves(trx, sourceId, comparison.unmatched);
+  const changes: ReconciledChange[] = [];
+  for (const move of moves) {
+    const kinds = await withJiraTables(trx)
+      .selectFrom('jira_issues')
+      .select('kind')
+      .where('source_id', '=', sourceId)
+      .where('issue_id', '=', move.issueId)
+      .execute();
+    for (const { kind } of kinds) {
+      changes.push({
+        recordKind: kind,
+        recordId: move.issueId,
+        recordKey: move.to,
+        field: 'key',
+        from: move.from,
+        to: move.to,
+      });
+    }
+  }
+  const tables = withJiraTables(trx);
+  if (comparison.deleted.length > 0) {
+    const rows = await tables
+      .updateTable('jira_issues')
+      .set({ deleted_at: foundAt })
+      .where('source_id', '=', sourceId)
+      .where('issue_id', 'in', comparison.deleted)
+      .where('deleted_at', 'is', null)
+      .returning(['issue_id', 'issue_key', 'kind'])
+      .execute();
+    for (const row of rows) {
+      changes.push({
+        recordKind: row.kind,
+        recordId: row.issue_id,
+        recordKey: row.issue_key,
+        field: 'deleted',
+        from: null,
+        to: foundAt.toISOString(),
+      });
+    }
+  }
+  for (const issue of comparison.unmatched) {
+    const row = await tables
+      .updateTable('jira_issues')
+      .set({ unmatched_at: foundAt })
+      .where('source_id', '=', sourceId)
+      .where('issue_id', '=', issue.issueId)
+      .where('kind', '=', issue.kind)
+      .where('unmatched_at', 'is', null)
+      .returning(['issue_key'])
+      .executeTakeFirst();
+    if (row) {
+      changes.push({
+        recordKind: issue.kind,
+        recordId: issue.issueId,
+        recordKey: row.issue_key,
+        field: 'kind',
+        from: issue.kind,
+        to: null,
+      });
+    }
+  }
+  for (const issue of comparison.found) {
+    const row = await tables
+      .updateTable('jira_issues')
+      .set({ deleted_at: null, unmatched_at: null })
+      .where('source_id', '=', sourceId)
+      .where('issue_id', '=', issue.issueId)
+      .where('kind', '=', issue.kind)
+      .where((eb) => eb.or([eb('deleted_at', 'is not', null), eb('unmatched_at', 'is not', null)]))
+      .returning(['issue_key'])
+      .executeTakeFirst();
+    if (row) {
+      changes.push({
+        recordKind: issue.kind,
+        recordId: issue.issueId,
+        recordKey: row.issue_key,
+        field: 'kind',
+        from: null,
+        to: issue.kind,
+      });
+    }
+  }
+  await recordReconciledChanges(trx, sourceId, changes, foundAt);
+  return changes;
+}
+
+/** Keeps what a reconciliation changed, for published reports' revision notes and /metrics. */
+export async function recordReconciledChanges(
+  db: Db,
+  sourceId: number,
+  changes: readonly ReconciledChange[],
+  foundAt: Date
+): Promise<void> {
+  if (changes.length === 0) {
+    return;
+  }
+  await db
+    .insertInto('reconciliation_changes')
+    .values(
+      changes.map((change) => ({
+        source_id: sourceId,
+        record_kind: change.recordKind,
+        record_id: change.recordId,
+        record_key: change.recordKey,
+        field: change.field,
+        from_value: change.from,
+        to_value: change.to,
+        found_at: foundAt,
       }))
     )
     .execute();
@@ -180,8 +420,26 @@ export async function knownPagerDutyIncidents(db: Db, ids: Iterable<string>): Pr
  *    incident is never counted twice.
  * 5. Every incident gets its ticket (key, URL) and root cause: the latest
  *    post-mortem's, else the ticket's (docs/metrics.md §8).
+ *
+ * First, an issue deleted from the site or no longer found by its kind's
+ * search marks its row removed (it leaves every figure), and is no ticket,
+ * post-mortem or link target; a deleted issue's own links are gone too.
  */
 export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void> {
+  for (const [table, kind] of [
+    ['incidents', 'incident'],
+    ['postmortems', 'postmortem'],
+    ['action_items', 'action_item'],
+  ] as const) {
+    await sql`
+      UPDATE ${sql.table(table)} AS t
+      SET removed_at = j.removed_at
+      FROM (SELECT source_id, issue_key, coalesce(deleted_at, unmatched_at) AS removed_at
+            FROM jira_issues WHERE kind = ${kind}) AS j
+      WHERE t.source_id = j.source_id AND t.external_id = j.issue_key
+        AND t.removed_at IS DISTINCT FROM j.removed_at`.execute(trx);
+  }
+
   await sql`
     CREATE TEMP TABLE jira_ticket_target ON COMMIT DROP AS
     SELECT t.source_id, t.issue_key, t.created_at, t.html_url, t.root_cause_key,
@@ -197,14 +455,14 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
       LIMIT 1
     ) AS pd ON true
     LEFT JOIN incidents AS own ON own.source_id = t.source_id AND own.external_id = t.issue_key
-    WHERE t.kind = 'incident'`.execute(trx);
+    WHERE t.kind = 'incident' AND t.deleted_at IS NULL AND t.unmatched_at IS NULL`.execute(trx);
 
   // Links are symmetric: whichever side lists the other is enough.
   await sql`
     CREATE TEMP TABLE jira_edge ON COMMIT DROP AS
-    SELECT source_id, issue_key AS from_key, unnest(linked_keys) AS to_key FROM jira_issues
+    SELECT source_id, issue_key AS from_key, unnest(linked_keys) AS to_key FROM jira_issues WHERE deleted_at IS NULL
     UNION
-    SELECT source_id, unnest(linked_keys), issue_key FROM jira_issues`.execute(trx);
+    SELECT source_id, unnest(linked_keys), issue_key FROM jira_issues WHERE deleted_at IS NULL`.execute(trx);
   await sql`CREATE INDEX ON jira_edge (source_id, from_key)`.execute(trx);
   await sql`ANALYZE jira_ticket_target`.execute(trx);
   await sql`ANALYZE jira_edge`.execute(trx);
@@ -276,7 +534,7 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
                 ORDER BY inc.merged, inc.created_at, inc.id
                 LIMIT 1) AS incident_id
         FROM jira_edge AS e
-        JOIN postmortems AS p ON p.source_id = e.source_id AND p.external_id = e.to_key
+        JOIN postmortems AS p ON p.source_id = e.source_id AND p.external_id = e.to_key AND p.removed_at IS NULL
         WHERE e.source_id = a.source_id AND e.from_key = a.issue_key
         ORDER BY p.created_at, p.id
         LIMIT 1
@@ -308,7 +566,7 @@ export async function resolveJiraLinks(trx: Transaction<Database>): Promise<void
       SELECT DISTINCT ON (l.incident_id) l.incident_id, p.root_cause_key
       FROM postmortem_incidents AS l
       JOIN postmortems AS p ON p.id = l.postmortem_id
-      WHERE p.root_cause_key IS NOT NULL
+      WHERE p.root_cause_key IS NOT NULL AND p.removed_at IS NULL
       ORDER BY l.incident_id, p.created_at DESC, p.id DESC
     ), derived AS (
       SELECT i.id, t.issue_key, t.html_url, coalesce(pc.root_cause_key, tc.root_cause_key) AS root_cause_key

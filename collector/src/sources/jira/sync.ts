@@ -33,11 +33,17 @@ import {
   type MappedPostmortem,
 } from './mapper.ts';
 import {
+  applyIssueMoves,
+  applySiteComparison,
   knownPagerDutyIncidents,
+  recordReconciledChanges,
   resolveJiraLinks,
+  storedIssues,
   upsertActionItems,
   upsertIssueFacts,
   upsertPostmortems,
+  type ReconciledChange,
+  type SiteComparison,
 } from './store.ts';
 
 /**
@@ -121,6 +127,12 @@ interface JiraPage {
  * A search reads the oldest change first, and its checkpoint never passes
  * the instant the search started, nor the newest change it saw: an issue
  * edited after a page that held it was read is read again next time.
+ *
+ * Deletions and searches no longer matched leave no change to read, so
+ * every sync also compares, with an id-only search of each configured JQL
+ * (bounded by `jira.since`), the issues the site still has with the ones
+ * stored; an issue missing from its search is asked for by id, and only a
+ * 404 marks it deleted. A search that fails applies nothing.
  */
 export class JiraSync implements SourceSync {
   readonly account: SourceAccount;
@@ -132,9 +144,11 @@ export class JiraSync implements SourceSync {
   run(db: Kysely<Database>, request: SyncRequest, logger: Logger): Promise<SyncSummary> {
     const client = new JiraClient({ ...this.options, logger, signal: request.signal });
     const { searches } = this.options;
-    const batch = new JiraBatch();
-    const remoteLinks = new RemoteLinkReader(client, logger.child({ source: this.account.name }));
+    const sourceLogger = logger.child({ source: this.account.name });
+    const batch = new JiraBatch(sourceLogger);
+    const remoteLinks = new RemoteLinkReader(client, sourceLogger);
     let site: SiteFacts | undefined;
+    let compared: { sourceId: number; comparison: SiteComparison; foundAt: Date } | undefined;
     const stream = (kind: JiraIssueKind): SyncStream<JiraPage> => {
       let newestSeen: Date | undefined;
       return {
@@ -182,11 +196,69 @@ export class JiraSync implements SourceSync {
           site = await this.discoverSite(client);
           batch.rules = site.rules;
         },
-        finish: (trx) => resolveJiraLinks(trx),
+        compare: async (sourceId) => {
+          const foundAt = this.options.now?.() ?? new Date();
+          compared = { sourceId, comparison: await this.compareWithSite(db, client, sourceId, site!), foundAt };
+        },
+        finish: async (trx) => {
+          if (compared) {
+            const changes = await applySiteComparison(trx, compared.sourceId, compared.comparison, compared.foundAt);
+            logReconciledChanges(sourceLogger, changes);
+          }
+          await resolveJiraLinks(trx);
+        },
       },
       request,
       logger
     );
+  }
+
+  /**
+   * The stored issues each configured search (bounded by `jira.since`) no
+   * longer finds, asked for one by one: 404 is deleted, else no longer of
+   * that kind (with its current key: a move out of the search's projects).
+   * Stored issues marked removed that their search finds again come back.
+   */
+  private async compareWithSite(
+    db: Kysely<Database>,
+    client: JiraClient,
+    sourceId: number,
+    site: SiteFacts
+  ): Promise<SiteComparison> {
+    const { historyStart, searches } = this.options;
+    const stored = await storedIssues(db, sourceId, historyStart);
+    const comparison: SiteComparison = { deleted: [], unmatched: [], found: [] };
+    const missing = new Map<string, JiraIssueKind[]>();
+    for (const kind of KINDS) {
+      const ofKind = stored.filter((issue) => issue.kind === kind);
+      if (ofKind.length === 0) {
+        continue;
+      }
+      const found = new Set<string>();
+      for await (const ids of client.searchIssueIds(boundedJql(searches[kind], historyStart, site.timeZone))) {
+        for (const id of ids) {
+          found.add(id);
+        }
+      }
+      for (const issue of ofKind) {
+        if (found.has(issue.issueId)) {
+          if (issue.removed) {
+            comparison.found.push({ issueId: issue.issueId, kind });
+          }
+        } else if (!issue.removed) {
+          missing.set(issue.issueId, [...(missing.get(issue.issueId) ?? []), kind]);
+        }
+      }
+    }
+    for (const [issueId, kinds] of missing) {
+      const key = await client.currentKey(issueId);
+      if (key === undefined) {
+        comparison.deleted.push(issueId);
+      } else {
+        comparison.unmatched.push(...kinds.map((kind) => ({ issueId, kind, issueKey: key })));
+      }
+    }
+    return comparison;
   }
 
   /**
@@ -289,6 +361,23 @@ class RemoteLinkReader {
   }
 }
 
+/** Each change a reconciliation applied, at info level: the record and the field, never a secret. */
+function logReconciledChanges(logger: Logger, changes: readonly ReconciledChange[]): void {
+  for (const change of changes) {
+    logger.info(
+      {
+        record: change.recordKey,
+        recordId: change.recordId,
+        kind: change.recordKind,
+        field: change.field,
+        from: change.from,
+        to: change.to,
+      },
+      'reconciliation changed a record'
+    );
+  }
+}
+
 /** What one write stores: one issue, mapped, with the record it came from. */
 type JiraWriteRecord =
   | { kind: 'incident'; mapped: MappedJiraIncident; record: JiraIssueRecord }
@@ -301,6 +390,8 @@ class JiraBatch implements BatchAdapter<JiraPage, JiraWriteRecord> {
   rules: JiraMappingRules | undefined;
   private records: JiraWriteRecord[] = [];
   private rejected: QuarantinedRecord[] = [];
+
+  constructor(private readonly logger: Logger) {}
 
   get buffered(): number {
     return this.records.length + this.rejected.length;
@@ -339,6 +430,26 @@ class JiraBatch implements BatchAdapter<JiraPage, JiraWriteRecord> {
     const incidents: MappedJiraIncident[] = [];
     const postmortems: MappedPostmortem[] = [];
     const actionItems: MappedActionItem[] = [];
+    // An issue moved to another project comes back under a new key: its rows follow it, none is added.
+    const moves = await applyIssueMoves(
+      trx,
+      sourceId,
+      records.map((record) => record.mapped.facts)
+    );
+    const moved: ReconciledChange[] = moves.flatMap((move) =>
+      records
+        .filter((record) => record.mapped.facts.issueId === move.issueId)
+        .map((record) => ({
+          recordKind: record.kind,
+          recordId: move.issueId,
+          recordKey: move.to,
+          field: 'key' as const,
+          from: move.from,
+          to: move.to,
+        }))
+    );
+    await recordReconciledChanges(trx, sourceId, moved, new Date());
+    logReconciledChanges(this.logger, moved);
     for (const record of records) {
       if (record.kind === 'incident') {
         incidents.push(record.mapped);
