@@ -1,21 +1,5 @@
 import { numberOrNull, textOrNull, type Row } from './rows';
 
-/**
- * The On-call page's queries: every figure comes from lens.oncall_metrics
- * (sql/lens/75_oncall.sql), one row per dimension value.
- */
-export const ONCALL_SQL = `
-SELECT dimension, dimension_key, external_id, dimension_label, time_zone, notifications, unknown_method,
-       interruptions, business, off, sleep, nights_interrupted, acknowledged,
-       incidents, auto_resolved, transient, auto_resolved_share, transient_share
-FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone')`;
-
-export const ONCALL_BANDS_SQL = `
-SELECT period_start AS time, business, off, sleep
-FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week')
-WHERE dimension = 'total'
-ORDER BY period_start`;
-
 export interface OnCallFigures {
   dimension: string;
   key: string | null;

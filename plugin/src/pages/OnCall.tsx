@@ -7,14 +7,8 @@ import { HourOfWeekHeatmap } from '../components/HourOfWeekHeatmap/HourOfWeekHea
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { StatTile } from '../components/StatTile/StatTile';
 import { TrendChart } from '../components/TrendChart/TrendChart';
-import {
-  hourOfWeekGrid,
-  noisiestServices,
-  ONCALL_BANDS_SQL,
-  ONCALL_SQL,
-  toOnCallFigures,
-  type OnCallFigures,
-} from '../data/onCall';
+import { hourOfWeekGrid, noisiestServices, toOnCallFigures, type OnCallFigures } from '../data/onCall';
+import { ONCALL_BANDS_SQL, ONCALL_SQL } from '../data/queries';
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatRate } from '../utils/format';
