@@ -8,19 +8,56 @@ FROM public.incident_events e;
 
 -- The incidents of a range with the columns the incidents panel documents
 -- (plugin README): SLA outcomes and times from lens.incident_facts, the
--- targets in force, and the timeline up to as_of as JSON text.
+-- targets in force, and the timeline up to as_of as JSON text; newest first.
+-- With page_size, one page: the rows after `page_after` (the page_cursor of
+-- the last row of the page before; NULL or '' for the first page), read by
+-- the index on (created_at, incident_id), so a page costs the same at any
+-- depth. The filters take names, NULL or an array holding '__all' (Grafana's
+-- include-All value) for all; merged incidents only with include_merged.
+-- `account`: one account's incidents.
 CREATE FUNCTION lens.incident_list(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                   account text DEFAULT NULL)
+                                   account text DEFAULT NULL, page_size integer DEFAULT NULL, page_after text DEFAULT NULL,
+                                   services text[] DEFAULT NULL, teams text[] DEFAULT NULL,
+                                   severities text[] DEFAULT NULL, statuses text[] DEFAULT NULL,
+                                   include_merged boolean DEFAULT true)
 RETURNS TABLE (
   id bigint, external_id text, number integer, title text, severity text, status text,
   service text, team text, created_at timestamptz, acknowledged_at timestamptz, resolved_at timestamptz,
   tta_seconds double precision, ttr_seconds double precision, ack_sla text, resolve_sla text,
   ack_target_seconds integer, resolve_target_seconds integer,
   html_url text, jira_issue_key text, jira_url text, postmortem_key text, postmortem_url text,
-  escalated boolean, merged boolean, timeline text
+  escalated boolean, merged boolean, timeline text,
+  -- Where the next page starts: pass the last row's as page_after.
+  page_cursor text
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
+  WITH page AS (
+    SELECT f.incident_id, f.created_at
+    FROM lens.incident_fact f
+    LEFT JOIN public.services sv ON sv.id = f.service_id
+    LEFT JOIN public.teams tm ON tm.id = f.team_id
+    WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+      -- Without a cursor, after every row: the comparison stays an index condition either way.
+      AND (f.created_at, f.incident_id)
+          < (coalesce(nullif(split_part(page_after, '/', 1), '')::timestamptz, 'infinity'),
+             coalesce(nullif(split_part(page_after, '/', 2), '')::bigint, 0))
+      AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+      AND (include_merged OR NOT f.merged)
+      AND (services IS NULL OR '__all' = ANY (services) OR sv.name = ANY (services))
+      AND (teams IS NULL OR '__all' = ANY (teams) OR tm.name = ANY (teams))
+      AND (severities IS NULL OR '__all' = ANY (severities) OR f.severity = ANY (severities))
+      AND (statuses IS NULL OR '__all' = ANY (statuses)
+           OR (SELECT i.status FROM public.incidents i WHERE i.id = f.incident_id) = ANY (statuses))
+    ORDER BY f.created_at DESC, f.incident_id DESC
+    LIMIT page_size
+  ),
+  -- The facts of the page's stretch of time only (all of the range without page_size).
+  span AS (
+    SELECT CASE WHEN page_size IS NULL THEN range_start ELSE min(p.created_at) END AS range_start,
+           CASE WHEN page_size IS NULL THEN range_end ELSE max(p.created_at) + interval '1 microsecond' END AS range_end
+    FROM page p
+  )
   SELECT f.incident_id, f.external_id, f.incident_number, f.title, f.severity, f.source_status,
     f.service_name, f.team_name, f.created_at, f.acknowledged_at, f.resolved_at,
     f.tta_seconds, f.ttr_seconds, f.ack_outcome, f.resolve_outcome,
@@ -30,10 +67,52 @@ BEGIN ATOMIC
     (SELECT json_agg(json_build_object('at', t.occurred_at, 'type', t.type, 'agent', t.agent, 'summary', t.summary)
                      ORDER BY t.occurred_at)::text
      FROM lens.incident_timeline t
-     WHERE t.incident_id = f.incident_id AND t.occurred_at <= as_of)
-  FROM lens.incident_facts(range_start, range_end, as_of, tz, account) f
+     WHERE t.incident_id = f.incident_id AND t.occurred_at <= as_of),
+    to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '/' || f.incident_id
+  FROM span s
+  CROSS JOIN LATERAL lens.incident_facts(s.range_start, s.range_end, as_of, tz, account) f
+  JOIN page pg ON pg.incident_id = f.incident_id
   LEFT JOIN lens.sla_policy p ON p.severity = f.severity
   ORDER BY f.created_at DESC, f.incident_id DESC;
+END;
+
+-- The services and teams with incidents in a range and the source statuses
+-- of those incidents: the choices of the incident filters. One index probe
+-- per service, team and status, never a scan of the range. `account`: one
+-- account's incidents.
+CREATE FUNCTION lens.incident_filter_options(range_start timestamptz, range_end timestamptz, as_of timestamptz,
+                                             account text DEFAULT NULL)
+RETURNS TABLE (kind text, value text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  WITH until AS (SELECT least(range_end, as_of + interval '1 microsecond') AS range_end,
+                        (SELECT lens.account_id(account)) AS source_id)
+  SELECT 'service', sv.name FROM public.services sv, until u
+  WHERE EXISTS (SELECT 1 FROM lens.incident_fact f
+                WHERE f.service_id = sv.id AND f.created_at >= range_start AND f.created_at < u.range_end
+                  AND (account IS NULL OR f.source_id = u.source_id))
+  UNION
+  SELECT 'team', tm.name FROM public.teams tm, until u
+  WHERE EXISTS (SELECT 1 FROM lens.incident_fact f
+                WHERE f.team_id = tm.id AND f.created_at >= range_start AND f.created_at < u.range_end
+                  AND (account IS NULL OR f.source_id = u.source_id))
+  UNION
+  SELECT 'status', st.status FROM until u
+  CROSS JOIN LATERAL (
+    -- The distinct statuses by skipping through the index, one probe each.
+    WITH RECURSIVE found AS (
+      (SELECT i.status FROM public.incidents i
+       WHERE i.created_at >= range_start AND i.created_at < u.range_end
+         AND (account IS NULL OR i.source_id = u.source_id)
+       ORDER BY i.status LIMIT 1)
+      UNION ALL
+      SELECT (SELECT i.status FROM public.incidents i
+              WHERE i.status > found.status AND i.created_at >= range_start AND i.created_at < u.range_end
+                AND (account IS NULL OR i.source_id = u.source_id)
+              ORDER BY i.status LIMIT 1)
+      FROM found WHERE found.status IS NOT NULL)
+    SELECT found.status FROM found WHERE found.status IS NOT NULL) st
+  ORDER BY 1, 2;
 END;
 
 -- When each source last synced successfully. A source that never has counts

@@ -34,21 +34,23 @@ WHERE dimension = 'total'
 ORDER BY period_start`;
 
 export const INCIDENT_FILTER_OPTIONS_SQL = `
-SELECT DISTINCT 'service' AS kind, service AS value FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), '$timezone') WHERE service IS NOT NULL
-UNION SELECT DISTINCT 'team', team FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), '$timezone') WHERE team IS NOT NULL
-UNION SELECT DISTINCT 'status', status FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), '$timezone')
-ORDER BY kind, value`;
+SELECT kind, value FROM lens.incident_filter_options($__timeFrom(), $__timeTo(), now())`;
 
-/** The incidents panel's documented columns (plugin README), filtered like a dashboard with include-All variables. */
+/** Rows per page of the Incidents page. */
+export const INCIDENTS_PAGE_SIZE = 100;
+
+/**
+ * One page of the incidents panel's documented columns (plugin README),
+ * newest first, filtered like a dashboard with include-All variables; the
+ * server pages by keyset from $page_after (the previous page's last
+ * page_cursor, empty for the first page).
+ */
 export const INCIDENTS_SQL = `
 SELECT *
-FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), '$timezone')
-WHERE NOT merged
-  AND ('__all' IN ($service) OR service IN ($service))
-  AND ('__all' IN ($team) OR team IN ($team))
-  AND ('__all' IN ($severity) OR severity IN ($severity))
-  AND ('__all' IN ($status) OR status IN ($status))
-ORDER BY created_at DESC`;
+FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), '$timezone',
+  page_size => ${INCIDENTS_PAGE_SIZE}, page_after => '$page_after',
+  services => ARRAY[$service]::text[], teams => ARRAY[$team]::text[], severities => ARRAY[$severity]::text[],
+  statuses => ARRAY[$status]::text[], include_merged => false)`;
 
 /**
  * Every open overdue item whatever its due date (what the alert fires on),
@@ -68,6 +70,22 @@ SELECT f.action_item_id, f.external_id, f.title, f.owner, f.team_name, f.status,
 FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone') f
 WHERE NOT f.is_overdue AND ($include_done OR NOT f.is_done)
 ORDER BY overdue DESC, deadline NULLS LAST, id`;
+
+/**
+ * The On-call page's queries: every figure comes from lens.oncall_metrics
+ * (sql/lens/75_oncall.sql), one row per dimension value.
+ */
+export const ONCALL_SQL = `
+SELECT dimension, dimension_key, external_id, dimension_label, time_zone, notifications, unknown_method,
+       interruptions, business, off, sleep, nights_interrupted, acknowledged,
+       incidents, auto_resolved, transient, auto_resolved_share, transient_share
+FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone')`;
+
+export const ONCALL_BANDS_SQL = `
+SELECT period_start AS time, business, off, sleep
+FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week')
+WHERE dimension = 'total'
+ORDER BY period_start`;
 
 /**
  * The report of one period, the value `incident-lens report --format json`

@@ -1,14 +1,14 @@
 import type { GrafanaTheme2, TimeRange } from '@grafana/data';
 import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
-import { Field, MultiSelect, TimeRangePicker, useStyles2 } from '@grafana/ui';
+import { Button, Field, MultiSelect, TimeRangePicker, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { IncidentsTable } from '../components/IncidentsTable/IncidentsTable';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { SEVERITIES } from '../constants';
 import { filterVariable } from '../data/filters';
 import { toIncidentRow } from '../data/incidentRows';
-import { INCIDENTS_SQL, INCIDENT_FILTER_OPTIONS_SQL } from '../data/queries';
+import { INCIDENTS_PAGE_SIZE, INCIDENTS_SQL, INCIDENT_FILTER_OPTIONS_SQL } from '../data/queries';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
@@ -27,6 +27,9 @@ export function IncidentsPage() {
   const { datasourceUid, timezone } = useAppSettings();
   const [timeRange, setTimeRange] = useState<TimeRange>(() => relativeTimeRange('now-30d'));
   const [filters, setFilters] = useState<Filters>({ service: [], team: [], severity: [], status: [] });
+  // Where each page starts (the last page_cursor of the page before; '' for the newest): the server pages by keyset.
+  const [pageStarts, setPageStarts] = useState<string[]>(['']);
+  const firstPage = () => setPageStarts(['']);
 
   const zone = useMemo(() => ({ timezone: { value: timezone } }), [timezone]);
   const options = useSqlQuery(datasourceUid, INCIDENT_FILTER_OPTIONS_SQL, timeRange, zone);
@@ -42,11 +45,17 @@ export function IncidentsPage() {
       team: filterVariable(filters.team),
       severity: filterVariable(filters.severity),
       status: filterVariable(filters.status),
+      page_after: { value: pageStarts[pageStarts.length - 1]! },
     }),
-    [filters, timezone]
+    [filters, timezone, pageStarts]
   );
   const incidents = useSqlQuery(datasourceUid, INCIDENTS_SQL, timeRange, variables);
   const rows = useMemo(() => incidents.rows.map(toIncidentRow), [incidents.rows]);
+  const nextPageStart = incidents.rows.length === INCIDENTS_PAGE_SIZE ? incidents.rows.at(-1)?.page_cursor : undefined;
+  const changeTimeRange = (change: (range: TimeRange) => TimeRange) => {
+    setTimeRange(change);
+    firstPage();
+  };
 
   const filter = (name: keyof Filters, label: string, choiceList: Array<{ label: string; value: string }>) => (
     <Field label={label} noMargin>
@@ -56,9 +65,10 @@ export function IncidentsPage() {
         options={choiceList}
         value={filters[name]}
         width={28}
-        onChange={(selected) =>
-          setFilters((previous) => ({ ...previous, [name]: selected.map((item) => item.value ?? '').filter(Boolean) }))
-        }
+        onChange={(selected) => {
+          setFilters((previous) => ({ ...previous, [name]: selected.map((item) => item.value ?? '').filter(Boolean) }));
+          firstPage();
+        }}
       />
     </Field>
   );
@@ -74,18 +84,38 @@ export function IncidentsPage() {
         <TimeRangePicker
           value={timeRange}
           timeZone={timezone}
-          onChange={setTimeRange}
+          onChange={(range) => changeTimeRange(() => range)}
           onChangeTimeZone={() => {}}
-          onMoveBackward={() => setTimeRange((range) => shiftTimeRange(range, -1))}
-          onMoveForward={() => setTimeRange((range) => shiftTimeRange(range, 1))}
-          onZoom={() => setTimeRange(zoomOutTimeRange)}
+          onMoveBackward={() => changeTimeRange((range) => shiftTimeRange(range, -1))}
+          onMoveForward={() => changeTimeRange((range) => shiftTimeRange(range, 1))}
+          onZoom={() => changeTimeRange(zoomOutTimeRange)}
         />
       </div>
       <QueryStatus loading={incidents.loading && rows.length === 0} error={incidents.error} subject="incidents">
-        <div data-testid="incidents-count" className={styles.count}>
-          {rows.length} incidents
+        <div className={styles.pager}>
+          <div data-testid="incidents-count" className={styles.count}>
+            {rows.length} incidents, page {pageStarts.length}
+          </div>
+          <Button
+            size="sm"
+            variant="secondary"
+            icon="angle-left"
+            disabled={pageStarts.length === 1}
+            onClick={() => setPageStarts((starts) => starts.slice(0, -1))}
+          >
+            Newer
+          </Button>
+          <Button
+            size="sm"
+            variant="secondary"
+            icon="angle-right"
+            disabled={typeof nextPageStart !== 'string'}
+            onClick={() => setPageStarts((starts) => [...starts, String(nextPageStart)])}
+          >
+            Older
+          </Button>
         </div>
-        <IncidentsTable incidents={rows} timeZone={timezone} />
+        <IncidentsTable incidents={rows} timeZone={timezone} options={{ pageSize: 0 }} />
       </QueryStatus>
     </PluginPage>
   );
@@ -100,5 +130,6 @@ const getStyles = (theme: GrafanaTheme2) => ({
     marginBottom: theme.spacing(2),
   }),
   spacer: css({ flexGrow: 1 }),
-  count: css({ color: theme.colors.text.secondary, marginBottom: theme.spacing(1) }),
+  count: css({ color: theme.colors.text.secondary }),
+  pager: css({ display: 'flex', gap: theme.spacing(1), alignItems: 'center', marginBottom: theme.spacing(1) }),
 });
