@@ -134,7 +134,11 @@ describe('period cache', () => {
     expect((await sql`SELECT 1 FROM lens.period_rollup`.execute(database.db)).rows).toHaveLength(0);
   });
 
-  it('is filled for the recent closed days, weeks and months of a zone, then has nothing to do', async () => {
+  it('is filled for the recent closed days and every closed week and month since the first incident, then has nothing to do', async () => {
+    // The first incident, 2026-09-03, is in the ISO week from Monday 2026-08-31 and in September.
+    const now = new Date();
+    const closedWeeks = Math.floor((now.getTime() - Date.parse('2026-08-31T00:00:00+02:00')) / (7 * 86_400_000));
+    const closedMonths = now.getUTCFullYear() * 12 + now.getUTCMonth() - (2026 * 12 + 8);
     const first = await sql<{
       written: number;
     }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
@@ -145,11 +149,11 @@ describe('period cache', () => {
     );
     expect(cached.rows).toEqual([
       { granularity: 'day', periods: 35, running: 0 },
-      { granularity: 'month', periods: 13, running: 0 },
-      { granularity: 'week', periods: 14, running: 0 },
+      { granularity: 'month', periods: closedMonths, running: 0 },
+      { granularity: 'week', periods: closedWeeks, running: 0 },
     ]);
     // Each period also has its on-call figures cached.
-    expect(first.rows[0]!.written).toBe(2 * (35 + 13 + 14));
+    expect(first.rows[0]!.written).toBe(2 * (35 + closedMonths + closedWeeks));
     const again = await sql<{
       written: number;
     }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);

@@ -4,9 +4,12 @@
 -- Each incident of [range_start, range_end) as of an instant: what had
 -- happened by as_of, its SLA outcomes, and whether it repeats a cause.
 -- With `account`, only that account's incidents, and a repeat is one of
--- an earlier incident of the same account (docs/metrics.md §13).
+-- an earlier incident of the same account (docs/metrics.md §13). A caller
+-- that needs only one severity, or only incidents with a root cause, says
+-- so, and the others are skipped before anything is computed for them.
 CREATE FUNCTION lens.incident_outcomes(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                       account text DEFAULT NULL)
+                                       account text DEFAULT NULL, only_severity text DEFAULT NULL,
+                                       only_with_cause boolean DEFAULT false)
 RETURNS TABLE (
   incident_id              bigint,
   created_at               timestamptz,
@@ -114,6 +117,8 @@ BEGIN ATOMIC
                  FROM lens.sla_policy sp) p ON p.severity = f.severity
       WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
         AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+        AND (only_severity IS NULL OR f.severity = only_severity)
+        AND (NOT only_with_cause OR f.root_cause_key IS NOT NULL)
       OFFSET 0
     ) seen
     OFFSET 0

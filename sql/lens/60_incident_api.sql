@@ -120,7 +120,7 @@ BEGIN ATOMIC
   FROM (
     SELECT o.root_cause_key, count(*)::integer AS incidents, count(*) FILTER (WHERE o.is_repeat)::integer AS repeats,
            array_agg(o.incident_id) AS incident_ids
-    FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account) o
+    FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account, only_with_cause => true) o
     WHERE NOT o.merged AND o.root_cause_key IS NOT NULL
     GROUP BY o.root_cause_key
     HAVING count(*) FILTER (WHERE o.is_repeat) > 0

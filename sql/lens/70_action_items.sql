@@ -159,8 +159,9 @@ BEGIN ATOMIC
     LEFT JOIN item it ON it.attributed_at >= b.bucket_start AND it.attributed_at < b.bucket_end
     -- The incident's service and team, by key (LATERAL: never a scan of every
     -- incident), and only when a dimension needs them.
+    -- OFFSET 0 keeps it a lookup per item: flattened, PostgreSQL merges the items with every fact by key.
     LEFT JOIN LATERAL (SELECT x.service_id, x.team_id FROM lens.incident_fact x
-                       WHERE x.incident_id = it.incident_id AND dimensions && ARRAY['service', 'team']) f ON true
+                       WHERE x.incident_id = it.incident_id AND dimensions && ARRAY['service', 'team'] OFFSET 0) f ON true
     GROUP BY b.bucket_start, b.bucket_end, b.period_label, f.service_id, f.team_id,
              it.dated, it.is_done, it.completed_on_time, it.is_overdue
   ),

@@ -28,9 +28,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   SELECT i.external_id, i.number, i.title, i.severity, o.resolved_at, o.postmortem_deadline, i.html_url,
          i.jira_issue_key, i.jira_url
-  FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account) o
+  -- Only the severities that require one are read (not the outcomes of every incident in the range).
+  FROM lens.sla_policy sp
+  CROSS JOIN LATERAL lens.incident_outcomes(range_start, range_end, as_of, tz, account, sp.severity) o
   JOIN public.incidents i ON i.id = o.incident_id
-  WHERE NOT o.merged AND o.postmortem_required AND o.postmortem_deadline <= as_of
+  WHERE sp.postmortem_required AND NOT o.merged AND o.postmortem_required AND o.postmortem_deadline <= as_of
     AND NOT EXISTS (SELECT 1 FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
                     WHERE l.incident_id = i.id AND p.created_at <= as_of AND p.removed_at IS NULL)
   ORDER BY o.postmortem_deadline, i.external_id;
