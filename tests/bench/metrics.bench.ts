@@ -115,7 +115,9 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
     // A page of the incident list by keyset: the first, and one half a million incidents deep.
     const deep = await sql<{ cursor: string }>`
       SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '/' || incident_id AS cursor
-      FROM lens.incident_fact WHERE NOT merged ORDER BY created_at DESC, incident_id DESC OFFSET 500000 LIMIT 1`.execute(db);
+      FROM lens.incident_fact WHERE NOT merged ORDER BY created_at DESC, incident_id DESC OFFSET 500000 LIMIT 1`.execute(
+      db
+    );
     for (const [label, cursor] of [
       ['first page', ''],
       ['page 5,001', deep.rows[0]?.cursor ?? ''],
@@ -295,7 +297,12 @@ function dashboardQueries(): BenchQuery[] {
 function pageQueries(asOf: Date): BenchQuery[] {
   const zone = { timezone: { value: 'UTC' } };
   const pages: Array<[string, { from: string; to: string }, Record<string, string>, Record<string, SqlVariable>]> = [
-    ['Overview', { from: 'now-90d', to: 'now' }, { OVERVIEW_SUMMARY_SQL, OVERVIEW_BY_SEVERITY_SQL, OVERVIEW_TRENDS_SQL }, zone],
+    [
+      'Overview',
+      { from: 'now-90d', to: 'now' },
+      { OVERVIEW_SUMMARY_SQL, OVERVIEW_BY_SEVERITY_SQL, OVERVIEW_TRENDS_SQL },
+      zone,
+    ],
     [
       'Incidents',
       { from: 'now-30d', to: 'now' },
@@ -303,7 +310,12 @@ function pageQueries(asOf: Date): BenchQuery[] {
       { ...zone, service: ALL, team: ALL, severity: ALL, status: ALL },
     ],
     ['On-call', { from: 'now-30d', to: 'now' }, { ONCALL_SQL, ONCALL_BANDS_SQL }, zone],
-    ['Action items', { from: 'now-90d', to: 'now+30d' }, { ACTION_ITEMS_SQL }, { ...zone, include_done: { value: 'false' } }],
+    [
+      'Action items',
+      { from: 'now-90d', to: 'now+30d' },
+      { ACTION_ITEMS_SQL },
+      { ...zone, include_done: { value: 'false' } },
+    ],
     [
       'Data quality',
       { from: 'now-30d', to: 'now' },
@@ -331,7 +343,8 @@ function pageQueries(asOf: Date): BenchQuery[] {
     Object.entries(texts).map(([constant, text]) => ({
       name: `page ${page}: ${constant.replace(/_SQL$/, '')}`,
       defaultRange,
-      sql: (range: { from: number; to: number }) => expandGrafanaMacros(interpolateSqlVariables(text, variables), range),
+      sql: (range: { from: number; to: number }) =>
+        expandGrafanaMacros(interpolateSqlVariables(text, variables), range),
     }))
   );
 }
@@ -365,7 +378,12 @@ async function benchQueries(db: Kysely<Database>, queries: BenchQuery[], now: nu
       : [['', fiveYears]];
     for (const [suffix, range] of ranges) {
       const text = query.sql(range);
-      await time(`${query.name}`.slice(0, 60 - suffix.length) + suffix, 'adaptive', () => sql.raw(text).execute(db), '< 50 ms');
+      await time(
+        `${query.name}`.slice(0, 60 - suffix.length) + suffix,
+        'adaptive',
+        () => sql.raw(text).execute(db),
+        '< 50 ms'
+      );
     }
   }
 }
