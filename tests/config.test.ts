@@ -29,7 +29,12 @@ describe('parseFileConfig', () => {
     expect(config.sla.SEV1).toEqual({ ack: 900, resolve: 3600, postmortem: 172_800 });
     expect(config.sla.SEV3).toEqual({ ack: 7200, resolve: 86_400 });
     expect(config.jira.newStatuses).toEqual(['Open', 'New', 'To Do']);
-    expect(config.jira.fields).toEqual({ severity: 'priority', rootCause: null, pagerdutyIncident: null });
+    expect(config.jira.fields).toEqual({
+      severity: 'priority',
+      rootCause: null,
+      pagerdutyIncident: null,
+      firstResponseSla: null,
+    });
   });
 
   it('keeps the defaults of sibling keys when one is overridden', () => {

@@ -16,7 +16,6 @@ import {
   slaFirstResponse,
   type JiraMappingRules,
 } from '../collector/src/sources/jira/mapper.ts';
-import { firstResponseSlaField } from '../collector/src/sources/jira/sync.ts';
 
 const SITE = 'https://acme.atlassian.net';
 
@@ -664,31 +663,6 @@ describe('SLA first response', () => {
     ['not an SLA value', 'nope', undefined],
   ])('%s', (_name, value, expected) => {
     expect(slaFirstResponse(value)).toBe(expected);
-  });
-
-  it('finds the site field by name and type', () => {
-    expect(
-      firstResponseSlaField([
-        { id: 'summary', name: 'Summary', custom: false, schema: { type: 'string', system: 'summary' } },
-        {
-          id: 'customfield_10019',
-          name: 'Time to first response',
-          custom: true,
-          schema: { type: 'string', custom: 'com.example:text' },
-        },
-        {
-          id: 'customfield_10020',
-          name: 'Time to first response',
-          custom: true,
-          schema: {
-            type: 'sd-servicelevelagreement',
-            custom: 'com.atlassian.servicedesk:sd-sla-field',
-            customId: 10020,
-          },
-        },
-      ])
-    ).toBe('customfield_10020');
-    expect(firstResponseSlaField([{ id: 'summary', name: 'Summary' }])).toBeNull();
   });
 });
 

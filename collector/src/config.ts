@@ -137,6 +137,8 @@ const configSchema = z.strictObject({
           severity: z.string().default('priority'),
           rootCause: z.string().nullable().default(null),
           pagerdutyIncident: z.string().nullable().default(null),
+          // Unset: the site's only SLA field of Jira Service Management, found by its type.
+          firstResponseSla: z.string().nullable().default(null),
         })
         .prefault({}),
     })

@@ -1,5 +1,13 @@
 /** Issues, users, statuses and fields rendered as Jira Cloud's REST API v3 returns them. */
-import { CUSTOM_FIELDS, statusById, type SiteStatus, type SiteUser } from './site-catalog.ts';
+import {
+  CUSTOM_FIELDS,
+  GERMAN_FIELD_NAMES,
+  RESOLUTION_SLA_FIELD,
+  statusById,
+  type SiteLocale,
+  type SiteStatus,
+  type SiteUser,
+} from './site-catalog.ts';
 import type { JiraSiteHistory, SiteHistory, SiteIssue } from './site.ts';
 import { zoneOffsetMinutes } from '../time-zones.ts';
 export const SYSTEM_FIELDS: Array<{ id: string; name: string; type: string; items?: string }> = [
@@ -45,7 +53,7 @@ export class IssueRenderer {
     return `${local}${sign}${String(Math.floor(absolute / 60)).padStart(2, '0')}${String(absolute % 60).padStart(2, '0')}`;
   }
 
-  myself(email: string, zone: string | null): unknown {
+  myself(email: string, zone: string | null, locale: SiteLocale): unknown {
     const user: Record<string, unknown> = {
       self: `${this.baseUrl()}/rest/api/3/user?accountId=5b10a2844c20165700ede21f`,
       accountId: '5b10a2844c20165700ede21f',
@@ -54,7 +62,7 @@ export class IssueRenderer {
       avatarUrls: avatars('collector'),
       displayName: 'Incident Lens collector',
       active: true,
-      locale: 'en_US',
+      locale,
     };
     if (zone !== null) {
       user.timeZone = zone;
@@ -62,11 +70,13 @@ export class IssueRenderer {
     return user;
   }
 
-  fields(): unknown[] {
+  /** GET /field as a profile in `locale` sees it, without the fields the account may not see. */
+  fields(locale: SiteLocale, hidden: ReadonlySet<string>, resolutionSla: boolean): unknown[] {
+    const named = (id: string, english: string) => (locale === 'de_DE' ? (GERMAN_FIELD_NAMES[id] ?? english) : english);
     const system = SYSTEM_FIELDS.map((field) => ({
       id: field.id,
       key: field.id,
-      name: field.name,
+      name: named(field.id, field.name),
       custom: false,
       orderable: field.id !== 'created' && field.id !== 'updated',
       navigable: true,
@@ -74,18 +84,19 @@ export class IssueRenderer {
       clauseNames: [field.id],
       schema: { type: field.type, system: field.id, ...(field.items ? { items: field.items } : {}) },
     }));
-    const custom = Object.values(CUSTOM_FIELDS).map((field) => ({
+    const customFields = [...Object.values(CUSTOM_FIELDS), ...(resolutionSla ? [RESOLUTION_SLA_FIELD] : [])];
+    const custom = customFields.map((field) => ({
       id: field.id,
       key: field.id,
-      name: field.name,
+      name: named(field.id, field.name),
       custom: true,
       orderable: true,
       navigable: true,
       searchable: true,
-      clauseNames: [`cf[${field.schema.customId}]`, field.name],
+      clauseNames: [`cf[${field.schema.customId}]`, named(field.id, field.name)],
       schema: field.schema,
     }));
-    return [...system, ...custom];
+    return [...system, ...custom].filter((field) => !hidden.has(field.id));
   }
 
   status(status: SiteStatus): Record<string, unknown> {

@@ -20,7 +20,8 @@
  * - GET /rest/api/3/issue/{key}/changelog (startAt paging), POST
  *   /rest/api/3/changelog/bulkfetch (nextPageToken, fieldIds filter),
  *   GET /rest/api/3/issue/{key}/remotelink (403 when issue linking is
- *   off), /myself, /field, /status.
+ *   off), /myself, /field (names in the profile's language, en_US or
+ *   de_DE; ids and schema types the same in both), /status.
  * - 429 with Retry-After (seconds) and X-RateLimit-Reset (ISO 8601) beyond
  *   a sliding-window budget; scripted failures (503 with Retry-After, 500)
  *   for retry tests.
@@ -33,7 +34,7 @@ import type { AddressInfo } from 'node:net';
 import { badRequest, JiraError } from './errors.ts';
 import { compareIssues, evaluate, parseJql } from './jql.ts';
 import { IssueRenderer } from './render.ts';
-import { SITE_STATUSES } from './site-catalog.ts';
+import { SITE_STATUSES, type SiteLocale } from './site-catalog.ts';
 import type { JiraSiteHistory, SiteHistory, SiteIssue } from './site.ts';
 
 export interface FakeJiraOptions {
@@ -62,6 +63,12 @@ export interface FakeJiraOptions {
   maxBulkChangelogPage?: number;
   /** The site has issue linking turned off: remote links answer 403. */
   issueLinkingDisabled?: boolean;
+  /** The account's profile language (default en_US): GET /field names fields in it. */
+  locale?: SiteLocale;
+  /** Field ids GET /field leaves out, as for fields the account may not see. */
+  hiddenFields?: readonly string[];
+  /** GET /field also lists JSM's "Time to resolution" SLA field: two SLA fields, told apart only by name. */
+  resolutionSlaField?: boolean;
 }
 
 export interface FakeJiraRequest {
@@ -164,10 +171,14 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
       });
     }
     if (path === '/rest/api/3/myself' && method === 'GET') {
-      return render.myself(options.email, accountZone);
+      return render.myself(options.email, accountZone, options.locale ?? 'en_US');
     }
     if (path === '/rest/api/3/field' && method === 'GET') {
-      return render.fields();
+      return render.fields(
+        options.locale ?? 'en_US',
+        new Set(options.hiddenFields ?? []),
+        options.resolutionSlaField ?? false
+      );
     }
     if (path === '/rest/api/3/status' && method === 'GET') {
       return SITE_STATUSES.map((status) => render.status(status));

@@ -83,6 +83,41 @@ export const CUSTOM_FIELDS = {
   },
 } as const;
 
+/** JSM's other default SLA; a site may list it (FakeJiraOptions.resolutionSlaField), no issue holds a value in it. */
+export const RESOLUTION_SLA_FIELD = {
+  id: 'customfield_10021',
+  name: 'Time to resolution',
+  schema: { type: 'sd-servicelevelagreement', custom: 'com.atlassian.servicedesk:sd-sla-field', customId: 10021 },
+} as const;
+
+/** The profile languages the simulated site speaks: Jira translates field names, never ids or schema types. */
+export type SiteLocale = 'en_US' | 'de_DE';
+
+/** Field names a German profile sees, by field id; English ones are in the field lists. */
+export const GERMAN_FIELD_NAMES: Readonly<Record<string, string>> = {
+  summary: 'Zusammenfassung',
+  description: 'Beschreibung',
+  status: 'Status',
+  priority: 'Priorität',
+  issuetype: 'Vorgangstyp',
+  project: 'Projekt',
+  created: 'Erstellt',
+  updated: 'Aktualisiert',
+  resolutiondate: 'Erledigt',
+  resolution: 'Lösung',
+  duedate: 'Fälligkeitsdatum',
+  assignee: 'Zugewiesene Person',
+  labels: 'Stichwörter',
+  issuelinks: 'Verknüpfte Vorgänge',
+  parent: 'Übergeordnet',
+  subtasks: 'Unteraufgaben',
+  [CUSTOM_FIELDS.firstResponseSla.id]: 'Zeit bis zur ersten Antwort',
+  [CUSTOM_FIELDS.severity.id]: 'Schweregrad',
+  [CUSTOM_FIELDS.rootCause.id]: 'Grundursache',
+  [CUSTOM_FIELDS.pagerdutyIncident.id]: 'PagerDuty-Vorfall',
+  [RESOLUTION_SLA_FIELD.id]: 'Zeit bis zur Lösung',
+};
+
 export interface SiteUser {
   accountId: string;
   displayName: string;

@@ -224,7 +224,3 @@ export const JIRA_BULK_CHANGELOG_MAX_ISSUES = 1000;
 export const JIRA_BULK_CHANGELOG_PAGE_SIZE = 1000;
 /** Jira Cloud meters by cost rather than count; this keeps one collector well under a site's budget. */
 export const JIRA_REQUESTS_PER_MINUTE = 300;
-/** The name Jira Service Management gives the first-response SLA field. */
-export const FIRST_RESPONSE_SLA_NAME = 'Time to first response';
-/** The schema type of Jira Service Management SLA custom fields. */
-export const SLA_FIELD_SCHEMA = 'com.atlassian.servicedesk:sd-sla-field';

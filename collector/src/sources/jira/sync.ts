@@ -8,14 +8,9 @@ import type { BatchAdapter, WriteResult } from '../../sync/batch-writer.ts';
 import type { SourceAccount, SourceSync, SyncRequest, SyncSummary } from '../../sync/source.ts';
 import { upsertEvents, upsertIncidents, type EventRow, type QuarantinedRecord } from '../../sync/store.ts';
 import { runSyncPlan, type StreamPage, type SyncStream } from '../../sync/sync-plan.ts';
-import {
-  FIRST_RESPONSE_SLA_NAME,
-  SLA_FIELD_SCHEMA,
-  type JiraFieldDetails,
-  type JiraIssue,
-  type JiraRemoteLink,
-} from './api-types.ts';
+import type { JiraIssue, JiraRemoteLink } from './api-types.ts';
 import { boundedJql, JiraClient, type JiraClientOptions } from './client.ts';
+import { resolveJiraFields, type JiraFieldSettings } from './fields.ts';
 import { JIRA_KIND } from './kind.ts';
 import {
   mapJiraActionItem,
@@ -76,7 +71,7 @@ export interface JiraSyncOptions extends Omit<JiraClientOptions, 'logger' | 'sig
   /** The configured JQL of each kind of issue. */
   searches: Record<JiraIssueKind, string>;
   newStatuses: readonly string[];
-  fields: JiraMappingRules['fields'];
+  fields: JiraFieldSettings;
   severity: SeverityRules;
   /** Where issue pages live (`<siteUrl>/browse/KEY`) when the API is reached elsewhere; defaults to baseUrl. */
   siteUrl?: string;
@@ -193,7 +188,7 @@ export class JiraSync implements SourceSync {
         batch,
         streams: KINDS.map(stream),
         prepare: async () => {
-          site = await this.discoverSite(client);
+          site = await this.discoverSite(client, logger);
           batch.rules = site.rules;
         },
         compare: async (sourceId) => {
@@ -263,23 +258,14 @@ export class JiraSync implements SourceSync {
 
   /**
    * The account's time zone (Jira reads JQL dates in it), the category of
-   * every status (to tell a move into Done), and the first-response SLA
-   * field; configured custom fields that the site lacks are a usage error.
+   * every status (to tell a move into Done), and the fields to read, found by
+   * id and type (fields.ts); a configured field the site lacks is a usage error.
    */
-  private async discoverSite(client: JiraClient): Promise<SiteFacts> {
+  private async discoverSite(client: JiraClient, logger: Logger): Promise<SiteFacts> {
     const [myself, fieldList, statuses] = [await client.myself(), await client.fields(), await client.statuses()];
-    const fields = Array.isArray(fieldList) ? fieldList : [];
-    const configured: Array<[string, string | null]> = [
-      ['jira.fields.severity', this.options.fields.severity === 'priority' ? null : this.options.fields.severity],
-      ['jira.fields.rootCause', this.options.fields.rootCause],
-      ['jira.fields.pagerdutyIncident', this.options.fields.pagerdutyIncident],
-    ];
-    for (const [setting, fieldId] of configured) {
-      if (fieldId !== null && !fields.some((field) => field.id === fieldId || field.key === fieldId)) {
-        throw new UsageError(
-          `${setting} names the Jira field '${fieldId}', which ${this.options.baseUrl} does not have or the account cannot see: use a field id such as customfield_10042`
-        );
-      }
+    const found = resolveJiraFields(fieldList, this.options.fields, this.options.baseUrl);
+    for (const note of found.notes) {
+      logger.warn({ source: this.account.name }, note);
     }
     const statusCategories = new Map<string, string>();
     for (const status of Array.isArray(statuses) ? statuses : []) {
@@ -292,24 +278,13 @@ export class JiraSync implements SourceSync {
       rules: {
         siteUrl: this.options.siteUrl ?? this.options.baseUrl,
         newStatuses: this.options.newStatuses,
-        fields: this.options.fields,
+        fields: found.fields,
         severity: this.options.severity,
         statusCategories,
-        firstResponseSlaField: firstResponseSlaField(fields),
+        firstResponseSlaField: found.firstResponseSlaField,
       },
     };
   }
-}
-
-/** The Jira Service Management "Time to first response" SLA field, if the site has one. */
-export function firstResponseSlaField(fields: JiraFieldDetails[]): string | null {
-  const match = fields.find(
-    (field) =>
-      field.id !== undefined &&
-      field.name?.trim().toLowerCase() === FIRST_RESPONSE_SLA_NAME.toLowerCase() &&
-      (field.schema?.custom === undefined || field.schema.custom === SLA_FIELD_SCHEMA)
-  );
-  return match?.id ?? null;
 }
 
 /**
