@@ -33,8 +33,9 @@ BEGIN ATOMIC
   CROSS JOIN LATERAL lens.incident_outcomes(range_start, range_end, as_of, tz, account, sp.severity) o
   JOIN public.incidents i ON i.id = o.incident_id
   WHERE sp.postmortem_required AND NOT o.merged AND o.postmortem_required AND o.postmortem_deadline <= as_of
+    -- On the outcome's id, so that the incidents that have one are dropped before their rows are read.
     AND NOT EXISTS (SELECT 1 FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
-                    WHERE l.incident_id = i.id AND p.created_at <= as_of AND p.removed_at IS NULL)
+                    WHERE l.incident_id = o.incident_id AND p.created_at <= as_of AND p.removed_at IS NULL)
   ORDER BY o.postmortem_deadline, i.external_id;
 END;
 
@@ -47,6 +48,8 @@ RETURNS TABLE (external_id text, title text, owner text, due_date date, created_
                without_owner boolean, without_due_date boolean, html_url text,
                incident_external_id text, incident_url text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- A few hundred items by key: parallel workers cost more than they save.
+SET max_parallel_workers_per_gather = 0
 BEGIN ATOMIC
   SELECT a.external_id, a.title, a.owner, a.due_date, a.created_at,
          coalesce(btrim(a.owner), '') = '', a.due_date IS NULL, a.html_url, i.external_id, i.html_url
