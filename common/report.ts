@@ -138,11 +138,27 @@ export interface Revision {
   current: number | null;
 }
 
+/** A change a reconciliation found, since publication, in a record of the period (lens.report_reconciled). */
+export interface ReconciledRecord {
+  /** The account's name. */
+  source: string;
+  kind: 'incident' | 'postmortem' | 'action_item';
+  /** The key it had when the change was found (a Jira key, a PagerDuty incident id). */
+  record: string;
+  /** deleted, kind (no longer / again of its kind), key (moved), or the incident field that changed. */
+  field: string;
+  from: string | null;
+  to: string | null;
+  foundAt: string;
+}
+
 export interface PublishedComparison {
   publishedAt: string;
   /** The as-of instant of the published report. */
   asOf: string;
   revisions: Revision[];
+  /** Absent from reports frozen before reconciliations were recorded. */
+  reconciled?: ReconciledRecord[];
 }
 
 export interface BandCounts {

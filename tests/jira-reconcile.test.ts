@@ -13,6 +13,9 @@ import {
   type JiraSiteHistory,
   startFakeJira,
 } from '@incident-lens/simulators';
+import type { ReconciledRecord } from '@incident-lens/common/report';
+import { readReport } from '../collector/src/metrics/report-data.ts';
+import { publishReport } from '../collector/src/report/published.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
 const execute = promisify(execFile);
@@ -61,12 +64,26 @@ async function sync(database: TestDatabase, ...args: string[]) {
 interface ReportJson {
   actionItems: { total: number; open: number; overdue: number; openOverdueTotal: number };
   overdueActionItems: Array<{ externalId: string }>;
+  published?: { reconciled: ReconciledRecord[] };
   [section: string]: unknown;
 }
 
 /** `report --format json` of the UTC month `month`, as of a fixed instant. */
-async function monthReport(database: TestDatabase, month: string): Promise<ReportJson> {
-  const args = ['report', '--period', 'month', '--date', month, '--tz', 'UTC', '--as-of', AS_OF, '--format', 'json'];
+async function monthReport(database: TestDatabase, month: string, ...extra: string[]): Promise<ReportJson> {
+  const args = [
+    'report',
+    '--period',
+    'month',
+    '--date',
+    month,
+    '--tz',
+    'UTC',
+    '--as-of',
+    AS_OF,
+    '--format',
+    'json',
+    ...extra,
+  ];
   const result = await cli(database, args);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
@@ -154,6 +171,14 @@ describe('reconciling Jira with what the site still has', () => {
     const [deleted, relabelled, moved] = openItemsDueIn(MONTH);
     expect(moved, `the generated site has three open action items due in ${MONTH}`).toBeDefined();
     const before = await monthReport(incremental, MONTH);
+    // Leadership received this month's report before the changes.
+    const frozen = await readReport(incremental.db, {
+      granularity: 'month',
+      date: MONTH,
+      timezone: 'UTC',
+      asOf: new Date(AS_OF),
+    });
+    expect(await publishReport(incremental.db, frozen)).toBe(true);
     const movedId = history.issue(moved!).id;
     const at = new Date(NOW - 60_000);
 
@@ -169,7 +194,8 @@ describe('reconciling Jira with what the site still has', () => {
     const full = await createTestDatabase();
     try {
       await sync(full, '--full');
-      expect(after).toEqual(await monthReport(full, MONTH));
+      // The fresh database never published the month: everything but the revision note agrees.
+      expect({ ...after, published: undefined }).toEqual({ ...(await monthReport(full, MONTH)), published: undefined });
     } finally {
       await full.destroy();
     }
@@ -207,6 +233,40 @@ describe('reconciling Jira with what the site still has', () => {
     ]);
     expect(ids.rows.filter((row) => row.deleted)).toHaveLength(1);
     expect(ids.rows.filter((row) => row.unmatched)).toHaveLength(1);
+    // The published report keeps what it showed; its revision note names each change.
+    expect(await monthReport(incremental, MONTH, '--published')).toEqual(JSON.parse(JSON.stringify(frozen)));
+    expect(
+      after.published!.reconciled.map(({ record, kind, field, from, to, source }) => ({
+        record,
+        kind,
+        field,
+        from,
+        to,
+        source,
+      }))
+    ).toEqual(
+      expect.arrayContaining([
+        { record: deleted, kind: 'action_item', field: 'deleted', from: null, to: expect.any(String), source: 'jira' },
+        { record: relabelled, kind: 'action_item', field: 'kind', from: 'action_item', to: null, source: 'jira' },
+        { record: movedKey, kind: 'action_item', field: 'key', from: moved, to: movedKey, source: 'jira' },
+      ])
+    );
+    const markdown = await cli(incremental, [
+      'report',
+      '--period',
+      'month',
+      '--date',
+      MONTH,
+      '--tz',
+      'UTC',
+      '--as-of',
+      AS_OF,
+      '--format',
+      'md',
+    ]);
+    expect(markdown.stdout).toContain(`- ${deleted} (action item, jira) deleted, found `);
+    expect(markdown.stdout).toContain(`- ${movedKey} (action item, jira) moved from ${moved}, found `);
+
     // Links that named the old key name the new one.
     const stale = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM jira_issues WHERE ${moved!} = ANY (linked_keys)`.execute(incremental.db);

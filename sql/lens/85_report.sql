@@ -188,9 +188,52 @@ BEGIN ATOMIC
                  AND abs((published_report #>> h.path)::numeric - (current_report #>> h.path)::numeric) < 1e-9));
 END;
 
+-- What reconciliations found since `published_at` among the records of
+-- [range_start, range_end) (an incident created in it, an action item placed
+-- in it by docs/metrics.md §7, a post-mortem of one of its incidents): a
+-- deleted or relabelled action item, a moved issue, a priority changed after
+-- the fact. The revision note names them; the figures alone cannot say why
+-- they moved. A record is found under its current key (a later move).
+CREATE FUNCTION lens.report_reconciled(published_at timestamptz, range_start timestamptz, range_end timestamptz,
+                                       tz text)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+      'source', s.name, 'kind', c.record_kind, 'record', c.record_key, 'field', c.field,
+      'from', c.from_value, 'to', c.to_value,
+      'foundAt', to_char(c.found_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+    ORDER BY c.found_at, c.id), '[]')
+  FROM public.reconciliation_changes c
+  JOIN public.sources s ON s.id = c.source_id
+  CROSS JOIN LATERAL (
+    SELECT coalesce((SELECT j.issue_key FROM public.jira_issues j
+                     WHERE j.source_id = c.source_id AND j.issue_id = c.record_id AND j.kind = c.record_kind),
+                    c.record_key) AS key) now_known
+  WHERE c.found_at > published_at
+    AND CASE c.record_kind
+      WHEN 'incident' THEN EXISTS (
+        SELECT 1 FROM public.incidents i
+        WHERE i.source_id = c.source_id AND i.external_id = now_known.key
+          AND i.created_at >= range_start AND i.created_at < range_end)
+      WHEN 'action_item' THEN EXISTS (
+        SELECT 1 FROM public.action_items a
+        WHERE a.source_id = c.source_id AND a.external_id = now_known.key
+          AND CASE WHEN a.due_date IS NULL THEN a.created_at >= range_start AND a.created_at < range_end
+                   ELSE a.due_date >= (range_start AT TIME ZONE tz)::date AND a.due_date < (range_end AT TIME ZONE tz)::date
+              END)
+      ELSE EXISTS (
+        SELECT 1 FROM public.postmortems p
+        JOIN public.postmortem_incidents l ON l.postmortem_id = p.id
+        JOIN public.incidents i ON i.id = l.incident_id
+        WHERE p.source_id = c.source_id AND p.external_id = now_known.key
+          AND i.created_at >= range_start AND i.created_at < range_end)
+    END;
+END;
+
 -- {"published": ...} when the period of `live` was published (serve freezes
--- each closed month), else nothing: when, as of which instant, and what late
--- data changed since.
+-- each closed month), else nothing: when, as of which instant, what late
+-- data changed since, and what reconciliations found among its records.
 CREATE FUNCTION lens.report_published(live jsonb) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -198,7 +241,9 @@ BEGIN ATOMIC
     (SELECT jsonb_build_object('published', jsonb_build_object(
               'publishedAt', to_char(p.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
               'asOf', p.report #> '{period,asOf}',
-              'revisions', lens.report_revisions(p.report, live)))
+              'revisions', lens.report_revisions(p.report, live),
+              'reconciled', lens.report_reconciled(p.published_at, (live #>> '{period,start}')::timestamptz,
+                                                   (live #>> '{period,end}')::timestamptz, live #>> '{period,timezone}')))
      FROM public.published_reports p
      WHERE p.granularity = live #>> '{period,granularity}' AND p.period_label = live #>> '{period,label}'
        AND p.timezone = live #>> '{period,timezone}'),

@@ -5,6 +5,7 @@ import type { SlaPolicy } from '../config.ts';
 import { dataQualityNotes } from './data-quality.ts';
 import { describeChange, type Change } from './format-values.ts';
 import { onCallSection } from './oncall-html.ts';
+import { describeReconciled } from './published.ts';
 
 /**
  * The report leadership receives: one self-contained HTML file (inline CSS,
@@ -267,7 +268,8 @@ function kpi(
 }
 
 function revisionBanner(report: ReportJson): string {
-  if (!report.published || report.published.revisions.length === 0) {
+  const reconciled = report.published?.reconciled ?? [];
+  if (!report.published || (report.published.revisions.length === 0 && reconciled.length === 0)) {
     return '';
   }
   const items = report.published.revisions
@@ -276,7 +278,8 @@ function revisionBanner(report: ReportJson): string {
         `${escapeHtml(revision.figure)}: ${revision.published ?? '–'} published, ${revision.current ?? '–'} now`
     )
     .join('; ');
-  return `<div class="revised"><strong>Revised since it was published on ${escapeHtml(report.published.publishedAt)}.</strong> Late data changed: ${items}.</div>`;
+  const found = reconciled.map((change) => escapeHtml(describeReconciled(change))).join('; ');
+  return `<div class="revised"><strong>Revised since it was published on ${escapeHtml(report.published.publishedAt)}.</strong>${items ? ` Late data changed: ${items}.` : ''}${found ? ` Reconciling with the sources found: ${found}.` : ''}</div>`;
 }
 
 /** Shown under the headline figures, so that nobody quotes one without its holes; nothing when there are none. */

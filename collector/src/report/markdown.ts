@@ -2,6 +2,7 @@ import { formatDuration, formatRate } from '@incident-lens/common/format';
 import { SEVERITIES, type PeriodHeadline, type ReportJson } from '@incident-lens/common/report';
 import { dataQualityNotes } from './data-quality.ts';
 import { describeChange } from './format-values.ts';
+import { describeReconciled } from './published.ts';
 
 /** The most overdue items first; a retrospective needs the worst, not all of them. */
 const MARKDOWN_OVERDUE_ROWS = 15;
@@ -41,14 +42,22 @@ export function renderMarkdown(report: ReportJson): string {
   lines.push(`Period ${period.start} to ${period.end}, figures as of ${period.asOf}.`);
   lines.push('');
   if (report.published) {
-    const { publishedAt, revisions } = report.published;
-    if (revisions.length === 0) {
+    const { publishedAt, revisions, reconciled = [] } = report.published;
+    if (revisions.length === 0 && reconciled.length === 0) {
       lines.push(`Unchanged since it was published on ${publishedAt}.`);
     } else {
       lines.push(`**Revised since it was published on ${publishedAt}** (late data changed these figures):`);
       lines.push('');
       for (const revision of revisions) {
         lines.push(`- ${revision.figure}: ${revision.published ?? '–'} published, ${revision.current ?? '–'} now`);
+      }
+      if (reconciled.length > 0) {
+        lines.push('');
+        lines.push('Reconciling with the sources found:');
+        lines.push('');
+        for (const change of reconciled) {
+          lines.push(`- ${describeReconciled(change)}`);
+        }
       }
     }
     lines.push('');

@@ -1,4 +1,4 @@
-import type { ReportJson } from '@incident-lens/common/report';
+import type { ReconciledRecord, ReportJson } from '@incident-lens/common/report';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 
@@ -34,4 +34,28 @@ export async function readPublishedReport(
     .where('timezone', '=', period.timezone)
     .executeTakeFirst();
   return row ? { report: row.report as ReportJson, publishedAt: row.published_at } : undefined;
+}
+
+const KIND_NAMES: Record<ReconciledRecord['kind'], string> = {
+  incident: 'incident',
+  postmortem: 'post-mortem',
+  action_item: 'action item',
+};
+
+/** A reconciliation's finding in a revision note, in words: "OPS-12 (action item, jira) deleted, found 2026-11-05T06:00:00Z". */
+export function describeReconciled(change: ReconciledRecord): string {
+  const what = `${change.record} (${KIND_NAMES[change.kind]}, ${change.source})`;
+  const found = `found ${change.foundAt}`;
+  if (change.field === 'deleted') {
+    return `${what} deleted, ${found}`;
+  }
+  if (change.field === 'kind') {
+    return change.to === null
+      ? `${what} no longer matches its ${KIND_NAMES[change.kind]} search, ${found}`
+      : `${what} matches its ${KIND_NAMES[change.kind]} search again, ${found}`;
+  }
+  if (change.field === 'key') {
+    return `${what} moved from ${change.from ?? '–'}, ${found}`;
+  }
+  return `${what} ${change.field} changed from ${change.from ?? '–'} to ${change.to ?? '–'}, ${found}`;
 }
