@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportJson } from '@incident-lens/common/report';
@@ -24,6 +25,7 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   database = await createTestDatabase();
   await loadIncidentFixtures(database.url, { now: new Date() });
+  await addSecondPagerDutyAccount();
   await buildHarness();
   harness = await startHarnessServer({ readerUrl: await readerUrl(database.url) });
   browser = await launchChromium();
@@ -36,6 +38,20 @@ afterAll(async () => {
   await harness?.close();
   await database?.destroy();
 });
+
+/** A second PagerDuty account with three incidents of last month, so the account picker has a choice to make. */
+async function addSecondPagerDutyAccount(): Promise<void> {
+  await sql`
+    WITH account AS (
+      INSERT INTO sources (kind, base_url, name) VALUES ('pagerduty', 'https://api.pagerduty.com', 'pd-us') RETURNING id)
+    INSERT INTO incidents (source_id, external_id, title, status, severity, created_at, acknowledged_at, resolved_at)
+    SELECT account.id, 'US' || n, 'pd-us incident ' || n, 'resolved', 'SEV2', at, at + n * interval '10 minutes',
+           at + n * interval '1 hour'
+    FROM account, generate_series(1, 3) AS n,
+         LATERAL (SELECT date_trunc('day', now()) - interval '30 days' + n * interval '1 hour' AS at) created`.execute(
+    database.db
+  );
+}
 
 /** The figures the Reports page shows with data-value attributes, from the report the CLI prints. */
 function reportFigures(report: ReportJson): Record<string, string> {
@@ -128,6 +144,44 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
       .poll(() => page.getByTestId('report-period').textContent())
       .not.toContain(`from ${report.period.start.slice(0, 10)}`);
     await screenshot('reports-previous-month');
+  });
+
+  it('Reports and Overview restrict every figure to the account chosen in the picker', async () => {
+    const asOf = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    const lastMonth = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+    const timezone = 'UTC';
+    const query = new URLSearchParams({ period: 'month', date: lastMonth, tz: timezone, asOf: asOf.toISOString() });
+    await page.goto(`${harness.url}${APP}/reports?${query}`);
+    await waitToSee(page.getByTestId('report-mtta-mean'), 'reports-account');
+    await page.getByLabel('Account').click();
+    await page.getByRole('option', { name: 'pd-us' }).click();
+    await waitToSee(page.getByTestId('report-source'), 'reports-account');
+    await screenshot('reports-account');
+    expect(new URL(page.url()).searchParams.get('source')).toBe('pd-us');
+
+    const report = await readReport(database.db, {
+      granularity: 'month',
+      date: lastMonth,
+      timezone,
+      asOf,
+      source: 'pd-us',
+    });
+    expect(report.incidents.total).toBe(3);
+    const expected = reportFigures(report);
+    const shown: Record<string, string | null> = {};
+    for (const id of Object.keys(expected)) {
+      shown[id] = await page.getByTestId(id).getAttribute('data-value');
+    }
+    expect(shown).toEqual(expected);
+    expect(await page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value').textContent()).toBe('3');
+
+    // The account stays in the URL: the Overview of a link counts that account only.
+    await page.goto(`${harness.url}${APP}/overview?source=pd-us`);
+    await waitToSee(page.getByRole('region', { name: 'MTTA (mean)' }), 'overview-account');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value').textContent())
+      .toBe('3');
+    await screenshot('overview-account');
   });
 
   it('Incidents lists incidents and filters them by severity', async () => {

@@ -6,7 +6,7 @@ import { publishReport } from '../collector/src/report/published.ts';
 import { renderReport } from '../collector/src/report/render-report.ts';
 import { REPORT_SQL } from '../plugin/src/data/queries.ts';
 import { parseReport } from '../plugin/src/data/report.ts';
-import { interpolateSqlVariables } from '../plugin/src/data/templateVariables.ts';
+import { accountVariable, interpolateSqlVariables } from '../plugin/src/data/templateVariables.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { expandGrafanaMacros } from './support/grafana-postgres.ts';
 import { loadIncidentFixtures } from './support/incident-fixtures.ts';
@@ -45,12 +45,19 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-async function pageReport(granularity: string, date: string, timezone: string, asOf: Date): Promise<unknown> {
+async function pageReport(
+  granularity: string,
+  date: string,
+  timezone: string,
+  asOf: Date,
+  source?: string
+): Promise<unknown> {
   const variables = {
     granularity: { value: granularity },
     date: { value: date },
     timezone: { value: timezone },
     as_of: { value: asOf.toISOString() },
+    source: accountVariable(source),
   };
   const sql = expandGrafanaMacros(interpolateSqlVariables(REPORT_SQL, variables), { from: 0, to: 0 });
   const { rows } = await reader.query<{ report: string }>(sql);
@@ -62,9 +69,12 @@ async function cliReport(
   granularity: 'day' | 'week' | 'month',
   date: string,
   timezone: string,
-  asOf: Date
+  asOf: Date,
+  source?: string
 ): Promise<unknown> {
-  return JSON.parse(await renderReport(database.db, config, { granularity, date, timezone, asOf, format: 'json' }));
+  return JSON.parse(
+    await renderReport(database.db, config, { granularity, date, timezone, asOf, format: 'json', source })
+  );
 }
 
 const day = (daysAgo: number) => new Date(now.getTime() - daysAgo * 86_400_000).toISOString().slice(0, 10);
@@ -106,5 +116,18 @@ describe('the Reports page query', () => {
     const cli = await cliReport('month', day(65), 'Australia/Sydney', asOf);
     expect(cli).toHaveProperty('published.revisions');
     expect(await pageReport('month', day(65), 'Australia/Sydney', asOf)).toStrictEqual(cli);
+  });
+
+  it('passes the account picker to lens.report as --source does', async () => {
+    const asOf = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const cli = await cliReport('month', day(35), 'Europe/Berlin', asOf, 'Acme PagerDuty');
+    expect(cli).toMatchObject({ source: { name: 'Acme PagerDuty', kind: 'pagerduty' } });
+    expect(await pageReport('month', day(35), 'Europe/Berlin', asOf, 'Acme PagerDuty')).toStrictEqual(cli);
+    // The fixtures' incidents all come from PagerDuty: the Jira site has none of them.
+    const jira = (await pageReport('month', day(35), 'Europe/Berlin', asOf, 'Acme Jira')) as {
+      incidents: { total: number };
+    };
+    expect(jira.incidents.total).toBe(0);
+    expect((cli as { incidents: { total: number } }).incidents.total).toBeGreaterThan(0);
   });
 });

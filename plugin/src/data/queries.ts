@@ -4,6 +4,8 @@
 // variables follow Grafana's SQL rules (templateVariables.ts); the $__ macros
 // are expanded by the datasource. "As of" is now(), as in Grafana panels,
 // except on the Reports page, which takes it from the URL like --as-of.
+// `$source` is the account picker (accountVariable): a quoted name, or NULL
+// for every account, passed as each function's `account`.
 
 /** Proves the datasource reaches the reporting objects as the reader role. */
 export const CONNECTION_CHECK_SQL = `SELECT count(*) AS severities FROM lens.sla_policy`;
@@ -18,23 +20,23 @@ SELECT m.incidents, m.open AS open_incidents,
   m.mtta_mean_seconds, m.mtta_median_seconds, m.mtta_p90_seconds,
   m.mttr_mean_seconds, m.mttr_median_seconds, m.mttr_p90_seconds,
   m.ack_compliance, m.ack_breached, m.resolve_compliance, m.resolve_breached,
-  (SELECT count(*) FROM lens.open_overdue_action_items(now(), '$timezone')) AS open_overdue_action_items
-FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['total']) m`;
+  (SELECT count(*) FROM lens.open_overdue_action_items(now(), '$timezone', account => $source)) AS open_overdue_action_items
+FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['total'], account => $source) m`;
 
 export const OVERVIEW_BY_SEVERITY_SQL = `
 SELECT dimension_key AS severity, incidents, share
-FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['severity'])
+FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['severity'], account => $source)
 WHERE dimension = 'severity'
 ORDER BY dimension_key`;
 
 export const OVERVIEW_TRENDS_SQL = `
 SELECT period_start AS time, incidents, mtta_mean_seconds, mttr_mean_seconds, ack_compliance, resolve_compliance
-FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week', ARRAY['total'])
+FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week', ARRAY['total'], account => $source)
 WHERE dimension = 'total'
 ORDER BY period_start`;
 
 export const INCIDENT_FILTER_OPTIONS_SQL = `
-SELECT kind, value FROM lens.incident_filter_options($__timeFrom(), $__timeTo(), now())`;
+SELECT kind, value FROM lens.incident_filter_options($__timeFrom(), $__timeTo(), now(), account => $source)`;
 
 /** Rows per page of the Incidents page. */
 export const INCIDENTS_PAGE_SIZE = 100;
@@ -48,7 +50,7 @@ export const INCIDENTS_PAGE_SIZE = 100;
 export const INCIDENTS_SQL = `
 SELECT *
 FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), '$timezone',
-  page_size => ${INCIDENTS_PAGE_SIZE}, page_after => '$page_after',
+  account => $source, page_size => ${INCIDENTS_PAGE_SIZE}, page_after => '$page_after',
   services => ARRAY[$service]::text[], teams => ARRAY[$team]::text[], severities => ARRAY[$severity]::text[],
   statuses => ARRAY[$status]::text[], include_merged => false)`;
 
@@ -62,12 +64,12 @@ SELECT o.action_item_id AS id, o.external_id, o.title, o.owner, o.team_name AS t
   true AS overdue, false AS done, NULL::timestamptz AS completed_at, o.html_url,
   o.incident_external_id AS incident_label, o.incident_url,
   o.postmortem_external_id AS postmortem_label, o.postmortem_url, o.deadline
-FROM lens.open_overdue_action_items(now(), '$timezone') o
+FROM lens.open_overdue_action_items(now(), '$timezone', account => $source) o
 UNION ALL
 SELECT f.action_item_id, f.external_id, f.title, f.owner, f.team_name, f.status, f.due_date,
   f.is_overdue, f.is_done, f.completed_at, f.html_url,
   f.incident_external_id, f.incident_url, f.postmortem_external_id, f.postmortem_url, f.deadline
-FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone') f
+FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone', account => $source) f
 WHERE NOT f.is_overdue AND ($include_done OR NOT f.is_done)
 ORDER BY overdue DESC, deadline NULLS LAST, id`;
 
@@ -79,11 +81,11 @@ export const ONCALL_SQL = `
 SELECT dimension, dimension_key, external_id, dimension_label, time_zone, notifications, unknown_method,
        interruptions, business, off, sleep, nights_interrupted, acknowledged,
        incidents, auto_resolved, transient, auto_resolved_share, transient_share
-FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone')`;
+FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', account => $source)`;
 
 export const ONCALL_BANDS_SQL = `
 SELECT period_start AS time, business, off, sleep
-FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week')
+FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week', account => $source)
 WHERE dimension = 'total'
 ORDER BY period_start`;
 
@@ -93,7 +95,10 @@ ORDER BY period_start`;
  * carries it whole.
  */
 export const REPORT_SQL = `
-SELECT lens.report('$granularity', '$date'::date, '$as_of'::timestamptz, '$timezone')::text AS report`;
+SELECT lens.report('$granularity', '$date'::date, '$as_of'::timestamptz, '$timezone', account => $source)::text AS report`;
+
+/** The accounts for the account picker (names and kinds only). */
+export const ACCOUNTS_SQL = `SELECT name, kind FROM lens.accounts ORDER BY name`;
 
 /** The latest report deliveries (e-mail, Slack), for the Configuration page; recipients are addresses or variable names. */
 export const REPORT_DELIVERIES_SQL = `

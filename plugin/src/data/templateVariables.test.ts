@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_VALUE, formatSqlVariable, interpolateSqlVariables, type SqlVariable } from './templateVariables';
+import {
+  accountVariable,
+  ALL_VALUE,
+  formatSqlVariable,
+  interpolateSqlVariables,
+  type SqlVariable,
+} from './templateVariables';
 
 describe('formatSqlVariable (Grafana SQL datasource rules)', () => {
   const cases: Array<[string, SqlVariable, string]> = [
@@ -42,5 +48,16 @@ describe('interpolateSqlVariables', () => {
   ];
   it.each(cases)('%s', (_name, sql, expected) => {
     expect(interpolateSqlVariables(sql, variables)).toBe(expected);
+  });
+});
+
+describe('accountVariable', () => {
+  const sql = 'lens.metrics(..., account => $source)';
+  it.each([
+    [undefined, 'lens.metrics(..., account => NULL)'],
+    ['pd-eu', "lens.metrics(..., account => 'pd-eu')"],
+    ["ops'eu", "lens.metrics(..., account => 'ops''eu')"],
+  ])('%j', (account, expected) => {
+    expect(interpolateSqlVariables(sql, { source: accountVariable(account) })).toBe(expected);
   });
 });

@@ -60,3 +60,12 @@ export function interpolateSqlVariables(sql: string, variables: Record<string, S
     return variable === undefined ? match : formatSqlVariable(variable);
   });
 }
+
+/**
+ * The account picker as the dashboards' Account variable: one account's name,
+ * quoted, or NULL for every account, which each lens function's `account`
+ * parameter reads as "all of them".
+ */
+export function accountVariable(account: string | undefined): SqlVariable {
+  return { value: account ?? ALL_VALUE, includeAll: true, allValue: 'NULL' };
+}

@@ -3,9 +3,11 @@ import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
 import { RadioButtonGroup, TimeRangePicker, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
+import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { ActionItemsTable } from '../components/ActionItemsTable/ActionItemsTable';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { toActionItemRow } from '../data/actionItemRows';
+import { accountVariable } from '../data/templateVariables';
 import { ACTION_ITEMS_SQL } from '../data/queries';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
@@ -19,9 +21,14 @@ export function ActionItemsPage() {
   const [scope, setScope] = useState<Scope>('open');
   // Due dates lie ahead as well as behind: the default range looks both ways.
   const [timeRange, setTimeRange] = useState<TimeRange>(() => relativeTimeRange('now-90d', 'now+30d'));
+  const [account, setAccount] = useAccountParam();
   const variables = useMemo(
-    () => ({ timezone: { value: timezone }, include_done: { value: scope === 'all' ? 'true' : 'false' } }),
-    [timezone, scope]
+    () => ({
+      timezone: { value: timezone },
+      include_done: { value: scope === 'all' ? 'true' : 'false' },
+      source: accountVariable(account),
+    }),
+    [timezone, scope, account]
   );
   const query = useSqlQuery(datasourceUid, ACTION_ITEMS_SQL, timeRange, variables);
   const items = useMemo(() => query.rows.map(toActionItemRow), [query.rows]);
@@ -32,6 +39,7 @@ export function ActionItemsPage() {
       subTitle={`Post-mortem follow-through. Every overdue item comes first, whatever its due date; then the items due in the range. An item is overdue after the end of its due day in ${timezone}.`}
     >
       <div className={styles.controls}>
+        <AccountPicker value={account} onChange={setAccount} />
         <RadioButtonGroup<Scope>
           options={[
             { label: 'Open', value: 'open' },
@@ -64,7 +72,7 @@ export function ActionItemsPage() {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  controls: css({ display: 'flex', gap: theme.spacing(2), alignItems: 'center', marginBottom: theme.spacing(2) }),
+  controls: css({ display: 'flex', gap: theme.spacing(2), alignItems: 'flex-end', marginBottom: theme.spacing(2) }),
   summary: css({ color: theme.colors.text.secondary }),
   bad: css({ color: theme.colors.error.text }),
   spacer: css({ flexGrow: 1 }),

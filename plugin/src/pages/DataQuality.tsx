@@ -3,6 +3,7 @@ import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
 import { TimeRangePicker, useStyles2, type Column } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
+import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { DataQualityList, SourceLink } from '../components/DataQualityList/DataQualityList';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { SeverityBadge } from '../components/SeverityBadge/SeverityBadge';
@@ -16,6 +17,7 @@ import {
   QUARANTINED_RECORDS_SQL,
   UNLINKED_JIRA_TICKETS_SQL,
 } from '../data/dataQualityQueries';
+import { accountVariable } from '../data/templateVariables';
 import { numberOrNull, type CellValue, type Row } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatDuration, formatInstant } from '../utils/format';
@@ -37,7 +39,11 @@ export function DataQualityPage() {
   const styles = useStyles2(getStyles);
   const { datasourceUid, timezone } = useAppSettings();
   const [timeRange, setTimeRange] = useState<TimeRange>(() => relativeTimeRange('now-30d'));
-  const variables = useMemo(() => ({ timezone: { value: timezone } }), [timezone]);
+  const [account, setAccount] = useAccountParam();
+  const variables = useMemo(
+    () => ({ timezone: { value: timezone }, source: accountVariable(account) }),
+    [timezone, account]
+  );
   const query = (sql: string) => [datasourceUid, sql, timeRange, variables] as const;
 
   const summary = useSqlQuery(...query(DATA_QUALITY_SUMMARY_SQL));
@@ -184,6 +190,7 @@ export function DataQualityPage() {
   return (
     <PluginPage subTitle="What the figures cannot see: records with holes, and records the sync could not use. Each row links to its source.">
       <div className={styles.controls}>
+        <AccountPicker value={account} onChange={setAccount} />
         <TimeRangePicker
           value={timeRange}
           timeZone={timezone}
@@ -251,6 +258,12 @@ export function DataQualityPage() {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  controls: css({ display: 'flex', justifyContent: 'flex-end', marginBottom: theme.spacing(2) }),
+  controls: css({
+    display: 'flex',
+    justifyContent: 'flex-end',
+    alignItems: 'flex-end',
+    gap: theme.spacing(2),
+    marginBottom: theme.spacing(2),
+  }),
   tiles: css({ display: 'flex', flexWrap: 'wrap', gap: theme.spacing(1.5) }),
 });

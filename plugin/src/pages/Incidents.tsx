@@ -3,10 +3,12 @@ import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
 import { Button, Field, MultiSelect, TimeRangePicker, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
+import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { IncidentsTable } from '../components/IncidentsTable/IncidentsTable';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { SEVERITIES } from '../constants';
 import { filterVariable } from '../data/filters';
+import { accountVariable } from '../data/templateVariables';
 import { toIncidentRow } from '../data/incidentRows';
 import { INCIDENTS_PAGE_SIZE, INCIDENTS_SQL, INCIDENT_FILTER_OPTIONS_SQL } from '../data/queries';
 import { useSqlQuery } from '../data/useSqlQuery';
@@ -31,7 +33,11 @@ export function IncidentsPage() {
   const [pageStarts, setPageStarts] = useState<string[]>(['']);
   const firstPage = () => setPageStarts(['']);
 
-  const zone = useMemo(() => ({ timezone: { value: timezone } }), [timezone]);
+  const [account, setAccount] = useAccountParam();
+  const zone = useMemo(
+    () => ({ timezone: { value: timezone }, source: accountVariable(account) }),
+    [timezone, account]
+  );
   const options = useSqlQuery(datasourceUid, INCIDENT_FILTER_OPTIONS_SQL, timeRange, zone);
   const choices = (kind: string) =>
     options.rows
@@ -41,13 +47,14 @@ export function IncidentsPage() {
   const variables = useMemo(
     () => ({
       timezone: { value: timezone },
+      source: accountVariable(account),
       service: filterVariable(filters.service),
       team: filterVariable(filters.team),
       severity: filterVariable(filters.severity),
       status: filterVariable(filters.status),
       page_after: { value: pageStarts[pageStarts.length - 1]! },
     }),
-    [filters, timezone, pageStarts]
+    [filters, timezone, pageStarts, account]
   );
   const incidents = useSqlQuery(datasourceUid, INCIDENTS_SQL, timeRange, variables);
   const rows = useMemo(() => incidents.rows.map(toIncidentRow), [incidents.rows]);
@@ -76,6 +83,13 @@ export function IncidentsPage() {
   return (
     <PluginPage subTitle="Every incident created in the range. Expand a row for its timeline; times are coloured against the SLA.">
       <div className={styles.controls}>
+        <AccountPicker
+          value={account}
+          onChange={(next) => {
+            setAccount(next);
+            firstPage();
+          }}
+        />
         {filter('service', 'Services', choices('service'))}
         {filter('team', 'Teams', choices('team'))}
         {filter('severity', 'Severities', SEVERITY_OPTIONS)}

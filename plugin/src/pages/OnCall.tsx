@@ -3,12 +3,14 @@ import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
 import { InteractiveTable, TimeRangePicker, useStyles2, type Column } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
+import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { HourOfWeekHeatmap } from '../components/HourOfWeekHeatmap/HourOfWeekHeatmap';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { StatTile } from '../components/StatTile/StatTile';
 import { TrendChart } from '../components/TrendChart/TrendChart';
 import { hourOfWeekGrid, noisiestServices, toOnCallFigures, type OnCallFigures } from '../data/onCall';
 import { ONCALL_BANDS_SQL, ONCALL_SQL } from '../data/queries';
+import { accountVariable } from '../data/templateVariables';
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatRate } from '../utils/format';
@@ -26,7 +28,11 @@ export function OnCallPage() {
   const styles = useStyles2(getStyles);
   const { datasourceUid, timezone } = useAppSettings();
   const [timeRange, setTimeRange] = useState<TimeRange>(() => relativeTimeRange('now-30d'));
-  const variables = useMemo(() => ({ timezone: { value: timezone } }), [timezone]);
+  const [account, setAccount] = useAccountParam();
+  const variables = useMemo(
+    () => ({ timezone: { value: timezone }, source: accountVariable(account) }),
+    [timezone, account]
+  );
   const query = useSqlQuery(datasourceUid, ONCALL_SQL, timeRange, variables);
   const bandsQuery = useSqlQuery(datasourceUid, ONCALL_BANDS_SQL, timeRange, variables);
 
@@ -79,6 +85,7 @@ export function OnCallPage() {
       subTitle={`What incident response costs the people on call: interruptions (sms, phone, push) by band in each responder's own zone — business Mon–Fri 08:00–18:00, sleep 22:00–08:00, off the rest — and the noise that pages them.`}
     >
       <div className={styles.controls}>
+        <AccountPicker value={account} onChange={setAccount} />
         <TimeRangePicker
           value={timeRange}
           timeZone={timezone}
@@ -166,7 +173,13 @@ export function OnCallPage() {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  controls: css({ display: 'flex', justifyContent: 'flex-end', marginBottom: theme.spacing(2) }),
+  controls: css({
+    display: 'flex',
+    justifyContent: 'flex-end',
+    alignItems: 'flex-end',
+    gap: theme.spacing(2),
+    marginBottom: theme.spacing(2),
+  }),
   tiles: css({ display: 'flex', flexWrap: 'wrap', gap: theme.spacing(1.5), marginBottom: theme.spacing(2) }),
   grid: css({ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: theme.spacing(2), alignItems: 'start' }),
   panel: css({

@@ -3,11 +3,13 @@ import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
 import { TimeRangePicker, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
+import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { complianceTone } from '../components/ReportView/ReportView';
 import { SeverityBadge } from '../components/SeverityBadge/SeverityBadge';
 import { StatTile } from '../components/StatTile/StatTile';
 import { TrendChart } from '../components/TrendChart/TrendChart';
+import { accountVariable } from '../data/templateVariables';
 import { OVERVIEW_BY_SEVERITY_SQL, OVERVIEW_SUMMARY_SQL, OVERVIEW_TRENDS_SQL } from '../data/queries';
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
@@ -19,7 +21,11 @@ export function OverviewPage() {
   const styles = useStyles2(getStyles);
   const { datasourceUid, timezone } = useAppSettings();
   const [timeRange, setTimeRange] = useState<TimeRange>(() => relativeTimeRange('now-90d'));
-  const variables = useMemo(() => ({ timezone: { value: timezone } }), [timezone]);
+  const [account, setAccount] = useAccountParam();
+  const variables = useMemo(
+    () => ({ timezone: { value: timezone }, source: accountVariable(account) }),
+    [timezone, account]
+  );
 
   const summaryQuery = useSqlQuery(datasourceUid, OVERVIEW_SUMMARY_SQL, timeRange, variables);
   const severityQuery = useSqlQuery(datasourceUid, OVERVIEW_BY_SEVERITY_SQL, timeRange, variables);
@@ -43,6 +49,7 @@ export function OverviewPage() {
   return (
     <PluginPage subTitle="How fast incidents are acknowledged and resolved, and whether the SLA holds, over the selected range.">
       <div className={styles.controls}>
+        <AccountPicker value={account} onChange={setAccount} />
         <TimeRangePicker
           value={timeRange}
           timeZone={timezone}
@@ -153,7 +160,13 @@ export function OverviewPage() {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  controls: css({ display: 'flex', justifyContent: 'flex-end', marginBottom: theme.spacing(2) }),
+  controls: css({
+    display: 'flex',
+    justifyContent: 'flex-end',
+    alignItems: 'flex-end',
+    gap: theme.spacing(2),
+    marginBottom: theme.spacing(2),
+  }),
   tiles: css({ display: 'flex', flexWrap: 'wrap', gap: theme.spacing(1.5), marginBottom: theme.spacing(2) }),
   grid: css({
     display: 'grid',

@@ -4,9 +4,11 @@ import { PluginPage } from '@grafana/runtime';
 import { Field, TimeZonePicker, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
+import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { PeriodPicker, type ReportPeriod } from '../components/PeriodPicker/PeriodPicker';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { ReportView } from '../components/ReportView/ReportView';
+import { accountVariable } from '../data/templateVariables';
 import { REPORT_SQL } from '../data/queries';
 import type { ReportJson } from '@incident-lens/common/report';
 import { parseReport } from '../data/report';
@@ -33,6 +35,7 @@ export function ReportsPage() {
     date: isIsoDay(params.get('date') ?? '') ? String(params.get('date')) : todayIn(timezone),
   };
   const asOf = params.get('asOf');
+  const [account, setAccount] = useAccountParam();
 
   const update = (changes: Record<string, string>) => {
     const next = new URLSearchParams(params);
@@ -49,8 +52,9 @@ export function ReportsPage() {
       timezone: { value: timezone },
       // PostgreSQL reads the literal 'now' as the transaction's instant, as the CLI's default --as-of.
       as_of: { value: asOf ?? 'now' },
+      source: accountVariable(account),
     }),
-    [period.granularity, period.date, timezone, asOf]
+    [period.granularity, period.date, timezone, asOf, account]
   );
   const query = useSqlQuery(settings.datasourceUid, REPORT_SQL, timeRange, variables);
   const { report, parseError } = useMemo((): { report?: ReportJson; parseError?: string } => {
@@ -76,6 +80,7 @@ export function ReportsPage() {
             onChange={(zone) => zone && update({ tz: zone === 'utc' ? 'UTC' : zone })}
           />
         </Field>
+        <AccountPicker value={account} onChange={setAccount} />
       </div>
       <QueryStatus loading={query.loading && !report} error={query.error ?? parseError} subject="the report">
         {report && <ReportView report={report} />}

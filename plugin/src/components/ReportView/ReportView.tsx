@@ -48,6 +48,11 @@ export function ReportView({ report }: { report: ReportJson }) {
         {period.granularity} from <strong>{formatInstant(Date.parse(period.start), period.timezone)}</strong> to{' '}
         <strong>{formatInstant(Date.parse(period.end), period.timezone)}</strong> ({period.timezone}), as of{' '}
         {formatInstant(Date.parse(period.asOf), period.timezone)}
+        {report.source && (
+          <>
+            , account <strong data-testid="report-source">{report.source.name}</strong> ({report.source.kind})
+          </>
+        )}
       </div>
 
       <div className={styles.tiles}>
