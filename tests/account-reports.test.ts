@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { interpolateSqlVariables, type SqlVariable } from '../plugin/src/data/te
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { expandGrafanaMacros, queryToFrame } from './support/grafana-postgres.ts';
 import { readerUrl } from './support/reader-role.ts';
+import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 
 /**
  * Two PagerDuty accounts (pd-eu, pd-us) and one Jira site (jira-payments)
@@ -290,5 +293,89 @@ describe('dashboards with the source variable set to one account', () => {
     expect(await panelValue('action-items-follow-through.json', 'Open overdue action items', 'pd-eu')).toBe(1);
     expect(await panelValue('action-items-follow-through.json', 'Open overdue action items', 'jira-payments')).toBe(1);
     expect(await panelValue('action-items-follow-through.json', 'Open overdue action items', '$__all')).toBe(2);
+  });
+});
+
+describe('incident-lens report --source, the command', () => {
+  // Each test runs the command twice, and a loaded machine takes 20 s for one run: 180 s each.
+  const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
+  const cli = async (args: string[]) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+        env: { ...process.env, DATABASE_URL: database.url, INCIDENT_LENS_CONFIG: '', LOG_LEVEL: 'warn' },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      return error as { code: number; stdout: string; stderr: string };
+    }
+  };
+  const october = ['report', '--period', 'month', '--date', '2026-10', '--tz', 'UTC', '--as-of', AS_OF.toISOString()];
+
+  it("prints one account's report and says so in Markdown", async () => {
+    const json = await cli([...october, '--source', 'pd-eu']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(await report('pd-eu'));
+    const markdown = await cli([...october, '--source', 'pd-us', '--format', 'md']);
+    expect(markdown.stdout).toContain('account pd-us (pagerduty) only.');
+  }, 180_000);
+
+  it('exits 2 with one line for an unknown account and for --published with --source', async () => {
+    const unknown = await cli([...october, '--source', 'pd-apac']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toContain("unknown source 'pd-apac': the accounts are jira-payments, pd-eu, pd-us");
+    const published = await cli([...october, '--source', 'pd-eu', '--published']);
+    expect(published.code).toBe(2);
+    expect(published.stderr).toContain('--published');
+  }, 180_000);
+});
+
+describe('two simulated PagerDuty accounts synced into one database', () => {
+  const start = new Date('2026-08-01T00:00:00Z');
+  const end = new Date('2026-11-15T00:00:00Z');
+  const request = { granularity: 'month', date: '2026-10', timezone: 'Europe/Berlin', asOf: end } as const;
+  let both: TestDatabase;
+  let alone: TestDatabase;
+
+  beforeAll(async () => {
+    [both, alone] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    await syncSimulatedPagerDuty(both.db, { seed: 61, start, end, incidents: 150, accountName: 'pd-eu' });
+    await syncSimulatedPagerDuty(both.db, { seed: 62, start, end, incidents: 150, accountName: 'pd-us' });
+    await syncSimulatedPagerDuty(alone.db, { seed: 62, start, end, incidents: 150, accountName: 'pd-us' });
+    // Closed periods cached as the collector does after a sync: the per-account report must not read them.
+    await sql`SELECT lens.refresh_closed_periods('Europe/Berlin', ${end})`.execute(both.db);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([both?.destroy(), alone?.destroy()]);
+  });
+
+  it('gives one account the report of a database that holds only that account', async () => {
+    const restricted = await readReport(both.db, { ...request, source: 'pd-us' });
+    const only = await readReport(alone.db, request);
+    expect(only.incidents.total).toBeGreaterThan(10);
+    expect(only.onCall.interruptions.total).toBeGreaterThan(0);
+    // Every section: figures, trend, previous period, repeats, on-call, noise, data quality; only the
+    // database ids of services and teams (byService/byTeam keys) differ between the two databases.
+    const withoutIds = (report: ReportJson) => ({
+      ...report,
+      byService: report.byService.map(({ key: _key, ...rest }) => rest),
+      byTeam: report.byTeam.map(({ key: _key, ...rest }) => rest),
+    });
+    expect(withoutIds({ ...restricted, source: null })).toEqual(withoutIds(only));
+    expect(restricted.source).toEqual({ name: 'pd-us', kind: 'pagerduty' });
+  });
+
+  it('adds the accounts up to the report of both', async () => {
+    const [eu, us, all] = await Promise.all([
+      readReport(both.db, { ...request, source: 'pd-eu' }),
+      readReport(both.db, { ...request, source: 'pd-us' }),
+      readReport(both.db, request),
+    ]);
+    expect(eu.incidents.total + us.incidents.total).toBe(all.incidents.total);
+    expect(eu.mtta.count + us.mtta.count).toBe(all.mtta.count);
+    expect(eu.sla.ack.breached + us.sla.ack.breached).toBe(all.sla.ack.breached);
+    expect(eu.onCall.interruptions.total + us.onCall.interruptions.total).toBe(all.onCall.interruptions.total);
+    expect(eu.noise.autoResolved + us.noise.autoResolved).toBe(all.noise.autoResolved);
   });
 });

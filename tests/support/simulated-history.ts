@@ -11,12 +11,13 @@ import { PagerDutySync } from '../../collector/src/sources/pagerduty/sync.ts';
  */
 export async function syncSimulatedPagerDuty(
   db: Kysely<Database>,
-  options: { seed: number; start: Date; end: Date; incidents: number }
+  options: { seed: number; start: Date; end: Date; incidents: number; accountName?: string }
 ): Promise<PagerDutyHistory> {
   const history = generatePagerDutyHistory(options);
   const server = await startFakePagerDuty({ history, token: 't', rateLimitPerMinute: 1_000_000 });
   try {
     await new PagerDutySync({
+      name: options.accountName,
       apiUrl: server.url,
       token: 't',
       requestsPerMinute: 1_000_000,

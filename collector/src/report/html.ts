@@ -321,7 +321,7 @@ export interface HtmlReportOptions {
 export function renderHtml(report: ReportJson, options: HtmlReportOptions): string {
   const { period, previous, postmortems, actionItems } = report;
   const markup = options.chartMarkup ?? inlineSvg;
-  const title = `${options.title ?? 'Incident response'}: ${period.label}`;
+  const title = `${options.title ?? 'Incident response'}: ${period.label}${report.source ? `, ${report.source.name}` : ''}`;
   const kpis = [
     kpi(
       'Incidents',

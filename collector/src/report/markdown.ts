@@ -39,7 +39,10 @@ export function renderMarkdown(report: ReportJson): string {
   const lines: string[] = [];
   lines.push(`# Incident report ${period.label} (${period.granularity}, ${period.timezone})`);
   lines.push('');
-  lines.push(`Period ${period.start} to ${period.end}, figures as of ${period.asOf}.`);
+  lines.push(
+    `Period ${period.start} to ${period.end}, figures as of ${period.asOf}` +
+      (report.source ? `, account ${report.source.name} (${report.source.kind}) only.` : '.')
+  );
   lines.push('');
   if (report.published) {
     const { publishedAt, revisions, reconciled = [] } = report.published;
