@@ -130,6 +130,7 @@ export class CollectorMetrics {
     // Scrapes read the database at most once per PROBE_STATE_MAX_AGE_MS, however often they come.
     const latestSyncs = cachedFor(PROBE_STATE_MAX_AGE_MS, () => lastSuccessfulSyncs(db));
     const overdueByTeam = cachedFor(PROBE_STATE_MAX_AGE_MS, () => openOverdueActionItemsByTeam(db));
+    const reconciled = cachedFor(PROBE_STATE_MAX_AGE_MS, () => reconciledChangesBySource(db));
     new Gauge({
       name: 'incident_lens_last_successful_sync_timestamp_seconds',
       help: 'Unix time at which the last successful sync of a source finished (any process).',
@@ -172,6 +173,27 @@ export class CollectorMetrics {
         } catch (error) {
           this.reset();
           logger.debug({ err: error }, 'could not read the open overdue action items for /metrics');
+        }
+      },
+    });
+
+    // Counted from reconciliation_changes, so that changes a `sync --reconcile`
+    // in another process found count too; rows are never deleted, so it only grows.
+    new Counter({
+      name: 'incident_lens_reconciled_changes_total',
+      help: 'Changes a reconciliation found that the source recorded no timeline for (a Jira issue deleted, no longer matching its search or moved; a PagerDuty field changed without a log entry), by account and field.',
+      labelNames: ['source', 'field'],
+      registers,
+      async collect() {
+        try {
+          const rows = await reconciled();
+          this.reset();
+          for (const row of rows.filter((candidate) => sourceNames.includes(candidate.source))) {
+            this.inc({ source: row.source, field: row.field }, row.count);
+          }
+        } catch (error) {
+          this.reset();
+          logger.debug({ err: error }, 'could not read the reconciled changes for /metrics');
         }
       },
     });
@@ -244,6 +266,21 @@ export async function openOverdueActionItemsByTeam(
     GROUP BY team_name
     ORDER BY team_name`.execute(db);
   return result.rows.map((row) => ({ team: row.team ?? '', count: row.count }));
+}
+
+/** Changes reconciliations found, per account name and field. */
+export async function reconciledChangesBySource(
+  db: Kysely<Database>
+): Promise<Array<{ source: string; field: string; count: number }>> {
+  return db
+    .selectFrom('reconciliation_changes as c')
+    .innerJoin('sources as s', 's.id', 'c.source_id')
+    .select(['s.name as source', 'c.field', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy(['s.name', 'c.field'])
+    .orderBy('s.name')
+    .orderBy('c.field')
+    .execute()
+    .then((rows) => rows.map((row) => ({ ...row, count: Number(row.count) })));
 }
 
 function errorReason(error: unknown): 'auth' | 'api' | 'interrupted' | 'other' {

@@ -1,5 +1,7 @@
 import { sql, type ColumnType, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import type { Logger } from '../../logger.ts';
+import { recordReconciledChanges, type ReconciledChange } from '../../sync/reconciled-changes.ts';
 import { PAGERDUTY_KIND } from '../pagerduty/kind.ts';
 import type { ActionItemRow, JiraIssueFacts, JiraIssueKind, PostmortemRow } from './mapper.ts';
 
@@ -175,28 +177,19 @@ export interface SiteComparison {
   found: Array<{ issueId: string; kind: JiraIssueKind }>;
 }
 
-/** A change the reconciliation applied, as logged and stored in reconciliation_changes. */
-export interface ReconciledChange {
-  recordKind: JiraIssueKind;
-  recordId: string;
-  recordKey: string;
-  field: 'deleted' | 'kind' | 'key';
-  from: string | null;
-  to: string | null;
-}
-
 /**
  * Applies a comparison in the sync's closing transaction: marks what the
  * site deleted and what no longer matches its kind's search (with the
  * instant it was found), clears the marks of what is found again, applies
- * the moves the site reported, and records each change. Marks already set
+ * the moves the site reported, and records and logs each change. Marks already set
  * keep their instant, so running it again changes nothing.
  */
 export async function applySiteComparison(
   trx: Transaction<Database>,
   sourceId: number,
   comparison: SiteComparison,
-  foundAt: Date
+  foundAt: Date,
+  logger: Logger
 ): Promise<ReconciledChange[]> {
   const moves = await applyIssueMoves(trx, sourceId, comparison.unmatched);
   const changes: ReconciledChange[] = [];
@@ -281,35 +274,8 @@ export async function applySiteComparison(
       });
     }
   }
-  await recordReconciledChanges(trx, sourceId, changes, foundAt);
+  await recordReconciledChanges(trx, sourceId, changes, foundAt, logger);
   return changes;
-}
-
-/** Keeps what a reconciliation changed, for published reports' revision notes and /metrics. */
-export async function recordReconciledChanges(
-  db: Db,
-  sourceId: number,
-  changes: readonly ReconciledChange[],
-  foundAt: Date
-): Promise<void> {
-  if (changes.length === 0) {
-    return;
-  }
-  await db
-    .insertInto('reconciliation_changes')
-    .values(
-      changes.map((change) => ({
-        source_id: sourceId,
-        record_kind: change.recordKind,
-        record_id: change.recordId,
-        record_key: change.recordKey,
-        field: change.field,
-        from_value: change.from,
-        to_value: change.to,
-        found_at: foundAt,
-      }))
-    )
-    .execute();
 }
 
 /** Links (postmortem_incidents) are left to resolveJiraLinks. */

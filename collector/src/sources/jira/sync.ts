@@ -7,6 +7,7 @@ import type { SeverityRules } from '../../severity.ts';
 import type { BatchAdapter, WriteResult } from '../../sync/batch-writer.ts';
 import type { SourceAccount, SourceSync, SyncRequest, SyncSummary } from '../../sync/source.ts';
 import { upsertEvents, upsertIncidents, type EventRow, type QuarantinedRecord } from '../../sync/store.ts';
+import { recordReconciledChanges, type ReconciledChange } from '../../sync/reconciled-changes.ts';
 import { runSyncPlan, type StreamPage, type SyncStream } from '../../sync/sync-plan.ts';
 import type { JiraIssue, JiraRemoteLink } from './api-types.ts';
 import { boundedJql, JiraClient, type JiraClientOptions } from './client.ts';
@@ -31,13 +32,11 @@ import {
   applyIssueMoves,
   applySiteComparison,
   knownPagerDutyIncidents,
-  recordReconciledChanges,
   resolveJiraLinks,
   storedIssues,
   upsertActionItems,
   upsertIssueFacts,
   upsertPostmortems,
-  type ReconciledChange,
   type SiteComparison,
 } from './store.ts';
 
@@ -197,8 +196,7 @@ export class JiraSync implements SourceSync {
         },
         finish: async (trx) => {
           if (compared) {
-            const changes = await applySiteComparison(trx, compared.sourceId, compared.comparison, compared.foundAt);
-            logReconciledChanges(sourceLogger, changes);
+            await applySiteComparison(trx, compared.sourceId, compared.comparison, compared.foundAt, sourceLogger);
           }
           await resolveJiraLinks(trx);
         },
@@ -336,23 +334,6 @@ class RemoteLinkReader {
   }
 }
 
-/** Each change a reconciliation applied, at info level: the record and the field, never a secret. */
-function logReconciledChanges(logger: Logger, changes: readonly ReconciledChange[]): void {
-  for (const change of changes) {
-    logger.info(
-      {
-        record: change.recordKey,
-        recordId: change.recordId,
-        kind: change.recordKind,
-        field: change.field,
-        from: change.from,
-        to: change.to,
-      },
-      'reconciliation changed a record'
-    );
-  }
-}
-
 /** What one write stores: one issue, mapped, with the record it came from. */
 type JiraWriteRecord =
   | { kind: 'incident'; mapped: MappedJiraIncident; record: JiraIssueRecord }
@@ -423,8 +404,7 @@ class JiraBatch implements BatchAdapter<JiraPage, JiraWriteRecord> {
           to: move.to,
         }))
     );
-    await recordReconciledChanges(trx, sourceId, moved, new Date());
-    logReconciledChanges(this.logger, moved);
+    await recordReconciledChanges(trx, sourceId, moved, new Date(), this.logger);
     for (const record of records) {
       if (record.kind === 'incident') {
         incidents.push(record.mapped);

@@ -16,6 +16,7 @@ import {
   type QuarantinedRecord,
   type SyncCounts,
 } from '../../sync/store.ts';
+import { recordReconciledChanges, type ReconciledChange } from '../../sync/reconciled-changes.ts';
 import { floorToSecond, runSyncPlan, type StreamPage } from '../../sync/sync-plan.ts';
 import {
   PD_MAX_WINDOW_DAYS,
@@ -53,7 +54,8 @@ export interface PagerDutySyncOptions extends Omit<PagerDutyClientOptions, 'logg
 /** A page of one of the lists a sync reads. */
 type PdPage =
   | { list: 'users'; records: PdUser[] }
-  | { list: 'incidents'; records: PdIncident[] }
+  /** `reconciling`: re-read to find what changed without a log entry. */
+  | { list: 'incidents'; records: PdIncident[]; reconciling?: boolean }
   | { list: 'log_entries'; records: PdLogEntry[] };
 
 /**
@@ -83,7 +85,7 @@ export class PagerDutySync implements SourceSync {
         now: this.options.now,
         requestCount: () => client.requestCount,
         flushRecords: FLUSH_RECORDS,
-        batch: new PagerDutyBatch(db, this.options.severity, client),
+        batch: new PagerDutyBatch(db, this.options.severity, client, logger.child({ source: this.account.name })),
         streams: [
           {
             checkpoint: 'timeline',
@@ -152,7 +154,7 @@ export class PagerDutySync implements SourceSync {
               let total = 0;
               for await (const records of client.incidents(window, (count) => (total += count))) {
                 yield {
-                  page: { list: 'incidents', records },
+                  page: { list: 'incidents', records, reconciling: true },
                   size: records.length,
                   stage: `re-reading incidents to ${day(window)}`,
                   total,
@@ -197,7 +199,7 @@ export class PagerDutySync implements SourceSync {
     logger: Logger,
     client = this.createIncidentClient(logger)
   ): Promise<SyncCounts> {
-    const { writer, counts } = await this.webhookWriter(db, client);
+    const { writer, counts } = await this.webhookWriter(db, client, logger);
     let carried = false;
     for await (const page of client.incidentLogEntries(incidentId, true)) {
       carried ||= page.some((entry) => entry.incident?.id === incidentId);
@@ -222,7 +224,7 @@ export class PagerDutySync implements SourceSync {
     logger: Logger,
     client = this.createIncidentClient(logger)
   ): Promise<{ counts: SyncCounts; incidentIds: Set<string> }> {
-    const { writer, counts } = await this.webhookWriter(db, client);
+    const { writer, counts } = await this.webhookWriter(db, client, logger);
     // Up to the end of the current second, so that an entry of this very second is read.
     const until = new Date(floorToSecond(new Date()).getTime() + 1000);
     const incidentIds = new Set<string>();
@@ -238,10 +240,10 @@ export class PagerDutySync implements SourceSync {
     return { counts, incidentIds };
   }
 
-  private async webhookWriter(db: Kysely<Database>, client: PagerDutyClient) {
+  private async webhookWriter(db: Kysely<Database>, client: PagerDutyClient, logger: Logger) {
     const sourceId = await ensureSource(db, this.account);
     const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
-    const batch = new PagerDutyBatch(db, this.options.severity, client);
+    const batch = new PagerDutyBatch(db, this.options.severity, client, logger);
     return { writer: new BatchWriter(db, sourceId, null, batch, counts, FLUSH_RECORDS), counts };
   }
 }
@@ -253,7 +255,7 @@ export class PagerDutySync implements SourceSync {
  */
 type PdWriteRecord =
   | { type: 'user'; user: MappedUser; payload: PdUser }
-  | { type: 'incident'; incident: MappedIncident; payload: PdIncident }
+  | { type: 'incident'; incident: MappedIncident; payload: PdIncident; reconciling: boolean }
   | { type: 'event'; event: MappedEvent; payload: PdLogEntry; incidentId: number | undefined };
 
 /**
@@ -264,13 +266,14 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
   private users = new Map<string, { user: MappedUser; payload: PdUser }>();
   /** A webhook refresh lists /users at most once, when its entries name a user not yet stored. */
   private usersListed = false;
-  private incidents = new Map<string, { incident: MappedIncident; payload: PdIncident }>();
+  private incidents = new Map<string, { incident: MappedIncident; payload: PdIncident; reconciling: boolean }>();
   private events = new Map<string, { event: MappedEvent; payload: PdLogEntry }>();
   private rejected: QuarantinedRecord[] = [];
   constructor(
     private readonly db: Kysely<Database>,
     private readonly severity: SeverityRules,
-    private readonly client: PagerDutyClient
+    private readonly client: PagerDutyClient,
+    private readonly logger: Logger
   ) {}
 
   get buffered(): number {
@@ -297,7 +300,7 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
     }
     if (page.list === 'incidents') {
       for (const record of page.records) {
-        this.addIncident(record);
+        this.addIncident(record, page.reconciling === true);
       }
       return;
     }
@@ -320,10 +323,10 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
     }
   }
 
-  private addIncident(record: PdIncident): void {
+  private addIncident(record: PdIncident, reconciling = false): void {
     const result = mapIncident(record, this.severity);
     if (result.ok) {
-      this.incidents.set(result.value.row.externalId, { incident: result.value, payload: record });
+      this.incidents.set(result.value.row.externalId, { incident: result.value, payload: record, reconciling });
     } else {
       this.rejected.push({
         recordKind: 'pagerduty.incident',
@@ -364,13 +367,18 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
       const fetched = await this.fetchIncident(id);
       const incident = fetched ? mapIncident(fetched, this.severity) : undefined;
       if (fetched && incident?.ok) {
-        incidents.push({ incident: incident.value, payload: fetched });
+        incidents.push({ incident: incident.value, payload: fetched, reconciling: false });
       }
     }
     return {
       units: [
         ...users.map(({ user, payload }): PdWriteRecord => ({ type: 'user', user, payload })),
-        ...incidents.map(({ incident, payload }): PdWriteRecord => ({ type: 'incident', incident, payload })),
+        ...incidents.map(({ incident, payload, reconciling }): PdWriteRecord => ({
+          type: 'incident',
+          incident,
+          payload,
+          reconciling,
+        })),
         ...events.map(({ event, payload }): PdWriteRecord => ({
           type: 'event',
           event,
@@ -385,16 +393,21 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
   async write(trx: Transaction<Database>, sourceId: number, records: PdWriteRecord[]): Promise<WriteResult> {
     const users: MappedUser[] = [];
     const incidents: MappedIncident[] = [];
+    const reconciled: MappedIncident[] = [];
     const events: Array<Extract<PdWriteRecord, { type: 'event' }>> = [];
     for (const record of records) {
       if (record.type === 'user') {
         users.push(record.user);
       } else if (record.type === 'incident') {
         incidents.push(record.incident);
+        if (record.reconciling) {
+          reconciled.push(record.incident);
+        }
       } else {
         events.push(record);
       }
     }
+    const changes = await changesWithoutLogEntry(trx, sourceId, reconciled);
     await upsertUsers(trx, sourceId, users, 'users');
     const services = await upsertRefs(
       trx,
@@ -448,6 +461,7 @@ class PagerDutyBatch implements BatchAdapter<PdPage, PdWriteRecord> {
     await upsertUsers(trx, sourceId, entryUsers(events.map(({ event }) => event)), 'log_entries');
     await upsertNotifications(trx, sourceId, notifications);
     await refreshTimelineFields(trx, [...upserted.values(), ...rows.map((row) => row.incidentId)]);
+    await recordReconciledChanges(trx, sourceId, changes, new Date(), this.logger);
     return { records: upserted.size, events: rows.length, rejected };
   }
 
@@ -538,4 +552,68 @@ function entryUsers(
 
 function nonNull<T>(values: Array<T | null>): T[] {
   return values.filter((value): value is T => value !== null);
+}
+
+/** The fields a reconciliation compares: what an incident can change without a log entry. */
+const RECONCILED_FIELDS = ['priority', 'urgency', 'title', 'service', 'team', 'status'] as const;
+
+/**
+ * What re-read incidents show that their stored rows do not: the changes
+ * the log entries never recorded (a priority set during the review). An
+ * incident not stored yet is new, not changed.
+ */
+async function changesWithoutLogEntry(
+  trx: Transaction<Database>,
+  sourceId: number,
+  incidents: readonly MappedIncident[]
+): Promise<ReconciledChange[]> {
+  if (incidents.length === 0) {
+    return [];
+  }
+  const stored = await trx
+    .selectFrom('incidents as i')
+    .leftJoin('services as sv', 'sv.id', 'i.service_id')
+    .leftJoin('teams as tm', 'tm.id', 'i.team_id')
+    .select([
+      'i.external_id',
+      'i.priority_raw',
+      'i.urgency',
+      'i.title',
+      'i.status',
+      'sv.external_id as service_id',
+      'sv.name as service',
+      'tm.external_id as team_id',
+      'tm.name as team',
+    ])
+    .where('i.source_id', '=', sourceId)
+    .where(
+      'i.external_id',
+      'in',
+      incidents.map((incident) => incident.row.externalId)
+    )
+    .execute();
+  const byId = new Map(stored.map((row) => [row.external_id, row]));
+  const changes: ReconciledChange[] = [];
+  for (const { row, service, team } of incidents) {
+    const before = byId.get(row.externalId);
+    if (!before) {
+      continue;
+    }
+    // [before, after, how each is shown]
+    const compared: Record<(typeof RECONCILED_FIELDS)[number], [unknown, unknown, string | null, string | null]> = {
+      priority: [before.priority_raw, row.priorityRaw, before.priority_raw, row.priorityRaw],
+      urgency: [before.urgency, row.urgency, before.urgency, row.urgency],
+      title: [before.title, row.title, before.title, row.title],
+      service: [before.service_id, service?.externalId ?? null, before.service, service?.name ?? null],
+      team: [before.team_id, team?.externalId ?? null, before.team, team?.name ?? null],
+      status: [before.status, row.status, before.status, row.status],
+    };
+    for (const field of RECONCILED_FIELDS) {
+      const [was, is, from, to] = compared[field];
+      if (was !== is) {
+        changes.push({ recordKind: 'incident', recordId: row.externalId, recordKey: row.externalId, field, from, to });
+      }
+    }
+  }
+  return changes;
 }
