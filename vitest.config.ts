@@ -11,7 +11,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'collector',
-          include: ['tests/**/*.test.ts', 'common/**/*.test.ts'],
+          // Integration tests in tests/; tests of pure modules beside their code.
+          include: [
+            'tests/**/*.test.ts',
+            'collector/src/**/*.test.ts',
+            'common/**/*.test.ts',
+            'simulators/src/**/*.test.ts',
+          ],
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },

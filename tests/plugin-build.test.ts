@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPluginDist, PLUGIN_DIR as PLUGIN, PLUGIN_DIST as DIST } from './support/plugin-dist.ts';
@@ -41,6 +41,21 @@ describe('plugin/dist after npm run build', () => {
     expect(panel.info.version).not.toContain('%');
     expect(existsSync(path.join(DIST, 'panels/incidents/module.js'))).toBe(true);
     expect(existsSync(path.join(DIST, 'panels/incidents', panel.info.logos.small))).toBe(true);
+  });
+
+  it('carries no test file, and no test is bundled into its modules', () => {
+    const files = readdirSync(DIST, { recursive: true, encoding: 'utf8' });
+    expect(files.filter((file) => /\.test\.|__snapshots__/.test(file))).toEqual([]);
+    const maps = files.filter((file) => file.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const map of maps) {
+      const { sources } = distJson<{ sources: string[] }>(map);
+      expect(sources.length, map).toBeGreaterThan(0);
+      expect(
+        sources.filter((source) => /\.test\.tsx?$/.test(source)),
+        map
+      ).toEqual([]);
+    }
   });
 
   it('has every dashboard the app includes', () => {

@@ -5,10 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listPeriodIncidents, readReport } from '../collector/src/metrics/report-data.ts';
-import { renderCsv } from '../collector/src/report/csv.ts';
 import { formatDuration, formatRate } from '@incident-lens/common/format';
-import { describeChange } from '../collector/src/report/format-values.ts';
-import { parseAsOf } from '../collector/src/report/render-report.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 
@@ -213,31 +210,5 @@ describe('incident-lens report', () => {
     const result = await cli(['report', '--period', 'month', '--date', '2026-10'], { INCIDENT_LENS_CONFIG: bad });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown key 'repeatWindowDay'");
-  });
-});
-
-describe('report formatting helpers', () => {
-  it.each([
-    [10, 8, 'count', '↑ 2'],
-    [300, 360, 'duration', '↓ 1m'],
-    [0.9, 0.85, 'rate', '↑ 5.0 pp'],
-    [0.5, 0.5, 'rate', '→ no change'],
-  ] as const)('describeChange(%j, %j) is %s', (current, previous, unit, text) => {
-    expect(describeChange(current, previous, unit)?.text).toBe(text);
-  });
-
-  it('has no change without a previous value', () => {
-    expect(describeChange(3, null, 'count')).toBeNull();
-    expect(describeChange(null, 3, 'count')).toBeNull();
-  });
-
-  it('quotes CSV fields per RFC 4180', () => {
-    const csv = renderCsv([{ externalId: 'Q1', number: null, title: 'Disk "full", again\nand again' } as never]);
-    expect(csv.split('\r\n')[1]!.startsWith('Q1,,"Disk ""full"", again\nand again"')).toBe(true);
-  });
-
-  it('accepts only instants with a zone for --as-of', () => {
-    expect(parseAsOf('2026-11-22T09:00:00+01:00').toISOString()).toBe('2026-11-22T08:00:00.000Z');
-    expect(() => parseAsOf('2026-11-22T09:00:00')).toThrow(/with a zone/);
   });
 });

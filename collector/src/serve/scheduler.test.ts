@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../collector/src/errors.ts';
-import { JobScheduler, assertCronExpression, type ScheduledJob } from '../collector/src/serve/scheduler.ts';
-import { captureLogger } from './support/serve.ts';
+import { UsageError } from '../errors.ts';
+import { JobScheduler, assertCronExpression, type ScheduledJob } from './scheduler.ts';
+import { captureLogger } from '../../../tests/support/serve.ts';
 
 const MINUTE = 60_000;
 

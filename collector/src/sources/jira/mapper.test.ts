@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AdfNode, JiraHistory, JiraIssue } from '../collector/src/sources/jira/api-types.ts';
-import { boundedJql, formatJqlDate, jiraDialect } from '../collector/src/sources/jira/client.ts';
+import type { AdfNode, JiraHistory, JiraIssue } from './api-types.ts';
+import { boundedJql, formatJqlDate, jiraDialect } from './client.ts';
 import {
   adfText,
   fieldText,
@@ -15,7 +15,7 @@ import {
   searchFields,
   slaFirstResponse,
   type JiraMappingRules,
-} from '../collector/src/sources/jira/mapper.ts';
+} from './mapper.ts';
 
 const SITE = 'https://acme.atlassian.net';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseSeverity, type SeverityRules } from '../collector/src/severity.ts';
+import { normaliseSeverity, type SeverityRules } from './severity.ts';
 
 const none: SeverityRules = { map: {}, fromUrgency: {} };
 

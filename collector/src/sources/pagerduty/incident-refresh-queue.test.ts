@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  IncidentRefreshQueue,
-  type IncidentRefreshQueueOptions,
-  type QueuedEvent,
-} from '../collector/src/sources/pagerduty/incident-refresh-queue.ts';
-import { captureLogger } from './support/serve.ts';
+import { IncidentRefreshQueue, type IncidentRefreshQueueOptions, type QueuedEvent } from './incident-refresh-queue.ts';
+import { captureLogger } from '../../../../tests/support/serve.ts';
 
 /** A refresh that finishes only when the test says so. */
 function gate() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PdIncident, PdLogEntry } from '../collector/src/sources/pagerduty/api-types.ts';
-import { mapIncident, mapLogEntry, mapUser } from '../collector/src/sources/pagerduty/mapper.ts';
+import type { PdIncident, PdLogEntry } from './api-types.ts';
+import { mapIncident, mapLogEntry, mapUser } from './mapper.ts';
 
 const rules = { map: {}, fromUrgency: { high: 'SEV2' as const } };
 

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseDuration, parseFileConfig } from '../collector/src/config.ts';
-import { UsageError } from '../collector/src/errors.ts';
+import { loadConfig, parseDuration, parseFileConfig } from './config.ts';
+import { UsageError } from './errors.ts';
 
 describe('parseDuration', () => {
   it.each([
