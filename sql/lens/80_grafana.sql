@@ -32,16 +32,23 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-  WITH page AS (
+  -- Where the page starts: after the cursor, or at the end of the range (as_of included). One
+  -- bound, so that the index scan starts there; with the range's end as a second upper bound
+  -- PostgreSQL starts at the range's end and walks every newer row.
+  WITH bound AS (
+    SELECT CASE WHEN c.after_at < c.range_end THEN c.after_at ELSE c.range_end END AS created_at,
+           CASE WHEN c.after_at < c.range_end THEN c.after_id ELSE 0 END AS incident_id
+    FROM (SELECT nullif(split_part(page_after, '/', 1), '')::timestamptz AS after_at,
+                 nullif(split_part(page_after, '/', 2), '')::bigint AS after_id,
+                 least(range_end, as_of + interval '1 microsecond') AS range_end) c
+  ),
+  page AS (
     SELECT f.incident_id, f.created_at
     FROM lens.incident_fact f
     LEFT JOIN public.services sv ON sv.id = f.service_id
     LEFT JOIN public.teams tm ON tm.id = f.team_id
-    WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
-      -- Without a cursor, after every row: the comparison stays an index condition either way.
-      AND (f.created_at, f.incident_id)
-          < (coalesce(nullif(split_part(page_after, '/', 1), '')::timestamptz, 'infinity'),
-             coalesce(nullif(split_part(page_after, '/', 2), '')::bigint, 0))
+    WHERE f.created_at >= range_start
+      AND (f.created_at, f.incident_id) < ((SELECT b.created_at FROM bound b), (SELECT b.incident_id FROM bound b))
       AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
       AND (include_merged OR NOT f.merged)
       AND (services IS NULL OR '__all' = ANY (services) OR sv.name = ANY (services))
