@@ -307,7 +307,7 @@ function pageQueries(asOf: Date): BenchQuery[] {
       'Incidents',
       { from: 'now-30d', to: 'now' },
       { INCIDENT_FILTER_OPTIONS_SQL, INCIDENTS_SQL },
-      { ...zone, service: ALL, team: ALL, severity: ALL, status: ALL },
+      { ...zone, service: ALL, team: ALL, severity: ALL, status: ALL, page_after: { value: '' } },
     ],
     ['On-call', { from: 'now-30d', to: 'now' }, { ONCALL_SQL, ONCALL_BANDS_SQL }, zone],
     [
