@@ -301,7 +301,8 @@ BEGIN ATOMIC
                               report.account) AS figures
     FROM this t
   ),
-  built AS (
+  -- Materialized: the final SELECT reads the report twice, and inlined, PostgreSQL built it twice.
+  built AS MATERIALIZED (
     SELECT jsonb_build_object(
       'period', lens.report_period(report.granularity, t.period_start, t.period_end, t.period_label, report.as_of,
                                    report.tz),
