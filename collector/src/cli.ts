@@ -2,17 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GRANULARITIES, type Granularity } from '@incident-lens/common/report';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, type Config } from './config.ts';
+import type { Config } from './config.ts';
 import { parseIsoDayStart, parseIsoInstant } from './dates.ts';
-import { refreshClosedPeriods } from './db/closed-periods.ts';
-import { openDatabase, type DatabaseAccess, type DatabaseHandle } from './db/database.ts';
+import type { DatabaseAccess, DatabaseHandle } from './db/database.ts';
 import { AuthError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError, errorMessage } from './errors.ts';
 import { createLogger, redactSecrets, type Logger } from './logger.ts';
 import { createProgress } from './progress.ts';
-import { policyDifferences } from './metrics/policy.ts';
-import { reportDay } from './metrics/report-data.ts';
 import { REPORT_FORMATS, type ReportFormat } from './report/formats.ts';
-import { runSync, selectSources } from './sync/run-sync.ts';
 
 /** What every command gets: validated configuration, a logger, a stop signal. */
 export interface CommandContext {
@@ -45,6 +41,7 @@ async function withDatabase<T>(
   access: DatabaseAccess,
   work: (handle: DatabaseHandle) => Promise<T>
 ): Promise<T> {
+  const { openDatabase } = await import('./db/database.ts');
   const handle = await openDatabase(context.config, context.logger, access);
   try {
     return await work(handle);
@@ -53,9 +50,11 @@ async function withDatabase<T>(
   }
 }
 
-// The report, serve and demo modules bring the charting library (tens of
-// MB); they are loaded by the commands that use them, so a sync stays lean.
-function buildProgram(contextFactory: () => CommandContext): Command {
+// Each command imports what it runs when it runs (the build makes every such
+// import its own chunk): `--help` reads no database driver, `report` no
+// HTTP server, mail client or simulator, and only `--format html` the
+// charting library, tens of MB that take about a second to load.
+function buildProgram(contextFactory: () => Promise<CommandContext>): Command {
   const program = new Command('incident-lens')
     .description('Incident metrics from PagerDuty and Jira, in PostgreSQL and Grafana')
     .exitOverride()
@@ -66,7 +65,8 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .command('migrate')
     .description('apply pending database migrations')
     .action(async () => {
-      const context = contextFactory();
+      const context = await contextFactory();
+      const { refreshClosedPeriods } = await import('./db/closed-periods.ts');
       await withDatabase(context, 'write', async ({ db, migration }) => {
         await refreshClosedPeriods(db, context.config, context.logger);
         const rows = await db.selectFrom('schema_migrations').select('name').orderBy('version').execute();
@@ -90,10 +90,12 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .option('--full', 're-read the whole configured history', false)
     .option('--reconcile', 'also compare the whole stored history with the source (what serve does daily)', false)
     .action(async (options: { source: string; since?: Date; full: boolean; reconcile: boolean }) => {
-      const context = contextFactory();
+      const context = await contextFactory();
       if (options.full && options.since) {
         throw new UsageError('--full and --since cannot be combined: choose one');
       }
+      const { runSync, selectSources } = await import('./sync/run-sync.ts');
+      const { refreshClosedPeriods } = await import('./db/closed-periods.ts');
       const sources = selectSources(context.config, options.source);
       await withDatabase(context, 'write', async ({ db }) => {
         const progress = createProgress(context.logger);
@@ -134,7 +136,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
       '127.0.0.1'
     )
     .action(async (options: { port: number; host: string }) => {
-      const context = contextFactory();
+      const context = await contextFactory();
       const { checkServeConfig, runServe } = await import('./serve/serve.ts');
       checkServeConfig(context.config);
       await withDatabase(context, 'write', (handle) => runServe(handle, context, options));
@@ -166,8 +168,10 @@ function buildProgram(contextFactory: () => CommandContext): Command {
         published: boolean;
         source?: string;
       }) => {
-        const context = contextFactory();
+        const context = await contextFactory();
         const { parseAsOf, renderReport } = await import('./report/render-report.ts');
+        const { reportDay } = await import('./metrics/report-data.ts');
+        const { policyDifferences } = await import('./metrics/policy.ts');
         // Refused before the database opens (or the embedded server starts).
         reportDay(options.period, options.date);
         const asOf = options.asOf ? parseAsOf(options.asOf) : new Date();
@@ -214,7 +218,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     )
     .option('--dry-run', 'print what would be sent to whom, and send nothing', false)
     .action(async (options: { period: Granularity; date: string; asOf?: string; dryRun: boolean }) => {
-      const context = contextFactory();
+      const context = await contextFactory();
       const { checkDeliveryConfig, recipientsFor } = await import('./delivery/targets.ts');
       checkDeliveryConfig(context.config);
       if (recipientsFor(context.config, options.period).length === 0) {
@@ -230,7 +234,7 @@ function buildProgram(contextFactory: () => CommandContext): Command {
     .command('demo')
     .description('run the whole pipeline on built-in simulated sources')
     .action(async () => {
-      const context = contextFactory();
+      const context = await contextFactory();
       const { runDemo } = await import('./demo/run-demo.ts');
       await withDatabase(context, 'write', (handle) => runDemo(handle, context));
     });
@@ -252,7 +256,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   process.on('SIGTERM', onSignal);
 
   let logger: Logger | undefined;
-  const contextFactory = (): CommandContext => {
+  const contextFactory = async (): Promise<CommandContext> => {
+    const { loadConfig } = await import('./config.ts');
     const config = loadConfig(env);
     logger = createLogger(config.logLevel);
     return { config, logger, signal: controller.signal, stdout: process.stdout };

@@ -6,6 +6,9 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from '../logger.ts';
 import type { Database } from './schema.ts';
 
+// The repository's sql/, three levels up from this module in collector/src/db/
+// and from the compiled chunk in collector/dist/js/ (scripts/build.mjs keeps
+// the depth).
 export const SQL_DIR = fileURLToPath(new URL('../../../sql/', import.meta.url));
 export const DEFINITIONS_DIR = path.join(SQL_DIR, 'lens');
 

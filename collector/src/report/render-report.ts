@@ -6,7 +6,6 @@ import { UsageError, errorMessage } from '../errors.ts';
 import type { Granularity, ReportJson } from '@incident-lens/common/report';
 import { listPeriodIncidents, readReport } from '../metrics/report-data.ts';
 import { renderCsv } from './csv.ts';
-import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { ReportFormat } from './formats.ts';
 import { readPublishedReport } from './published.ts';
@@ -55,21 +54,24 @@ export async function renderReport(db: Kysely<Database>, config: Config, options
     return renderCsv(await listPeriodIncidents(db, request));
   }
   const report = options.published ? await publishedReport(db, request) : await readReport(db, request);
-  return formatReport(report, options.format, config);
+  return await formatReport(report, options.format, config);
 }
 
-export function formatReport(
+async function formatReport(
   report: ReportJson,
   format: Exclude<ReportFormat, 'csv'>,
   config: Pick<Config, 'sla'>
-): string {
+): Promise<string> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'md':
       return renderMarkdown(report);
-    case 'html':
+    case 'html': {
+      // The charting library takes about a second to load: only HTML pays for it.
+      const { renderHtml } = await import('./html.ts');
       return renderHtml(report, { policy: config.sla });
+    }
   }
 }
 
