@@ -1,3 +1,4 @@
+import { benchCli } from './cli.bench.ts';
 import { benchDelivery } from './delivery.bench.ts';
 import { benchMetrics } from './metrics.bench.ts';
 import { benchPagerDutyReconcile } from './pagerduty-reconcile.bench.ts';
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   'webhook-latency': () => benchWebhookLatency(),
   metrics: () => benchMetrics(),
   delivery: () => benchDelivery(),
+  cli: () => benchCli(),
 };
 
 const selected = process.argv.slice(2);
