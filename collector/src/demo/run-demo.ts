@@ -10,6 +10,7 @@ import {
 } from '@incident-lens/simulators';
 import { sql, type Kysely } from 'kysely';
 import type { CommandContext } from '../cli.ts';
+import { refreshClosedPeriods } from '../db/closed-periods.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { createProgress } from '../progress.ts';
@@ -84,6 +85,8 @@ export async function runDemo(handle: DatabaseHandle, context: CommandContext): 
     );
     const jiraSummary = await jiraSync.run(db, { mode: 'full', signal: context.signal, progress }, logger);
     progress.done();
+    // As after `sync`: a report (read-only, it cannot fill the cache) then finds the closed periods computed.
+    await refreshClosedPeriods(db, context.config, logger);
     for (const summary of [pagerdutySummary, jiraSummary]) {
       stdout.write(
         `Synced ${summary.source} through its real client: ${summary.recordsUpserted} records, ${summary.eventsUpserted} timeline events, ` +
