@@ -311,6 +311,19 @@ describe('PagerDuty sync against the PagerDuty-compatible server', () => {
     expect(await storedIncidents()).toHaveLength(250);
   });
 
+  it('paced at the rate limit with a full burst, meets no 429: the client counts the window as the server does', async () => {
+    const history = generatePagerDutyHistory({ seed: 8, start: START, end: END, incidents: 250 });
+    // Ten requests in any second, the whole allowance usable at once: a token
+    // bucket alone would send up to twenty in the first second.
+    const server = await serve(history, { rateLimitPerMinute: 10, rateLimitWindowMs: 1000 });
+    const summary = await run(
+      syncFor(server, { requestsPerMinute: 600, burstRequests: 10, rateWindowMs: 1000, backoffBaseMs: 500 })
+    );
+    expect(summary.requests).toBeGreaterThan(20);
+    expect(server.rateLimitedCount()).toBe(0);
+    expect(summary.recordsUpserted).toBe(250);
+  });
+
   it('quarantines malformed records with the reason and goes on; a re-run adds no duplicates', async () => {
     const history = generatePagerDutyHistory({ seed: 9, start: START, end: END, incidents: 100 });
     history.addRawIncident({

@@ -20,8 +20,16 @@ export interface ApiClientOptions {
   headers: Record<string, string>;
   dialect: ApiDialect;
   logger: Logger;
-  /** Client-side pacing: at most this many requests in any minute (a token bucket). */
+  /**
+   * Client-side pacing: a token bucket at this rate, and at most this many
+   * requests in any minute, counted over a sliding window as the server does.
+   */
   requestsPerMinute?: number;
+  /**
+   * Length of the server's sliding window; default a minute. A benchmark that
+   * scales the clock shortens it with the server's.
+   */
+  rateWindowMs?: number;
   /**
    * Size of the bucket: how many requests may go at once before the pacing
    * applies. Default a minute's worth; a long-running caller that must not
@@ -71,6 +79,11 @@ export class ApiClient {
   private queue: Promise<unknown> = Promise.resolve();
   private tokens: number;
   private lastRefill = Date.now();
+  /**
+   * When each request of the current window ended, oldest first: no earlier
+   * than the server counted it, so a slot the window frees here is free there.
+   */
+  private readonly windowEnds: number[] = [];
   requestCount = 0;
 
   constructor(options: ApiClientOptions) {
@@ -78,6 +91,7 @@ export class ApiClient {
       requestsPerMinute: 960,
       maxRetries: 8,
       maxRetryMs: 5 * 60_000,
+      rateWindowMs: 60_000,
       backoffBaseMs: 500,
       backoffCapMs: 30_000,
       timeoutMs: 30_000,
@@ -103,17 +117,29 @@ export class ApiClient {
     return result;
   }
 
+  /**
+   * Waits for the bucket and the window. The bucket alone would let a full
+   * bucket go out right after a minute at the rate, twice what the server's
+   * window admits, and each 429 then costs a wait for its reset.
+   */
   private async takeToken(): Promise<void> {
-    const perMs = this.options.requestsPerMinute / 60_000;
+    const { requestsPerMinute, rateWindowMs, burstRequests } = this.options;
+    const perMs = requestsPerMinute / 60_000;
+    const windowLimit = Math.max(1, Math.floor(perMs * rateWindowMs));
     for (;;) {
       const now = Date.now();
-      this.tokens = Math.min(this.options.burstRequests, this.tokens + (now - this.lastRefill) * perMs);
+      this.tokens = Math.min(burstRequests, this.tokens + (now - this.lastRefill) * perMs);
       this.lastRefill = now;
-      if (this.tokens >= 1) {
+      while (this.windowEnds.length > 0 && this.windowEnds[0]! <= now - rateWindowMs) {
+        this.windowEnds.shift();
+      }
+      const windowWait = this.windowEnds.length >= windowLimit ? this.windowEnds[0]! + rateWindowMs - now : 0;
+      const bucketWait = this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / perMs);
+      if (windowWait <= 0 && bucketWait === 0) {
         this.tokens -= 1;
         return;
       }
-      await this.pause(Math.ceil((1 - this.tokens) / perMs));
+      await this.pause(Math.max(windowWait, bucketWait));
     }
   }
 
@@ -198,6 +224,8 @@ export class ApiClient {
         throw new InterruptedError();
       }
       throw new RetryableError(networkReason(error));
+    } finally {
+      this.windowEnds.push(Date.now());
     }
     this.options.onResponse?.({ status: response.status, path });
 

@@ -128,19 +128,69 @@ export function chunkWindow(window: TimeWindow, maxDays?: number): TimeWindow[] 
 }
 
 /**
- * Yields the pages of `source` while the next one is already being fetched,
- * so HTTP and database writes overlap (requests stay serial).
+ * Yields the pages of `source` in order while it reads up to `depth` pages
+ * ahead, so requests go on while the consumer writes: a batch written
+ * every few thousand records does not hold up the fetch of the next pages.
+ * Requests stay serial. A failure of the source comes out after the pages
+ * read before it; a consumer that stops early closes the source.
  */
-export async function* prefetchNext<T>(source: AsyncIterator<T>): AsyncGenerator<T> {
-  let next = source.next();
-  for (;;) {
-    const result = await next;
-    if (result.done) {
-      return;
+export async function* readAhead<T>(source: AsyncIterator<T>, depth: number): AsyncGenerator<T> {
+  const ready: T[] = [];
+  let failure: { error: unknown } | undefined;
+  let finished = false;
+  let stopped = false;
+  let pageReady: (() => void) | undefined;
+  let roomFreed: (() => void) | undefined;
+  const wakeConsumer = () => {
+    pageReady?.();
+    pageReady = undefined;
+  };
+  const wakeReader = () => {
+    roomFreed?.();
+    roomFreed = undefined;
+  };
+
+  const reader = async () => {
+    try {
+      while (!stopped) {
+        if (ready.length >= depth) {
+          await new Promise<void>((resolve) => (roomFreed = resolve));
+          continue;
+        }
+        const result = await source.next();
+        if (result.done) {
+          return;
+        }
+        ready.push(result.value);
+        wakeConsumer();
+      }
+      await source.return?.();
+    } catch (error) {
+      failure = { error };
+    } finally {
+      finished = true;
+      wakeConsumer();
     }
-    next = source.next();
-    // Observed later by the await above; this keeps an early failure from being reported as unhandled.
-    next.catch(() => undefined);
-    yield result.value;
+  };
+  // It never rejects: its failure is handed to the consumer in order.
+  void reader();
+
+  try {
+    for (;;) {
+      if (ready.length > 0) {
+        const page = ready.shift()!;
+        wakeReader();
+        yield page;
+      } else if (failure) {
+        throw failure.error;
+      } else if (finished) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (pageReady = resolve));
+      }
+    }
+  } finally {
+    stopped = true;
+    wakeReader();
   }
 }

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, SyncMode } from '../db/schema.ts';
 import { InterruptedError } from '../errors.ts';
-import { chunkWindow, prefetchNext, type TimeWindow } from '../http/paging.ts';
+import { chunkWindow, readAhead, type TimeWindow } from '../http/paging.ts';
 import type { Logger } from '../logger.ts';
 import { BatchWriter, type BatchAdapter } from './batch-writer.ts';
 import type { SourceAccount, SyncRequest, SyncSummary } from './source.ts';
@@ -10,6 +10,13 @@ import { recordSyncRun } from './sync-run.ts';
 
 /** When a reconciliation last compared the whole history with the source. */
 export const RECONCILED_CHECKPOINT = 'reconciled';
+
+/**
+ * Pages read ahead of the writes: 50 pages of 100 are a batch (a PagerDuty
+ * flush is 5,000 records), so the requests go on at the rate limit while one
+ * is written, and a few MB of JSON wait at most.
+ */
+const READ_AHEAD_PAGES = 50;
 
 /** A page a stream read, with what progress shows of it. */
 export interface StreamPage<Page> {
@@ -81,7 +88,7 @@ export interface SyncPlan<Page, Unit> {
 /**
  * The sync skeleton every source runs: resolves the mode and each stream's
  * window from its checkpoint (less the overlap), walks the windows page by
- * page with the next page prefetched, buffers and flushes batches (a record
+ * page with the pages read ahead of the writes, buffers and flushes batches (a record
  * PostgreSQL refuses is quarantined alone), stops between pages when asked,
  * reports progress, moves the checkpoints and records the sync run.
  */
@@ -137,29 +144,32 @@ export async function runSyncPlan<Page, Unit>(
         if (!range) {
           continue;
         }
-        for (const window of chunkWindow(range, stream.maxWindowDays)) {
-          let stage = '';
-          let done = 0;
-          for await (const read of prefetchNext(stream.read(window, mode)[Symbol.asyncIterator]())) {
-            if (request.signal?.aborted) {
-              throw new InterruptedError();
-            }
+        let stage = '';
+        let done = 0;
+        const windows = chunkWindow(range, stream.maxWindowDays);
+        for await (const item of readAhead(readWindows(stream, windows, mode), READ_AHEAD_PAGES)) {
+          if (request.signal?.aborted) {
+            throw new InterruptedError();
+          }
+          if ('read' in item) {
+            const { read } = item;
             await writer.add(read.page);
             if (read.stage !== stage) {
               [stage, done] = [read.stage, 0];
             }
             done += read.size;
             request.progress?.update(read.stage, done, read.total);
+            continue;
           }
+          // The window is read (the next one may be under way): its checkpoint moves once it is written.
           await writer.flush();
           if (stream.range) {
             continue;
           }
-          const position = stream.checkpointAfter?.(window) ?? window.until;
           if (plan.finish) {
-            deferred.push([stream.checkpoint, position]);
+            deferred.push([stream.checkpoint, item.position]);
           } else {
-            await advanceCheckpoint(db, sourceId, stream.checkpoint, position);
+            await advanceCheckpoint(db, sourceId, stream.checkpoint, item.position);
           }
         }
       }
@@ -184,6 +194,23 @@ export async function runSyncPlan<Page, Unit>(
       }
     }
   );
+}
+
+/** What a stream's read yields: its pages, window after window, each window closed by where its checkpoint may move. */
+type WindowItem<Page> = { read: StreamPage<Page> } | { position: Date };
+
+async function* readWindows<Page>(
+  stream: SyncStream<Page>,
+  windows: TimeWindow[],
+  mode: Exclude<SyncMode, 'webhook'>
+): AsyncGenerator<WindowItem<Page>> {
+  for (const window of windows) {
+    for await (const read of stream.read(window, mode)) {
+      yield { read };
+    }
+    // Where the checkpoint may move, as of the window's last page: before any page of the next window is read.
+    yield { position: stream.checkpointAfter?.(window) ?? window.until };
+  }
 }
 
 export function floorToSecond(date: Date): Date {

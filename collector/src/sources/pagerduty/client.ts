@@ -33,7 +33,14 @@ export const pagerDutyDialect: ApiDialect = {
 
 export interface PagerDutyClientOptions extends Pick<
   ApiClientOptions,
-  'requestsPerMinute' | 'burstRequests' | 'maxRetries' | 'backoffBaseMs' | 'timeoutMs' | 'signal' | 'onResponse'
+  | 'requestsPerMinute'
+  | 'burstRequests'
+  | 'rateWindowMs'
+  | 'maxRetries'
+  | 'backoffBaseMs'
+  | 'timeoutMs'
+  | 'signal'
+  | 'onResponse'
 > {
   apiUrl: string;
   token: string;
