@@ -3,6 +3,7 @@ import { benchDelivery } from './delivery.bench.ts';
 import { benchMetrics } from './metrics.bench.ts';
 import { benchPagerDutyReconcile } from './pagerduty-reconcile.bench.ts';
 import { benchPagerDutySync } from './pagerduty-sync.bench.ts';
+import { benchSoak } from './soak.bench.ts';
 import { benchWebhookLatency } from './webhook-latency.bench.ts';
 
 /** `npm run bench [-- name...]`: prints figures; nothing here asserts timings. */
@@ -13,10 +14,14 @@ const benches: Record<string, () => Promise<void>> = {
   metrics: () => benchMetrics(),
   delivery: () => benchDelivery(),
   cli: () => benchCli(),
+  soak: () => benchSoak(),
 };
 
+/** Run only when named: the soak takes half an hour. */
+const onRequest = new Set(['soak']);
+
 const selected = process.argv.slice(2);
-for (const name of selected.length > 0 ? selected : Object.keys(benches)) {
+for (const name of selected.length > 0 ? selected : Object.keys(benches).filter((bench) => !onRequest.has(bench))) {
   const bench = benches[name];
   if (!bench) {
     console.error(`unknown benchmark '${name}'; choose from ${Object.keys(benches).join(', ')}`);

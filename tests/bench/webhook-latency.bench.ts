@@ -210,7 +210,7 @@ type Step = 'acknowledge' | 'escalate' | 'priority' | 'unacknowledge' | 'resolve
  * re-prioritised and resolved, about 30 of them open at a time. Seeded, so
  * every run sends the same sequence.
  */
-class IncidentStorm {
+export class IncidentStorm {
   private readonly open: Array<{ id: string; steps: Step[] }> = [];
   private random: () => number;
   incidentsTouched = 0;
@@ -304,7 +304,7 @@ class IncidentStorm {
   }
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
