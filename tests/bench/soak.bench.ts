@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generatePagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
 import { PD_RATE_LIMIT_PER_MINUTE } from '../../collector/src/sources/pagerduty/api-types.ts';
-import { CLI, benchDatabase, figure } from './support.ts';
+import { CLI, benchDatabase, figure, median } from './support.ts';
 import { IncidentStorm, waitFor } from './webhook-latency.bench.ts';
 
 const TOKEN = 'bench-soak-token';
@@ -15,9 +15,9 @@ const SECRET = 'bench-soak-secret';
  * Issue 14's soak: `incident-lens serve` (the real CLI, a child process)
  * against the simulated PagerDuty at its published rate limit, a signed
  * webhook every second and a scheduled sync every minute, for SOAK_MINUTES
- * (default 30). Its memory, read from its own /metrics, after
- * SOAK_FIRST_MINUTES (default 5) and at the end: a leak shows as growth
- * between the two.
+ * (default 30). Its memory, read from its own /metrics (the median of a
+ * minute's samples), after SOAK_FIRST_MINUTES (default 5) and at the end: a
+ * leak shows as growth between the two.
  */
 export async function benchSoak(
   minutes = Number(process.env.SOAK_MINUTES ?? 30),
@@ -73,7 +73,10 @@ export async function benchSoak(
     let sent = 0;
     let refused = 0;
     let first: Memory | undefined;
+    let last: Memory | undefined;
     for (let minute = 1; minute <= minutes; minute++) {
+      // Memory swings with the collector's cycles: each minute's figure is the median of six samples.
+      const samples: Memory[] = [];
       while (performance.now() - started < minute * 60_000) {
         const due = started + sent * 1000;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
@@ -89,19 +92,24 @@ export async function benchSoak(
         await response.arrayBuffer();
         sent++;
         refused += response.status === 202 ? 0 : 1;
+        if (sent % 10 === 0) {
+          samples.push(await readMemory(url));
+        }
       }
-      const memory = await readMemory(url);
+      last = {
+        rss: median(samples.map((sample) => sample.rss)),
+        heapUsed: median(samples.map((sample) => sample.heapUsed)),
+      };
       console.log(
-        `  minute ${String(minute).padStart(3)}: RSS ${mb(memory.rss)}, heap used ${mb(memory.heapUsed)}, ${sent} webhooks, ${syncs} syncs`
+        `  minute ${String(minute).padStart(3)}: RSS ${mb(last.rss)}, heap used ${mb(last.heapUsed)} (medians), ${sent} webhooks, ${syncs} syncs`
       );
       if (minute === firstMinutes) {
-        first = memory;
+        first = last;
       }
     }
-    const last = await readMemory(url);
     figure('webhooks sent (not answered 202)', `${sent} (${refused})`);
     figure('scheduled syncs finished', String(syncs));
-    if (first) {
+    if (first && last) {
       figure(`RSS after ${firstMinutes} min`, mb(first.rss));
       figure(`RSS after ${minutes} min`, mb(last.rss), `within 10 % of ${mb(first.rss)}`);
       figure('RSS change', `${(((last.rss - first.rss) / first.rss) * 100).toFixed(1)} %`, '<= 10 %');
