@@ -32,7 +32,12 @@ import {
   REPORT_SQL,
   SLA_POLICY_SQL,
 } from '../../plugin/src/data/queries.ts';
-import { ALL_VALUE, interpolateSqlVariables, type SqlVariable } from '../../plugin/src/data/templateVariables.ts';
+import {
+  accountVariable,
+  ALL_VALUE,
+  interpolateSqlVariables,
+  type SqlVariable,
+} from '../../plugin/src/data/templateVariables.ts';
 import { REPO_ROOT, benchDatabase, figure, median, percentile } from './support.ts';
 import { localDay, previousPeriodDay } from '../../collector/src/report/periods.ts';
 
@@ -295,7 +300,7 @@ function dashboardQueries(): BenchQuery[] {
 
 /** The SQL each app page sends when it opens (plugin/src/pages), with its default range and filters at All. */
 function pageQueries(asOf: Date): BenchQuery[] {
-  const zone = { timezone: { value: 'UTC' } };
+  const zone = { timezone: { value: 'UTC' }, source: accountVariable(undefined) };
   const pages: Array<[string, { from: string; to: string }, Record<string, string>, Record<string, SqlVariable>]> = [
     [
       'Overview',
