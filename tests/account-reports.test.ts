@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import type { ReportJson } from '@incident-lens/common/report';
 import { listPeriodIncidents, readReport, type ReportRequest } from '../collector/src/metrics/report-data.ts';
 import { renderReport } from '../collector/src/report/render-report.ts';
@@ -298,17 +297,8 @@ describe('dashboards with the source variable set to one account', () => {
 
 describe('incident-lens report --source, the command', () => {
   // Each test runs the command twice, and a loaded machine takes 20 s for one run: 180 s each.
-  const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
-  const cli = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-        env: { ...process.env, DATABASE_URL: database.url, INCIDENT_LENS_CONFIG: '', LOG_LEVEL: 'warn' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      return error as { code: number; stdout: string; stderr: string };
-    }
-  };
+  const cli = (args: string[]) =>
+    runCli(args, { ...process.env, DATABASE_URL: database.url, INCIDENT_LENS_CONFIG: '', LOG_LEVEL: 'warn' });
   const october = ['report', '--period', 'month', '--date', '2026-10', '--tz', 'UTC', '--as-of', AS_OF.toISOString()];
 
   it("prints one account's report and says so in Markdown", async () => {

@@ -12,6 +12,7 @@ import {
   startFakePagerDuty,
 } from '@incident-lens/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './support/cli.ts';
 import { loadConfig } from '../collector/src/config.ts';
 import { createLogger } from '../collector/src/logger.ts';
 import { runSync, selectSources } from '../collector/src/sync/run-sync.ts';
@@ -27,7 +28,6 @@ import { dumpTables } from './support/table-dump.ts';
  * row and link by link, to the one an uninterrupted run fills.
  */
 
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const SEED = Number(process.env.CRASH_SEED ?? 90210);
 const TRIALS = 20;
 const JIRA_EMAIL = 'crash@example.com';

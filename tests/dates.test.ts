@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
 // The parsing rules themselves are tested beside collector/src/dates.ts.
 
 describe.concurrent('the command line refuses a malformed date with exit 2', () => {
-  const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
-  const run = promisify(execFile);
   let database: TestDatabase;
   let directory: string;
 
@@ -26,22 +23,13 @@ describe.concurrent('the command line refuses a malformed date with exit 2', () 
   });
 
   async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-    try {
-      await run(process.execPath, [CLI, ...args], {
-        env: {
-          PATH: process.env.PATH,
-          DATABASE_URL: database.url,
-          LOG_LEVEL: 'warn',
-          PAGERDUTY_TOKEN: 'unused',
-          PAGERDUTY_API_URL: 'http://127.0.0.1:9',
-          ...env,
-        },
-      });
-      return { code: 0, stderr: '' };
-    } catch (error) {
-      const failed = error as { code: number; stderr: string };
-      return { code: failed.code, stderr: failed.stderr };
-    }
+    return runCli(args, {
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'warn',
+      PAGERDUTY_TOKEN: 'unused',
+      PAGERDUTY_API_URL: 'http://127.0.0.1:9',
+      ...env,
+    });
   }
 
   it.each([

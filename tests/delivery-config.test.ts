@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 // Nothing listens here: a command that got as far as the database would fail with exit 1, not 2.
 const UNREACHABLE_DATABASE = 'postgres://nobody:nothing@127.0.0.1:1/none';
 
@@ -15,21 +12,12 @@ let directory: string;
 async function cli(args: string[], yaml: string, env: NodeJS.ProcessEnv = {}) {
   const configPath = path.join(directory, `config-${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(configPath, yaml);
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: UNREACHABLE_DATABASE,
-        INCIDENT_LENS_CONFIG: configPath,
-        PAGERDUTY_TOKEN: 'token',
-        ...env,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, {
+    DATABASE_URL: UNREACHABLE_DATABASE,
+    INCIDENT_LENS_CONFIG: configPath,
+    PAGERDUTY_TOKEN: 'token',
+    ...env,
+  });
 }
 
 beforeAll(async () => {

@@ -1,15 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 import { startLoopbackSmtp, type LoopbackSmtp } from './support/smtp.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const AS_OF = '2026-11-22T09:00:00Z';
 const PASSWORD = 'crash-test-smtp-pw-91c2';
 const RECIPIENTS = ['first@example.com', 'second@example.com', 'third@example.com'];
@@ -20,13 +18,7 @@ let smtp: LoopbackSmtp;
 let env: NodeJS.ProcessEnv;
 
 async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, env);
 }
 
 /** How many messages each recipient has received. */

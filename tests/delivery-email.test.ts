@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import { formatDuration, formatRate } from '@incident-lens/common/format';
 import { SEVERITIES } from '@incident-lens/common/report';
 import { launchChromium } from './support/chromium.ts';
@@ -13,8 +12,6 @@ import { decodePng } from './support/png.ts';
 import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 import { startLoopbackSmtp, type LoopbackSmtp } from './support/smtp.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const SCREENSHOT = path.resolve(import.meta.dirname, '../docs/screenshots/delivery-email.png');
 const AS_OF = '2026-11-22T09:00:00Z';
 const PASSWORD = 'pw-7f3a9c1e-smtp-secret';
@@ -25,23 +22,14 @@ let smtp: LoopbackSmtp;
 let configPath: string;
 
 async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        INCIDENT_LENS_CONFIG: configPath,
-        LOG_LEVEL: 'info',
-        SMTP_URL: smtp.url('lens', PASSWORD),
-        SMTP_FROM: 'Incident Lens <reports@example.com>',
-      },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, {
+    ...process.env,
+    DATABASE_URL: database.url,
+    INCIDENT_LENS_CONFIG: configPath,
+    LOG_LEVEL: 'info',
+    SMTP_URL: smtp.url('lens', PASSWORD),
+    SMTP_FROM: 'Incident Lens <reports@example.com>',
+  });
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli as runCommand } from './support/cli.ts';
 import { startEmbeddedPostgres } from '../collector/src/db/embedded.ts';
 import { captureLogger, eventually } from './support/serve.ts';
 
@@ -14,7 +15,6 @@ import { captureLogger, eventually } from './support/serve.ts';
  * heals after its owning process is killed with -9.
  */
 
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const LEGACY_PASSWORD = 'incident_lens';
 const isRoot = process.getuid?.() === 0;
 
@@ -58,21 +58,9 @@ async function postmasterPid(dataDir: string): Promise<number> {
   return Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
 }
 
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The command line with warnings only, unless the test asks for more. */
+function runCli(args: string[], env: NodeJS.ProcessEnv) {
+  return runCommand(args, { LOG_LEVEL: 'warn', ...env });
 }
 
 describe('the embedded PostgreSQL', () => {

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import {
   type FakeJira,
   type FakeJiraRequest,
@@ -18,8 +17,6 @@ import { readReport } from '../collector/src/metrics/report-data.ts';
 import { publishReport } from '../collector/src/report/published.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
-const execute = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const EMAIL = 'collector@acme.example';
 const TOKEN = 'jira-token-reconcile-0123';
 const DAY = 86_400_000;
@@ -35,24 +32,14 @@ let server: FakeJira;
 let configPath: string;
 
 async function cli(database: TestDatabase, args: string[]) {
-  try {
-    const { stdout, stderr } = await execute(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: database.url,
-        INCIDENT_LENS_CONFIG: configPath,
-        JIRA_BASE_URL: server.url,
-        JIRA_EMAIL: EMAIL,
-        JIRA_API_TOKEN: TOKEN,
-        LOG_LEVEL: 'warn',
-      },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, {
+    DATABASE_URL: database.url,
+    INCIDENT_LENS_CONFIG: configPath,
+    JIRA_BASE_URL: server.url,
+    JIRA_EMAIL: EMAIL,
+    JIRA_API_TOKEN: TOKEN,
+    LOG_LEVEL: 'warn',
+  });
 }
 
 async function sync(database: TestDatabase, ...args: string[]) {

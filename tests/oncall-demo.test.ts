@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import type { ReportJson } from '@incident-lens/common/report';
 import { launchChromium } from './support/chromium.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -20,8 +19,6 @@ import { readerUrl } from './support/reader-role.ts';
 // simulated account holds. UPDATE_SCREENSHOTS=1 writes the pictures of
 // docs/screenshots/ (grafana-13.x/on-call.png, demo-report-on-call.png).
 
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const ARTIFACTS = fileURLToPath(new URL('./.artifacts/oncall-demo/', import.meta.url));
 const DOCS_SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const APP = '/a/incidentlens-analytics-app';
@@ -35,12 +32,11 @@ let report: ReportJson;
 
 /** The CLI as a user runs it, from a directory of its own (no incident-lens.yaml: the defaults). */
 async function cli(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [CLI, ...args], {
-    cwd: workDir,
-    env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
+  const result = await runCli(args, { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' }, workDir);
+  if (result.code !== 0) {
+    throw new Error(`incident-lens ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  }
+  return result.stdout;
 }
 
 async function save(page: Page, file: string, options: Parameters<Page['screenshot']>[0] = {}): Promise<void> {

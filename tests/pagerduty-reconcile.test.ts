@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import {
   type FakePagerDuty,
   generatePagerDutyHistory,
@@ -14,8 +13,6 @@ import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
 import { reconcileDue } from '../collector/src/sync/run-sync.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
-const execute = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const TOKEN = 'test-token-reconcile-0123';
 const DAY = 86_400_000;
 
@@ -29,24 +26,14 @@ let server: FakePagerDuty;
 let configPath: string;
 
 async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await execute(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: database.url,
-        INCIDENT_LENS_CONFIG: configPath,
-        PAGERDUTY_TOKEN: TOKEN,
-        PAGERDUTY_API_URL: server.url,
-        PAGERDUTY_REQUESTS_PER_MINUTE: '1000000',
-        LOG_LEVEL: 'warn',
-      },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, {
+    DATABASE_URL: database.url,
+    INCIDENT_LENS_CONFIG: configPath,
+    PAGERDUTY_TOKEN: TOKEN,
+    PAGERDUTY_API_URL: server.url,
+    PAGERDUTY_REQUESTS_PER_MINUTE: '1000000',
+    LOG_LEVEL: 'warn',
+  });
 }
 
 async function sync(...args: string[]) {

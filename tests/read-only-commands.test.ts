@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { loadIncidentFixtures } from './support/incident-fixtures.ts';
 import { tableChecksums } from './support/table-checksums.ts';
@@ -13,8 +12,6 @@ import { tableChecksums } from './support/table-checksums.ts';
 // `report` writes nothing: not the schema, not the configured policy, not the
 // figures cache. The writing commands (here `migrate`) store the policy.
 
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const AS_OF = '2026-11-20T12:00:00Z';
 
 let database: TestDatabase;
@@ -23,16 +20,7 @@ let readOnlyUrl: string;
 const readOnlyRole = `report_only_${randomBytes(4).toString('hex')}`;
 
 async function cli(args: string[], url: string) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DATABASE_URL: url, INCIDENT_LENS_CONFIG: configPath, LOG_LEVEL: 'warn' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, { ...process.env, DATABASE_URL: url, INCIDENT_LENS_CONFIG: configPath, LOG_LEVEL: 'warn' });
 }
 
 beforeAll(async () => {

@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import { listPeriodIncidents, readReport } from '../collector/src/metrics/report-data.ts';
 import { formatDuration, formatRate } from '@incident-lens/common/format';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const AS_OF = '2026-11-22T09:00:00Z';
 
 let database: TestDatabase;
@@ -18,16 +15,13 @@ let configPath: string;
 
 /** Runs the real CLI against the test database; resolves with its exit code and output. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DATABASE_URL: database.url, INCIDENT_LENS_CONFIG: configPath, LOG_LEVEL: 'warn', ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, {
+    ...process.env,
+    DATABASE_URL: database.url,
+    INCIDENT_LENS_CONFIG: configPath,
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
 }
 
 beforeAll(async () => {

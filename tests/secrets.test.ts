@@ -1,20 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
 import { loadConfig, secretFromEnv } from '../collector/src/config.ts';
 import { redactSecrets, registerSecret } from '../collector/src/logger.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { captureLogger } from './support/serve.ts';
 
 /** Every secret the project reads, and the ways it could leak: log lines, error messages, the command line's output. */
-
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
-const run = promisify(execFile);
 
 let directory: string;
 let database: TestDatabase;
@@ -30,15 +26,7 @@ afterAll(async () => {
 });
 
 async function cli(args: string[], env: NodeJS.ProcessEnv) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'debug', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(args, { LOG_LEVEL: 'debug', ...env });
 }
 
 describe('redaction', () => {

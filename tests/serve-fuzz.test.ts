@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './support/cli.ts';
 import {
   type FakePagerDuty,
   generatePagerDutyHistory,
@@ -26,7 +27,6 @@ import {
  * still apply a signed webhook, and hold about the memory it held before.
  */
 
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const REQUESTS = 5000;
 /** Sockets open at once during the random phase. */

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './support/cli.ts';
 import type { Database } from '../collector/src/db/schema.ts';
 import {
   type FakePagerDuty,
@@ -15,7 +16,6 @@ import { PagerDutySync } from '../collector/src/sources/pagerduty/sync.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { TEST_TOKEN, TEST_WEBHOOK_SECRET, captureLogger, eventually } from './support/serve.ts';
 
-const CLI = path.resolve(import.meta.dirname, '../collector/bin/incident-lens.js');
 const SINCE = '2026-01-01';
 // Two 180-day windows from SINCE to now: the stop lands in the second, after a checkpoint.
 const HISTORY_START = new Date('2026-03-01T00:00:00Z');
