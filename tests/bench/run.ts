@@ -1,5 +1,6 @@
 import { benchCli } from './cli.bench.ts';
 import { benchDelivery } from './delivery.bench.ts';
+import { benchJiraReconcile } from './jira-reconcile.bench.ts';
 import { benchMetrics } from './metrics.bench.ts';
 import { benchPagerDutyReconcile } from './pagerduty-reconcile.bench.ts';
 import { benchPagerDutySync } from './pagerduty-sync.bench.ts';
@@ -10,6 +11,7 @@ import { benchWebhookLatency } from './webhook-latency.bench.ts';
 const benches: Record<string, () => Promise<void>> = {
   'pagerduty-sync': () => benchPagerDutySync(),
   'pagerduty-reconcile': () => benchPagerDutyReconcile(),
+  'jira-reconcile': () => benchJiraReconcile(),
   'webhook-latency': () => benchWebhookLatency(),
   metrics: () => benchMetrics(),
   delivery: () => benchDelivery(),
