@@ -390,8 +390,7 @@ describe('fake Jira enforces what the real one does', () => {
   });
 
   it('GET issue by id is an IssueBean; a moved issue keeps its id under a new key, a deleted one answers 404', async () => {
-    // The trimmed description has no GET /issue/{id} operation: its answer is the IssueBean searches return.
-    const issueBean = componentValidator('IssueBean');
+    const issueBean = responseValidator('/rest/api/3/issue/{issueIdOrKey}', 'get', '200');
     const site = generateJiraHistory({
       seed: 6,
       end: new Date('2026-03-01T00:00:00Z'),

@@ -37,6 +37,7 @@ const JIRA: Selection = {
   paths: {
     '/rest/api/3/search/jql': ['get', 'post'],
     '/rest/api/3/changelog/bulkfetch': ['post'],
+    '/rest/api/3/issue/{issueIdOrKey}': ['get'],
     '/rest/api/3/issue/{issueIdOrKey}/changelog': ['get'],
     '/rest/api/3/issue/{issueIdOrKey}/remotelink': ['get'],
     '/rest/api/3/myself': ['get'],
