@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
-import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -136,6 +136,19 @@ describe('the embedded PostgreSQL', () => {
     expect(seenInTmp).toEqual([]);
     expect((await readdir(dataDir)).filter((name) => name.startsWith('.initdb-'))).toEqual([]);
   }, 120_000);
+
+  it.runIf(isRoot)(
+    'as root, says which directory the postgres user cannot pass through, and starts nothing',
+    async () => {
+      const closed = path.join(root, 'closed');
+      await mkdir(closed, { mode: 0o700 });
+      await chmod(closed, 0o700);
+      await expect(startEmbeddedPostgres(path.join(closed, 'data'), captureLogger().logger)).rejects.toThrow(
+        `the user postgres, which cannot pass through ${closed} (mode 700)`
+      );
+      expect(existsSync(path.join(closed, 'data', 'pg'))).toBe(false);
+    }
+  );
 
   it.each([
     ['with its owner file', true],

