@@ -168,6 +168,8 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     const lastMonth = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
     await open(`${APP}/reports?period=month&date=${lastMonth}&tz=UTC`, page.getByTestId('report-mtta-mean'), 'reports');
     expect(Number(await page.getByTestId('report-mtta-count').getAttribute('data-value'))).toBeGreaterThan(0);
+    // The zone picker shows the zone in use, UTC included (one of Grafana's internal zones).
+    await page.getByText('Coordinated Universal Time').waitFor({ timeout: 10_000 });
   });
 
   it('Incidents lists incidents and expands a timeline', async () => {

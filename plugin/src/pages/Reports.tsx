@@ -1,4 +1,4 @@
-import type { GrafanaTheme2 } from '@grafana/data';
+import { InternalTimeZones, type GrafanaTheme2 } from '@grafana/data';
 import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
 import { Field, TimeZonePicker, useStyles2 } from '@grafana/ui';
@@ -75,6 +75,8 @@ export function ReportsPage() {
         <Field label="Time zone" noMargin>
           <TimeZonePicker
             inputId="report-timezone"
+            // 'utc' is one of Grafana's internal zones, which the picker lists only when asked.
+            includeInternal={[InternalTimeZones.utc]}
             width={30}
             value={timezone === 'UTC' ? 'utc' : timezone}
             onChange={(zone) => zone && update({ tz: zone === 'utc' ? 'UTC' : zone })}

@@ -1,4 +1,10 @@
-import { dateTime, type AppPluginMeta, type GrafanaTheme2, type PluginConfigPageProps } from '@grafana/data';
+import {
+  InternalTimeZones,
+  dateTime,
+  type AppPluginMeta,
+  type GrafanaTheme2,
+  type PluginConfigPageProps,
+} from '@grafana/data';
 import { css } from '@emotion/css';
 import { getBackendSrv, locationService } from '@grafana/runtime';
 import { Alert, Button, Field, FieldSet, Input, Stack, TimeZonePicker, useStyles2 } from '@grafana/ui';
@@ -72,6 +78,8 @@ export function AppConfigForm({ meta }: { meta: AppPluginMeta<AppSettings> }) {
       <Field label="Time zone" description="The zone in which days, weeks and months of the Reports page start.">
         <TimeZonePicker
           inputId="incident-lens-timezone"
+          // 'utc' is one of Grafana's internal zones, which the picker lists only when asked.
+          includeInternal={[InternalTimeZones.utc]}
           width={40}
           value={timezone === 'UTC' ? 'utc' : timezone}
           onChange={(zone) => zone && setTimezone(zone === 'utc' ? 'UTC' : zone)}
