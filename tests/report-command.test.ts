@@ -43,21 +43,10 @@ afterAll(async () => {
 
 describe('incident-lens report', () => {
   const request = { granularity: 'month' as const, date: '2026-10', timezone: 'Europe/Berlin', asOf: new Date(AS_OF) };
+  const OCTOBER = ['report', '--period', 'month', '--date', '2026-10', '--tz', 'Europe/Berlin', '--as-of', AS_OF];
 
   it('prints exactly the report data of the SQL metrics as JSON, in the documented shape', async () => {
-    const result = await cli([
-      'report',
-      '--period',
-      'month',
-      '--date',
-      '2026-10',
-      '--tz',
-      'Europe/Berlin',
-      '--as-of',
-      AS_OF,
-      '--format',
-      'json',
-    ]);
+    const result = await cli([...OCTOBER, '--format', 'json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout);
@@ -94,19 +83,7 @@ describe('incident-lens report', () => {
   });
 
   it('writes Markdown with the headline, the previous period and the SLA table', async () => {
-    const result = await cli([
-      'report',
-      '--period',
-      'month',
-      '--date',
-      '2026-10',
-      '--tz',
-      'Europe/Berlin',
-      '--as-of',
-      AS_OF,
-      '--format',
-      'md',
-    ]);
+    const result = await cli([...OCTOBER, '--format', 'md']);
     expect(result.code).toBe(0);
     const report = await readReport(database.db, request);
     expect(result.stdout).toContain('# Incident report 2026-10 (month, Europe/Berlin)');
@@ -118,21 +95,7 @@ describe('incident-lens report', () => {
 
   it('writes a self-contained HTML file with server-rendered SVG charts', async () => {
     const out = path.join(path.dirname(configPath), 'reports', 'october.html');
-    const result = await cli([
-      'report',
-      '--period',
-      'month',
-      '--date',
-      '2026-10',
-      '--tz',
-      'Europe/Berlin',
-      '--as-of',
-      AS_OF,
-      '--format',
-      'html',
-      '--out',
-      out,
-    ]);
+    const result = await cli([...OCTOBER, '--format', 'html', '--out', out]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(out);
     const html = await readFile(out, 'utf8');
@@ -143,19 +106,7 @@ describe('incident-lens report', () => {
   });
 
   it('writes one CSV row per incident of the period, with the computed fields', async () => {
-    const result = await cli([
-      'report',
-      '--period',
-      'month',
-      '--date',
-      '2026-10',
-      '--tz',
-      'Europe/Berlin',
-      '--as-of',
-      AS_OF,
-      '--format',
-      'csv',
-    ]);
+    const result = await cli([...OCTOBER, '--format', 'csv']);
     const lines = result.stdout.trimEnd().split('\r\n');
     const report = await readReport(database.db, request);
     expect(lines).toHaveLength(report.incidents.total + 1);
