@@ -99,6 +99,23 @@ async function waitToSee(locator: ReturnType<Page['getByRole']>, name: string): 
 }
 
 describe('plugin pages in Chromium against PostgreSQL', () => {
+  it('zooming the range out widens what the page reads', async () => {
+    await page.goto(`${harness.url}${APP}/overview`);
+    await waitToSee(page.getByRole('region', { name: 'MTTA (mean)' }), 'overview-zoom');
+    const selected = page.locator('[aria-label^="Time range selected"]');
+    const incidents = page.getByRole('region', { name: 'Incidents' }).getByTestId('stat-value');
+    const before = {
+      range: await selected.getAttribute('aria-label'),
+      incidents: Number(await incidents.textContent()),
+    };
+    await page.getByLabel('Zoom out time range').click();
+    await expect.poll(() => selected.getAttribute('aria-label')).not.toBe(before.range);
+    // 90 days around their middle become 180: an absolute range, reaching further back.
+    expect(await selected.getAttribute('aria-label')).toMatch(/\d{4}-\d{2}-\d{2}/);
+    await page.waitForLoadState('networkidle');
+    expect(Number(await incidents.textContent())).toBeGreaterThanOrEqual(before.incidents);
+  });
+
   it('Overview shows the headline figures, severities and trend charts', async () => {
     await page.goto(`${harness.url}${APP}/overview`);
     await waitToSee(page.getByRole('region', { name: 'MTTA (mean)' }), 'overview');

@@ -1,16 +1,17 @@
 import type { GrafanaTheme2, TimeRange } from '@grafana/data';
 import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
-import { RadioButtonGroup, TimeRangePicker, useStyles2 } from '@grafana/ui';
+import { RadioButtonGroup, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
+import { RangePicker } from '../components/RangePicker/RangePicker';
 import { ActionItemsTable } from '../components/ActionItemsTable/ActionItemsTable';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { toActionItemRow } from '../data/actionItemRows';
 import { accountVariable } from '../data/templateVariables';
 import { ACTION_ITEMS_SQL } from '../data/queries';
 import { useSqlQuery } from '../data/useSqlQuery';
-import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
+import { relativeTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
 
 type Scope = 'open' | 'all';
@@ -54,15 +55,7 @@ export function ActionItemsPage() {
           </span>
         )}
         <div className={styles.spacer} />
-        <TimeRangePicker
-          value={timeRange}
-          timeZone={timezone}
-          onChange={setTimeRange}
-          onChangeTimeZone={() => {}}
-          onMoveBackward={() => setTimeRange((range) => shiftTimeRange(range, -1))}
-          onMoveForward={() => setTimeRange((range) => shiftTimeRange(range, 1))}
-          onZoom={() => setTimeRange(zoomOutTimeRange)}
-        />
+        <RangePicker value={timeRange} timeZone={timezone} onChange={setTimeRange} />
       </div>
       <QueryStatus loading={query.loading && items.length === 0} error={query.error} subject="action items">
         <ActionItemsTable items={items} />

@@ -1,9 +1,10 @@
 import type { GrafanaTheme2, TimeRange } from '@grafana/data';
 import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
-import { TimeRangePicker, useStyles2, type Column } from '@grafana/ui';
+import { useStyles2, type Column } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
+import { RangePicker } from '../components/RangePicker/RangePicker';
 import { DataQualityList, SourceLink } from '../components/DataQualityList/DataQualityList';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { SeverityBadge } from '../components/SeverityBadge/SeverityBadge';
@@ -21,7 +22,7 @@ import { accountVariable } from '../data/templateVariables';
 import { numberOrNull, type CellValue, type Row } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatDuration, formatInstant } from '../utils/format';
-import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
+import { relativeTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
 
 interface DataQualityFigures {
@@ -191,15 +192,7 @@ export function DataQualityPage() {
     <PluginPage subTitle="What the figures cannot see: records with holes, and records the sync could not use. Each row links to its source.">
       <div className={styles.controls}>
         <AccountPicker value={account} onChange={setAccount} />
-        <TimeRangePicker
-          value={timeRange}
-          timeZone={timezone}
-          onChange={setTimeRange}
-          onChangeTimeZone={() => {}}
-          onMoveBackward={() => setTimeRange((range) => shiftTimeRange(range, -1))}
-          onMoveForward={() => setTimeRange((range) => shiftTimeRange(range, 1))}
-          onZoom={() => setTimeRange(zoomOutTimeRange)}
-        />
+        <RangePicker value={timeRange} timeZone={timezone} onChange={setTimeRange} />
       </div>
       <QueryStatus loading={summary.loading && !figures} error={summary.error} subject="the data quality figures">
         <div className={styles.tiles}>

@@ -1,9 +1,10 @@
 import type { GrafanaTheme2, TimeRange } from '@grafana/data';
 import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
-import { InteractiveTable, TimeRangePicker, useStyles2, type Column } from '@grafana/ui';
+import { InteractiveTable, useStyles2, type Column } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
+import { RangePicker } from '../components/RangePicker/RangePicker';
 import { HourOfWeekHeatmap } from '../components/HourOfWeekHeatmap/HourOfWeekHeatmap';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { StatTile } from '../components/StatTile/StatTile';
@@ -14,7 +15,7 @@ import { accountVariable } from '../data/templateVariables';
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatRate } from '../utils/format';
-import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
+import { relativeTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
 
 const count = (name: keyof OnCallFigures): Column<OnCallFigures> => ({
@@ -86,15 +87,7 @@ export function OnCallPage() {
     >
       <div className={styles.controls}>
         <AccountPicker value={account} onChange={setAccount} />
-        <TimeRangePicker
-          value={timeRange}
-          timeZone={timezone}
-          onChange={setTimeRange}
-          onChangeTimeZone={() => {}}
-          onMoveBackward={() => setTimeRange((range) => shiftTimeRange(range, -1))}
-          onMoveForward={() => setTimeRange((range) => shiftTimeRange(range, 1))}
-          onZoom={() => setTimeRange(zoomOutTimeRange)}
-        />
+        <RangePicker value={timeRange} timeZone={timezone} onChange={setTimeRange} />
       </div>
       <QueryStatus loading={query.loading && figures.length === 0} error={query.error} subject="on-call figures">
         <div className={styles.tiles}>

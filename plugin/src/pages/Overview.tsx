@@ -1,9 +1,10 @@
 import type { GrafanaTheme2, TimeRange } from '@grafana/data';
 import { css } from '@emotion/css';
 import { PluginPage } from '@grafana/runtime';
-import { TimeRangePicker, useStyles2 } from '@grafana/ui';
+import { useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
+import { RangePicker } from '../components/RangePicker/RangePicker';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { complianceTone } from '../components/ReportView/ReportView';
 import { SeverityBadge } from '../components/SeverityBadge/SeverityBadge';
@@ -14,7 +15,7 @@ import { OVERVIEW_BY_SEVERITY_SQL, OVERVIEW_SUMMARY_SQL, OVERVIEW_TRENDS_SQL } f
 import { numberOrNull } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatDuration, formatRate } from '../utils/format';
-import { relativeTimeRange, shiftTimeRange, zoomOutTimeRange } from '../utils/timeRange';
+import { relativeTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
 
 export function OverviewPage() {
@@ -50,15 +51,7 @@ export function OverviewPage() {
     <PluginPage subTitle="How fast incidents are acknowledged and resolved, and whether the SLA holds, over the selected range.">
       <div className={styles.controls}>
         <AccountPicker value={account} onChange={setAccount} />
-        <TimeRangePicker
-          value={timeRange}
-          timeZone={timezone}
-          onChange={setTimeRange}
-          onChangeTimeZone={() => {}}
-          onMoveBackward={() => setTimeRange((range) => shiftTimeRange(range, -1))}
-          onMoveForward={() => setTimeRange((range) => shiftTimeRange(range, 1))}
-          onZoom={() => setTimeRange(zoomOutTimeRange)}
-        />
+        <RangePicker value={timeRange} timeZone={timezone} onChange={setTimeRange} />
       </div>
       <QueryStatus
         loading={summaryQuery.loading && !summaryQuery.rows.length}
