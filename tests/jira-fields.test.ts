@@ -11,12 +11,11 @@ import {
 import { parseFileConfig } from '../collector/src/config.ts';
 import { UsageError } from '../collector/src/errors.ts';
 import { createLogger } from '../collector/src/logger.ts';
-import { normaliseSeverity } from '../collector/src/severity.ts';
 import type { JiraFieldDetails } from '../collector/src/sources/jira/api-types.ts';
 import { resolveJiraFields, SLA_FIELD_TYPE, type JiraFieldSettings } from '../collector/src/sources/jira/fields.ts';
 import { JiraSync } from '../collector/src/sources/jira/sync.ts';
-import { ensureSource, upsertIncidents } from '../collector/src/sync/store.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { storePagerDutyIncidents } from './support/simulated-history.ts';
 
 /** Jira fields are found by id and schema type, never by their (translated) display name. */
 
@@ -187,34 +186,7 @@ describe('a Jira site in another language', () => {
     for (const table of ['sync_checkpoints', 'ingest_errors', 'sync_runs', 'sources']) {
       await sql`DELETE FROM ${sql.table(table)}`.execute(db);
     }
-    const sourceId = await ensureSource(db, {
-      name: 'pagerduty',
-      kind: 'pagerduty',
-      baseUrl: 'https://pagerduty.test',
-    });
-    await upsertIncidents(
-      db,
-      sourceId,
-      pagerduty.expectedFacts().map((fact) => ({
-        externalId: fact.id,
-        number: null,
-        title: `Incident ${fact.id}`,
-        status: fact.status,
-        urgency: fact.urgency,
-        priorityRaw: fact.priority,
-        severity: normaliseSeverity(fact.priority, fact.urgency, RULES),
-        serviceExternalId: null,
-        teamExternalId: null,
-        createdAt: fact.createdAt,
-        acknowledgedAt: fact.firstAckAt,
-        resolvedAt: fact.resolvedAt,
-        merged: fact.merged,
-        htmlUrl: `https://${pagerduty.subdomain}.pagerduty.com/incidents/${fact.id}`,
-        sourceUpdatedAt: null,
-      })),
-      new Map(),
-      new Map()
-    );
+    await storePagerDutyIncidents(db, pagerduty.expectedFacts(), pagerduty.subdomain);
   }
 
   /** Syncs the site as served with these options, then reads what the figures are built from. */

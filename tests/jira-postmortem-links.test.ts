@@ -4,8 +4,8 @@ import { ISSUE_TYPES, JiraSiteHistory, LINK_TYPES, startFakeJira, type FakeJira 
 import { parseFileConfig } from '../collector/src/config.ts';
 import { createLogger } from '../collector/src/logger.ts';
 import { JiraSync } from '../collector/src/sources/jira/sync.ts';
-import { ensureSource, upsertIncidents } from '../collector/src/sync/store.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { storePagerDutyIncidents as storeIncidents } from './support/simulated-history.ts';
 
 /**
  * docs/metrics.md §6: a post-mortem of several incidents counts for each
@@ -51,33 +51,19 @@ function description(...lines: string[]) {
 }
 
 async function storePagerDutyIncidents(): Promise<void> {
-  const sourceId = await ensureSource(database.db, {
-    name: 'pagerduty',
-    kind: 'pagerduty',
-    baseUrl: 'https://pagerduty.test',
-  });
-  await upsertIncidents(
+  await storeIncidents(
     database.db,
-    sourceId,
     INCIDENTS.map((incident) => ({
-      externalId: incident.id,
-      number: null,
-      title: `Incident ${incident.id}`,
-      status: 'resolved',
-      urgency: 'high',
-      priorityRaw: incident.priority,
-      severity: incident.priority === 'P1' ? 'SEV1' : 'SEV2',
-      serviceExternalId: null,
-      teamExternalId: null,
+      id: incident.id,
       createdAt: incident.created,
-      acknowledgedAt: incident.created,
+      firstAckAt: incident.created,
       resolvedAt: incident.resolved,
+      status: 'resolved' as const,
       merged: false,
-      htmlUrl: `https://acme.pagerduty.com/incidents/${incident.id}`,
-      sourceUpdatedAt: null,
+      priority: incident.priority,
+      urgency: 'high' as const,
     })),
-    new Map(),
-    new Map()
+    'acme'
   );
 }
 

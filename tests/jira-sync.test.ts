@@ -14,11 +14,10 @@ import {
 } from '@incident-lens/simulators';
 import { AuthError, UsageError } from '../collector/src/errors.ts';
 import { createLogger } from '../collector/src/logger.ts';
-import { normaliseSeverity } from '../collector/src/severity.ts';
 import { JiraSync, type JiraSyncOptions } from '../collector/src/sources/jira/sync.ts';
-import { ensureSource, upsertIncidents } from '../collector/src/sync/store.ts';
 import type { SyncRequest } from '../collector/src/sync/source.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { storePagerDutyIncidents as storeIncidents } from './support/simulated-history.ts';
 
 const logger = createLogger('error');
 const EMAIL = 'collector@acme.example';
@@ -98,34 +97,7 @@ function run(sync: JiraSync, request: Partial<SyncRequest> = {}) {
 
 /** The PagerDuty source's incidents, written the way the PagerDuty sync writes them. */
 async function storePagerDutyIncidents(facts: readonly ExpectedIncidentFacts[] = pagerdutyFacts): Promise<void> {
-  const sourceId = await ensureSource(database.db, {
-    name: 'pagerduty',
-    kind: 'pagerduty',
-    baseUrl: 'https://pagerduty.test',
-  });
-  await upsertIncidents(
-    database.db,
-    sourceId,
-    facts.map((fact) => ({
-      externalId: fact.id,
-      number: null,
-      title: `Incident ${fact.id}`,
-      status: fact.status,
-      urgency: fact.urgency,
-      priorityRaw: fact.priority,
-      severity: normaliseSeverity(fact.priority, fact.urgency, RULES),
-      serviceExternalId: null,
-      teamExternalId: null,
-      createdAt: fact.createdAt,
-      acknowledgedAt: fact.firstAckAt,
-      resolvedAt: fact.resolvedAt,
-      merged: fact.merged,
-      htmlUrl: `https://${pagerduty.subdomain}.pagerduty.com/incidents/${fact.id}`,
-      sourceUpdatedAt: null,
-    })),
-    new Map(),
-    new Map()
-  );
+  await storeIncidents(database.db, facts, pagerduty.subdomain);
 }
 
 const iso = (value: Date | null) => (value === null ? null : value.toISOString());

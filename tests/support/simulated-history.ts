@@ -1,8 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../collector/src/db/schema.ts';
-import { generatePagerDutyHistory, type PagerDutyHistory, startFakePagerDuty } from '@incident-lens/simulators';
+import {
+  generatePagerDutyHistory,
+  type ExpectedIncidentFacts,
+  type PagerDutyHistory,
+  startFakePagerDuty,
+} from '@incident-lens/simulators';
 import { createLogger } from '../../collector/src/logger.ts';
+import { normaliseSeverity } from '../../collector/src/severity.ts';
 import { PagerDutySync } from '../../collector/src/sources/pagerduty/sync.ts';
+import { ensureSource, upsertIncidents } from '../../collector/src/sync/store.ts';
 
 /**
  * Fills a database the way a user's would be filled: a seeded PagerDuty
@@ -29,4 +36,46 @@ export async function syncSimulatedPagerDuty(
     await server.stop();
   }
   return history;
+}
+
+/** The incident fields a Jira test needs stored for its links and deadlines to resolve. */
+export type IncidentToLink = Pick<
+  ExpectedIncidentFacts,
+  'id' | 'createdAt' | 'firstAckAt' | 'resolvedAt' | 'status' | 'merged' | 'priority' | 'urgency'
+>;
+
+/**
+ * Stores incidents as the PagerDuty sync writes them (severity by the
+ * default rules, no service or team), so that Jira tests link post-mortems
+ * and action items to them without running that sync.
+ */
+export async function storePagerDutyIncidents(
+  db: Kysely<Database>,
+  incidents: readonly IncidentToLink[],
+  subdomain: string
+): Promise<void> {
+  const sourceId = await ensureSource(db, { name: 'pagerduty', kind: 'pagerduty', baseUrl: 'https://pagerduty.test' });
+  await upsertIncidents(
+    db,
+    sourceId,
+    incidents.map((incident) => ({
+      externalId: incident.id,
+      number: null,
+      title: `Incident ${incident.id}`,
+      status: incident.status,
+      urgency: incident.urgency,
+      priorityRaw: incident.priority,
+      severity: normaliseSeverity(incident.priority, incident.urgency, { map: {}, fromUrgency: {} }),
+      serviceExternalId: null,
+      teamExternalId: null,
+      createdAt: incident.createdAt,
+      acknowledgedAt: incident.firstAckAt,
+      resolvedAt: incident.resolvedAt,
+      merged: incident.merged,
+      htmlUrl: `https://${subdomain}.pagerduty.com/incidents/${incident.id}`,
+      sourceUpdatedAt: null,
+    })),
+    new Map(),
+    new Map()
+  );
 }
