@@ -152,8 +152,12 @@ describe('period cache', () => {
       { granularity: 'month', periods: closedMonths, running: 0 },
       { granularity: 'week', periods: closedWeeks, running: 0 },
     ]);
-    // Each period also has its on-call figures cached.
-    expect(first.rows[0]!.written).toBe(2 * (35 + closedMonths + closedWeeks));
+    // Each period also has its on-call figures cached, and on-call caches every closed day since the
+    // first incident and the nights shared across each of their midnights.
+    const days = await sql<{ closed: number }>`
+      SELECT (now() AT TIME ZONE 'Europe/Berlin')::date - date '2026-09-03' AS closed`.execute(database.db);
+    const closedDays = days.rows[0]!.closed;
+    expect(first.rows[0]!.written).toBe(2 * (35 + closedMonths + closedWeeks) + (closedDays - 35) + closedDays);
     const again = await sql<{
       written: number;
     }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);

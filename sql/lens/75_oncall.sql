@@ -103,6 +103,32 @@ BEGIN ATOMIC
                   AND NOT coalesce(acknowledged_at <= as_of, false), false);
 END;
 
+-- The notifications of [range_start, range_end) up to as_of, with their
+-- incident's service and team and their local time in the user's zone and in
+-- the report's. `account`: that account's only.
+CREATE FUNCTION lens.oncall_notifications(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                          account text DEFAULT NULL)
+RETURNS TABLE (user_id bigint, method text, interrupts boolean, service_id bigint, team_id bigint, notified_at timestamptz,
+               local_at timestamp, report_local timestamp)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT n.user_id, n.method, n.method IN ('sms', 'phone', 'push'), f.service_id, f.team_id, n.notified_at,
+         n.notified_at AT TIME ZONE coalesce(u.time_zone, tz), n.notified_at AT TIME ZONE tz
+  FROM public.notifications n
+  JOIN public.users u ON u.id = n.user_id
+  -- The incident's service and team: most incidents of a period's notifications
+  -- were created in it or just before, read by time in one go; the others by key.
+  LEFT JOIN (SELECT x.incident_id, x.service_id, x.team_id FROM lens.incident_fact x
+             WHERE x.created_at >= range_start - interval '2 days' AND x.created_at < range_end) recent
+    ON recent.incident_id = n.incident_id
+  LEFT JOIN LATERAL (SELECT x.service_id, x.team_id FROM lens.incident_fact x
+                     WHERE recent.incident_id IS NULL AND x.incident_id = n.incident_id OFFSET 0) older ON true
+  CROSS JOIN LATERAL (SELECT coalesce(recent.service_id, older.service_id) AS service_id,
+                             coalesce(recent.team_id, older.team_id) AS team_id) f
+  WHERE n.notified_at >= range_start AND n.notified_at < range_end AND n.notified_at <= as_of
+    AND (account IS NULL OR n.source_id = (SELECT lens.account_id(account)));
+END;
+
 -- `account`: the notifications and incidents of that account only.
 CREATE FUNCTION lens.compute_oncall(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                                     account text DEFAULT NULL)
@@ -112,21 +138,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET work_mem = '32MB'
 BEGIN ATOMIC
   WITH notified AS MATERIALIZED (
-    SELECT n.user_id, n.method, n.method IN ('sms', 'phone', 'push') AS interrupts, f.service_id, f.team_id,
-           n.notified_at AT TIME ZONE coalesce(u.time_zone, tz) AS local_at, n.notified_at AT TIME ZONE tz AS report_local
-    FROM public.notifications n
-    JOIN public.users u ON u.id = n.user_id
-    -- The incident's service and team: most incidents of a period's notifications
-    -- were created in it or just before, read by time in one go; the others by key.
-    LEFT JOIN (SELECT x.incident_id, x.service_id, x.team_id FROM lens.incident_fact x
-               WHERE x.created_at >= range_start - interval '2 days' AND x.created_at < range_end) recent
-      ON recent.incident_id = n.incident_id
-    LEFT JOIN LATERAL (SELECT x.service_id, x.team_id FROM lens.incident_fact x
-                       WHERE recent.incident_id IS NULL AND x.incident_id = n.incident_id OFFSET 0) older ON true
-    CROSS JOIN LATERAL (SELECT coalesce(recent.service_id, older.service_id) AS service_id,
-                               coalesce(recent.team_id, older.team_id) AS team_id) f
-    WHERE n.notified_at >= range_start AND n.notified_at < range_end AND n.notified_at <= as_of
-      AND (account IS NULL OR n.source_id = (SELECT lens.account_id(account)))
+    SELECT n.* FROM lens.oncall_notifications(range_start, range_end, as_of, tz, account) n
   ),
   interruption AS MATERIALIZED (
     SELECT n.user_id, n.service_id, n.team_id, lens.interruption_band(n.local_at) AS band,
@@ -201,42 +213,159 @@ BEGIN ATOMIC
                                ORDER BY array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], g.dimension),
                                         g.dimension_key)
               FROM counted g
-              -- Rows without a responder or an hour (incidents, emails) make no such group; a responder
-              -- row exists for an interruption or an acknowledgement, not for an email.
+              -- Rows without a responder or an hour (incidents, emails) make no such group. A responder
+              -- row exists for any notification or acknowledgement, so that the figures of adjacent
+              -- ranges add up; lens.oncall_metrics shows those with an interruption or an acknowledgement.
               WHERE g.dimension = 'total'
                  OR (g.dimension IN ('service', 'team') AND g.notifications + g.incidents > 0)
-                 OR (g.dimension = 'responder' AND g.dimension_key IS NOT NULL AND g.interruptions + g.acknowledged > 0)
+                 OR (g.dimension = 'responder' AND g.dimension_key IS NOT NULL AND g.notifications + g.acknowledged > 0)
                  OR (g.dimension = 'hour_of_week' AND g.dimension_key IS NOT NULL)),
              -- Nothing happened: the total row all the same.
              ARRAY[ROW('total', NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)::lens.oncall_metrics]);
 END;
 
--- ---------------------------------------------------------------------------
--- Cached figures of whole periods (lens.oncall_rollup), under the rules of
--- lens.period_rollup.
+-- The nights woken on both sides of `boundary` within [range_start,
+-- range_end), per dimension as compute_oncall counts nights: the figures of
+-- the two sides count each such night once each, the two together once. Only
+-- nights_interrupted is set. A night lasts 10 hours of its user's clock (11
+-- across a DST change), so a day either side of the boundary holds them all.
+CREATE FUNCTION lens.compute_oncall_shared_nights(boundary timestamptz, range_start timestamptz, range_end timestamptz,
+                                                  as_of timestamptz, tz text)
+RETURNS lens.oncall_metrics[]
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH woken AS (
+    SELECT n.user_id, n.service_id, n.team_id, lens.night_of(n.local_at) AS night, n.notified_at < boundary AS before
+    FROM lens.oncall_notifications(range_start, range_end, as_of, tz) n
+    WHERE n.interrupts AND lens.interruption_band(n.local_at) = 'sleep'
+  ),
+  shared AS MATERIALIZED (
+    SELECT w.user_id, w.service_id, w.team_id, GROUPING(w.service_id) = 0 AS of_service, GROUPING(w.team_id) = 0 AS of_team
+    FROM woken w
+    GROUP BY GROUPING SETS ((w.user_id, w.night), (w.user_id, w.night, w.service_id), (w.user_id, w.night, w.team_id))
+    HAVING bool_or(w.before) AND NOT bool_and(w.before)
+  )
+  SELECT coalesce(array_agg(ROW(g.dimension, g.dimension_key, 0, 0, 0, 0, 0, 0, g.nights, 0, 0, 0, 0)::lens.oncall_metrics), '{}')
+  FROM (
+    SELECT CASE WHEN GROUPING(s.user_id) = 0 THEN 'responder' ELSE 'total' END AS dimension, s.user_id::text AS dimension_key,
+           count(*)::integer AS nights
+    FROM shared s WHERE NOT s.of_service AND NOT s.of_team
+    GROUP BY GROUPING SETS ((), (s.user_id))
+    UNION ALL
+    SELECT 'service', s.service_id::text, count(*)::integer FROM shared s WHERE s.of_service GROUP BY s.service_id
+    UNION ALL
+    SELECT 'team', s.team_id::text, count(*)::integer FROM shared s WHERE s.of_team GROUP BY s.team_id
+  ) g
+  WHERE g.nights > 0;
+END;
 
--- The figures of one whole period: from the cache when it holds them, else
--- computed now. It only reads; lens.cache_oncall_period_figures (run by the
--- collector) fills the cache.
-CREATE FUNCTION lens.oncall_period_figures(granularity text, period_start timestamptz, period_end timestamptz,
-                                           as_of timestamptz, tz text)
+-- ---------------------------------------------------------------------------
+-- Cached pieces (lens.oncall_rollup), under the rules of lens.period_rollup:
+-- every whole day, ISO week and month of the report's zone (granularity day,
+-- week, month), and for each local midnight t the nights shared by its two
+-- sides (granularity midnight, period [t - 24 h, t + 24 h): only changes there
+-- can move them).
+
+-- The figures of [range_start, range_end) of every account, composed of cached
+-- pieces and computed edges. A whole period of `granularity` is its
+-- cached row when current. Otherwise the whole local months in the range, the
+-- whole local days beside them and the partial days at either end: counts add
+-- up, and since no night outlasts a day, a night counted by two adjacent
+-- pieces is one shared by their common midnight, subtracted once. A piece or
+-- midnight not cached (not yet settled, or stale) is computed as of as_of. It
+-- only reads; lens.cache_oncall_period_figures (run by the collector) fills
+-- the cache.
+CREATE FUNCTION lens.oncall_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                    granularity text DEFAULT NULL)
 RETURNS lens.oncall_metrics[]
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
   cached lens.oncall_metrics[];
+  first_midnight timestamptz;
+  last_midnight timestamptz;
+  months_start timestamptz;
+  months_end timestamptz;
 BEGIN
-  SELECT r.figures INTO cached FROM lens.oncall_rollup r
-  WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
-    AND r.period_end = period_end AND r.stable_from <= as_of
-    AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot);
-  IF FOUND THEN
-    RETURN cached;
+  IF granularity IS NOT NULL THEN
+    SELECT r.figures INTO cached FROM lens.oncall_rollup r
+    WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = range_start
+      AND r.period_end = range_end AND r.stable_from <= as_of
+      AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot);
+    IF FOUND THEN
+      RETURN cached;
+    END IF;
   END IF;
-  RETURN (SELECT c.figures FROM lens.compute_oncall(period_start, period_end, as_of, tz) c);
+  -- The whole days are [first_midnight, last_midnight), the whole months [months_start, months_end).
+  SELECT CASE WHEN d.period_start = range_start THEN d.period_start ELSE d.period_end END INTO first_midnight
+  FROM lens.period_bounds('day', (range_start AT TIME ZONE tz)::date, tz) d;
+  SELECT d.period_start INTO last_midnight FROM lens.period_bounds('day', (range_end AT TIME ZONE tz)::date, tz) d;
+  IF first_midnight >= last_midnight THEN
+    RETURN (SELECT c.figures FROM lens.compute_oncall(range_start, range_end, as_of, tz) c);
+  END IF;
+  SELECT CASE WHEN m.period_start = first_midnight THEN m.period_start ELSE m.period_end END INTO months_start
+  FROM lens.period_bounds('month', (first_midnight AT TIME ZONE tz)::date, tz) m;
+  SELECT m.period_start INTO months_end FROM lens.period_bounds('month', (last_midnight AT TIME ZONE tz)::date, tz) m;
+  IF months_start >= months_end THEN
+    months_start := last_midnight;
+    months_end := last_midnight;
+  END IF;
+  RETURN (
+    WITH piece AS MATERIALIZED (
+      SELECT NULL AS granularity, range_start AS period_start, first_midnight AS period_end WHERE range_start < first_midnight
+      UNION ALL
+      SELECT 'day', d.period_start, d.period_end FROM lens.periods('day', first_midnight, months_start, tz) d
+      UNION ALL
+      SELECT 'month', m.period_start, m.period_end FROM lens.periods('month', months_start, months_end, tz) m
+      UNION ALL
+      SELECT 'day', d.period_start, d.period_end FROM lens.periods('day', months_end, last_midnight, tz) d
+      UNION ALL
+      SELECT NULL, last_midnight, range_end WHERE last_midnight < range_end
+    ),
+    counted AS (
+      -- Scalar subqueries: one lookup by key per piece, whatever the planner guesses of the cache's size.
+      SELECT coalesce((SELECT r.figures FROM lens.oncall_rollup r
+                       WHERE r.granularity = p.granularity AND r.tz = tz AND r.period_start = p.period_start
+                         AND r.period_end = p.period_end AND r.stable_from <= as_of
+                         AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)),
+                      (SELECT x.figures FROM lens.compute_oncall(p.period_start, p.period_end, as_of, tz) x)) AS figures
+      FROM piece p
+    ),
+    -- Between two whole pieces a night shared by their midnight lies in both, so
+    -- the cached day either side holds it; at a partial end, only the range does.
+    shared AS (
+      SELECT coalesce((SELECT r.figures FROM lens.oncall_rollup r
+                       WHERE b.midnight > first_midnight AND b.midnight < last_midnight
+                         AND r.granularity = 'midnight' AND r.tz = tz AND r.period_start = b.midnight - lens.seconds(86400)
+                         AND r.period_end = b.midnight + lens.seconds(86400) AND r.stable_from <= as_of
+                         AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)),
+                      lens.compute_oncall_shared_nights(b.midnight, greatest(range_start, b.midnight - lens.seconds(86400)),
+                                                        least(range_end, b.midnight + lens.seconds(86400)), as_of, tz))
+               AS figures
+      FROM (SELECT p.period_start AS midnight FROM piece p WHERE p.period_start > range_start) b
+    ),
+    summed AS (
+      SELECT f.dimension, f.dimension_key, sum(f.notifications)::integer AS notifications,
+             sum(f.unknown_method)::integer AS unknown_method, sum(f.interruptions)::integer AS interruptions,
+             sum(f.business)::integer AS business, sum(f.off)::integer AS off, sum(f.sleep)::integer AS sleep,
+             sum(f.nights_interrupted)::integer AS nights_interrupted, sum(f.acknowledged)::integer AS acknowledged,
+             sum(f.incidents)::integer AS incidents, sum(f.auto_resolved)::integer AS auto_resolved,
+             sum(f.transient)::integer AS transient
+      FROM (SELECT f.* FROM counted c CROSS JOIN LATERAL unnest(c.figures) f
+            UNION ALL
+            SELECT f.dimension, f.dimension_key, 0, 0, 0, 0, 0, 0, -f.nights_interrupted, 0, 0, 0, 0
+            FROM shared s CROSS JOIN LATERAL unnest(s.figures) f) f
+      GROUP BY f.dimension, f.dimension_key
+    )
+    SELECT array_agg(ROW(s.dimension, s.dimension_key, s.notifications, s.unknown_method, s.interruptions, s.business,
+                         s.off, s.sleep, s.nights_interrupted, s.acknowledged, s.incidents, s.auto_resolved,
+                         s.transient)::lens.oncall_metrics
+                     ORDER BY array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], s.dimension),
+                              s.dimension_key)
+    FROM summed s);
 END $$;
 
--- Caches one whole period like lens.cache_period_figures. For the owner only.
+-- Caches one piece like lens.cache_period_figures. For the owner only.
 CREATE FUNCTION lens.cache_oncall_period_figures(granularity text, period_start timestamptz, period_end timestamptz,
                                                  tz text)
 RETURNS boolean
@@ -251,8 +380,17 @@ BEGIN
                AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) THEN
     RETURN false;
   END IF;
-  SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
-  FROM lens.compute_oncall(period_start, period_end, now(), tz) c CROSS JOIN lens.rollup_state st;
+  -- One statement each, so that the snapshot recorded is the one the figures were computed from.
+  IF granularity = 'midnight' THEN
+    SELECT period_end AS stable_from,
+           lens.compute_oncall_shared_nights(period_start + lens.seconds(lens.seconds_between(period_end, period_start) / 2),
+                                             period_start, period_end, now(), tz) AS figures,
+           pg_current_snapshot() AS snapshot, st.epoch INTO computed
+    FROM lens.rollup_state st;
+  ELSE
+    SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
+    FROM lens.compute_oncall(period_start, period_end, now(), tz) c CROSS JOIN lens.rollup_state st;
+  END IF;
   IF computed.stable_from > now() THEN
     RETURN false;
   END IF;
@@ -269,13 +407,45 @@ EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
   RETURN false;
 END $$;
 
+-- Caches every closed local day and midnight since the first incident that
+-- lacks a current row, newest first (lens.refresh_closed_periods calls it), so
+-- that any range finds its edges cached. The number of rows written.
+CREATE FUNCTION lens.cache_oncall_days(tz text, as_of timestamptz)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  piece record;
+  written integer := 0;
+BEGIN
+  FOR piece IN
+    SELECT p.granularity, p.period_start, p.period_end
+    FROM (SELECT min(f.created_at) AS first FROM lens.incident_fact f) history
+    CROSS JOIN LATERAL lens.periods('day', history.first, as_of, tz) d
+    CROSS JOIN LATERAL (VALUES ('day', d.period_start, d.period_end),
+                               ('midnight', d.period_start - lens.seconds(86400), d.period_start + lens.seconds(86400)))
+      AS p(granularity, period_start, period_end)
+    WHERE p.period_end <= as_of
+      AND NOT EXISTS (SELECT 1 FROM lens.oncall_rollup r
+                      WHERE r.granularity = p.granularity AND r.tz = tz AND r.period_start = p.period_start
+                        AND r.period_end = p.period_end
+                        AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot))
+    ORDER BY p.period_start DESC
+  LOOP
+    written := written + lens.cache_oncall_period_figures(piece.granularity, piece.period_start, piece.period_end, tz)::integer;
+  END LOOP;
+  RETURN written;
+END $$;
+
 -- ---------------------------------------------------------------------------
 -- The API: on-call and noise figures of [range_start, range_end) per bucket
--- (granularity NULL: the range itself) and dimension. Grafana filters on
--- dimension; the report reads one period.
+-- (granularity NULL: the range itself) and dimension; `dimensions`: only
+-- those (a chart of years by week reads the total alone). The report reads one
+-- period.
 
 CREATE FUNCTION lens.oncall_metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                    granularity text DEFAULT NULL, account text DEFAULT NULL)
+                                    granularity text DEFAULT NULL, account text DEFAULT NULL,
+                                    dimensions text[] DEFAULT NULL)
 RETURNS TABLE (
   period_start timestamptz, period_end timestamptz, period_label text,
   dimension text, dimension_key text, external_id text, dimension_label text,
@@ -305,12 +475,14 @@ BEGIN ATOMIC
   FROM lens.buckets(granularity, range_start, range_end, tz) b
   CROSS JOIN LATERAL unnest(
     -- The cache holds every account's figures: one account's are computed.
-    CASE WHEN b.whole AND account IS NULL
-         THEN lens.oncall_period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz)
+    CASE WHEN account IS NULL
+         THEN lens.oncall_figures(b.bucket_start, b.bucket_end, as_of, tz, CASE WHEN b.whole THEN granularity END)
          ELSE (SELECT c.figures FROM lens.compute_oncall(b.bucket_start, b.bucket_end, as_of, tz, account) c) END) f
   LEFT JOIN public.users u ON f.dimension = 'responder' AND u.id::text = f.dimension_key
   LEFT JOIN public.services sv ON f.dimension = 'service' AND sv.id::text = f.dimension_key
   LEFT JOIN public.teams tm ON f.dimension = 'team' AND tm.id::text = f.dimension_key
+  WHERE (f.dimension <> 'responder' OR f.interruptions + f.acknowledged > 0)
+    AND (dimensions IS NULL OR f.dimension = ANY (dimensions))
   ORDER BY b.bucket_start, array_position(ARRAY['total', 'responder', 'service', 'team', 'hour_of_week'], f.dimension),
     -- Responders by sleep, then total, descending, then name (README.md);
     -- services and teams by incidents; hours in order.
@@ -331,17 +503,19 @@ BEGIN ATOMIC
   SELECT m.dimension_label, m.external_id, m.time_zone, m.sleep, m.nights_interrupted, st.sleep_interruption_alert
   FROM public.metric_settings st
   CROSS JOIN LATERAL lens.oncall_metrics(as_of - lens.seconds(7 * 86400), as_of + lens.seconds(1e-6), as_of,
-                                         st.timezone) m
-  WHERE m.dimension = 'responder' AND m.sleep >= st.sleep_interruption_alert
+                                         st.timezone, dimensions => '{responder}') m
+  WHERE m.sleep >= st.sleep_interruption_alert
   ORDER BY m.sleep DESC, m.dimension_label;
 END;
 
 CREATE VIEW lens.oncall_settings AS
 SELECT sleep_interruption_alert FROM public.metric_settings;
 
-REVOKE EXECUTE ON FUNCTION lens.oncall_period_figures(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
--- It reads public.notifications as its caller: only the owner's functions call it.
-REVOKE EXECUTE ON FUNCTION lens.compute_oncall(timestamptz, timestamptz, timestamptz, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION lens.oncall_figures(timestamptz, timestamptz, timestamptz, text, text) FROM PUBLIC;
+-- They read public.notifications as their caller: only the owner's functions call them.
+REVOKE EXECUTE ON FUNCTION lens.compute_oncall(timestamptz, timestamptz, timestamptz, text, text),
+  lens.oncall_notifications(timestamptz, timestamptz, timestamptz, text, text),
+  lens.compute_oncall_shared_nights(timestamptz, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 
 -- The `onCall` and `noise` parts of the report JSON (README.md) for one
 -- period: responders by sleep, then total, descending, then name; services by

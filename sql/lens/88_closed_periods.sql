@@ -27,5 +27,6 @@ BEGIN
     written := written + lens.cache_period_figures(period.granularity, period.period_start, period.period_end, tz)::integer
                        + lens.cache_oncall_period_figures(period.granularity, period.period_start, period.period_end, tz)::integer;
   END LOOP;
-  RETURN written;
+  -- On-call figures of any range are composed of cached days: every day of history.
+  RETURN written + lens.cache_oncall_days(tz, as_of);
 END $$;

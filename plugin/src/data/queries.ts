@@ -85,8 +85,8 @@ FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', account
 
 export const ONCALL_BANDS_SQL = `
 SELECT period_start AS time, business, off, sleep
-FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week', account => $source)
-WHERE dimension = 'total'
+FROM lens.oncall_metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week', account => $source,
+                         dimensions => '{total}')
 ORDER BY period_start`;
 
 /**
