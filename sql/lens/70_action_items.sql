@@ -1,5 +1,8 @@
 -- Action items (docs/metrics.md §7). The deadline is the end of the due day in
 -- the report's zone; done means a Done-category status reached by as_of.
+-- Every figure reads lens.action_item_fact (sql/015_action_item_fact.sql),
+-- kept equal to the core tables by the triggers below; the lists join the
+-- core tables only for the rows they show.
 
 -- docs/metrics.md §7: an item due on a day must be done before the end of that
 -- day in the report's zone.
@@ -10,17 +13,17 @@ RETURN (due_date + 1)::timestamp AT TIME ZONE tz;
 -- The state of an action item as of an instant: done means a Done-category
 -- status reached by as_of. A set-returning SQL function of plain columns, so
 -- that PostgreSQL inlines it instead of calling it once per row.
-CREATE FUNCTION lens.action_item_state(deadline timestamptz, status_category text, completed_at timestamptz,
+CREATE FUNCTION lens.action_item_state(deadline timestamptz, done_status boolean, completed_at timestamptz,
                                        as_of timestamptz)
 RETURNS TABLE (is_done boolean, completed_on_time boolean, is_overdue boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT d.is_done, d.is_done AND completed_at < deadline, NOT d.is_done AND deadline <= as_of
-  FROM (SELECT coalesce(lower(status_category) = 'done' AND completed_at <= as_of, false) AS is_done) d;
+  FROM (SELECT coalesce(done_status AND completed_at <= as_of, false) AS is_done) d;
 END;
 
 -- The incident of an item known only by its post-mortem: the first incident
--- the post-mortem names, unmerged ones first. Inlined like lens.placed_action_items.
+-- the post-mortem names, unmerged ones first.
 CREATE FUNCTION lens.postmortem_first_incident(postmortem bigint)
 RETURNS TABLE (incident_id bigint)
 LANGUAGE sql STABLE
@@ -33,54 +36,170 @@ BEGIN ATOMIC
 END;
 REVOKE EXECUTE ON FUNCTION lens.postmortem_first_incident(bigint) FROM PUBLIC;
 
--- The account an action item counts under (docs/metrics.md §13): its
--- incident's (named directly, or the post-mortem's first incident), else the
--- Jira account that holds it. So a leader who picks a PagerDuty account sees
--- the follow-through of that account's incidents, wherever the tickets live.
-CREATE FUNCTION lens.action_item_account(incident_id bigint, postmortem_id bigint, item_source_id integer)
-RETURNS integer
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN coalesce((SELECT i.source_id FROM public.incidents i
-                 WHERE i.id = coalesce(incident_id, (SELECT f.incident_id
-                                                     FROM lens.postmortem_first_incident(postmortem_id) f))),
-                item_source_id);
-REVOKE EXECUTE ON FUNCTION lens.action_item_account(bigint, bigint, integer) FROM PUBLIC;
+-- Writes the facts of the given items as the core tables hold them now: the
+-- incident an item counts under (named directly, or its post-mortem's first
+-- incident), and the account it counts under (docs/metrics.md §13): that
+-- incident's, else the Jira account that holds the item. So a leader who
+-- picks a PagerDuty account sees the follow-through of that account's
+-- incidents, wherever the tickets live. Service and team are the incident's
+-- while it is not removed, as in lens.incident_fact.
+CREATE FUNCTION lens.refresh_action_item_facts(item_ids bigint[]) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF coalesce(cardinality(item_ids), 0) = 0 THEN
+    RETURN;
+  END IF;
+
+  WITH wanted AS (
+    SELECT DISTINCT t.id FROM unnest(item_ids) AS t(id) WHERE t.id IS NOT NULL
+  ),
+  -- By key through LATERAL ... OFFSET 0, as lens.refresh_incident_facts does:
+  -- a few lookups per item whatever the statistics say.
+  desired AS (
+    SELECT a.id AS action_item_id, a.due_date, a.created_at, a.completed_at,
+           lower(a.status_category) = 'done' AS done_status, coalesce(btrim(a.owner), '') = '' AS without_owner,
+           counted.incident_id, coalesce(i.source_id, a.source_id) AS source_id,
+           CASE WHEN i.removed_at IS NULL THEN i.service_id END AS service_id,
+           CASE WHEN i.removed_at IS NULL THEN i.team_id END AS team_id
+    FROM wanted
+    CROSS JOIN LATERAL (SELECT x.* FROM public.action_items x WHERE x.id = wanted.id AND x.removed_at IS NULL OFFSET 0) a
+    CROSS JOIN LATERAL (SELECT coalesce(a.incident_id, (SELECT f.incident_id FROM lens.postmortem_first_incident(a.postmortem_id) f))
+                          AS incident_id) counted
+    LEFT JOIN LATERAL (SELECT x.source_id, x.service_id, x.team_id, x.removed_at FROM public.incidents x
+                       WHERE x.id = counted.incident_id OFFSET 0) i ON true
+  ),
+  removed AS (
+    DELETE FROM lens.action_item_fact f
+    WHERE f.action_item_id IN (SELECT w.id FROM wanted w)
+      AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.action_item_id = f.action_item_id)
+  )
+  INSERT INTO lens.action_item_fact AS f (action_item_id, due_date, created_at, completed_at, done_status,
+                                          without_owner, incident_id, source_id, service_id, team_id)
+  SELECT d.action_item_id, d.due_date, d.created_at, d.completed_at, d.done_status, d.without_owner, d.incident_id,
+         d.source_id, d.service_id, d.team_id
+  FROM desired d
+  ORDER BY d.due_date, d.created_at -- keeps a range of due days on few pages
+  ON CONFLICT (action_item_id) DO UPDATE SET
+    due_date = excluded.due_date, created_at = excluded.created_at, completed_at = excluded.completed_at,
+    done_status = excluded.done_status, without_owner = excluded.without_owner, incident_id = excluded.incident_id,
+    source_id = excluded.source_id, service_id = excluded.service_id, team_id = excluded.team_id
+  WHERE (f.due_date, f.created_at, f.completed_at, f.done_status, f.without_owner, f.incident_id, f.source_id,
+         f.service_id, f.team_id)
+        IS DISTINCT FROM
+        (excluded.due_date, excluded.created_at, excluded.completed_at, excluded.done_status, excluded.without_owner,
+         excluded.incident_id, excluded.source_id, excluded.service_id, excluded.team_id);
+END $$;
+
+-- What can move an item's facts: the item itself; the links of its
+-- post-mortem (which incident is first); and its incident's order among the
+-- post-mortem's incidents (merged, created_at), account, service, team or
+-- removal. A post-mortem's own columns place no item (deleting one deletes
+-- its links, whose trigger refreshes), and an incident referenced by an item
+-- cannot be deleted. Updates that change none of these cost no refresh.
+CREATE FUNCTION lens.on_action_item_source_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'action_items' THEN
+    IF TG_OP = 'TRUNCATE' THEN
+      DELETE FROM lens.action_item_fact;
+    ELSIF TG_OP = 'INSERT' THEN
+      PERFORM lens.refresh_action_item_facts(ARRAY(SELECT n.id FROM new_rows n));
+    ELSIF TG_OP = 'UPDATE' THEN
+      PERFORM lens.refresh_action_item_facts(ARRAY(
+        SELECT changed.id FROM (
+          SELECT n.id, n.source_id, n.incident_id, n.postmortem_id, n.status_category, n.owner, n.due_date,
+                 n.created_at, n.completed_at, n.removed_at
+          FROM new_rows n
+          EXCEPT
+          SELECT o.id, o.source_id, o.incident_id, o.postmortem_id, o.status_category, o.owner, o.due_date,
+                 o.created_at, o.completed_at, o.removed_at
+          FROM old_rows o) changed));
+    ELSE
+      PERFORM lens.refresh_action_item_facts(ARRAY(SELECT o.id FROM old_rows o));
+    END IF;
+  ELSIF TG_TABLE_NAME = 'postmortem_incidents' THEN
+    -- Only items without an incident of their own follow their post-mortem's first.
+    IF TG_OP = 'TRUNCATE' THEN
+      PERFORM lens.refresh_action_item_facts(ARRAY(
+        SELECT a.id FROM public.action_items a WHERE a.incident_id IS NULL AND a.postmortem_id IS NOT NULL));
+    ELSIF TG_OP = 'INSERT' THEN
+      PERFORM lens.refresh_action_item_facts(ARRAY(
+        SELECT a.id FROM public.action_items a
+        WHERE a.postmortem_id IN (SELECT n.postmortem_id FROM new_rows n) AND a.incident_id IS NULL));
+    ELSIF TG_OP = 'UPDATE' THEN
+      PERFORM lens.refresh_action_item_facts(ARRAY(
+        SELECT a.id FROM public.action_items a
+        WHERE a.postmortem_id IN (SELECT n.postmortem_id FROM new_rows n UNION SELECT o.postmortem_id FROM old_rows o)
+          AND a.incident_id IS NULL));
+    ELSE
+      PERFORM lens.refresh_action_item_facts(ARRAY(
+        SELECT a.id FROM public.action_items a
+        WHERE a.postmortem_id IN (SELECT o.postmortem_id FROM old_rows o) AND a.incident_id IS NULL));
+    END IF;
+  ELSE
+    PERFORM lens.refresh_action_item_facts(ARRAY(
+      WITH changed AS (
+        SELECT n.id, n.created_at, n.merged, n.source_id, n.service_id, n.team_id, n.removed_at FROM new_rows n
+        EXCEPT
+        SELECT o.id, o.created_at, o.merged, o.source_id, o.service_id, o.team_id, o.removed_at FROM old_rows o
+      )
+      SELECT a.id FROM public.action_items a WHERE a.incident_id IN (SELECT c.id FROM changed c)
+      UNION
+      SELECT a.id FROM public.postmortem_incidents l JOIN public.action_items a ON a.postmortem_id = l.postmortem_id
+      WHERE l.incident_id IN (SELECT c.id FROM changed c) AND a.incident_id IS NULL));
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER action_item_fact_insert AFTER INSERT ON public.action_items
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_update AFTER UPDATE ON public.action_items
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_delete AFTER DELETE ON public.action_items
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_truncate AFTER TRUNCATE ON public.action_items
+  FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_insert AFTER INSERT ON public.postmortem_incidents
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_update AFTER UPDATE ON public.postmortem_incidents
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_delete AFTER DELETE ON public.postmortem_incidents
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_truncate AFTER TRUNCATE ON public.postmortem_incidents
+  FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
+CREATE TRIGGER action_item_fact_update AFTER UPDATE ON public.incidents
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
 
 -- The items of a range as placed by docs/metrics.md §7: due in it, or without a due
--- date and created in it; nothing created after as_of. Not SECURITY DEFINER,
--- so that it is inlined into its callers (which are) and the columns they do
--- not use are never read; only the owner may call it (REVOKE below).
--- `account`: the items counted under that account (lens.action_item_account).
+-- date and created in it; nothing created after as_of. Inlined into its
+-- callers, so the columns they do not use are never read.
+-- `account`: the items counted under that account.
 CREATE FUNCTION lens.placed_action_items(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                                          account text DEFAULT NULL)
 RETURNS TABLE (
-  id bigint, external_id text, title text, owner text, status text, status_category text, due_date date,
-  created_at timestamptz, completed_at timestamptz, incident_id bigint, postmortem_id bigint, html_url text,
+  action_item_id bigint, due_date date, created_at timestamptz, completed_at timestamptz, done_status boolean,
+  without_owner boolean, incident_id bigint, service_id bigint, team_id bigint,
   attribution text, attributed_at timestamptz
 )
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
-         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'due_date', a.due_date::timestamp AT TIME ZONE tz
+  SELECT f.action_item_id, f.due_date, f.created_at, f.completed_at, f.done_status, f.without_owner, f.incident_id,
+         f.service_id, f.team_id, 'due_date', f.due_date::timestamp AT TIME ZONE tz
   FROM lens.local_days(range_start, range_end, tz) days
-  JOIN public.action_items a ON a.due_date >= days.first_day AND a.due_date < days.end_day
-  WHERE a.created_at <= as_of AND a.removed_at IS NULL
-    AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
-                                = (SELECT lens.account_id(account)))
+  JOIN lens.action_item_fact f ON f.due_date >= days.first_day AND f.due_date < days.end_day
+  WHERE f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
   UNION ALL
-  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category, a.due_date, a.created_at,
-         a.completed_at, a.incident_id, a.postmortem_id, a.html_url, 'created_at', a.created_at
-  FROM public.action_items a
-  WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
-    AND a.removed_at IS NULL
-    AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
-                                = (SELECT lens.account_id(account)));
+  SELECT f.action_item_id, f.due_date, f.created_at, f.completed_at, f.done_status, f.without_owner, f.incident_id,
+         f.service_id, f.team_id, 'created_at', f.created_at
+  FROM lens.action_item_fact f
+  WHERE f.due_date IS NULL AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+    AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
 END;
 
-REVOKE EXECUTE ON FUNCTION lens.placed_action_items(timestamptz, timestamptz, timestamptz, text, text) FROM PUBLIC;
-
+-- `include_done` false leaves out the items done by as_of (the Action items
+-- page hides them unless asked), before any of their details are read.
 CREATE FUNCTION lens.action_item_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                       account text DEFAULT NULL)
+                                       account text DEFAULT NULL, include_done boolean DEFAULT true)
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text, status_category text,
   due_date date, deadline timestamptz, created_at timestamptz, completed_at timestamptz,
@@ -94,22 +213,27 @@ RETURNS TABLE (
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 -- Thousands of rows fetched by key: cheaper than parallel workers hashing whole tables.
 SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1
+-- Planned for the range and flags of each call: a plan for any range (which
+-- PostgreSQL caches after five calls in a session) reads far more.
+SET plan_cache_mode = force_custom_plan
 BEGIN ATOMIC
   SELECT a.id, a.external_id, a.title, a.owner, a.status, a.status_category,
-    a.due_date, deadline.at, a.created_at, CASE WHEN v.is_done THEN a.completed_at END,
+    p.due_date, deadline.at, p.created_at, CASE WHEN v.is_done THEN p.completed_at END,
     v.is_done, v.completed_on_time, v.is_overdue,
-    a.attribution, a.attributed_at,
+    p.attribution, p.attributed_at,
     i.id, i.external_id, pm.id, pm.external_id, i.severity, i.service_id, sv.name, i.team_id, tm.name,
     a.html_url, i.html_url, pm.html_url
-  FROM lens.placed_action_items(range_start, range_end, as_of, tz, account) a
-  CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
-  CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v
-  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.html_url, (SELECT f.incident_id FROM lens.postmortem_first_incident(x.id) f) AS incident_id
-                     FROM public.postmortems x WHERE x.id = a.postmortem_id) pm ON true
-  LEFT JOIN public.incidents i ON i.id = coalesce(a.incident_id, pm.incident_id)
+  FROM lens.placed_action_items(range_start, range_end, as_of, tz, account) p
+  CROSS JOIN LATERAL (SELECT lens.due_deadline(p.due_date, tz) AS at) deadline
+  CROSS JOIN LATERAL lens.action_item_state(deadline.at, p.done_status, p.completed_at, as_of) v
+  -- By key (OFFSET 0): a merge with every item is what a misjudged range gets.
+  CROSS JOIN LATERAL (SELECT x.* FROM public.action_items x WHERE x.id = p.action_item_id OFFSET 0) a
+  LEFT JOIN public.postmortems pm ON pm.id = a.postmortem_id
+  LEFT JOIN public.incidents i ON i.id = p.incident_id
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id
-  ORDER BY a.attributed_at, a.id;
+  WHERE include_done OR NOT v.is_done
+  ORDER BY p.attributed_at, a.id;
 END;
 
 CREATE FUNCTION lens.action_item_metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
@@ -123,61 +247,59 @@ RETURNS TABLE (
   completion_rate double precision, on_time_rate double precision, no_due_date integer
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1
+SET max_parallel_workers_per_gather = 0
 BEGIN ATOMIC
-  -- Each local day of the range with its bounds, so that the zone is applied
-  -- once per day rather than once per item.
-  WITH day AS (
-    SELECT local_day::date AS day, local_day AT TIME ZONE tz AS day_start, lens.due_deadline(local_day::date, tz) AS deadline
-    FROM lens.local_days(range_start, range_end, tz) days
+  WITH bucket AS MATERIALIZED (
+    SELECT b.bucket_start, b.bucket_end, b.period_label FROM lens.buckets(granularity, range_start, range_end, tz) b
+  ),
+  -- Each local day of each bucket with its deadline, so that the zone is
+  -- applied once per day rather than once per item.
+  day AS (
+    SELECT local_day::date AS day, lens.due_deadline(local_day::date, tz) AS deadline, bk.bucket_start
+    FROM bucket bk
+    CROSS JOIN LATERAL lens.local_days(bk.bucket_start, bk.bucket_end, tz) days
     CROSS JOIN LATERAL generate_series(days.first_day::timestamp, days.end_day::timestamp - interval '1 day', interval '1 day') local_day
   ),
-  item AS (
-    SELECT true AS dated, day.day_start AS attributed_at, v.is_done, v.completed_on_time, v.is_overdue,
-           coalesce(a.incident_id, (SELECT f.incident_id FROM lens.postmortem_first_incident(a.postmortem_id) f)) AS incident_id
-    FROM day
-    JOIN public.action_items a ON a.due_date = day.day
-    CROSS JOIN LATERAL lens.action_item_state(day.deadline, a.status_category, a.completed_at, as_of) v
-    WHERE a.created_at <= as_of AND a.removed_at IS NULL
-      AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
-                                  = (SELECT lens.account_id(account)))
-    UNION ALL
-    SELECT false, a.created_at, NULL, NULL, NULL,
-           coalesce(a.incident_id, (SELECT f.incident_id FROM lens.postmortem_first_incident(a.postmortem_id) f))
-    FROM public.action_items a
-    WHERE a.due_date IS NULL AND a.created_at >= range_start AND a.created_at < range_end AND a.created_at <= as_of
-      AND a.removed_at IS NULL
-      AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
-                                  = (SELECT lens.account_id(account)))
+  -- The items due in the range counted per due day, and service or team
+  -- when a dimension needs it, straight from the fact's index.
+  dated AS (
+    SELECT f.due_date, s.service_id, s.team_id, count(*) AS total, count(*) FILTER (WHERE v.is_done) AS completed,
+           count(*) FILTER (WHERE v.completed_on_time) AS completed_on_time
+    FROM lens.local_days(range_start, range_end, tz) days
+    JOIN lens.action_item_fact f ON f.due_date >= days.first_day AND f.due_date < days.end_day
+    CROSS JOIN LATERAL lens.action_item_state(lens.due_deadline(f.due_date, tz), f.done_status, f.completed_at, as_of) v
+    CROSS JOIN LATERAL (SELECT CASE WHEN 'service' = ANY (dimensions) THEN f.service_id END AS service_id,
+                               CASE WHEN 'team' = ANY (dimensions) THEN f.team_id END AS team_id) s
+    WHERE f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+    GROUP BY f.due_date, s.service_id, s.team_id
   ),
-  -- Items per bucket, service, team and state (a few hundred rows), then the
-  -- figures of each requested dimension from those.
+  -- Per bucket, service and team: a few hundred rows. An item not done by
+  -- as_of is overdue once its due day's deadline has passed.
   tally AS (
-    SELECT b.bucket_start, b.bucket_end, b.period_label, f.service_id, f.team_id,
-           it.dated, it.is_done, it.completed_on_time, it.is_overdue, count(it.dated) AS n
-    FROM lens.buckets(granularity, range_start, range_end, tz) b
-    LEFT JOIN item it ON it.attributed_at >= b.bucket_start AND it.attributed_at < b.bucket_end
-    -- The incident's service and team, by key (LATERAL: never a scan of every
-    -- incident), and only when a dimension needs them.
-    -- OFFSET 0 keeps it a lookup per item: flattened, PostgreSQL merges the items with every fact by key.
-    LEFT JOIN LATERAL (SELECT x.service_id, x.team_id FROM lens.incident_fact x
-                       WHERE x.incident_id = it.incident_id AND dimensions && ARRAY['service', 'team'] OFFSET 0) f ON true
-    GROUP BY b.bucket_start, b.bucket_end, b.period_label, f.service_id, f.team_id,
-             it.dated, it.is_done, it.completed_on_time, it.is_overdue
+    SELECT d.bucket_start, t.service_id, t.team_id, t.total, t.completed, t.completed_on_time,
+           CASE WHEN d.deadline <= as_of THEN t.total - t.completed ELSE 0 END AS overdue, 0 AS no_due_date
+    FROM dated t JOIN day d ON d.day = t.due_date
+    UNION ALL
+    SELECT bk.bucket_start, s.service_id, s.team_id, 0, 0, 0, 0, count(*)
+    FROM bucket bk
+    JOIN lens.action_item_fact f ON f.due_date IS NULL AND f.created_at >= bk.bucket_start AND f.created_at < bk.bucket_end
+    CROSS JOIN LATERAL (SELECT CASE WHEN 'service' = ANY (dimensions) THEN f.service_id END AS service_id,
+                               CASE WHEN 'team' = ANY (dimensions) THEN f.team_id END AS team_id) s
+    WHERE f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+    GROUP BY bk.bucket_start, s.service_id, s.team_id
   ),
   grouped AS (
-    SELECT t.bucket_start, t.bucket_end, t.period_label, d.dimension,
+    SELECT b.bucket_start, b.bucket_end, b.period_label, d.dimension,
       CASE d.dimension WHEN 'service' THEN t.service_id::text WHEN 'team' THEN t.team_id::text END AS dimension_key,
-      coalesce(sum(t.n) FILTER (WHERE t.dated), 0) AS total,
-      coalesce(sum(t.n) FILTER (WHERE t.dated AND t.is_done), 0) AS completed,
-      coalesce(sum(t.n) FILTER (WHERE t.dated AND t.completed_on_time), 0) AS completed_on_time,
-      coalesce(sum(t.n) FILTER (WHERE t.dated AND t.is_overdue), 0) AS overdue,
-      coalesce(sum(t.n) FILTER (WHERE NOT t.dated), 0) AS no_due_date
-    FROM tally t
+      coalesce(sum(t.total), 0) AS total, coalesce(sum(t.completed), 0) AS completed,
+      coalesce(sum(t.completed_on_time), 0) AS completed_on_time, coalesce(sum(t.overdue), 0) AS overdue,
+      coalesce(sum(t.no_due_date), 0) AS no_due_date
+    FROM bucket b
+    LEFT JOIN tally t ON t.bucket_start = b.bucket_start
     JOIN unnest(dimensions) AS d(dimension) ON d.dimension IN ('total', 'service', 'team')
     -- An empty bucket still has its total row; per-service rows only where items are.
-    WHERE d.dimension = 'total' OR t.dated IS NOT NULL
-    GROUP BY t.bucket_start, t.bucket_end, t.period_label, d.dimension,
+    WHERE d.dimension = 'total' OR t.bucket_start IS NOT NULL
+    GROUP BY b.bucket_start, b.bucket_end, b.period_label, d.dimension,
              CASE d.dimension WHEN 'service' THEN t.service_id::text WHEN 'team' THEN t.team_id::text END
   )
   SELECT g.bucket_start, g.bucket_end, g.period_label, g.dimension, g.dimension_key,
@@ -191,8 +313,31 @@ BEGIN ATOMIC
   ORDER BY g.bucket_start, array_position(ARRAY['total', 'service', 'team'], g.dimension), g.dimension_key;
 END;
 
+-- The items past their deadline and not done as of as_of, whatever their due
+-- date, from the fact alone: counting them reads nothing else. Inlined into
+-- its callers.
+CREATE FUNCTION lens.overdue_action_items(as_of timestamptz, tz text, account text DEFAULT NULL)
+RETURNS TABLE (action_item_id bigint, due_date date, deadline timestamptz, incident_id bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT f.action_item_id, f.due_date, lens.due_deadline(f.due_date, tz), f.incident_id
+  FROM (
+    -- Not done now (the partial index), or done only after as_of.
+    SELECT x.action_item_id, x.due_date, x.created_at, x.source_id, x.incident_id FROM lens.action_item_fact x
+    WHERE NOT (x.done_status AND x.completed_at IS NOT NULL) AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
+    UNION ALL
+    SELECT x.action_item_id, x.due_date, x.created_at, x.source_id, x.incident_id FROM lens.action_item_fact x
+    WHERE x.done_status AND x.completed_at > as_of AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
+  ) f
+  WHERE lens.due_deadline(f.due_date, tz) <= as_of AND f.created_at <= as_of
+    AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
+END;
+
+-- With `list_limit`, only the list_limit first by deadline and external id
+-- (what the report lists): only the items due by the list_limit-th deadline
+-- are read, and the details of those listed.
 CREATE FUNCTION lens.open_overdue_action_items(as_of timestamptz DEFAULT now(), tz text DEFAULT lens.default_timezone(),
-                                               account text DEFAULT NULL)
+                                               account text DEFAULT NULL, list_limit integer DEFAULT NULL)
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text,
   due_date date, deadline timestamptz, overdue_seconds double precision, created_at timestamptz,
@@ -202,36 +347,27 @@ RETURNS TABLE (
   html_url text, incident_url text, postmortem_url text
 )
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1
+SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan
 BEGIN ATOMIC
-  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.due_date, deadline.at,
-    lens.seconds_between(as_of, deadline.at), a.created_at,
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, a.due_date, a.deadline,
+    lens.seconds_between(as_of, a.deadline), a.created_at,
     i.id, i.external_id, i.title, pm.id, pm.external_id, pm.title,
     i.severity, i.service_id, sv.name, i.team_id, tm.name,
     a.html_url, i.html_url, pm.html_url
   FROM (
-    -- Not done now (the partial index), or done only after as_of.
-    SELECT x.id, x.external_id, x.title, x.owner, x.status, x.status_category, x.due_date, x.created_at,
-           x.completed_at, x.incident_id, x.postmortem_id, x.html_url, x.source_id
-    FROM public.action_items x
-    WHERE (x.completed_at IS NULL OR lower(x.status_category) <> 'done')
-      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1 AND x.removed_at IS NULL
-    UNION ALL
-    SELECT x.id, x.external_id, x.title, x.owner, x.status, x.status_category, x.due_date, x.created_at,
-           x.completed_at, x.incident_id, x.postmortem_id, x.html_url, x.source_id
-    FROM public.action_items x
-    WHERE x.completed_at > as_of AND lower(x.status_category) = 'done'
-      AND x.due_date < (as_of AT TIME ZONE tz)::date + 1 AND x.removed_at IS NULL
+    SELECT x.id, x.external_id, x.title, x.owner, x.status, x.due_date, o.deadline, x.created_at, x.postmortem_id,
+           x.html_url, o.incident_id
+    FROM lens.overdue_action_items(as_of, tz, account) o
+    CROSS JOIN LATERAL (SELECT y.* FROM public.action_items y WHERE y.id = o.action_item_id OFFSET 0) x
+    WHERE list_limit IS NULL
+       OR o.deadline <= coalesce((SELECT c.deadline FROM lens.overdue_action_items(as_of, tz, account) c
+                                  ORDER BY c.deadline OFFSET greatest(list_limit - 1, 0) LIMIT 1), 'infinity')
+    ORDER BY CASE WHEN list_limit IS NOT NULL THEN o.deadline END, CASE WHEN list_limit IS NOT NULL THEN x.external_id END
+    LIMIT list_limit
   ) a
-  CROSS JOIN LATERAL (SELECT lens.due_deadline(a.due_date, tz) AS at) deadline
-  CROSS JOIN LATERAL lens.action_item_state(deadline.at, a.status_category, a.completed_at, as_of) v
-  LEFT JOIN LATERAL (SELECT x.id, x.external_id, x.title, x.html_url, (SELECT f.incident_id FROM lens.postmortem_first_incident(x.id) f) AS incident_id
-                     FROM public.postmortems x WHERE x.id = a.postmortem_id) pm ON true
-  LEFT JOIN public.incidents i ON i.id = coalesce(a.incident_id, pm.incident_id)
+  LEFT JOIN public.postmortems pm ON pm.id = a.postmortem_id
+  LEFT JOIN public.incidents i ON i.id = a.incident_id
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id
-  WHERE v.is_overdue AND a.created_at <= as_of
-    AND (account IS NULL OR lens.action_item_account(a.incident_id, a.postmortem_id, a.source_id)
-                                = (SELECT lens.account_id(account)))
-  ORDER BY deadline.at, a.id;
+  ORDER BY a.deadline, a.id;
 END;

@@ -145,20 +145,22 @@ BEGIN ATOMIC
        r(root_cause, incidents, repeats, incident_external_ids, n);
 END;
 
--- Every open overdue action item is counted; the `list_limit` oldest are listed.
+-- Every open overdue action item is counted (from the facts alone); the
+-- `list_limit` oldest are listed, and only they are read in full.
 CREATE FUNCTION lens.report_overdue_action_items(as_of timestamptz, tz text, list_limit integer, account text,
                                                  OUT total integer, OUT items jsonb)
 LANGUAGE sql STABLE
+-- Planned for the limit of each call, which decides how much is read.
+SET plan_cache_mode = force_custom_plan
 BEGIN ATOMIC
-  SELECT count(*)::integer,
-    coalesce(jsonb_agg(jsonb_build_object(
+  SELECT (SELECT count(*)::integer FROM lens.overdue_action_items(as_of, tz, account)),
+    coalesce((SELECT jsonb_agg(jsonb_build_object(
         'externalId', o.external_id, 'title', o.title, 'owner', o.owner, 'status', o.status, 'dueDate', o.due_date,
         'deadline', lens.iso_local(o.deadline, tz), 'overdueSeconds', o.overdue_seconds,
         'incident', o.incident_external_id, 'incidentTitle', o.incident_title,
         'postmortem', o.postmortem_external_id, 'service', o.service_name, 'team', o.team_name, 'url', o.html_url)
-      ORDER BY o.deadline, o.external_id) FILTER (WHERE o.n <= list_limit), '[]')
-  FROM (SELECT x.*, row_number() OVER (ORDER BY x.deadline, x.external_id) AS n
-        FROM lens.open_overdue_action_items(as_of, tz, account) x) o;
+      ORDER BY o.deadline, o.external_id)
+      FROM lens.open_overdue_action_items(as_of, tz, account, greatest(list_limit, 0)) o), '[]');
 END;
 
 -- The headline figures leadership quotes, as paths into the report, that

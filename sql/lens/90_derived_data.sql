@@ -8,6 +8,10 @@ SELECT lens.refresh_incident_facts(ARRAY(SELECT id FROM public.incidents));
 -- The emptied table's statistics are gone: plans of the next sync need them.
 ANALYZE lens.incident_fact;
 
+TRUNCATE lens.action_item_fact;
+SELECT lens.refresh_action_item_facts(ARRAY(SELECT id FROM public.action_items));
+ANALYZE lens.action_item_fact;
+
 -- A new epoch also makes a cache row that a session still running the old
 -- definitions writes after this commits unusable.
 DELETE FROM lens.period_rollup;

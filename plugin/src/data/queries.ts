@@ -20,7 +20,7 @@ SELECT m.incidents, m.open AS open_incidents,
   m.mtta_mean_seconds, m.mtta_median_seconds, m.mtta_p90_seconds,
   m.mttr_mean_seconds, m.mttr_median_seconds, m.mttr_p90_seconds,
   m.ack_compliance, m.ack_breached, m.resolve_compliance, m.resolve_breached,
-  (SELECT count(*) FROM lens.open_overdue_action_items(now(), '$timezone', account => $source)) AS open_overdue_action_items
+  (SELECT count(*) FROM lens.overdue_action_items(now(), '$timezone', account => $source)) AS open_overdue_action_items
 FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['total'], account => $source) m`;
 
 export const OVERVIEW_BY_SEVERITY_SQL = `
@@ -69,8 +69,9 @@ UNION ALL
 SELECT f.action_item_id, f.external_id, f.title, f.owner, f.team_name, f.status, f.due_date,
   f.is_overdue, f.is_done, f.completed_at, f.html_url,
   f.incident_external_id, f.incident_url, f.postmortem_external_id, f.postmortem_url, f.deadline
-FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone', account => $source) f
-WHERE NOT f.is_overdue AND ($include_done OR NOT f.is_done)
+FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone', account => $source,
+                             include_done => $include_done) f
+WHERE NOT f.is_overdue
 ORDER BY overdue DESC, deadline NULLS LAST, id`;
 
 /**

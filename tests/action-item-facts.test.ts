@@ -1,0 +1,251 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+
+// lens.action_item_fact (sql/015_action_item_fact_data_quality.sql) is kept by
+// statement triggers (sql/lens/70_action_items.sql). After every change below
+// it must hold what placing each item at read time gives (REFERENCE: the rule
+// the figures used before the table existed, docs/metrics.md §7 and §13), and
+// the change must have moved the item the test names.
+
+const REFERENCE = `
+  SELECT a.id::integer AS item, a.due_date::text AS due, lower(a.status_category) = 'done' AS done_status,
+         coalesce(btrim(a.owner), '') = '' AS without_owner, counted.id::integer AS incident,
+         coalesce(i.source_id, a.source_id) AS source,
+         CASE WHEN i.removed_at IS NULL THEN i.service_id::integer END AS service,
+         CASE WHEN i.removed_at IS NULL THEN i.team_id::integer END AS team
+  FROM action_items a
+  CROSS JOIN LATERAL (
+    SELECT coalesce(a.incident_id, (SELECT l.incident_id FROM postmortem_incidents l JOIN incidents x ON x.id = l.incident_id
+                                    WHERE l.postmortem_id = a.postmortem_id
+                                    ORDER BY x.merged, x.created_at, x.id LIMIT 1)) AS id) counted
+  LEFT JOIN incidents i ON i.id = counted.id
+  WHERE a.removed_at IS NULL
+  ORDER BY a.id`;
+
+const FACTS = `
+  SELECT f.action_item_id::integer AS item, f.due_date::text AS due, f.done_status, f.without_owner,
+         f.incident_id::integer AS incident, f.source_id AS source, f.service_id::integer AS service,
+         f.team_id::integer AS team
+  FROM lens.action_item_fact f
+  ORDER BY f.action_item_id`;
+
+interface Fact {
+  item: number;
+  due: string | null;
+  done_status: boolean;
+  without_owner: boolean;
+  incident: number | null;
+  source: number;
+  service: number | null;
+  team: number | null;
+}
+
+let database: TestDatabase;
+let client: pg.Client;
+const ids: Record<string, number> = {};
+
+async function one(text: string, values: unknown[] = []): Promise<number> {
+  const result = await client.query<{ id: number }>(`${text} RETURNING id::integer AS id`, values);
+  return result.rows[0]!.id;
+}
+
+/** The facts, after checking that they equal the reference. */
+async function facts(): Promise<Map<number, Fact>> {
+  const kept = (await client.query<Fact>(FACTS)).rows;
+  expect(kept).toEqual((await client.query<Fact>(REFERENCE)).rows);
+  return new Map(kept.map((fact) => [fact.item, fact]));
+}
+
+async function factOf(item: string): Promise<Fact | undefined> {
+  return (await facts()).get(ids[item]!);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  const accounts: Array<[string, string]> = [
+    ['pd-a', 'pagerduty'],
+    ['pd-b', 'pagerduty'],
+    ['jira', 'jira'],
+  ];
+  for (const [name, kind] of accounts) {
+    ids[name] = await one(`INSERT INTO sources (name, kind, base_url) VALUES ($1, $2, 'https://example.test')`, [
+      name,
+      kind,
+    ]);
+  }
+  for (const name of ['S1', 'S2']) {
+    ids[name] = await one(`INSERT INTO services (source_id, external_id, name) VALUES ($1, $2, $2)`, [
+      ids['pd-a'],
+      name,
+    ]);
+  }
+  for (const name of ['T1', 'T2']) {
+    ids[name] = await one(`INSERT INTO teams (source_id, external_id, name) VALUES ($1, $2, $2)`, [ids['pd-a'], name]);
+  }
+  const incident = async (name: string, source: string, service: string, team: string, created: string) => {
+    ids[name] = await one(
+      `INSERT INTO incidents (source_id, external_id, title, status, severity, service_id, team_id, created_at)
+       VALUES ($1, $2, $2, 'resolved', 'SEV1', $3, $4, $5)`,
+      [ids[source], name, ids[service], ids[team], created]
+    );
+  };
+  await incident('A', 'pd-a', 'S1', 'T1', '2026-10-01T08:00:00Z');
+  await incident('B', 'pd-b', 'S2', 'T2', '2026-10-05T08:00:00Z');
+  await incident('C', 'pd-b', 'S2', 'T1', '2026-10-07T08:00:00Z');
+  ids['PM'] = await one(
+    `INSERT INTO postmortems (source_id, external_id, title, status, status_category, created_at)
+     VALUES ($1, 'PM', 'Review', 'Open', 'new', '2026-10-06T08:00:00Z')`,
+    [ids['jira']]
+  );
+  await client.query('INSERT INTO postmortem_incidents (postmortem_id, incident_id) VALUES ($1, $2)', [
+    ids['PM'],
+    ids['B'],
+  ]);
+  const item = async (name: string, incident: string | null, postmortem: string | null, due: string | null) => {
+    ids[name] = await one(
+      `INSERT INTO action_items (source_id, external_id, incident_id, postmortem_id, title, status, status_category,
+                                 owner, due_date, created_at)
+       VALUES ($1, $2, $3, $4, $2, 'To Do', 'new', 'Ada', $5, '2026-10-08T00:00:00Z')`,
+      [ids['jira'], name, incident ? ids[incident] : null, postmortem ? ids[postmortem] : null, due]
+    );
+  };
+  // X follows the post-mortem's first incident, Y names incident A, Z names neither.
+  await item('X', null, 'PM', '2026-10-20');
+  await item('Y', 'A', null, '2026-10-21');
+  await item('Z', null, null, '2026-10-22');
+});
+
+afterAll(async () => {
+  await client?.end();
+  await database?.destroy();
+});
+
+describe('lens.action_item_fact', () => {
+  it('places an item by its post-mortem first incident as the link changes', async () => {
+    expect(await factOf('X')).toMatchObject({ incident: ids['B'], source: ids['pd-b'], service: ids['S2'] });
+    // A is older than B: the post-mortem's first incident becomes A, and with it the account.
+    await client.query('INSERT INTO postmortem_incidents (postmortem_id, incident_id) VALUES ($1, $2)', [
+      ids['PM'],
+      ids['A'],
+    ]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['A'], source: ids['pd-a'], service: ids['S1'] });
+    await client.query('DELETE FROM postmortem_incidents WHERE postmortem_id = $1 AND incident_id = $2', [
+      ids['PM'],
+      ids['A'],
+    ]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['B'], source: ids['pd-b'] });
+    // A link rewritten to another incident.
+    await client.query('UPDATE postmortem_incidents SET incident_id = $1 WHERE postmortem_id = $2', [
+      ids['C'],
+      ids['PM'],
+    ]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['C'], team: ids['T1'] });
+    await client.query('UPDATE postmortem_incidents SET incident_id = $1 WHERE postmortem_id = $2', [
+      ids['B'],
+      ids['PM'],
+    ]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['B'] });
+  });
+
+  it('puts unmerged incidents first: merging the older one moves the item', async () => {
+    await client.query('INSERT INTO postmortem_incidents (postmortem_id, incident_id) VALUES ($1, $2)', [
+      ids['PM'],
+      ids['A'],
+    ]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['A'] });
+    await client.query('UPDATE incidents SET merged = true WHERE id = $1', [ids['A']]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['B'], source: ids['pd-b'] });
+    // An item naming the merged incident directly stays with it.
+    expect(await factOf('Y')).toMatchObject({ incident: ids['A'], source: ids['pd-a'] });
+    await client.query('UPDATE incidents SET merged = false WHERE id = $1', [ids['A']]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['A'] });
+    await client.query('DELETE FROM postmortem_incidents WHERE postmortem_id = $1 AND incident_id = $2', [
+      ids['PM'],
+      ids['A'],
+    ]);
+  });
+
+  it('follows an incident moved to another service and team, and one removed at its source', async () => {
+    await client.query('UPDATE incidents SET service_id = $1, team_id = $2 WHERE id = $3', [
+      ids['S1'],
+      ids['T1'],
+      ids['B'],
+    ]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['B'], service: ids['S1'], team: ids['T1'] });
+    // A removed incident has no service or team in any figure; its account still holds the item.
+    await client.query(`UPDATE incidents SET removed_at = '2026-11-01T00:00:00Z' WHERE id = $1`, [ids['B']]);
+    expect(await factOf('X')).toMatchObject({ incident: ids['B'], source: ids['pd-b'], service: null, team: null });
+    await client.query('UPDATE incidents SET removed_at = NULL WHERE id = $1', [ids['B']]);
+    expect(await factOf('X')).toMatchObject({ service: ids['S1'], team: ids['T1'] });
+  });
+
+  it('drops a removed item and takes it back when it returns; follows its own edits', async () => {
+    await client.query(`UPDATE action_items SET removed_at = '2026-11-01T00:00:00Z' WHERE id = $1`, [ids['Y']]);
+    expect(await factOf('Y')).toBeUndefined();
+    await client.query('UPDATE action_items SET removed_at = NULL WHERE id = $1', [ids['Y']]);
+    expect(await factOf('Y')).toMatchObject({ incident: ids['A'] });
+    await client.query(
+      `UPDATE action_items SET owner = ' ', due_date = NULL, status_category = 'Done',
+              completed_at = '2026-10-09T00:00:00Z' WHERE id = $1`,
+      [ids['Y']]
+    );
+    expect(await factOf('Y')).toMatchObject({ due: null, without_owner: true, done_status: true });
+    await client.query('DELETE FROM action_items WHERE id = $1', [ids['Y']]);
+    expect(await factOf('Y')).toBeUndefined();
+  });
+
+  it('counts an item under its incident account, else the Jira account that holds it', async () => {
+    const total = async (account: string) =>
+      (
+        await client.query<{ total: number }>(
+          `SELECT total FROM lens.action_item_metrics('2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z',
+                    '2026-11-10T00:00:00Z', 'UTC', NULL, ARRAY['total'], account => $1)`,
+          [account]
+        )
+      ).rows[0]!.total;
+    expect(await factOf('Z')).toMatchObject({ incident: null, source: ids['jira'] });
+    expect([await total('pd-b'), await total('jira')]).toEqual([1, 1]);
+    await client.query('UPDATE action_items SET postmortem_id = $1 WHERE id = $2', [ids['PM'], ids['Z']]);
+    expect(await factOf('Z')).toMatchObject({ incident: ids['B'], source: ids['pd-b'] });
+    expect([await total('pd-b'), await total('jira')]).toEqual([2, 0]);
+  });
+});
+
+describe('the overdue list of the report', () => {
+  it('counts every overdue item and lists the first by deadline and key, ties included', async () => {
+    for (const [key, due] of [
+      ['OD-3', '2026-10-02'],
+      ['OD-1', '2026-10-02'],
+      ['OD-2', '2026-10-02'],
+      ['OD-0', '2026-10-03'],
+    ]) {
+      await client.query(
+        `INSERT INTO action_items (source_id, external_id, incident_id, title, status, status_category, owner, due_date,
+                                   created_at)
+         VALUES ($1, $2, $3, $2, 'To Do', 'new', 'Ada', $4, '2026-10-01T00:00:00Z')`,
+        [ids['jira'], key, ids['C'], due]
+      );
+    }
+    const all = (
+      await client.query<{ external_id: string }>(
+        `SELECT external_id FROM lens.open_overdue_action_items('2026-11-10T00:00:00Z', 'UTC') ORDER BY deadline, external_id`
+      )
+    ).rows.map((row) => row.external_id);
+    expect(all.slice(0, 4)).toEqual(['OD-1', 'OD-2', 'OD-3', 'OD-0']);
+    const report = async (limit: number) =>
+      (
+        await client.query<{ total: number; items: Array<{ externalId: string }> }>(
+          `SELECT total, items FROM lens.report_overdue_action_items('2026-11-10T00:00:00Z', 'UTC', $1, NULL)`,
+          [limit]
+        )
+      ).rows[0]!;
+    const two = await report(2);
+    expect(two.total).toBe(all.length);
+    expect(two.items.map((item) => item.externalId)).toEqual(['OD-1', 'OD-2']);
+    expect((await report(100)).items.map((item) => item.externalId)).toEqual(all);
+    expect((await report(0)).items).toEqual([]);
+  });
+});
