@@ -37,3 +37,17 @@ CREATE INDEX action_item_fact_not_done_idx ON lens.action_item_fact (due_date)
   WHERE NOT (done_status AND completed_at IS NOT NULL);
 CREATE INDEX action_item_fact_completed_idx ON lens.action_item_fact (completed_at) WHERE done_status;
 
+-- Data quality (docs/metrics.md §12) counts the incidents without severity of
+-- a range from this index alone, not from a scan of every incident in it.
+CREATE INDEX incident_fact_unknown_severity_idx ON lens.incident_fact (created_at) INCLUDE (source_id)
+  WHERE severity = 'UNKNOWN' AND NOT merged;
+
+-- The earliest creation of a post-mortem (not removed) that names the
+-- incident; NULL: none. An incident whose post-mortem the policy requires is
+-- missing one as of an instant when this is NULL or later; the partial index
+-- holds the few without any, so that five years are not read to find none.
+-- sql/lens/90_derived_data.sql fills the column with the definitions.
+ALTER TABLE lens.incident_fact ADD COLUMN postmortem_created_at timestamptz;
+CREATE INDEX incident_fact_without_postmortem_idx ON lens.incident_fact (severity, created_at)
+  INCLUDE (resolved_at, source_id) WHERE postmortem_created_at IS NULL AND NOT merged;
+CREATE INDEX incident_fact_postmortem_created_at_idx ON lens.incident_fact (postmortem_created_at);

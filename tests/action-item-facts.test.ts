@@ -249,3 +249,57 @@ describe('the overdue list of the report', () => {
     expect((await report(0)).items).toEqual([]);
   });
 });
+
+describe('missing post-mortems from the facts', () => {
+  const RANGE = `'2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z', '2026-11-10T00:00:00Z'`;
+  // What the list was before lens.incident_fact carried the first post-mortem's creation.
+  const REFERENCE_MISSING = `
+    SELECT i.external_id FROM lens.incident_outcomes(${RANGE}, 'UTC') o JOIN incidents i ON i.id = o.incident_id
+    WHERE NOT o.merged AND o.postmortem_required AND o.postmortem_deadline <= '2026-11-10T00:00:00Z'
+      AND NOT EXISTS (SELECT 1 FROM postmortem_incidents l JOIN postmortems p ON p.id = l.postmortem_id
+                      WHERE l.incident_id = o.incident_id AND p.created_at <= '2026-11-10T00:00:00Z'
+                        AND p.removed_at IS NULL)
+    ORDER BY 1`;
+
+  async function missing(): Promise<string[]> {
+    const listed = (
+      await client.query<{ external_id: string }>(
+        `SELECT external_id FROM lens.missing_postmortems(${RANGE}, 'UTC') ORDER BY 1`
+      )
+    ).rows.map((row) => row.external_id);
+    expect(listed).toEqual(
+      (await client.query<{ external_id: string }>(REFERENCE_MISSING)).rows.map((row) => row.external_id)
+    );
+    const counted = await client.query<{ figures: { postmortemMissing: number } }>(
+      `SELECT lens.data_quality(${RANGE}, 'UTC') AS figures`
+    );
+    expect(counted.rows[0]!.figures.postmortemMissing).toBe(listed.length);
+    return listed;
+  }
+
+  it('follows a post-mortem linked, removed, restored and re-dated', async () => {
+    ids['D'] = await one(
+      `INSERT INTO incidents (source_id, external_id, title, status, severity, created_at, resolved_at)
+       VALUES ($1, 'D', 'D', 'resolved', 'SEV1', '2026-10-10T08:00:00Z', '2026-10-10T09:00:00Z')`,
+      [ids['pd-a']]
+    );
+    expect(await missing()).toEqual(['D']);
+    ids['PM2'] = await one(
+      `INSERT INTO postmortems (source_id, external_id, title, status, status_category, created_at)
+       VALUES ($1, 'PM2', 'Review of D', 'Open', 'new', '2026-10-11T08:00:00Z')`,
+      [ids['jira']]
+    );
+    await client.query('INSERT INTO postmortem_incidents (postmortem_id, incident_id) VALUES ($1, $2)', [
+      ids['PM2'],
+      ids['D'],
+    ]);
+    expect(await missing()).toEqual([]);
+    await client.query(`UPDATE postmortems SET removed_at = '2026-11-01T00:00:00Z' WHERE id = $1`, [ids['PM2']]);
+    expect(await missing()).toEqual(['D']);
+    await client.query('UPDATE postmortems SET removed_at = NULL WHERE id = $1', [ids['PM2']]);
+    expect(await missing()).toEqual([]);
+    // Written after as_of: as of then, still missing.
+    await client.query(`UPDATE postmortems SET created_at = '2026-11-12T00:00:00Z' WHERE id = $1`, [ids['PM2']]);
+    expect(await missing()).toEqual(['D']);
+  });
+});

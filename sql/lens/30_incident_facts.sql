@@ -34,14 +34,15 @@ BEGIN
            CASE WHEN i.escalated THEN coalesce(
              (SELECT min(e.occurred_at) FROM public.incident_events e WHERE e.incident_id = i.id AND e.type = 'escalate'),
              i.created_at) END AS escalated_at,
-           postmortem.completed_at AS postmortem_completed_at,
+           postmortem.completed_at AS postmortem_completed_at, postmortem.created_at AS postmortem_created_at,
            coalesce(postmortem.cause, lens.root_cause_slug(i.root_cause_key)) AS root_cause_key
     FROM wanted
     -- A record the source no longer has (removed_at) has no facts: it leaves every figure.
     CROSS JOIN LATERAL (SELECT x.* FROM public.incidents x WHERE x.id = wanted.id AND x.removed_at IS NULL OFFSET 0) i
-    -- One look at the post-mortems that name the incident for both facts.
+    -- One look at the post-mortems that name the incident for every fact.
     LEFT JOIN LATERAL (
       SELECT min(p.completed_at) FILTER (WHERE lower(p.status_category) = 'done') AS completed_at,
+             min(p.created_at) AS created_at,
              (array_agg(lens.root_cause_slug(p.root_cause_key) ORDER BY p.created_at DESC, p.id DESC)
                 FILTER (WHERE lens.root_cause_slug(p.root_cause_key) IS NOT NULL))[1] AS cause
       FROM public.postmortem_incidents l JOIN public.postmortems p ON p.id = l.postmortem_id
@@ -58,9 +59,11 @@ BEGIN
   ),
   written AS (
     INSERT INTO lens.incident_fact AS f (incident_id, created_at, severity, service_id, team_id, merged,
-      acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key, source_id)
+      acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key, source_id,
+      postmortem_created_at)
     SELECT incident_id, created_at, severity, service_id, team_id, merged,
-           acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key, source_id
+           acknowledged_at, resolved_at, detected_at, escalated_at, postmortem_completed_at, root_cause_key, source_id,
+           postmortem_created_at
     FROM desired
     ORDER BY created_at -- keeps a period's rows on few pages
     ON CONFLICT (incident_id) DO UPDATE SET
@@ -68,15 +71,16 @@ BEGIN
       team_id = excluded.team_id, merged = excluded.merged, acknowledged_at = excluded.acknowledged_at,
       resolved_at = excluded.resolved_at, detected_at = excluded.detected_at, escalated_at = excluded.escalated_at,
       postmortem_completed_at = excluded.postmortem_completed_at, root_cause_key = excluded.root_cause_key,
-      source_id = excluded.source_id,
+      source_id = excluded.source_id, postmortem_created_at = excluded.postmortem_created_at,
       -- The chain below relinks every incident that has a key; one without has no previous.
       previous_same_cause_at = CASE WHEN excluded.root_cause_key IS NULL THEN NULL ELSE f.previous_same_cause_at END
     WHERE (f.created_at, f.severity, f.service_id, f.team_id, f.merged, f.acknowledged_at, f.resolved_at,
-           f.detected_at, f.escalated_at, f.postmortem_completed_at, f.root_cause_key, f.source_id)
+           f.detected_at, f.escalated_at, f.postmortem_completed_at, f.root_cause_key, f.source_id,
+           f.postmortem_created_at)
           IS DISTINCT FROM
           (excluded.created_at, excluded.severity, excluded.service_id, excluded.team_id, excluded.merged,
            excluded.acknowledged_at, excluded.resolved_at, excluded.detected_at, excluded.escalated_at,
-           excluded.postmortem_completed_at, excluded.root_cause_key, excluded.source_id)
+           excluded.postmortem_completed_at, excluded.root_cause_key, excluded.source_id, excluded.postmortem_created_at)
     RETURNING f.incident_id, f.created_at, f.merged, f.root_cause_key
   ),
   -- Old and new positions of everything that changed: both periods are
