@@ -244,14 +244,20 @@ describe('on-call figures composed of cached pieces', () => {
       { incident: 'LATE', user: 'PL', at: '2026-02-10T22:30:00Z', method: 'sms' },
       { incident: 'LATE', user: 'PL', at: '2026-02-11T00:30:00Z', method: 'phone' },
     ]);
-    // Late data: the day either side and the midnight between them are stale, so computed again.
+    // Late data: the day either side and the midnight between them are stale, so computed again;
+    // so is February, whose other days stand in for it.
     const late = await bothWays(range);
     expect(late.composed).toBe(late.plain);
     expect(late.plain).not.toBe(before.plain);
     expect(await nights()).toBe(1);
+    const months = { ...range, start: '2026-01-31T23:00:00Z', end: '2026-04-30T22:00:00Z' };
+    const lateMonths = await bothWays(months);
+    expect(lateMonths.composed).toBe(lateMonths.plain);
 
+    // February is cached again, of its days.
     await fillCache();
     expect((await bothWays(range)).composed).toBe(late.plain);
+    expect((await bothWays(months)).composed).toBe(lateMonths.plain);
     // Ranges that end or start between PL's two interruptions (partial days, live): the night is
     // shared with the midnight's other side only within the range.
     for (const [start, end] of [
@@ -271,5 +277,37 @@ describe('on-call figures composed of cached pieces', () => {
       database.db
     );
     expect(await nights()).toBe(2);
+  });
+
+  it('caches a month of its cached days', async () => {
+    // Berlin's March 2026 is [02-28 23:00Z, 03-31 22:00Z); its 10th starts at 03-09 23:00Z.
+    const month = ['2026-02-28T23:00:00Z', '2026-03-31T22:00:00Z'] as const;
+    const total = async () =>
+      (
+        await sql<{ notifications: number }>`
+          SELECT f.notifications FROM lens.oncall_rollup r CROSS JOIN LATERAL unnest(r.figures) f
+          WHERE r.granularity = 'month' AND r.tz = 'Europe/Berlin' AND r.period_start = ${month[0]}
+            AND f.dimension = 'total'`.execute(database.db)
+      ).rows[0]?.notifications;
+    const cached = await total();
+    expect(cached).toBeGreaterThan(0);
+    // A day that claims 1000 more notifications, and the month cached again: it is that day's sum.
+    await sql`UPDATE lens.oncall_rollup
+              SET figures = ARRAY(SELECT CASE WHEN f.dimension = 'total'
+                                              THEN ROW(f.dimension, f.dimension_key, f.notifications + 1000, f.unknown_method,
+                                                       f.interruptions, f.business, f.off, f.sleep, f.nights_interrupted,
+                                                       f.acknowledged, f.incidents, f.auto_resolved, f.transient)::lens.oncall_metrics
+                                              ELSE f END
+                                  FROM unnest(figures) f)
+              WHERE granularity = 'day' AND tz = 'Europe/Berlin' AND period_start = '2026-03-09T23:00:00Z'`.execute(
+      database.db
+    );
+    await sql`DELETE FROM lens.oncall_rollup WHERE granularity = 'month' AND tz = 'Europe/Berlin' AND period_start = ${month[0]}`.execute(
+      database.db
+    );
+    await sql`SELECT lens.cache_oncall_period_figures('month', ${month[0]}, ${month[1]}, 'Europe/Berlin')`.execute(
+      database.db
+    );
+    expect(await total()).toBe(cached! + 1000);
   });
 });

@@ -267,9 +267,10 @@ END;
 -- can move them).
 
 -- The figures of [range_start, range_end) of every account, composed of cached
--- pieces and computed edges. A whole period of `granularity` is its
--- cached row when current. Otherwise the whole local months in the range, the
--- whole local days beside them and the partial days at either end: counts add
+-- pieces and computed edges. A whole period of `granularity` is its cached
+-- row when current. Otherwise the whole local months in the range (a month not
+-- cached: its days), the whole local days beside them and the partial days at
+-- either end: counts add
 -- up, and since no night outlasts a day, a night counted by two adjacent
 -- pieces is one shared by their common midnight, subtracted once. A piece or
 -- midnight not cached (not yet settled, or stale) is computed as of as_of. It
@@ -311,22 +312,37 @@ BEGIN
     months_end := last_midnight;
   END IF;
   RETURN (
-    WITH piece AS MATERIALIZED (
-      SELECT NULL AS granularity, range_start AS period_start, first_midnight AS period_end WHERE range_start < first_midnight
+    -- Scalar subqueries: one lookup by key per piece, whatever the planner guesses of the cache's size.
+    WITH month AS MATERIALIZED (
+      SELECT m.period_start, m.period_end,
+             (SELECT r.figures FROM lens.oncall_rollup r
+              WHERE r.granularity = 'month' AND r.tz = tz AND r.period_start = m.period_start
+                AND r.period_end = m.period_end AND r.stable_from <= as_of
+                AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) AS figures
+      FROM lens.periods('month', months_start, months_end, tz) m
+    ),
+    -- A month not cached (stale since late data, or being cached) is its days.
+    piece AS MATERIALIZED (
+      SELECT NULL AS granularity, range_start AS period_start, first_midnight AS period_end,
+             NULL::lens.oncall_metrics[] AS figures
+      WHERE range_start < first_midnight
       UNION ALL
-      SELECT 'day', d.period_start, d.period_end FROM lens.periods('day', first_midnight, months_start, tz) d
+      SELECT 'day', d.period_start, d.period_end, NULL FROM lens.periods('day', first_midnight, months_start, tz) d
       UNION ALL
-      SELECT 'month', m.period_start, m.period_end FROM lens.periods('month', months_start, months_end, tz) m
+      SELECT 'month', m.period_start, m.period_end, m.figures FROM month m WHERE m.figures IS NOT NULL
       UNION ALL
-      SELECT 'day', d.period_start, d.period_end FROM lens.periods('day', months_end, last_midnight, tz) d
+      SELECT 'day', d.period_start, d.period_end, NULL
+      FROM month m CROSS JOIN LATERAL lens.periods('day', m.period_start, m.period_end, tz) d WHERE m.figures IS NULL
       UNION ALL
-      SELECT NULL, last_midnight, range_end WHERE last_midnight < range_end
+      SELECT 'day', d.period_start, d.period_end, NULL FROM lens.periods('day', months_end, last_midnight, tz) d
+      UNION ALL
+      SELECT NULL, last_midnight, range_end, NULL WHERE last_midnight < range_end
     ),
     counted AS (
-      -- Scalar subqueries: one lookup by key per piece, whatever the planner guesses of the cache's size.
-      SELECT coalesce((SELECT r.figures FROM lens.oncall_rollup r
-                       WHERE r.granularity = p.granularity AND r.tz = tz AND r.period_start = p.period_start
-                         AND r.period_end = p.period_end AND r.stable_from <= as_of
+      SELECT coalesce(p.figures,
+                      (SELECT r.figures FROM lens.oncall_rollup r
+                       WHERE r.granularity = 'day' AND p.granularity = 'day' AND r.tz = tz
+                         AND r.period_start = p.period_start AND r.period_end = p.period_end AND r.stable_from <= as_of
                          AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)),
                       (SELECT x.figures FROM lens.compute_oncall(p.period_start, p.period_end, as_of, tz) x)) AS figures
       FROM piece p
@@ -373,6 +389,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 #variable_conflict use_variable
 DECLARE
   computed record;
+  composed boolean := false;
 BEGIN
   IF EXISTS (SELECT 1 FROM lens.oncall_rollup r
              WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
@@ -387,7 +404,22 @@ BEGIN
                                              period_start, period_end, now(), tz) AS figures,
            pg_current_snapshot() AS snapshot, st.epoch INTO computed
     FROM lens.rollup_state st;
-  ELSE
+  ELSIF granularity IN ('week', 'month') THEN
+    -- Of its cached days when all are (lens.refresh_closed_periods caches them first): lookups instead
+    -- of a pass over the period's notifications, settled when its last day is.
+    SELECT greatest(period_end, d.settled) AS stable_from,
+           CASE WHEN d.cached = d.days THEN lens.oncall_figures(period_start, period_end, now(), tz) END AS figures,
+           pg_current_snapshot() AS snapshot, st.epoch INTO computed
+    FROM lens.rollup_state st
+    CROSS JOIN LATERAL (
+      SELECT max(r.stable_from) AS settled, count(*) AS cached,
+             (SELECT count(*) FROM lens.periods('day', period_start, period_end, tz)) AS days
+      FROM lens.oncall_rollup r
+      WHERE r.granularity = 'day' AND r.tz = tz AND r.period_start >= period_start AND r.period_end <= period_end
+        AND r.stable_from <= now() AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) d;
+    composed := computed.figures IS NOT NULL;
+  END IF;
+  IF granularity <> 'midnight' AND NOT composed THEN
     SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
     FROM lens.compute_oncall(period_start, period_end, now(), tz) c CROSS JOIN lens.rollup_state st;
   END IF;

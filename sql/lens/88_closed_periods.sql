@@ -10,8 +10,11 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   period record;
-  written integer := 0;
+  written integer;
 BEGIN
+  -- On-call figures of any range, and of its weeks and months, are composed of
+  -- cached days: every day of history, first.
+  written := lens.cache_oncall_days(tz, as_of);
   FOR period IN
     SELECT 'day' AS granularity, p.period_start, p.period_end
     FROM lens.recent_periods('day', (as_of AT TIME ZONE tz)::date, tz, 36) p
@@ -27,6 +30,5 @@ BEGIN
     written := written + lens.cache_period_figures(period.granularity, period.period_start, period.period_end, tz)::integer
                        + lens.cache_oncall_period_figures(period.granularity, period.period_start, period.period_end, tz)::integer;
   END LOOP;
-  -- On-call figures of any range are composed of cached days: every day of history.
-  RETURN written + lens.cache_oncall_days(tz, as_of);
+  RETURN written;
 END $$;
