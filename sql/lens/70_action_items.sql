@@ -197,9 +197,11 @@ BEGIN ATOMIC
 END;
 
 -- `include_done` false leaves out the items done by as_of (the Action items
--- page hides them unless asked), before any of their details are read.
+-- page hides them unless asked), `include_overdue` false those overdue (the
+-- page lists every overdue item apart), before any of their details are read.
 CREATE FUNCTION lens.action_item_facts(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                       account text DEFAULT NULL, include_done boolean DEFAULT true)
+                                       account text DEFAULT NULL, include_done boolean DEFAULT true,
+                                       include_overdue boolean DEFAULT true)
 RETURNS TABLE (
   action_item_id bigint, external_id text, title text, owner text, status text, status_category text,
   due_date date, deadline timestamptz, created_at timestamptz, completed_at timestamptz,
@@ -232,7 +234,7 @@ BEGIN ATOMIC
   LEFT JOIN public.incidents i ON i.id = p.incident_id
   LEFT JOIN public.services sv ON sv.id = i.service_id
   LEFT JOIN public.teams tm ON tm.id = i.team_id
-  WHERE include_done OR NOT v.is_done
+  WHERE (include_done OR NOT v.is_done) AND (include_overdue OR v.is_overdue IS NOT TRUE)
   ORDER BY p.attributed_at, a.id;
 END;
 

@@ -70,7 +70,7 @@ SELECT f.action_item_id, f.external_id, f.title, f.owner, f.team_name, f.status,
   f.is_overdue, f.is_done, f.completed_at, f.html_url,
   f.incident_external_id, f.incident_url, f.postmortem_external_id, f.postmortem_url, f.deadline
 FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone', account => $source,
-                             include_done => $include_done) f
+                             include_done => $include_done, include_overdue => false) f
 WHERE NOT f.is_overdue
 ORDER BY overdue DESC, deadline NULLS LAST, id`;
 
