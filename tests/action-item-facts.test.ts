@@ -303,3 +303,48 @@ describe('missing post-mortems from the facts', () => {
     expect(await missing()).toEqual(['D']);
   });
 });
+
+describe('completed on time, in every zone', () => {
+  it('judges an item done near its due day by the deadline of the zone asked for', async () => {
+    // Due 2026-10-20, done: the day before in UTC; late that evening in UTC; early on the 21st in UTC;
+    // two days later. The end of the 20th is 10-20 10:00Z in Kiritimati (+14), 22:00Z in Berlin (+2),
+    // 10-21 00:00Z in UTC, 04:00Z in New York (-4), 11:00Z in Pago Pago (-11).
+    for (const [key, done] of [
+      ['OT-1', '2026-10-19T23:00:00Z'],
+      ['OT-2', '2026-10-20T23:30:00Z'],
+      ['OT-3', '2026-10-21T05:00:00Z'],
+      ['OT-4', '2026-10-22T00:00:00Z'],
+    ]) {
+      await client.query(
+        `INSERT INTO action_items (source_id, external_id, title, status, status_category, owner, due_date, created_at,
+                                   completed_at)
+         VALUES ($1, $2, $2, 'Done', 'done', 'Ada', '2026-10-20', '2026-10-01T00:00:00Z', $3)`,
+        [ids['jira'], key, done]
+      );
+    }
+    const onTime: Record<string, number> = {};
+    for (const zone of ['Pacific/Kiritimati', 'Europe/Berlin', 'UTC', 'America/New_York', 'Pacific/Pago_Pago']) {
+      const figures = await client.query<{ completed: number; completed_on_time: number }>(
+        `SELECT completed, completed_on_time FROM lens.action_item_metrics(
+                  ('2026-10-20'::timestamp AT TIME ZONE $1), ('2026-10-21'::timestamp AT TIME ZONE $1),
+                  '2026-11-10T00:00:00Z', $1, NULL, ARRAY['total'], account => 'jira')`,
+        [zone]
+      );
+      const reference = await client.query<{ n: number }>(
+        `SELECT count(*)::integer AS n FROM action_items
+         WHERE external_id LIKE 'OT-%' AND completed_at < ('2026-10-21'::timestamp AT TIME ZONE $1)`,
+        [zone]
+      );
+      expect(figures.rows[0]!.completed).toBe(4);
+      expect(figures.rows[0]!.completed_on_time).toBe(reference.rows[0]!.n);
+      onTime[zone] = figures.rows[0]!.completed_on_time;
+    }
+    expect(onTime).toEqual({
+      'Pacific/Kiritimati': 1,
+      'Europe/Berlin': 1,
+      UTC: 2,
+      'America/New_York': 2,
+      'Pacific/Pago_Pago': 3,
+    });
+  });
+});

@@ -12,13 +12,19 @@ RETURN (due_date + 1)::timestamp AT TIME ZONE tz;
 
 -- The state of an action item as of an instant: done means a Done-category
 -- status reached by as_of. A set-returning SQL function of plain columns, so
--- that PostgreSQL inlines it instead of calling it once per row.
+-- that PostgreSQL inlines it instead of calling it once per row, and
+-- `deadline` (a time zone conversion) is evaluated only where it decides:
+-- not for an item done before or after its due day in every zone
+-- (lens.action_item_fact.completed_vs_due; 0 or NULL: look at the deadline).
 CREATE FUNCTION lens.action_item_state(deadline timestamptz, done_status boolean, completed_at timestamptz,
-                                       as_of timestamptz)
+                                       as_of timestamptz, completed_vs_due smallint DEFAULT NULL)
 RETURNS TABLE (is_done boolean, completed_on_time boolean, is_overdue boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-  SELECT d.is_done, d.is_done AND completed_at < deadline, NOT d.is_done AND deadline <= as_of
+  SELECT d.is_done,
+         d.is_done AND CASE WHEN completed_vs_due < 0 THEN true WHEN completed_vs_due > 0 THEN false
+                            ELSE completed_at < deadline END,
+         NOT d.is_done AND deadline <= as_of
   FROM (SELECT coalesce(done_status AND completed_at <= as_of, false) AS is_done) d;
 END;
 
@@ -58,6 +64,10 @@ BEGIN
   desired AS (
     SELECT a.id AS action_item_id, a.due_date, a.created_at, a.completed_at,
            lower(a.status_category) = 'done' AS done_status, coalesce(btrim(a.owner), '') = '' AS without_owner,
+           -- Before the due day began in UTC, or two days later: no zone is a day away.
+           CASE WHEN a.completed_at < a.due_date::timestamp AT TIME ZONE 'UTC' THEN -1
+                WHEN a.completed_at >= (a.due_date + 2)::timestamp AT TIME ZONE 'UTC' THEN 1
+                WHEN a.completed_at IS NOT NULL AND a.due_date IS NOT NULL THEN 0 END AS completed_vs_due,
            counted.incident_id, coalesce(i.source_id, a.source_id) AS source_id,
            CASE WHEN i.removed_at IS NULL THEN i.service_id END AS service_id,
            CASE WHEN i.removed_at IS NULL THEN i.team_id END AS team_id
@@ -74,20 +84,21 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.action_item_id = f.action_item_id)
   )
   INSERT INTO lens.action_item_fact AS f (action_item_id, due_date, created_at, completed_at, done_status,
-                                          without_owner, incident_id, source_id, service_id, team_id)
-  SELECT d.action_item_id, d.due_date, d.created_at, d.completed_at, d.done_status, d.without_owner, d.incident_id,
-         d.source_id, d.service_id, d.team_id
+                                          completed_vs_due, without_owner, incident_id, source_id, service_id, team_id)
+  SELECT d.action_item_id, d.due_date, d.created_at, d.completed_at, d.done_status, d.completed_vs_due,
+         d.without_owner, d.incident_id, d.source_id, d.service_id, d.team_id
   FROM desired d
   ORDER BY d.due_date, d.created_at -- keeps a range of due days on few pages
   ON CONFLICT (action_item_id) DO UPDATE SET
     due_date = excluded.due_date, created_at = excluded.created_at, completed_at = excluded.completed_at,
-    done_status = excluded.done_status, without_owner = excluded.without_owner, incident_id = excluded.incident_id,
+    done_status = excluded.done_status, completed_vs_due = excluded.completed_vs_due,
+    without_owner = excluded.without_owner, incident_id = excluded.incident_id,
     source_id = excluded.source_id, service_id = excluded.service_id, team_id = excluded.team_id
-  WHERE (f.due_date, f.created_at, f.completed_at, f.done_status, f.without_owner, f.incident_id, f.source_id,
-         f.service_id, f.team_id)
+  WHERE (f.due_date, f.created_at, f.completed_at, f.done_status, f.completed_vs_due, f.without_owner, f.incident_id,
+         f.source_id, f.service_id, f.team_id)
         IS DISTINCT FROM
-        (excluded.due_date, excluded.created_at, excluded.completed_at, excluded.done_status, excluded.without_owner,
-         excluded.incident_id, excluded.source_id, excluded.service_id, excluded.team_id);
+        (excluded.due_date, excluded.created_at, excluded.completed_at, excluded.done_status, excluded.completed_vs_due,
+         excluded.without_owner, excluded.incident_id, excluded.source_id, excluded.service_id, excluded.team_id);
 END $$;
 
 -- What can move an item's facts: the item itself; the links of its
@@ -251,36 +262,33 @@ RETURNS TABLE (
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 SET max_parallel_workers_per_gather = 0
 BEGIN ATOMIC
+  -- A bucket is a period, or the part of one in the range (the whole range
+  -- without granularity); a due day belongs to the period containing its
+  -- midnight, so the local start of the period names the bucket of both.
   WITH bucket AS MATERIALIZED (
-    SELECT b.bucket_start, b.bucket_end, b.period_label FROM lens.buckets(granularity, range_start, range_end, tz) b
+    SELECT b.bucket_start, b.bucket_end, b.period_label, date_trunc(granularity, b.bucket_start AT TIME ZONE tz) AS period
+    FROM lens.buckets(granularity, range_start, range_end, tz) b
   ),
-  -- Each local day of each bucket with its deadline, so that the zone is
-  -- applied once per day rather than once per item.
-  day AS (
-    SELECT local_day::date AS day, lens.due_deadline(local_day::date, tz) AS deadline, bk.bucket_start
-    FROM bucket bk
-    CROSS JOIN LATERAL lens.local_days(bk.bucket_start, bk.bucket_end, tz) days
-    CROSS JOIN LATERAL generate_series(days.first_day::timestamp, days.end_day::timestamp - interval '1 day', interval '1 day') local_day
-  ),
-  -- The items due in the range counted per due day, and service or team
-  -- when a dimension needs it, straight from the fact's index.
+  -- The items due in the range per period, and service or team when a
+  -- dimension needs it: a few hundred rows, counted straight from the fact's
+  -- index (FILTER: grouping by state as well costs more per item).
   dated AS (
-    SELECT f.due_date, s.service_id, s.team_id, count(*) AS total, count(*) FILTER (WHERE v.is_done) AS completed,
-           count(*) FILTER (WHERE v.completed_on_time) AS completed_on_time
+    SELECT date_trunc(granularity, f.due_date::timestamp) AS period, s.service_id, s.team_id, count(*) AS total,
+           count(*) FILTER (WHERE v.is_done) AS completed, count(*) FILTER (WHERE v.completed_on_time) AS completed_on_time,
+           count(*) FILTER (WHERE v.is_overdue) AS overdue
     FROM lens.local_days(range_start, range_end, tz) days
     JOIN lens.action_item_fact f ON f.due_date >= days.first_day AND f.due_date < days.end_day
-    CROSS JOIN LATERAL lens.action_item_state(lens.due_deadline(f.due_date, tz), f.done_status, f.completed_at, as_of) v
+    CROSS JOIN LATERAL lens.action_item_state(lens.due_deadline(f.due_date, tz), f.done_status, f.completed_at, as_of,
+                                              f.completed_vs_due) v
     CROSS JOIN LATERAL (SELECT CASE WHEN 'service' = ANY (dimensions) THEN f.service_id END AS service_id,
                                CASE WHEN 'team' = ANY (dimensions) THEN f.team_id END AS team_id) s
     WHERE f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
-    GROUP BY f.due_date, s.service_id, s.team_id
+    GROUP BY 1, s.service_id, s.team_id
   ),
-  -- Per bucket, service and team: a few hundred rows. An item not done by
-  -- as_of is overdue once its due day's deadline has passed.
   tally AS (
-    SELECT d.bucket_start, t.service_id, t.team_id, t.total, t.completed, t.completed_on_time,
-           CASE WHEN d.deadline <= as_of THEN t.total - t.completed ELSE 0 END AS overdue, 0 AS no_due_date
-    FROM dated t JOIN day d ON d.day = t.due_date
+    SELECT bk.bucket_start, t.service_id, t.team_id, t.total, t.completed, t.completed_on_time, t.overdue,
+           0 AS no_due_date
+    FROM dated t JOIN bucket bk ON bk.period IS NOT DISTINCT FROM t.period
     UNION ALL
     SELECT bk.bucket_start, s.service_id, s.team_id, 0, 0, 0, 0, count(*)
     FROM bucket bk
