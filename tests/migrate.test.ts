@@ -112,7 +112,7 @@ describe('migrate', () => {
 
   it('grants the reader role again after re-applying', async () => {
     const privileges = await sql<{ metrics: boolean; policy: boolean; refresh: boolean }>`
-      SELECT has_function_privilege('incident_lens_reader', 'lens.metrics(timestamptz, timestamptz, timestamptz, text, text, text[], text)', 'EXECUTE') AS metrics,
+      SELECT has_function_privilege('incident_lens_reader', 'lens.metrics(timestamptz, timestamptz, timestamptz, text, text, text[], text, boolean)', 'EXECUTE') AS metrics,
              has_table_privilege('incident_lens_reader', 'lens.sla_policy', 'SELECT') AS policy,
              has_function_privilege('incident_lens_reader', 'lens.refresh_incident_facts(bigint[])', 'EXECUTE') AS refresh`.execute(
       database.db

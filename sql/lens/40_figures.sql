@@ -44,7 +44,12 @@ RETURNS TABLE (
   -- Mon-Fri 08:00-18:00 local time.
   business_hours           boolean,
   -- After this instant nothing about the incident changes with as_of.
-  settled_at               timestamptz
+  settled_at               timestamptz,
+  -- Within [last_change_at, next_change_at) nothing about the incident
+  -- changes with as_of: the instants (creation, acknowledgement, resolution,
+  -- escalation, post-mortem, deadlines) on either side of as_of; NULL: none.
+  last_change_at           timestamptz,
+  next_change_at           timestamptz
 )
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
@@ -80,7 +85,20 @@ BEGIN ATOMIC
     r.is_repeat,
     date_part('isodow', r.local_created) <= 5
       AND r.local_created::time >= time '08:00' AND r.local_created::time < time '18:00',
-    r.settled_at
+    r.settled_at,
+    greatest(r.created_at, r.acknowledged_at, r.resolved_at, r.postmortem_completed_at,
+             CASE WHEN r.escalated THEN r.escalated_at END,
+             CASE WHEN r.ack_deadline <= as_of THEN r.ack_deadline END,
+             CASE WHEN r.resolve_deadline <= as_of THEN r.resolve_deadline END,
+             CASE WHEN r.postmortem_deadline <= as_of THEN r.postmortem_deadline END),
+    CASE WHEN r.settled_at > as_of THEN
+      least(CASE WHEN r.raw_acknowledged_at > as_of THEN r.raw_acknowledged_at END,
+            CASE WHEN r.raw_resolved_at > as_of THEN r.raw_resolved_at END,
+            CASE WHEN r.escalated_at > as_of THEN r.escalated_at END,
+            CASE WHEN r.raw_postmortem_completed_at > as_of THEN r.raw_postmortem_completed_at END,
+            CASE WHEN r.ack_deadline > as_of THEN r.ack_deadline END,
+            CASE WHEN r.resolve_deadline > as_of THEN r.resolve_deadline END,
+            CASE WHEN r.raw_resolved_at + r.postmortem_due > as_of THEN r.raw_resolved_at + r.postmortem_due END) END
   FROM (
     SELECT seen.*,
       least(seen.acknowledged_at, seen.resolved_at) AS first_response_at,
@@ -90,6 +108,8 @@ BEGIN ATOMIC
         CASE WHEN f.acknowledged_at <= as_of THEN f.acknowledged_at END AS acknowledged_at,
         CASE WHEN f.resolved_at <= as_of THEN f.resolved_at END AS resolved_at,
         CASE WHEN f.postmortem_completed_at <= as_of THEN f.postmortem_completed_at END AS postmortem_completed_at,
+        f.acknowledged_at AS raw_acknowledged_at, f.resolved_at AS raw_resolved_at,
+        f.postmortem_completed_at AS raw_postmortem_completed_at, f.escalated_at,
         coalesce(f.escalated_at <= as_of, false) AS escalated,
         CASE WHEN f.detected_at <= f.created_at THEN lens.seconds_between(f.created_at, f.detected_at) END AS ttd_seconds,
         f.created_at + p.ack_target AS ack_deadline,
@@ -125,14 +145,39 @@ BEGIN ATOMIC
   ) r;
 END;
 
+-- The rates of a row of figures from its counts: one definition for the
+-- figures computed from incidents and for those summed from cached periods.
+-- `dimension_incidents`: the incidents of every group of the row's dimension.
+CREATE FUNCTION lens.with_rates(m lens.incident_metrics, dimension_incidents bigint) RETURNS lens.incident_metrics
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  m.share := m.incidents::double precision / nullif(dimension_incidents, 0);
+  m.unacknowledged := m.incidents - m.mtta_count;
+  m.ack_compliance := m.ack_met::double precision / nullif(m.ack_met + m.ack_breached, 0);
+  m.resolve_compliance := m.resolve_met::double precision / nullif(m.resolve_met + m.resolve_breached, 0);
+  m.escalation_rate := m.escalated::double precision / nullif(m.incidents, 0);
+  m.repeat_rate := m.repeat_incidents::double precision / nullif(m.root_cause_incidents, 0);
+  RETURN m;
+END $$;
+
+-- The group a figure row is for: NULL for the total, else the severity or
+-- the service or team id.
+CREATE FUNCTION lens.dimension_key(dimension text, severity text, service_id bigint, team_id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE dimension WHEN 'severity' THEN severity WHEN 'service' THEN service_id::text
+                      WHEN 'team' THEN team_id::text END;
+
 -- The figures of the incidents created in [range_start, range_end) for the
--- requested dimensions, in one pass, and the instant from which they no
--- longer change with as_of. The total row, and with 'severity' one row per
--- severity, exist even when no incident does. `account`: one account's.
+-- requested dimensions, in one pass; the interval of as_of over which they
+-- hold, [stable_from, valid_until) (from the period's end at the earliest);
+-- and the exact sums behind the means. The total row, and with 'severity'
+-- one row per severity, exist even when no incident does. `account`: one
+-- account's.
 CREATE FUNCTION lens.compute_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                                      dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'],
                                      account text DEFAULT NULL)
-RETURNS TABLE (stable_from timestamptz, figures lens.incident_metrics[])
+RETURNS TABLE (stable_from timestamptz, figures lens.incident_metrics[], valid_until timestamptz,
+               sums lens.duration_sums[])
 LANGUAGE sql STABLE PARALLEL SAFE
 -- Sorting a month of durations stays in memory.
 SET work_mem = '32MB'
@@ -140,7 +185,7 @@ BEGIN ATOMIC
   WITH outcome AS MATERIALIZED (
     SELECT o.severity, o.service_id, o.team_id, o.merged, o.is_open, o.escalated, o.tta_seconds, o.ttr_seconds,
            o.ttd_seconds, o.ack_outcome, o.resolve_outcome, o.postmortem_required, o.postmortem_outcome,
-           o.root_cause_key, o.is_repeat, o.business_hours, o.settled_at
+           o.root_cause_key, o.is_repeat, o.business_hours, o.last_change_at, o.next_change_at
     FROM lens.incident_outcomes(range_start, range_end, as_of, tz, account) o
   ),
   -- Counting in two steps is several times faster than thirty FILTERs over
@@ -198,17 +243,15 @@ BEGIN ATOMIC
   -- fewer dimensions could differ in the last bit.
   timed AS (
     SELECT d.dimension, d.dimension_key,
-      count(o.tta_seconds) AS mtta_count, avg(o.tta_seconds::numeric)::double precision AS mtta_mean,
+      count(o.tta_seconds) AS mtta_count, sum(o.tta_seconds::numeric) AS mtta_sum,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.tta_seconds) AS mtta_p,
-      count(o.ttr_seconds) AS mttr_count, avg(o.ttr_seconds::numeric)::double precision AS mttr_mean,
+      count(o.ttr_seconds) AS mttr_count, sum(o.ttr_seconds::numeric) AS mttr_sum,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttr_seconds) AS mttr_p,
-      count(o.ttd_seconds) AS mttd_count, avg(o.ttd_seconds::numeric)::double precision AS mttd_mean,
+      count(o.ttd_seconds) AS mttd_count, sum(o.ttd_seconds::numeric) AS mttd_sum,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttd_seconds) AS mttd_p
     FROM outcome o
     CROSS JOIN LATERAL (
-      SELECT wanted.dimension,
-             CASE wanted.dimension WHEN 'severity' THEN o.severity WHEN 'service' THEN o.service_id::text
-                                   WHEN 'team' THEN o.team_id::text END AS dimension_key
+      SELECT wanted.dimension, lens.dimension_key(wanted.dimension, o.severity, o.service_id, o.team_id) AS dimension_key
       FROM unnest(dimensions) AS wanted(dimension)) d
     WHERE NOT o.merged
     GROUP BY d.dimension, d.dimension_key
@@ -229,31 +272,29 @@ BEGIN ATOMIC
       coalesce(c.off_hours, 0)::integer AS off_hours,
       coalesce(c.root_cause_incidents, 0)::integer AS root_cause_incidents,
       coalesce(c.repeat_incidents, 0)::integer AS repeat_incidents,
-      coalesce(t.mtta_count, 0)::integer AS mtta_count, t.mtta_mean, t.mtta_p,
-      coalesce(t.mttr_count, 0)::integer AS mttr_count, t.mttr_mean, t.mttr_p,
-      coalesce(t.mttd_count, 0)::integer AS mttd_count, t.mttd_mean, t.mttd_p
+      coalesce(t.mtta_count, 0)::integer AS mtta_count, t.mtta_sum, t.mtta_p,
+      (t.mtta_sum / t.mtta_count)::double precision AS mtta_mean,
+      coalesce(t.mttr_count, 0)::integer AS mttr_count, t.mttr_sum, t.mttr_p,
+      (t.mttr_sum / t.mttr_count)::double precision AS mttr_mean,
+      coalesce(t.mttd_count, 0)::integer AS mttd_count, t.mttd_sum, t.mttd_p,
+      (t.mttd_sum / t.mttd_count)::double precision AS mttd_mean
     FROM counted c
     LEFT JOIN timed t ON t.dimension = c.dimension AND coalesce(t.dimension_key, '') = coalesce(c.dimension_key, '')
     WHERE c.dimension = ANY (dimensions) AND (c.dimension IN ('total', 'severity') OR c.rows_counted > 0)
   )
-  SELECT greatest(range_end, (SELECT max(o.settled_at) FROM outcome o)),
-    coalesce(array_agg(ROW(
-      range_start, range_end, NULL, g.dimension, g.dimension_key, NULL, g.incidents,
-      g.incidents::double precision / nullif(g.dimension_incidents, 0),
+  SELECT greatest(range_end, (SELECT max(o.last_change_at) FROM outcome o)),
+    coalesce(array_agg(lens.with_rates(ROW(
+      range_start, range_end, NULL, g.dimension, g.dimension_key, NULL, g.incidents, NULL,
       g.merged, g.open, g.unknown, g.sev1, g.sev2, g.sev3, g.sev4, g.unknown,
-      g.mtta_count, g.incidents - g.mtta_count, g.mtta_mean, g.mtta_p[1], g.mtta_p[2], g.mtta_p[3],
+      g.mtta_count, NULL, g.mtta_mean, g.mtta_p[1], g.mtta_p[2], g.mtta_p[3],
       g.mttr_count, g.mttr_mean, g.mttr_p[1], g.mttr_p[2], g.mttr_p[3],
-      g.ack_met, g.ack_breached, g.ack_pending, g.ack_met::double precision / nullif(g.ack_met + g.ack_breached, 0),
-      g.resolve_met, g.resolve_breached, g.resolve_pending,
-      g.resolve_met::double precision / nullif(g.resolve_met + g.resolve_breached, 0),
-      g.pm_required, g.pm_completed, g.pm_on_time, g.pm_overdue,
-      g.escalated, g.escalated::double precision / nullif(g.incidents, 0),
-      g.business_hours, g.off_hours,
-      g.mttd_count, g.mttd_mean, g.mttd_p[1], g.mttd_p[2], g.mttd_p[3],
-      g.root_cause_incidents, g.repeat_incidents,
-      g.repeat_incidents::double precision / nullif(g.root_cause_incidents, 0)
-    )::lens.incident_metrics
-    ORDER BY array_position(ARRAY['total', 'severity', 'service', 'team'], g.dimension), g.dimension_key), '{}')
+      g.ack_met, g.ack_breached, g.ack_pending, NULL, g.resolve_met, g.resolve_breached, g.resolve_pending, NULL,
+      g.pm_required, g.pm_completed, g.pm_on_time, g.pm_overdue, g.escalated, NULL, g.business_hours, g.off_hours,
+      g.mttd_count, g.mttd_mean, g.mttd_p[1], g.mttd_p[2], g.mttd_p[3], g.root_cause_incidents, g.repeat_incidents, NULL
+    )::lens.incident_metrics, g.dimension_incidents)
+    ORDER BY array_position(ARRAY['total', 'severity', 'service', 'team'], g.dimension), g.dimension_key), '{}'),
+    coalesce((SELECT min(o.next_change_at) FROM outcome o), 'infinity'),
+    coalesce(array_agg(ROW(g.dimension, g.dimension_key, g.mtta_sum, g.mttr_sum, g.mttd_sum)::lens.duration_sums), '{}')
   -- Every incident is in exactly one group of a dimension: the groups' sum is the period's count.
   FROM (SELECT grouped.*, sum(grouped.incidents) OVER (PARTITION BY grouped.dimension) AS dimension_incidents
         FROM grouped) g;

@@ -1,9 +1,10 @@
 -- Cached figures of whole periods (lens.period_rollup). A row is used only
--- when (1) as_of is at or after stable_from, so the figures no longer depend
--- on as_of, (2) its snapshot saw every change recorded in lens.fact_changes
--- that overlaps the period, and (3) it was written under the current epoch.
--- Late data therefore shows at once: the stale row is ignored and the period
--- computed again.
+-- when (1) as_of lies in [stable_from, valid_until), where the figures do not
+-- change with as_of, (2) its snapshot saw every change recorded in
+-- lens.fact_changes that overlaps the period, and (3) it was written under
+-- the current epoch. Late data therefore shows at once: the stale row is
+-- ignored and the period computed again. Any other range is summed from the
+-- cached months and days it contains (lens.range_figures).
 
 -- Records the instants a change touched, as hour ranges, for the validity
 -- check of cached periods; now and then compacts the change log.
@@ -66,29 +67,156 @@ BEGIN ATOMIC
          AND NOT pg_visible_in_snapshot(c.xid, computed_snapshot));
 END;
 
+-- The cached rows of `granularity` for the periods that lie within
+-- [range_start, range_end) and hold for as_of.
+CREATE FUNCTION lens.cached_periods(granularity text, range_start timestamptz, range_end timestamptz,
+                                    as_of timestamptz, tz text)
+RETURNS SETOF lens.period_rollup
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT r.* FROM lens.period_rollup r
+  WHERE r.granularity = cached_periods.granularity AND r.tz = cached_periods.tz
+    AND r.period_start >= cached_periods.range_start AND r.period_end <= cached_periods.range_end
+    AND r.stable_from <= cached_periods.as_of AND cached_periods.as_of < r.valid_until
+    AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot);
+END;
+REVOKE EXECUTE ON FUNCTION lens.cached_periods(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
+
+-- The figures of any range: the cached months and days it contains, the
+-- rest computed now, added up. Counts and exact sums add; the percentiles
+-- cannot be added, so they are computed from the range's incidents, which
+-- costs a sort of their durations: without `percentiles` that is skipped and
+-- they are NULL. With nothing cached in the range, it is simply computed.
+CREATE FUNCTION lens.range_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                   dimensions text[], percentiles boolean DEFAULT true)
+RETURNS lens.incident_metrics[]
+LANGUAGE sql STABLE
+-- Sorting the durations of months stays in memory.
+SET work_mem = '64MB'
+BEGIN ATOMIC
+  WITH span AS (
+    -- Nothing created after as_of counts: the range up to it.
+    SELECT tstzrange(range_start, greatest(range_start, least(range_end, as_of + interval '1 microsecond'))) AS r
+  ),
+  months AS MATERIALIZED (
+    SELECT c.period_start, c.period_end, c.figures, c.sums
+    FROM span CROSS JOIN LATERAL lens.cached_periods('month', lower(span.r), upper(span.r), as_of, tz) c
+  ),
+  days AS MATERIALIZED (
+    SELECT c.period_start, c.period_end, c.figures, c.sums
+    FROM span
+    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
+                              - coalesce((SELECT range_agg(tstzrange(m.period_start, m.period_end)) FROM months m),
+                                         '{}')) AS gap(r)
+    -- OFFSET 0: an index scan per gap, not a join over every cached day.
+    CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods('day', lower(gap.r), upper(gap.r), as_of, tz) x OFFSET 0) c
+  ),
+  cached AS (SELECT m.* FROM months m UNION ALL SELECT d.* FROM days d),
+  pieces AS (
+    SELECT c.figures, c.sums FROM cached c
+    UNION ALL
+    SELECT live.figures, live.sums
+    FROM span
+    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
+                              - coalesce((SELECT range_agg(tstzrange(c.period_start, c.period_end)) FROM cached c),
+                                         '{}')) AS gap(r)
+    CROSS JOIN LATERAL lens.compute_figures(lower(gap.r), upper(gap.r), as_of, tz, dimensions) live
+    UNION ALL
+    -- An empty range: the total and every severity exist, with zeros.
+    SELECT empty.figures, empty.sums FROM lens.compute_figures(range_start, range_start, as_of, tz, dimensions) empty
+  ),
+  counted AS (
+    SELECT f.dimension, f.dimension_key, sum(f.incidents)::integer AS incidents, sum(f.merged)::integer AS merged,
+      sum(f.open)::integer AS open, sum(f.unclassified)::integer AS unclassified, sum(f.sev1)::integer AS sev1,
+      sum(f.sev2)::integer AS sev2, sum(f.sev3)::integer AS sev3, sum(f.sev4)::integer AS sev4,
+      sum(f.unknown)::integer AS unknown, sum(f.mtta_count)::integer AS mtta_count,
+      sum(f.mttr_count)::integer AS mttr_count, sum(f.ack_met)::integer AS ack_met,
+      sum(f.ack_breached)::integer AS ack_breached, sum(f.ack_pending)::integer AS ack_pending,
+      sum(f.resolve_met)::integer AS resolve_met, sum(f.resolve_breached)::integer AS resolve_breached,
+      sum(f.resolve_pending)::integer AS resolve_pending, sum(f.postmortems_required)::integer AS pm_required,
+      sum(f.postmortems_completed)::integer AS pm_completed,
+      sum(f.postmortems_completed_on_time)::integer AS pm_on_time,
+      sum(f.postmortems_overdue)::integer AS pm_overdue, sum(f.escalated)::integer AS escalated,
+      sum(f.business_hours)::integer AS business_hours, sum(f.off_hours)::integer AS off_hours,
+      sum(f.mttd_count)::integer AS mttd_count, sum(f.root_cause_incidents)::integer AS root_cause_incidents,
+      sum(f.repeat_incidents)::integer AS repeat_incidents
+    FROM pieces p CROSS JOIN LATERAL unnest(p.figures) f
+    WHERE f.dimension = ANY (dimensions)
+    GROUP BY f.dimension, f.dimension_key
+  ),
+  summed AS (
+    SELECT s.dimension, s.dimension_key, sum(s.tta_seconds) AS tta, sum(s.ttr_seconds) AS ttr,
+           sum(s.ttd_seconds) AS ttd
+    FROM pieces p CROSS JOIN LATERAL unnest(p.sums) s
+    GROUP BY s.dimension, s.dimension_key
+  ),
+  timed AS MATERIALIZED (
+    SELECT o.severity, o.service_id, o.team_id, o.tta_seconds, o.ttr_seconds, o.ttd_seconds
+    FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
+    WHERE percentiles AND NOT o.merged
+  ),
+  ranked AS (
+    -- The total needs no grouping, and so no sort of the rows before their durations are sorted.
+    SELECT 'total' AS dimension, NULL AS dimension_key,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds) AS mtta_p,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds) AS mttr_p,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds) AS mttd_p
+    FROM timed t
+    WHERE 'total' = ANY (dimensions)
+    UNION ALL
+    SELECT d.dimension, d.dimension_key,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds),
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds),
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds)
+    FROM timed t
+    CROSS JOIN LATERAL (
+      SELECT wanted.dimension, lens.dimension_key(wanted.dimension, t.severity, t.service_id, t.team_id) AS dimension_key
+      FROM unnest(dimensions) AS wanted(dimension) WHERE wanted.dimension <> 'total') d
+    GROUP BY d.dimension, d.dimension_key
+  ),
+  composed AS (
+    SELECT coalesce(array_agg(lens.with_rates(ROW(
+        range_start, range_end, NULL, c.dimension, c.dimension_key, NULL, c.incidents, NULL,
+        c.merged, c.open, c.unclassified, c.sev1, c.sev2, c.sev3, c.sev4, c.unknown,
+        c.mtta_count, NULL, (s.tta / c.mtta_count)::double precision, r.mtta_p[1], r.mtta_p[2], r.mtta_p[3],
+        c.mttr_count, (s.ttr / c.mttr_count)::double precision, r.mttr_p[1], r.mttr_p[2], r.mttr_p[3],
+        c.ack_met, c.ack_breached, c.ack_pending, NULL, c.resolve_met, c.resolve_breached, c.resolve_pending, NULL,
+        c.pm_required, c.pm_completed, c.pm_on_time, c.pm_overdue, c.escalated, NULL, c.business_hours, c.off_hours,
+        c.mttd_count, (s.ttd / c.mttd_count)::double precision, r.mttd_p[1], r.mttd_p[2], r.mttd_p[3],
+        c.root_cause_incidents, c.repeat_incidents, NULL
+      )::lens.incident_metrics, c.dimension_incidents)
+      ORDER BY array_position(ARRAY['total', 'severity', 'service', 'team'], c.dimension), c.dimension_key), '{}')
+      AS figures
+    FROM (SELECT counted.*, sum(counted.incidents) OVER (PARTITION BY counted.dimension) AS dimension_incidents
+          FROM counted) c
+    LEFT JOIN summed s ON s.dimension = c.dimension AND s.dimension_key IS NOT DISTINCT FROM c.dimension_key
+    LEFT JOIN ranked r ON r.dimension = c.dimension AND r.dimension_key IS NOT DISTINCT FROM c.dimension_key
+  )
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM cached) THEN (SELECT c.figures FROM composed c)
+              ELSE (SELECT c.figures FROM lens.compute_figures(range_start, range_end, as_of, tz, dimensions) c) END;
+END;
+REVOKE EXECUTE ON FUNCTION lens.range_figures(timestamptz, timestamptz, timestamptz, text, text[], boolean) FROM PUBLIC;
+
 -- The figures of one whole period: from the cache when it holds them, else
--- computed now. It only reads, so readers and hot standbys can call it;
--- lens.cache_period_figures (run by the collector) fills the cache.
+-- from what the cache holds of it (lens.range_figures). It only reads, so
+-- readers and hot standbys can call it; lens.cache_period_figures (run by the
+-- collector) fills the cache.
 CREATE FUNCTION lens.period_figures(granularity text, period_start timestamptz, period_end timestamptz,
-                                    as_of timestamptz, tz text, dimensions text[])
+                                    as_of timestamptz, tz text, dimensions text[], percentiles boolean DEFAULT true)
 RETURNS lens.incident_metrics[]
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
 DECLARE
   cached lens.incident_metrics[];
 BEGIN
-  SELECT r.figures INTO cached FROM lens.period_rollup r
-  WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
-    AND r.period_end = period_end AND r.stable_from <= as_of AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot);
+  SELECT c.figures INTO cached FROM lens.cached_periods(granularity, period_start, period_end, as_of, tz) c;
   IF FOUND THEN
     RETURN ARRAY(SELECT f FROM unnest(cached) f WHERE f.dimension = ANY (dimensions));
   END IF;
-  RETURN (SELECT c.figures FROM lens.compute_figures(period_start, period_end, as_of, tz, dimensions) c);
+  RETURN lens.range_figures(period_start, period_end, as_of, tz, dimensions, percentiles);
 END $$;
 
--- Caches the figures of one whole period unless a current row holds them or
--- they can still change with time (a deadline not yet passed). True when it
--- wrote a row. For the owner only: readers must not grow the cache.
+-- Caches the figures of one whole, ended period unless a row holds them now.
+-- True when it wrote a row. For the owner only: readers must not grow the cache.
 CREATE FUNCTION lens.cache_period_figures(granularity text, period_start timestamptz, period_end timestamptz, tz text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -96,25 +224,20 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
   computed record;
 BEGIN
-  IF EXISTS (SELECT 1 FROM lens.period_rollup r
-             WHERE r.granularity = granularity AND r.tz = tz AND r.period_start = period_start
-               AND r.period_end = period_end AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) THEN
+  IF period_end > now() OR EXISTS (SELECT 1 FROM lens.cached_periods(granularity, period_start, period_end, now(), tz)) THEN
     RETURN false;
   END IF;
   -- One statement, so that the snapshot recorded is the one the figures were computed from.
-  SELECT c.stable_from, c.figures, pg_current_snapshot() AS snapshot, st.epoch INTO computed
+  SELECT c.stable_from, c.valid_until, c.figures, c.sums, pg_current_snapshot() AS snapshot, st.epoch INTO computed
   FROM lens.compute_figures(period_start, period_end, now(), tz) c CROSS JOIN lens.rollup_state st;
-  IF computed.stable_from > now() THEN
-    RETURN false;
-  END IF;
-  INSERT INTO lens.period_rollup AS r (granularity, tz, period_start, period_end, stable_from, epoch,
-                                       computed_snapshot, figures)
-  VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.epoch,
-          computed.snapshot, computed.figures)
+  INSERT INTO lens.period_rollup AS r (granularity, tz, period_start, period_end, stable_from, valid_until, epoch,
+                                       computed_snapshot, figures, sums)
+  VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.valid_until, computed.epoch,
+          computed.snapshot, computed.figures, computed.sums)
   ON CONFLICT ON CONSTRAINT period_rollup_pkey DO UPDATE SET
-    period_end = excluded.period_end, stable_from = excluded.stable_from, epoch = excluded.epoch,
-    computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
-    figures = excluded.figures;
+    period_end = excluded.period_end, stable_from = excluded.stable_from, valid_until = excluded.valid_until,
+    epoch = excluded.epoch, computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
+    figures = excluded.figures, sums = excluded.sums;
   RETURN true;
 EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
   -- Another session cached the same period meanwhile.

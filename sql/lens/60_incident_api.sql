@@ -6,12 +6,15 @@
 -- Incident figures of [range_start, range_end), per bucket and dimension
 -- (total, severity, service, team). Grafana: WHERE dimension = 'total' for
 -- headline figures, granularity 'day' | 'week' | 'month' for time series.
--- `account`: one account's incidents (the caches hold all accounts', so
--- they are not read then).
+-- A range that is not whole periods is summed from the cached months and
+-- days it contains (lens.range_figures). `account`: one account's incidents
+-- (the caches hold all accounts', so they are not read then). A panel that
+-- shows no median or p90/p95 passes `percentiles => false`: they may then be
+-- NULL, and the durations of a long range are not sorted for nothing.
 CREATE FUNCTION lens.metrics(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                              granularity text DEFAULT NULL,
                              dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'],
-                             account text DEFAULT NULL)
+                             account text DEFAULT NULL, percentiles boolean DEFAULT true)
 RETURNS SETOF lens.incident_metrics
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -30,10 +33,12 @@ BEGIN ATOMIC
     f.root_cause_incidents, f.repeat_incidents, f.repeat_rate
   FROM lens.buckets(granularity, range_start, range_end, tz) b
   CROSS JOIN LATERAL unnest(
-    CASE WHEN b.whole AND account IS NULL
-         THEN lens.period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz, dimensions)
-         ELSE (SELECT c.figures FROM lens.compute_figures(b.bucket_start, b.bucket_end, as_of, tz, dimensions,
-                                                          account) c) END) f
+    CASE WHEN account IS NOT NULL
+         THEN (SELECT c.figures FROM lens.compute_figures(b.bucket_start, b.bucket_end, as_of, tz, dimensions,
+                                                          account) c)
+         WHEN b.whole THEN lens.period_figures(granularity, b.bucket_start, b.bucket_end, as_of, tz, dimensions,
+                                               percentiles)
+         ELSE lens.range_figures(b.bucket_start, b.bucket_end, as_of, tz, dimensions, percentiles) END) f
   LEFT JOIN public.services sv ON f.dimension = 'service' AND sv.id::text = f.dimension_key
   LEFT JOIN public.teams tm ON f.dimension = 'team' AND tm.id::text = f.dimension_key
   ORDER BY b.bucket_start, array_position(ARRAY['total', 'severity', 'service', 'team'], f.dimension),

@@ -25,13 +25,13 @@ FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['t
 
 export const OVERVIEW_BY_SEVERITY_SQL = `
 SELECT dimension_key AS severity, incidents, share
-FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['severity'], account => $source)
+FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', NULL, ARRAY['severity'], account => $source, percentiles => false)
 WHERE dimension = 'severity'
 ORDER BY dimension_key`;
 
 export const OVERVIEW_TRENDS_SQL = `
 SELECT period_start AS time, incidents, mtta_mean_seconds, mttr_mean_seconds, ack_compliance, resolve_compliance
-FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week', ARRAY['total'], account => $source)
+FROM lens.metrics($__timeFrom(), $__timeTo(), now(), '$timezone', 'week', ARRAY['total'], account => $source, percentiles => false)
 WHERE dimension = 'total'
 ORDER BY period_start`;
 

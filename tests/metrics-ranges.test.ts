@@ -1,0 +1,166 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Severity } from '../collector/src/config.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { MetricRows, type IncidentSpec } from './support/metrics-rows.ts';
+
+// A range that is not whole periods is summed from the cached months and
+// days it contains (lens.range_figures), and a cached period holds only over
+// its interval of as_of. Both must give, to the last bit, what computing the
+// range from its incidents gives (lens.compute_figures).
+
+let database: TestDatabase;
+let rows: MetricRows;
+
+const DAY = 86_400_000;
+const ZONES = ['UTC', 'Europe/Berlin', 'Asia/Kolkata'];
+/** Deterministic, so that a failure names a range that can be run again. */
+function generator(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+const random = generator(20_261_130);
+const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Six hundred incidents from 1 July to 10 November 2026 (the October DST change included), some open, merged, late. */
+function history(): IncidentSpec[] {
+  const start = Date.parse('2026-07-01T00:00:00Z');
+  const span = Date.parse('2026-11-10T00:00:00Z') - start;
+  return Array.from({ length: 600 }, (_, index) => {
+    const created = start + Math.floor(random() * span);
+    const ack = random() < 0.9 ? created + Math.floor(random() * 3 * 3_600_000) : null;
+    const resolved = random() < 0.95 ? (ack ?? created) + Math.floor(random() * 3 * DAY) : null;
+    return {
+      id: `r${index}`,
+      created: iso(created),
+      ack: ack === null ? null : iso(ack),
+      resolved: resolved === null ? null : iso(resolved),
+      severity: pick<Severity>(['SEV1', 'SEV2', 'SEV3', 'SEV4', 'UNKNOWN']),
+      service: pick(['api', 'db', 'web', null]),
+      team: pick(['core', 'edge', null]),
+      merged: random() < 0.05,
+      escalated: random() < 0.2,
+      rootCause: random() < 0.4 ? pick(['dns', 'disk', 'deploy']) : null,
+      detected: random() < 0.3 ? iso(created - Math.floor(random() * 3_600_000)) : null,
+    };
+  });
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  rows = await MetricRows.create(database.db);
+  await rows.incidents(history());
+  for (const zone of ZONES) {
+    await sql`SELECT lens.refresh_closed_periods(${zone})`.execute(database.db);
+  }
+});
+
+afterAll(async () => {
+  await database.destroy();
+});
+
+type Figures = Record<string, unknown>;
+
+/** Every row of lens.metrics for one range without granularity, without the labels it adds. */
+async function summed(from: string, to: string, asOf: string, zone: string, percentiles = true): Promise<Figures[]> {
+  const result = await sql<Figures>`
+    SELECT m.* FROM lens.metrics(${from}::timestamptz, ${to}::timestamptz, ${asOf}::timestamptz, ${zone}, NULL,
+                                 ARRAY['total', 'severity', 'service', 'team'], percentiles => ${percentiles}) m`.execute(
+    database.db
+  );
+  return result.rows.map(({ period_label: _label, dimension_label: _name, ...figures }) => figures);
+}
+
+/** The same range computed from its incidents, bypassing every cache. */
+async function computed(from: string, to: string, asOf: string, zone: string): Promise<Figures[]> {
+  const result = await sql<Figures>`
+    SELECT f.* FROM lens.compute_figures(${from}::timestamptz, ${to}::timestamptz, ${asOf}::timestamptz, ${zone}) c
+    CROSS JOIN LATERAL unnest(c.figures) f`.execute(database.db);
+  return result.rows.map(({ period_label: _label, dimension_label: _name, ...figures }) => figures);
+}
+
+const PERCENTILES = /_(median|p90|p95)_seconds$/;
+
+describe('a range summed from cached months and days', () => {
+  it('equals the range computed from its incidents, for random ranges, instants and zones', async () => {
+    const first = Date.parse('2026-06-20T00:00:00Z');
+    const last = Date.parse('2026-11-20T00:00:00Z');
+    for (let trial = 0; trial < 24; trial++) {
+      const a = first + Math.floor(random() * (last - first));
+      const b = first + Math.floor(random() * (last - first));
+      const [from, to] = [iso(Math.min(a, b)), iso(Math.max(a, b) + 1)];
+      // As of the range's end, a moment inside it, or now.
+      const asOf = pick([to, iso(Math.min(a, b) + Math.floor(Math.abs(b - a) / 2)), new Date().toISOString()]);
+      const zone = pick(ZONES);
+      const context = `${from} .. ${to} as of ${asOf} in ${zone}`;
+      const expected = await computed(from, to, asOf, zone);
+      expect(await summed(from, to, asOf, zone), context).toEqual(expected);
+      // Without percentiles every other figure is the same.
+      const withoutPercentiles = await summed(from, to, asOf, zone, false);
+      expect(withoutPercentiles.length, context).toBe(expected.length);
+      withoutPercentiles.forEach((row, index) => {
+        for (const [name, value] of Object.entries(row)) {
+          if (!PERCENTILES.test(name)) {
+            expect(value, `${context}: ${name}`).toEqual(expected[index]![name]);
+          }
+        }
+      });
+    }
+  });
+
+  it('reads the cached months and days of the range (poisoned, they show)', async () => {
+    const [from, to, asOf] = ['2026-07-14T13:00:00Z', '2026-10-03T07:30:00Z', '2026-11-15T00:00:00Z'];
+    const before = await summed(from, to, asOf, 'UTC');
+    // August (a whole month inside the range) and 2 October (a whole day) each count one incident more.
+    const bumped = await sql`
+      UPDATE lens.period_rollup r
+      SET figures = ARRAY(SELECT f FROM unnest(r.figures) f WHERE f.dimension <> 'total')
+                    || ARRAY(SELECT lens.with_rates(
+                               jsonb_populate_record(f, jsonb_build_object('incidents', f.incidents + 1)), 0)
+                             FROM unnest(r.figures) f WHERE f.dimension = 'total')
+      WHERE r.tz = 'UTC' AND ((r.granularity = 'month' AND r.period_start = '2026-08-01T00:00:00Z')
+                              OR (r.granularity = 'day' AND r.period_start = '2026-10-02T00:00:00Z'))`.execute(
+      database.db
+    );
+    expect(Number(bumped.numAffectedRows)).toBe(2);
+    const total = (figures: Figures[]) => figures.find((row) => row.dimension === 'total')!.incidents as number;
+    expect(total(await summed(from, to, asOf, 'UTC'))).toBe(total(before) + 2);
+    // A recorded change in August makes its cached row unusable again: computed, it is right.
+    await sql`SELECT lens.record_fact_change(ARRAY['2026-08-15T12:00:00Z'::timestamptz])`.execute(database.db);
+    expect(total(await summed(from, to, asOf, 'UTC'))).toBe(total(before) + 1);
+    await sql`SELECT lens.record_fact_change(ARRAY['2026-10-02T12:00:00Z'::timestamptz])`.execute(database.db);
+    expect(await summed(from, to, asOf, 'UTC')).toEqual(before);
+    await sql`SELECT lens.refresh_closed_periods('UTC')`.execute(database.db);
+  });
+});
+
+describe('a cached day', () => {
+  it('holds only until the next deadline of its incidents, then is computed again', async () => {
+    // Yesterday's SEV4, acknowledged but open: its 7-day resolve target ends next week, after now.
+    const now = Date.now();
+    const created = Math.floor((now - DAY) / DAY) * DAY + 3_600_000;
+    const deadline = created + 7 * DAY;
+    await rows.incidents([{ id: 'pending', created: iso(created), ack: iso(created + 60_000), severity: 'SEV4' }]);
+    const day = iso(Math.floor(created / DAY) * DAY);
+    await sql`SELECT lens.refresh_closed_periods('UTC')`.execute(database.db);
+    const cached = await sql<{ valid_until: Date }>`
+      SELECT valid_until FROM lens.period_rollup
+      WHERE granularity = 'day' AND tz = 'UTC' AND period_start = ${day}::timestamptz`.execute(database.db);
+    expect(cached.rows[0]!.valid_until.toISOString()).toBe(iso(deadline));
+
+    // A range holding that day, read before and after the deadline.
+    const [from, to] = [iso(created - 5 * DAY - 1_234), iso(created + DAY + 1_234)];
+    for (const asOf of [iso(now), iso(deadline - 1), iso(deadline), iso(deadline + DAY)]) {
+      const figures = await summed(from, to, asOf, 'UTC');
+      expect(figures, `as of ${asOf}`).toEqual(await computed(from, to, asOf, 'UTC'));
+      const sev4 = figures.find((row) => row.dimension_key === 'SEV4')!;
+      expect([sev4.resolve_pending, sev4.resolve_breached], `as of ${asOf}`).toEqual(
+        asOf < iso(deadline) ? [1, 0] : [0, 1]
+      );
+    }
+  });
+});
