@@ -280,10 +280,13 @@ BEGIN ATOMIC
     CROSS JOIN LATERAL lens.metrics(t.period_start, t.period_end, report.as_of, report.tz, report.granularity,
                                     ARRAY['total', 'severity', 'service', 'team'], report.account) m
   ),
+  -- The periods before this one; this one's total is in `figures` already.
   headlines AS (
-    SELECT m FROM (SELECT min(s.period_start) AS range_start, max(s.period_end) AS range_end FROM span s) r
-    CROSS JOIN LATERAL lens.metrics(r.range_start, r.range_end, report.as_of, report.tz, report.granularity,
+    SELECT m FROM (SELECT min(s.period_start) AS range_start FROM span s) r CROSS JOIN this t
+    CROSS JOIN LATERAL lens.metrics(r.range_start, t.period_start, report.as_of, report.tz, report.granularity,
                                     ARRAY['total'], report.account) m
+    UNION ALL
+    SELECT f.total FROM figures f
   ),
   items AS (
     SELECT a.* FROM previous p CROSS JOIN this t
