@@ -68,7 +68,9 @@ BEGIN ATOMIC
 END;
 
 -- The cached rows of `granularity` for the periods that lie within
--- [range_start, range_end) and hold for as_of.
+-- [range_start, range_end) and hold for as_of. It only reads, so readers and
+-- hot standbys can use the cache; lens.cache_period_figures (run by the
+-- collector) fills it.
 CREATE FUNCTION lens.cached_periods(granularity text, range_start timestamptz, range_end timestamptz,
                                     as_of timestamptz, tz text)
 RETURNS SETOF lens.period_rollup
@@ -196,24 +198,6 @@ BEGIN ATOMIC
               ELSE (SELECT c.figures FROM lens.compute_figures(range_start, range_end, as_of, tz, dimensions) c) END;
 END;
 REVOKE EXECUTE ON FUNCTION lens.range_figures(timestamptz, timestamptz, timestamptz, text, text[], boolean) FROM PUBLIC;
-
--- The figures of one whole period: from the cache when it holds them, else
--- from what the cache holds of it (lens.range_figures). It only reads, so
--- readers and hot standbys can call it; lens.cache_period_figures (run by the
--- collector) fills the cache.
-CREATE FUNCTION lens.period_figures(granularity text, period_start timestamptz, period_end timestamptz,
-                                    as_of timestamptz, tz text, dimensions text[], percentiles boolean DEFAULT true)
-RETURNS lens.incident_metrics[]
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  cached lens.incident_metrics[];
-BEGIN
-  SELECT c.figures INTO cached FROM lens.cached_periods(granularity, period_start, period_end, as_of, tz) c;
-  IF FOUND THEN
-    RETURN ARRAY(SELECT f FROM unnest(cached) f WHERE f.dimension = ANY (dimensions));
-  END IF;
-  RETURN lens.range_figures(period_start, period_end, as_of, tz, dimensions, percentiles);
-END $$;
 
 -- Caches the figures of one whole, ended period unless a row holds them now.
 -- True when it wrote a row. For the owner only: readers must not grow the cache.
