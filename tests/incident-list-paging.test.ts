@@ -93,6 +93,17 @@ describe('lens.incident_list pages', () => {
     expect(first!.some((row) => row.timeline !== null)).toBe(true);
   });
 
+  it('refuses a page_after that is no page_cursor, saying so', async () => {
+    for (const cursor of ['yesterday', '2026-13-45T00:00:00Z/7', '2026-10-05T09:00:00Z/x', 'x'.repeat(500)]) {
+      await expect(
+        reader.query(`SELECT * FROM lens.incident_list(${RANGE}, page_size => 10, page_after => $1)`, [cursor])
+      ).rejects.toMatchObject({
+        code: '22023',
+        message: expect.stringMatching(/^page_after must be the page_cursor of a row of lens\.incident_list: got '/),
+      });
+    }
+  });
+
   it('lists the services, teams and statuses of the range as filter choices', async () => {
     const all = await list();
     const options = (

@@ -6,6 +6,23 @@ CREATE VIEW lens.incident_timeline AS
 SELECT e.incident_id, e.occurred_at, e.type, e.agent, e.summary
 FROM public.incident_events e;
 
+-- Where a page of lens.incident_list starts: the page_cursor of the last row
+-- of the page before (`2026-10-05T09:00:00.000000Z/123`); NULL or '' for the
+-- first page. Anything else is refused with a message that says so, not with
+-- a cast's complaint.
+CREATE FUNCTION lens.page_after(cursor text, OUT after_at timestamptz, OUT after_id bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+  IF coalesce(cursor, '') <> '' THEN
+    after_at := split_part(cursor, '/', 1)::timestamptz;
+    after_id := split_part(cursor, '/', 2)::bigint;
+  END IF;
+EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation
+               OR numeric_value_out_of_range THEN
+  RAISE EXCEPTION 'page_after must be the page_cursor of a row of lens.incident_list: got %', quote_literal(left(cursor, 80))
+    USING ERRCODE = 'invalid_parameter_value';
+END $$;
+
 -- The incidents of a range with the columns the incidents panel documents
 -- (plugin README): SLA outcomes and times from lens.incident_facts, the
 -- targets in force, and the timeline up to as_of as JSON text; newest first.
@@ -38,9 +55,8 @@ BEGIN ATOMIC
   WITH bound AS (
     SELECT CASE WHEN c.after_at < c.range_end THEN c.after_at ELSE c.range_end END AS created_at,
            CASE WHEN c.after_at < c.range_end THEN c.after_id ELSE 0 END AS incident_id
-    FROM (SELECT nullif(split_part(page_after, '/', 1), '')::timestamptz AS after_at,
-                 nullif(split_part(page_after, '/', 2), '')::bigint AS after_id,
-                 least(range_end, as_of + interval '1 microsecond') AS range_end) c
+    FROM (SELECT cursor.after_at, cursor.after_id, least(range_end, as_of + interval '1 microsecond') AS range_end
+          FROM lens.page_after(page_after) cursor) c
   ),
   page AS (
     SELECT f.incident_id, f.created_at
