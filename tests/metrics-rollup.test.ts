@@ -303,13 +303,22 @@ describe('period cache', () => {
 
   it('compacts the change log, keeping the cached periods that saw every change', async () => {
     await cachedAndPoisoned();
+    await sql`SELECT lens.cache_oncall_period_figures('month', ${SEPTEMBER[0]}::timestamptz, ${SEPTEMBER[1]}::timestamptz, 'UTC')`.execute(
+      database.db
+    );
     await sql`UPDATE incidents SET acknowledged_at = '2026-10-05T10:02:00Z' WHERE external_id = 'october'`.execute(
       database.db
     );
     await sql`SELECT lens.compact_rollups()`.execute(database.db);
     expect((await sql`SELECT 1 FROM lens.fact_changes`.execute(database.db)).rows).toHaveLength(0);
-    // September saw every change that overlaps it: still cached.
+    // September saw every change that overlaps it: still cached, its on-call figures too.
     expect((await septemberTotal()).incidents).toBe(POISON);
+    const onCall = await sql<{ current: boolean }>`
+      SELECT lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot) AS current
+      FROM lens.oncall_rollup r WHERE r.granularity = 'month' AND r.tz = 'UTC' AND r.period_start = ${SEPTEMBER[0]}::timestamptz`.execute(
+      database.db
+    );
+    expect(onCall.rows).toEqual([{ current: true }]);
     await sql`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`.execute(
       database.db
     );

@@ -228,6 +228,17 @@ EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
   RETURN false;
 END $$;
 
+-- Whether a snapshot saw every one of the given changes that overlaps the period.
+CREATE FUNCTION lens.saw_changes(period_start timestamptz, period_end timestamptz, computed_snapshot pg_snapshot,
+                                 change_ids bigint[]) RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT NOT EXISTS (
+    SELECT 1 FROM lens.fact_changes c
+    WHERE c.id = ANY (change_ids) AND c.affected && tstzrange(period_start, period_end)
+      AND NOT pg_visible_in_snapshot(c.xid, computed_snapshot));
+END;
+
 -- Drops stale cache rows and the change records every remaining row has
 -- seen, so the change log stays short. Runs by itself every 1000 changes.
 CREATE FUNCTION lens.compact_rollups() RETURNS void
@@ -239,13 +250,12 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('lens.compact_rollups'));
   SELECT array_agg(c.id) INTO seen_ids FROM lens.fact_changes c;
   UPDATE lens.rollup_state SET epoch = epoch + 1 RETURNING epoch INTO next_epoch;
-  -- One statement: a row cached after its snapshot keeps the old epoch and is not used.
+  -- One statement per cache: a row cached after its snapshot keeps the old epoch and is not used.
   UPDATE lens.period_rollup r SET epoch = next_epoch
-  WHERE r.epoch = next_epoch - 1
-    AND NOT EXISTS (
-      SELECT 1 FROM lens.fact_changes c
-      WHERE c.id = ANY (seen_ids) AND c.affected && tstzrange(r.period_start, r.period_end)
-        AND NOT pg_visible_in_snapshot(c.xid, r.computed_snapshot));
+  WHERE r.epoch = next_epoch - 1 AND lens.saw_changes(r.period_start, r.period_end, r.computed_snapshot, seen_ids);
+  UPDATE lens.oncall_rollup r SET epoch = next_epoch
+  WHERE r.epoch = next_epoch - 1 AND lens.saw_changes(r.period_start, r.period_end, r.computed_snapshot, seen_ids);
   DELETE FROM lens.period_rollup r WHERE r.epoch <> next_epoch;
+  DELETE FROM lens.oncall_rollup r WHERE r.epoch <> next_epoch;
   DELETE FROM lens.fact_changes c WHERE c.id = ANY (seen_ids);
 END $$;
