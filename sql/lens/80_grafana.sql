@@ -10,16 +10,16 @@ FROM public.incident_events e;
 -- of the page before (`2026-10-05T09:00:00.000000Z/123`); NULL or '' for the
 -- first page. Anything else is refused with a message that says so, not with
 -- a cast's complaint.
-CREATE FUNCTION lens.page_after(cursor text, OUT after_at timestamptz, OUT after_id bigint)
+CREATE FUNCTION lens.page_after(page_after text, OUT after_at timestamptz, OUT after_id bigint)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
-  IF coalesce(cursor, '') <> '' THEN
-    after_at := split_part(cursor, '/', 1)::timestamptz;
-    after_id := split_part(cursor, '/', 2)::bigint;
+  IF coalesce(page_after, '') <> '' THEN
+    after_at := split_part(page_after, '/', 1)::timestamptz;
+    after_id := split_part(page_after, '/', 2)::bigint;
   END IF;
 EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation
                OR numeric_value_out_of_range THEN
-  RAISE EXCEPTION 'page_after must be the page_cursor of a row of lens.incident_list: got %', quote_literal(left(cursor, 80))
+  RAISE EXCEPTION 'page_after must be the page_cursor of a row of lens.incident_list: got %', quote_literal(left(page_after, 80))
     USING ERRCODE = 'invalid_parameter_value';
 END $$;
 
