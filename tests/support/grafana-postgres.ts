@@ -72,9 +72,12 @@ export function expandGrafanaMacros(sql: string, range: TimeRangeMs): string {
       case 'timeFilter':
         return `${args[0]} BETWEEN '${from}' AND '${to}'`;
       case 'timeFrom':
-        return `'${from}'`;
       case 'timeTo':
-        return `'${to}'`;
+        // These macros take no arguments: text between the parentheses would not reach the query.
+        if (rawArgs.trim() !== '') {
+          throw new Error(`$__${name}() takes no arguments, got '${rawArgs}'`);
+        }
+        return `'${name === 'timeFrom' ? from : to}'`;
       case 'unixEpochFrom':
         return String(Math.floor(range.from / 1000));
       case 'unixEpochTo':
