@@ -24,8 +24,11 @@ BEGIN
     WHERE p.period_end <= as_of
     ORDER BY 2 DESC
   LOOP
+    -- The on-call days are lens.cache_oncall_days' above; checking them again here costs a lookup each.
     written := written + lens.cache_period_figures(period.granularity, period.period_start, period.period_end, tz)::integer
-                       + lens.cache_oncall_period_figures(period.granularity, period.period_start, period.period_end, tz)::integer;
+                       + CASE WHEN period.granularity = 'day' THEN 0
+                              ELSE lens.cache_oncall_period_figures(period.granularity, period.period_start,
+                                                                    period.period_end, tz)::integer END;
   END LOOP;
   RETURN written;
 END $$;
