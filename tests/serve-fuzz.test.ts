@@ -380,6 +380,19 @@ describe('serve under hostile requests', () => {
     for (let i = 0; i < 20; i += 1) {
       await Promise.all([get(serve.port, '/healthz'), get(serve.port, '/readyz'), get(serve.port, '/metrics')]);
     }
+    // And the fuzz itself, a fifth of it with another seed: Node 24 sizes its heaps to such a load
+    // (about 50 MB, where Node 20 takes about 25) and keeps them. Growth beyond that is what the bound is for.
+    const warmUp = makeGenerator(random(SEED + 1));
+    let warmed = 0;
+    await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        while (warmed < REQUESTS / 5) {
+          warmed += 1;
+          const plan = warmUp();
+          await exchange(serve.port, plan, plan.mayWait ? 1000 : 10_000);
+        }
+      })
+    );
     const rssBefore = rssKb(pid!);
 
     const next = makeGenerator(random(SEED));
