@@ -4,10 +4,11 @@ import type { Severity } from '../collector/src/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { MetricRows, type IncidentSpec } from './support/metrics-rows.ts';
 
-// A range that is not whole periods is summed from the cached months and
-// days it contains (lens.range_figures), and a cached period holds only over
-// its interval of as_of. Both must give, to the last bit, what computing the
-// range from its incidents gives (lens.compute_figures).
+// A range that is not whole periods is summed from the cached years, months,
+// weeks and days it contains (lens.range_figures), its total's percentiles
+// placed by their bin counts, and a cached period holds only over its
+// interval of as_of. All must give, to the last bit, what computing the range
+// from its incidents gives (lens.compute_figures).
 
 let database: TestDatabase;
 let rows: MetricRows;
@@ -50,10 +51,53 @@ function history(): IncidentSpec[] {
   });
 }
 
+/**
+ * Durations at the edges of the bins (sql/019_duration_bins.sql): none, under
+ * a second, exactly one, and
+ * ties that fall in one bin from several months.
+ */
+function edges(): IncidentSpec[] {
+  const offsets = [0, 400, 1, 999, 1_000, 300_000, 300_000, 300_000, 300_000, 300_000];
+  return ['2026-07-09T10:00:00Z', '2026-08-17T04:00:00Z', '2026-10-21T22:00:00Z'].flatMap((day, dayIndex) =>
+    offsets.map((offset, index) => {
+      const created = Date.parse(day) + index * 60_000;
+      return {
+        id: `edge${dayIndex}-${index}`,
+        created: iso(created),
+        ack: iso(created + offset),
+        resolved: iso(created + offset * 12),
+        severity: pick<Severity>(['SEV1', 'SEV2', 'SEV3', 'SEV4']),
+        detected: iso(created - offset),
+      };
+    })
+  );
+}
+
+/** Three hundred incidents from November 2024 to February 2026: a whole year, 2025, ended and cached. */
+function earlier(): IncidentSpec[] {
+  const start = Date.parse('2024-11-01T00:00:00Z');
+  const span = Date.parse('2026-02-01T00:00:00Z') - start;
+  return Array.from({ length: 300 }, (_, index) => {
+    const created = start + Math.floor(random() * span);
+    const ack = random() < 0.9 ? created + Math.floor(random() * 2 * 3_600_000) : null;
+    return {
+      id: `e${index}`,
+      created: iso(created),
+      ack: ack === null ? null : iso(ack),
+      resolved: iso((ack ?? created) + Math.floor(random() * 2 * DAY)),
+      severity: pick<Severity>(['SEV1', 'SEV2', 'SEV3', 'SEV4']),
+      service: pick(['api', 'db', null]),
+      team: pick(['core', 'edge']),
+      merged: random() < 0.05,
+      detected: random() < 0.3 ? iso(created - Math.floor(random() * 3_600_000)) : null,
+    };
+  });
+}
+
 beforeAll(async () => {
   database = await createTestDatabase();
   rows = await MetricRows.create(database.db);
-  await rows.incidents(history());
+  await rows.incidents([...history(), ...edges(), ...earlier()]);
   for (const zone of ZONES) {
     await sql`SELECT lens.refresh_closed_periods(${zone})`.execute(database.db);
   }
@@ -135,6 +179,68 @@ describe('a range summed from cached months and days', () => {
     await sql`SELECT lens.record_fact_change(ARRAY['2026-10-02T12:00:00Z'::timestamptz])`.execute(database.db);
     expect(await summed(from, to, asOf, 'UTC')).toEqual(before);
     await sql`SELECT lens.refresh_closed_periods('UTC')`.execute(database.db);
+  });
+});
+
+describe('percentiles of a range placed by bin counts', () => {
+  const medianOfTotal = (figures: Figures[]) =>
+    figures.find((row) => row.dimension === 'total')!.mtta_median_seconds as number;
+
+  it('equal those sorted from the incidents, across a cached year', async () => {
+    const first = Date.parse('2024-10-15T00:00:00Z');
+    const last = Date.parse('2026-03-01T00:00:00Z');
+    for (let trial = 0; trial < 12; trial++) {
+      const from = first + Math.floor(random() * 60 * DAY);
+      const to = last - Math.floor(random() * 60 * DAY);
+      const zone = pick(ZONES);
+      const asOf = pick([iso(to), new Date().toISOString()]);
+      const context = `${iso(from)} .. ${iso(to)} as of ${asOf} in ${zone}`;
+      expect(await summed(iso(from), iso(to), asOf, zone), context).toEqual(
+        await computed(iso(from), iso(to), asOf, zone)
+      );
+    }
+  });
+
+  it('leave out what happened after as_of in the bin they read', async () => {
+    // June 2026 holds only these: eleven acknowledged and resolved after 100..110 s, and ten
+    // created just before as_of whose 102.5 s (in the median's bin) end after it.
+    const asOf = '2026-06-20T12:00:00Z';
+    const settled = Array.from({ length: 11 }, (_, index) => {
+      const created = Date.parse('2026-06-10T08:00:00Z') + index * 3_600_000;
+      const done = iso(created + (100 + index) * 1000);
+      return { id: `june${index}`, created: iso(created), ack: done, resolved: done, severity: 'SEV2' as const };
+    });
+    const pending = Array.from({ length: 10 }, (_, index) => {
+      const created = Date.parse(asOf) - 60_000 + index;
+      const done = iso(created + 102_500);
+      return { id: `late${index}`, created: iso(created), ack: done, resolved: done, severity: 'SEV2' as const };
+    });
+    await rows.incidents([...settled, ...pending]);
+    await sql`SELECT lens.refresh_closed_periods('UTC')`.execute(database.db);
+    const [from, to] = ['2026-06-01T00:00:00Z', '2026-06-21T00:00:00Z'];
+    const figures = await summed(from, to, asOf, 'UTC');
+    expect(figures).toEqual(await computed(from, to, asOf, 'UTC'));
+    const total = figures.find((row) => row.dimension === 'total')!;
+    expect([total.mtta_median_seconds, total.mttr_median_seconds]).toEqual([105, 105]);
+  });
+
+  it('reads the bin counts of the cached pieces (poisoned, they show; missing, durations are sorted)', async () => {
+    const [from, to, asOf] = ['2024-12-20T05:00:00Z', '2026-01-10T17:00:00Z', '2026-11-15T00:00:00Z'];
+    const expected = await computed(from, to, asOf, 'UTC');
+    const year = sql`r.tz = 'UTC' AND r.granularity = 'year' AND r.period_start = '2025-01-01T00:00:00Z'`;
+    const cachedYear = await sql`SELECT 1 FROM lens.period_rollup r WHERE ${year}`.execute(database.db);
+    expect(cachedYear.rows).toHaveLength(1);
+    // 2025 without its acknowledgement counts: the ranks are placed among too few durations.
+    await sql`
+      UPDATE lens.period_rollup r SET histograms = ARRAY(SELECT h FROM unnest(r.histograms) h WHERE h.metric <> 'tta')
+      WHERE ${year}`.execute(database.db);
+    expect(medianOfTotal(await summed(from, to, asOf, 'UTC'))).not.toEqual(medianOfTotal(expected));
+    // A piece without counts (cached before they existed): every duration of the range is sorted.
+    await sql`UPDATE lens.period_rollup r SET histograms = NULL WHERE ${year}`.execute(database.db);
+    expect(await summed(from, to, asOf, 'UTC')).toEqual(expected);
+    await sql`DELETE FROM lens.period_rollup r WHERE ${year}`.execute(database.db);
+    await sql`SELECT lens.refresh_closed_periods('UTC')`.execute(database.db);
+    expect(await summed(from, to, asOf, 'UTC')).toEqual(expected);
   });
 });
 

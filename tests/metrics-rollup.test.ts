@@ -134,12 +134,14 @@ describe('period cache', () => {
     expect((await sql`SELECT 1 FROM lens.period_rollup`.execute(database.db)).rows).toHaveLength(0);
   });
 
-  it('is filled for every closed day, week and month since the first incident, then has nothing to do', async () => {
+  it('is filled for every closed day, week, month and year since the first incident, then has nothing to do', async () => {
     // The first incident, 2026-09-03, is in the ISO week from Monday 2026-08-31 and in September.
     const now = new Date();
-    const days = await sql<{ closed: number }>`
-      SELECT (now() AT TIME ZONE 'Europe/Berlin')::date - date '2026-09-03' AS closed`.execute(database.db);
+    const days = await sql<{ closed: number; years: number }>`
+      SELECT (now() AT TIME ZONE 'Europe/Berlin')::date - date '2026-09-03' AS closed,
+             extract(year FROM now() AT TIME ZONE 'Europe/Berlin')::integer - 2026 AS years`.execute(database.db);
     const closedDays = days.rows[0]!.closed;
+    const closedYears = days.rows[0]!.years;
     const closedWeeks = Math.floor((now.getTime() - Date.parse('2026-08-31T00:00:00+02:00')) / (7 * 86_400_000));
     const closedMonths = now.getUTCFullYear() * 12 + now.getUTCMonth() - (2026 * 12 + 8);
     const first = await sql<{
@@ -154,10 +156,12 @@ describe('period cache', () => {
       { granularity: 'day', periods: closedDays, running: 0 },
       { granularity: 'month', periods: closedMonths, running: 0 },
       { granularity: 'week', periods: closedWeeks, running: 0 },
+      // Years (for ranges of years) once 2026 has ended.
+      ...(closedYears > 0 ? [{ granularity: 'year', periods: closedYears, running: 0 }] : []),
     ]);
-    // Each period also has its on-call figures cached, and on-call caches the nights shared across
-    // the midnight that ends each closed day.
-    expect(first.rows[0]!.written).toBe(2 * (closedDays + closedMonths + closedWeeks) + closedDays);
+    // Each day, week and month also has its on-call figures cached, and on-call caches the nights
+    // shared across the midnight that ends each closed day.
+    expect(first.rows[0]!.written).toBe(2 * (closedDays + closedMonths + closedWeeks) + closedDays + closedYears);
     const again = await sql<{
       written: number;
     }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);

@@ -60,11 +60,16 @@ CREATE FUNCTION lens.cache_is_current(period_start timestamptz, period_end times
                                       computed_snapshot pg_snapshot) RETURNS boolean
 LANGUAGE sql STABLE
 BEGIN ATOMIC
+  -- A change the snapshot did not see began at or after its xmax or was in
+  -- progress then: two index lookups, not a visibility test of every change.
   SELECT epoch = (SELECT st.epoch FROM lens.rollup_state st)
      AND NOT EXISTS (
-       SELECT 1 FROM lens.fact_changes c
-       WHERE c.affected && tstzrange(period_start, period_end)
-         AND NOT pg_visible_in_snapshot(c.xid, computed_snapshot));
+       -- OFFSET 0: found by transaction id first; few are that recent.
+       SELECT 1 FROM (SELECT c.affected FROM lens.fact_changes c
+                      WHERE c.xid >= pg_snapshot_xmax(computed_snapshot)
+                         OR c.xid = ANY (ARRAY(SELECT pg_snapshot_xip(computed_snapshot)))
+                      OFFSET 0) unseen
+       WHERE unseen.affected && tstzrange(period_start, period_end));
 END;
 
 -- The cached rows of `granularity` for the periods that lie within
@@ -79,16 +84,68 @@ BEGIN ATOMIC
   SELECT r.* FROM lens.period_rollup r
   WHERE r.granularity = cached_periods.granularity AND r.tz = cached_periods.tz
     AND r.period_start >= cached_periods.range_start AND r.period_end <= cached_periods.range_end
+    -- Implied by the line above; it bounds the index scan.
+    AND r.period_start < cached_periods.range_end
     AND r.stable_from <= cached_periods.as_of AND cached_periods.as_of < r.valid_until
     AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot);
 END;
 REVOKE EXECUTE ON FUNCTION lens.cached_periods(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 
+-- How many durations of each kind of the range's incidents fall in each bin
+-- (sql/019_duration_bins.sql), masked at as_of as lens.incident_outcomes
+-- masks them: what a cached period keeps to place a percentile's rank.
+CREATE FUNCTION lens.duration_histograms(range_start timestamptz, range_end timestamptz, as_of timestamptz)
+RETURNS lens.duration_histogram[]
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT coalesce(array_agg(ROW(h.metric, h.bins, h.counts)::lens.duration_histogram ORDER BY h.metric), '{}')
+  FROM (
+    SELECT b.metric, array_agg(b.bin ORDER BY b.bin) AS bins, array_agg(b.n ORDER BY b.bin) AS counts
+    FROM (
+      SELECT d.metric, d.bin, count(*)::integer AS n
+      FROM lens.incident_fact f
+      CROSS JOIN LATERAL (VALUES ('tta', CASE WHEN f.acknowledged_at <= as_of THEN f.tta_bin END),
+                                 ('ttr', CASE WHEN f.resolved_at <= as_of THEN f.ttr_bin END),
+                                 ('ttd', f.ttd_bin)) d(metric, bin)
+      WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of AND NOT f.merged
+        AND d.bin IS NOT NULL
+      GROUP BY d.metric, d.bin
+    ) b
+    GROUP BY b.metric
+  ) h;
+END;
+
+-- The durations of one kind in one bin of a range, as lens.incident_outcomes
+-- gives them: an index-only scan of that bin.
+CREATE FUNCTION lens.durations_in_bin(metric text, bin smallint, range_start timestamptz, range_end timestamptz,
+                                      as_of timestamptz)
+RETURNS SETOF double precision
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT lens.seconds_between(f.acknowledged_at, f.created_at) FROM lens.incident_fact f
+  WHERE durations_in_bin.metric = 'tta' AND f.tta_bin = durations_in_bin.bin AND NOT f.merged
+    AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+    AND f.acknowledged_at <= as_of
+  UNION ALL
+  SELECT lens.seconds_between(f.resolved_at, f.created_at) FROM lens.incident_fact f
+  WHERE durations_in_bin.metric = 'ttr' AND f.ttr_bin = durations_in_bin.bin AND NOT f.merged
+    AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+    AND f.resolved_at <= as_of
+  UNION ALL
+  SELECT lens.seconds_between(f.created_at, f.detected_at) FROM lens.incident_fact f
+  WHERE durations_in_bin.metric = 'ttd' AND f.ttd_bin = durations_in_bin.bin AND NOT f.merged
+    AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of;
+END;
+
 -- The figures of any range: the cached months and days it contains, the
--- rest computed now, added up. Counts and exact sums add; the percentiles
--- cannot be added, so they are computed from the range's incidents, which
--- costs a sort of their durations: without `percentiles` that is skipped and
--- they are NULL. With nothing cached in the range, it is simply computed.
+-- rest computed now, added up. Counts and exact sums add; percentiles do
+-- not. Those of the total are placed by the pieces' bin counts
+-- (sql/019_duration_bins.sql): added up, they give the bin that holds each
+-- rank percentile_cont interpolates between and how many durations lie
+-- below it, so only those bins are read and sorted. Those of a severity,
+-- service or team are sorted from the range's incidents. Without
+-- `percentiles` both are skipped and they are NULL. With nothing cached in
+-- the range, it is simply computed.
 CREATE FUNCTION lens.range_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                                    dimensions text[], percentiles boolean DEFAULT true)
 RETURNS lens.incident_metrics[]
@@ -100,32 +157,61 @@ BEGIN ATOMIC
     -- Nothing created after as_of counts: the range up to it.
     SELECT tstzrange(range_start, greatest(range_start, least(range_end, as_of + interval '1 microsecond'))) AS r
   ),
-  months AS MATERIALIZED (
-    SELECT c.period_start, c.period_end, c.figures, c.sums
-    FROM span CROSS JOIN LATERAL lens.cached_periods('month', lower(span.r), upper(span.r), as_of, tz) c
+  -- The cached years first (the collector caches ended ones), then months,
+  -- weeks and days in what is left: five years are about twenty pieces.
+  -- OFFSET 0: an index scan per gap, not a join over every cached period.
+  years AS MATERIALIZED (
+    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
+    FROM span CROSS JOIN LATERAL lens.cached_periods('year', lower(span.r), upper(span.r), as_of, tz) c
   ),
-  days AS MATERIALIZED (
-    SELECT c.period_start, c.period_end, c.figures, c.sums
+  months AS MATERIALIZED (
+    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
     FROM span
     CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
-                              - coalesce((SELECT range_agg(tstzrange(m.period_start, m.period_end)) FROM months m),
+                              - coalesce((SELECT range_agg(tstzrange(y.period_start, y.period_end)) FROM years y),
                                          '{}')) AS gap(r)
-    -- OFFSET 0: an index scan per gap, not a join over every cached day.
+    CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods('month', lower(gap.r), upper(gap.r), as_of, tz) x OFFSET 0) c
+  ),
+  weeks AS MATERIALIZED (
+    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
+    FROM span
+    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
+                              - coalesce((SELECT range_agg(tstzrange(b.period_start, b.period_end))
+                                          FROM (SELECT y.period_start, y.period_end FROM years y
+                                                UNION ALL
+                                                SELECT m.period_start, m.period_end FROM months m) b),
+                                         '{}')) AS gap(r)
+    CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods('week', lower(gap.r), upper(gap.r), as_of, tz) x OFFSET 0) c
+  ),
+  days AS MATERIALIZED (
+    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
+    FROM span
+    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
+                              - coalesce((SELECT range_agg(tstzrange(b.period_start, b.period_end))
+                                          FROM (SELECT y.period_start, y.period_end FROM years y
+                                                UNION ALL
+                                                SELECT m.period_start, m.period_end FROM months m
+                                                UNION ALL
+                                                SELECT w.period_start, w.period_end FROM weeks w) b),
+                                         '{}')) AS gap(r)
     CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods('day', lower(gap.r), upper(gap.r), as_of, tz) x OFFSET 0) c
   ),
-  cached AS (SELECT m.* FROM months m UNION ALL SELECT d.* FROM days d),
-  pieces AS (
-    SELECT c.figures, c.sums FROM cached c
-    UNION ALL
-    SELECT live.figures, live.sums
+  cached AS (SELECT y.* FROM years y UNION ALL SELECT m.* FROM months m UNION ALL SELECT w.* FROM weeks w
+             UNION ALL SELECT d.* FROM days d),
+  -- What no cached period covers: at most a partial day at either end.
+  live AS MATERIALIZED (
+    SELECT gap.r
     FROM span
     CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
                               - coalesce((SELECT range_agg(tstzrange(c.period_start, c.period_end)) FROM cached c),
                                          '{}')) AS gap(r)
-    CROSS JOIN LATERAL lens.compute_figures(lower(gap.r), upper(gap.r), as_of, tz, dimensions) live
+  ),
+  pieces AS (
+    SELECT c.figures, c.sums FROM cached c
     UNION ALL
-    -- An empty range: the total and every severity exist, with zeros.
-    SELECT empty.figures, empty.sums FROM lens.compute_figures(range_start, range_start, as_of, tz, dimensions) empty
+    SELECT computed.figures, computed.sums
+    FROM live CROSS JOIN LATERAL lens.compute_figures(lower(live.r), upper(live.r), as_of, tz, dimensions) computed
+    -- The total and every severity exist, with zeros, in every cached piece.
   ),
   counted AS (
     SELECT f.dimension, f.dimension_key, sum(f.incidents)::integer AS incidents, sum(f.merged)::integer AS merged,
@@ -152,6 +238,53 @@ BEGIN ATOMIC
     FROM pieces p CROSS JOIN LATERAL unnest(p.sums) s
     GROUP BY s.dimension, s.dimension_key
   ),
+  -- Whether the total's percentiles come from bin counts: every cached piece has them.
+  by_bins AS (
+    SELECT percentiles AND 'total' = ANY (dimensions) AND NOT EXISTS (SELECT 1 FROM cached c WHERE c.histograms IS NULL)
+      AS chosen
+  ),
+  binned AS (
+    SELECT h.metric, b.bin, sum(b.n) AS n
+    FROM (SELECT c.histograms FROM cached c
+          UNION ALL
+          SELECT lens.duration_histograms(lower(live.r), upper(live.r), as_of) FROM live) p
+    CROSS JOIN LATERAL unnest(p.histograms) h
+    CROSS JOIN LATERAL unnest(h.bins, h.counts) b(bin, n)
+    WHERE (SELECT chosen FROM by_bins)
+    GROUP BY h.metric, b.bin
+  ),
+  -- Each bin's first rank (0-based) among the range's durations of its kind.
+  placed AS (
+    SELECT b.metric, b.bin, b.n, (sum(b.n) OVER (PARTITION BY b.metric ORDER BY b.bin) - b.n)::bigint AS below,
+           (sum(b.n) OVER (PARTITION BY b.metric))::bigint AS total
+    FROM binned b
+  ),
+  -- The two ranks each percentile interpolates between, with the offset of
+  -- each in its bin, computed in double precision as percentile_cont does.
+  ranks AS (
+    SELECT q.metric, q.i, q.position, k.which, p.bin, (k.rank - p.below)::integer AS offset_in_bin
+    FROM (SELECT t.metric, w.i, w.fraction * (t.total - 1) AS position
+          FROM (SELECT DISTINCT placed.metric, placed.total FROM placed) t
+          CROSS JOIN unnest(ARRAY[0.5, 0.9, 0.95]::double precision[]) WITH ORDINALITY w(fraction, i)) q
+    CROSS JOIN LATERAL (VALUES ('low', floor(q.position)::bigint), ('high', ceil(q.position)::bigint)) k(which, rank)
+    JOIN placed p ON p.metric = q.metric AND k.rank >= p.below AND k.rank < p.below + p.n
+  ),
+  -- MATERIALIZED: each bin is read once, though two ranks may take from it.
+  sorted AS MATERIALIZED (
+    SELECT w.metric, w.bin,
+      (SELECT array_agg(d.seconds ORDER BY d.seconds)
+       FROM lens.durations_in_bin(w.metric, w.bin, lower(span.r), upper(span.r), as_of) d(seconds)) AS durations
+    FROM (SELECT DISTINCT ranks.metric, ranks.bin FROM ranks) w CROSS JOIN span
+  ),
+  interpolated AS (
+    SELECT v.metric, array_agg(v.low + (v.position - floor(v.position)) * (v.high - v.low) ORDER BY v.i) AS p
+    FROM (SELECT r.metric, r.i, r.position,
+                 max(s.durations[r.offset_in_bin + 1]) FILTER (WHERE r.which = 'low') AS low,
+                 max(s.durations[r.offset_in_bin + 1]) FILTER (WHERE r.which = 'high') AS high
+          FROM ranks r JOIN sorted s ON s.metric = r.metric AND s.bin = r.bin
+          GROUP BY r.metric, r.i, r.position) v
+    GROUP BY v.metric
+  ),
   timed AS MATERIALIZED (
     SELECT o.severity, o.service_id, o.team_id, o.tta_seconds, o.ttr_seconds, o.ttd_seconds
     FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
@@ -162,10 +295,18 @@ BEGIN ATOMIC
   -- one per dimension and sorting by dimension and key.
   ranked AS (
     SELECT 'total' AS dimension, NULL AS dimension_key,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds) AS mtta_p,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds) AS mttr_p,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds) AS mttd_p
-    FROM timed t WHERE 'total' = ANY (dimensions)
+      (SELECT i.p FROM interpolated i WHERE i.metric = 'tta') AS mtta_p,
+      (SELECT i.p FROM interpolated i WHERE i.metric = 'ttr') AS mttr_p,
+      (SELECT i.p FROM interpolated i WHERE i.metric = 'ttd') AS mttd_p
+    FROM by_bins WHERE by_bins.chosen
+    UNION ALL
+    SELECT 'total', NULL,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds),
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds),
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds)
+    FROM timed t WHERE 'total' = ANY (dimensions) AND NOT (SELECT chosen FROM by_bins)
+    -- An aggregate without GROUP BY gives a row even when WHERE keeps none.
+    HAVING NOT (SELECT chosen FROM by_bins)
     UNION ALL
     SELECT 'severity', t.severity, percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds),
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds),
@@ -218,16 +359,18 @@ BEGIN
     RETURN false;
   END IF;
   -- One statement, so that the snapshot recorded is the one the figures were computed from.
-  SELECT c.stable_from, c.valid_until, c.figures, c.sums, pg_current_snapshot() AS snapshot, st.epoch INTO computed
+  SELECT c.stable_from, c.valid_until, c.figures, c.sums,
+         lens.duration_histograms(period_start, period_end, now()) AS histograms,
+         pg_current_snapshot() AS snapshot, st.epoch INTO computed
   FROM lens.compute_figures(period_start, period_end, now(), tz) c CROSS JOIN lens.rollup_state st;
   INSERT INTO lens.period_rollup AS r (granularity, tz, period_start, period_end, stable_from, valid_until, epoch,
-                                       computed_snapshot, figures, sums)
+                                       computed_snapshot, figures, sums, histograms)
   VALUES (granularity, tz, period_start, period_end, computed.stable_from, computed.valid_until, computed.epoch,
-          computed.snapshot, computed.figures, computed.sums)
+          computed.snapshot, computed.figures, computed.sums, computed.histograms)
   ON CONFLICT ON CONSTRAINT period_rollup_pkey DO UPDATE SET
     period_end = excluded.period_end, stable_from = excluded.stable_from, valid_until = excluded.valid_until,
     epoch = excluded.epoch, computed_snapshot = excluded.computed_snapshot, computed_at = excluded.computed_at,
-    figures = excluded.figures, sums = excluded.sums;
+    figures = excluded.figures, sums = excluded.sums, histograms = excluded.histograms;
   RETURN true;
 EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
   -- Another session cached the same period meanwhile.

@@ -4,8 +4,8 @@ import type { Logger } from '../logger.ts';
 import type { Database } from './schema.ts';
 
 /**
- * Caches the figures of the ended periods (every day, ISO week and month
- * since the first incident) in the configured zone, so that readers, who may
+ * Caches the figures of the ended periods (every day, ISO week, month and
+ * year since the first incident) in the configured zone, so that readers, who may
  * not write, find them there and sum any range from them
  * (lens.refresh_closed_periods in sql/lens/88_closed_periods.sql).
  * Called after each sync and when serve starts; returns how many periods it
