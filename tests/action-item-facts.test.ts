@@ -348,3 +348,36 @@ describe('completed on time, in every zone', () => {
     });
   });
 });
+
+describe('the open items of a range', () => {
+  it('lists the items not done as of as_of, those done later included, as the whole range filtered does', async () => {
+    for (const [key, due, done] of [
+      ['OPEN-DONE-EARLY', '2026-10-12', '2026-10-11T00:00:00Z'],
+      ['OPEN-DONE-LATER', '2026-10-12', '2026-10-25T00:00:00Z'],
+      ['OPEN-NEVER', '2026-10-13', null],
+      ['OPEN-UNDATED-LATER', null, '2026-10-25T00:00:00Z'],
+    ] as const) {
+      await client.query(
+        `INSERT INTO action_items (source_id, external_id, title, status, status_category, owner, due_date, created_at,
+                                   completed_at)
+         VALUES ($1, $2, $2, $3, $4, 'Ada', $5, '2026-10-02T00:00:00Z', $6)`,
+        [ids['jira'], key, done ? 'Done' : 'To Do', done ? 'done' : 'new', due, done]
+      );
+    }
+    const listed = async (asOf: string, filter: string) =>
+      (
+        await client.query<{ external_id: string }>(
+          `SELECT external_id FROM lens.action_item_facts('2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z', $1, 'UTC', ${filter}
+           ORDER BY external_id`,
+          [asOf]
+        )
+      ).rows.map((row) => row.external_id);
+    const open = async (asOf: string) => {
+      const kept = await listed(asOf, 'include_done => false)');
+      expect(kept).toEqual(await listed(asOf, 'include_done => true) WHERE NOT is_done'));
+      return kept.filter((key) => key.startsWith('OPEN-'));
+    };
+    expect(await open('2026-10-20T00:00:00Z')).toEqual(['OPEN-DONE-LATER', 'OPEN-NEVER', 'OPEN-UNDATED-LATER']);
+    expect(await open('2026-10-30T00:00:00Z')).toEqual(['OPEN-NEVER']);
+  });
+});

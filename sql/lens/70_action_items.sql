@@ -181,12 +181,26 @@ CREATE TRIGGER action_item_fact_truncate AFTER TRUNCATE ON public.postmortem_inc
 CREATE TRIGGER action_item_fact_update AFTER UPDATE ON public.incidents
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
 
+-- The facts of the items not done as of as_of: not done now (a small partial
+-- index), or done only after as_of. Inlined into its callers.
+CREATE FUNCTION lens.open_action_item_facts(as_of timestamptz)
+RETURNS SETOF lens.action_item_fact
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT x.* FROM lens.action_item_fact x WHERE NOT (x.done_status AND x.completed_at IS NOT NULL)
+  UNION ALL
+  SELECT x.* FROM lens.action_item_fact x WHERE x.done_status AND x.completed_at > as_of;
+END;
+
 -- The items of a range as placed by docs/metrics.md §7: due in it, or without a due
 -- date and created in it; nothing created after as_of. Inlined into its
--- callers, so the columns they do not use are never read.
--- `account`: the items counted under that account.
+-- callers, so the columns they do not use are never read. The range of due
+-- days is a pair of values (not a join), so that each index of the items
+-- read is scanned for it alone.
+-- `account`: the items counted under that account. `include_done` false:
+-- only those not done as of as_of, read from the open items alone.
 CREATE FUNCTION lens.placed_action_items(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
-                                         account text DEFAULT NULL)
+                                         account text DEFAULT NULL, include_done boolean DEFAULT true)
 RETURNS TABLE (
   action_item_id bigint, due_date date, created_at timestamptz, completed_at timestamptz, done_status boolean,
   without_owner boolean, incident_id bigint, service_id bigint, team_id bigint,
@@ -194,15 +208,21 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
+  WITH candidate AS NOT MATERIALIZED (
+    SELECT x.* FROM lens.action_item_fact x WHERE include_done
+    UNION ALL
+    SELECT x.* FROM lens.open_action_item_facts(as_of) x WHERE NOT include_done
+  )
   SELECT f.action_item_id, f.due_date, f.created_at, f.completed_at, f.done_status, f.without_owner, f.incident_id,
          f.service_id, f.team_id, 'due_date', f.due_date::timestamp AT TIME ZONE tz
-  FROM lens.local_days(range_start, range_end, tz) days
-  JOIN lens.action_item_fact f ON f.due_date >= days.first_day AND f.due_date < days.end_day
-  WHERE f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+  FROM candidate f
+  WHERE f.due_date >= (SELECT d.first_day FROM lens.local_days(range_start, range_end, tz) d)
+    AND f.due_date < (SELECT d.end_day FROM lens.local_days(range_start, range_end, tz) d)
+    AND f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
   UNION ALL
   SELECT f.action_item_id, f.due_date, f.created_at, f.completed_at, f.done_status, f.without_owner, f.incident_id,
          f.service_id, f.team_id, 'created_at', f.created_at
-  FROM lens.action_item_fact f
+  FROM candidate f
   WHERE f.due_date IS NULL AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
     AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
 END;
@@ -236,7 +256,7 @@ BEGIN ATOMIC
     p.attribution, p.attributed_at,
     i.id, i.external_id, pm.id, pm.external_id, i.severity, i.service_id, sv.name, i.team_id, tm.name,
     a.html_url, i.html_url, pm.html_url
-  FROM lens.placed_action_items(range_start, range_end, as_of, tz, account) p
+  FROM lens.placed_action_items(range_start, range_end, as_of, tz, account, include_done) p
   CROSS JOIN LATERAL (SELECT lens.due_deadline(p.due_date, tz) AS at) deadline
   CROSS JOIN LATERAL lens.action_item_state(deadline.at, p.done_status, p.completed_at, as_of) v
   -- By key (OFFSET 0): a merge with every item is what a misjudged range gets.
@@ -331,15 +351,9 @@ RETURNS TABLE (action_item_id bigint, due_date date, deadline timestamptz, incid
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT f.action_item_id, f.due_date, lens.due_deadline(f.due_date, tz), f.incident_id
-  FROM (
-    -- Not done now (the partial index), or done only after as_of.
-    SELECT x.action_item_id, x.due_date, x.created_at, x.source_id, x.incident_id FROM lens.action_item_fact x
-    WHERE NOT (x.done_status AND x.completed_at IS NOT NULL) AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
-    UNION ALL
-    SELECT x.action_item_id, x.due_date, x.created_at, x.source_id, x.incident_id FROM lens.action_item_fact x
-    WHERE x.done_status AND x.completed_at > as_of AND x.due_date < (as_of AT TIME ZONE tz)::date + 1
-  ) f
-  WHERE lens.due_deadline(f.due_date, tz) <= as_of AND f.created_at <= as_of
+  FROM lens.open_action_item_facts(as_of) f
+  WHERE f.due_date < (as_of AT TIME ZONE tz)::date + 1
+    AND lens.due_deadline(f.due_date, tz) <= as_of AND f.created_at <= as_of
     AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
 END;
 
