@@ -175,7 +175,7 @@ RETURN CASE dimension WHEN 'severity' THEN severity WHEN 'service' THEN service_
 -- account's.
 CREATE FUNCTION lens.compute_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
                                      dimensions text[] DEFAULT ARRAY['total', 'severity', 'service', 'team'],
-                                     account text DEFAULT NULL)
+                                     account text DEFAULT NULL, percentiles boolean DEFAULT true)
 RETURNS TABLE (stable_from timestamptz, figures lens.incident_metrics[], valid_until timestamptz,
                sums lens.duration_sums[])
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -237,18 +237,19 @@ BEGIN ATOMIC
     FROM tally t
     GROUP BY GROUPING SETS ((), (t.severity), (t.service_id), (t.team_id))
   ),
-  -- Durations need every value; only the requested dimensions are sorted.
+  -- Durations need every value; only the requested dimensions are sorted,
+  -- and nothing without `percentiles` (they are NULL then).
   -- Means are summed exactly (numeric): a float sum depends on the order the
   -- plan feeds the rows, so the same period computed live, cached or for
   -- fewer dimensions could differ in the last bit.
   timed AS (
     SELECT d.dimension, d.dimension_key,
       count(o.tta_seconds) AS mtta_count, sum(o.tta_seconds::numeric) AS mtta_sum,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.tta_seconds) AS mtta_p,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.tta_seconds) FILTER (WHERE percentiles) AS mtta_p,
       count(o.ttr_seconds) AS mttr_count, sum(o.ttr_seconds::numeric) AS mttr_sum,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttr_seconds) AS mttr_p,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttr_seconds) FILTER (WHERE percentiles) AS mttr_p,
       count(o.ttd_seconds) AS mttd_count, sum(o.ttd_seconds::numeric) AS mttd_sum,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttd_seconds) AS mttd_p
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttd_seconds) FILTER (WHERE percentiles) AS mttd_p
     FROM outcome o
     CROSS JOIN LATERAL (
       SELECT wanted.dimension, lens.dimension_key(wanted.dimension, o.severity, o.service_id, o.team_id) AS dimension_key

@@ -210,7 +210,10 @@ BEGIN ATOMIC
     SELECT c.figures, c.sums FROM cached c
     UNION ALL
     SELECT computed.figures, computed.sums
-    FROM live CROSS JOIN LATERAL lens.compute_figures(lower(live.r), upper(live.r), as_of, tz, dimensions) computed
+    -- Their percentiles are not used: those of the range are placed or sorted below.
+    FROM live
+    CROSS JOIN LATERAL lens.compute_figures(lower(live.r), upper(live.r), as_of, tz, dimensions,
+                                            percentiles => false) computed
     -- The total and every severity exist, with zeros, in every cached piece.
   ),
   counted AS (
@@ -342,7 +345,8 @@ BEGIN ATOMIC
     LEFT JOIN ranked r ON r.dimension = c.dimension AND r.dimension_key IS NOT DISTINCT FROM c.dimension_key
   )
   SELECT CASE WHEN EXISTS (SELECT 1 FROM cached) THEN (SELECT c.figures FROM composed c)
-              ELSE (SELECT c.figures FROM lens.compute_figures(range_start, range_end, as_of, tz, dimensions) c) END;
+              ELSE (SELECT c.figures FROM lens.compute_figures(range_start, range_end, as_of, tz, dimensions,
+                                                               percentiles => percentiles) c) END;
 END;
 REVOKE EXECUTE ON FUNCTION lens.range_figures(timestamptz, timestamptz, timestamptz, text, text[], boolean) FROM PUBLIC;
 

@@ -40,7 +40,7 @@ BEGIN ATOMIC
   CROSS JOIN LATERAL unnest(
     CASE WHEN account IS NOT NULL
          THEN (SELECT c.figures FROM lens.compute_figures(b.bucket_start, b.bucket_end, as_of, tz, dimensions,
-                                                          account) c)
+                                                          account, percentiles) c)
          WHEN hit.figures IS NOT NULL THEN hit.figures
          ELSE lens.range_figures(b.bucket_start, b.bucket_end, as_of, tz, dimensions, percentiles) END) f
   LEFT JOIN public.services sv ON f.dimension = 'service' AND sv.id::text = f.dimension_key
