@@ -6,11 +6,12 @@ CREATE VIEW lens.incident_timeline AS
 SELECT e.incident_id, e.occurred_at, e.type, e.agent, e.summary
 FROM public.incident_events e;
 
--- Where a page of lens.incident_list starts: the page_cursor of the last row
--- of the page before (`2026-10-05T09:00:00.000000Z/123`); NULL or '' for the
--- first page. Anything else is refused with a message that says so, not with
--- a cast's complaint.
-CREATE FUNCTION lens.page_after(page_after text, OUT after_at timestamptz, OUT after_id bigint)
+-- Where a page of a list paged by keyset (lens.incident_list, the data
+-- quality lists) starts: the page_cursor of the last row of the page before
+-- (`2026-10-05T09:00:00.000000Z/123`); NULL or '' for the first page.
+-- Anything else is refused with a message that names the list, not with a
+-- cast's complaint.
+CREATE FUNCTION lens.page_after(page_after text, list text, OUT after_at timestamptz, OUT after_id bigint)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
   IF coalesce(page_after, '') <> '' THEN
@@ -19,9 +20,14 @@ BEGIN
   END IF;
 EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation
                OR numeric_value_out_of_range THEN
-  RAISE EXCEPTION 'page_after must be the page_cursor of a row of lens.incident_list: got %', quote_literal(left(page_after, 80))
+  RAISE EXCEPTION 'page_after must be the page_cursor of a row of %: got %', list, quote_literal(left(page_after, 80))
     USING ERRCODE = 'invalid_parameter_value';
 END $$;
+
+-- The page_cursor of a row: its place in the list's order, as lens.page_after reads it.
+CREATE FUNCTION lens.page_cursor(instant timestamptz, id bigint) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN to_char(instant AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '/' || id;
 
 -- The incidents of a range with the columns the incidents panel documents
 -- (plugin README): SLA outcomes and times from lens.incident_facts, the
@@ -56,7 +62,7 @@ BEGIN ATOMIC
     SELECT CASE WHEN c.after_at < c.range_end THEN c.after_at ELSE c.range_end END AS created_at,
            CASE WHEN c.after_at < c.range_end THEN c.after_id ELSE 0 END AS incident_id
     FROM (SELECT cursor.after_at, cursor.after_id, least(range_end, as_of + interval '1 microsecond') AS range_end
-          FROM lens.page_after(page_after) cursor) c
+          FROM lens.page_after(page_after, 'lens.incident_list') cursor) c
   ),
   page AS (
     SELECT f.incident_id, f.created_at
@@ -91,7 +97,7 @@ BEGIN ATOMIC
                      ORDER BY t.occurred_at)::text
      FROM lens.incident_timeline t
      WHERE t.incident_id = f.incident_id AND t.occurred_at <= as_of),
-    to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '/' || f.incident_id
+    lens.page_cursor(f.created_at, f.incident_id)
   FROM span s
   CROSS JOIN LATERAL lens.incident_facts(s.range_start, s.range_end, as_of, tz, account) f
   JOIN page pg ON pg.incident_id = f.incident_id

@@ -23,16 +23,37 @@ BEGIN ATOMIC
     AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
 END;
 
+-- Those incidents with their details, oldest first. With page_size, one
+-- page: the rows after `page_after` (the page_cursor of the last row of the
+-- page before; NULL or '' for the first page), read in the list's order from
+-- the facts' partial index on (created_at, incident_id), so that a page costs
+-- the same at any depth.
 CREATE FUNCTION lens.incidents_without_severity(range_start timestamptz, range_end timestamptz, as_of timestamptz,
-                                                account text DEFAULT NULL)
-RETURNS TABLE (external_id text, number integer, title text, priority_raw text, created_at timestamptz, html_url text)
+                                                account text DEFAULT NULL, page_size integer DEFAULT NULL,
+                                                page_after text DEFAULT NULL)
+RETURNS TABLE (external_id text, number integer, title text, priority_raw text, created_at timestamptz, html_url text,
+               -- Where the next page starts: pass the last row's as page_after.
+               page_cursor text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 BEGIN ATOMIC
-  SELECT i.external_id, i.number, i.title, i.priority_raw, i.created_at, i.html_url
-  FROM lens.unknown_severity_incidents(range_start, range_end, as_of, account) u
-  CROSS JOIN LATERAL (SELECT x.* FROM public.incidents x WHERE x.id = u.incident_id OFFSET 0) i
-  ORDER BY i.created_at, i.external_id;
+  -- Where the page starts (before every row: the first page), compared as one row so that the index scan starts there.
+  WITH bound AS (
+    SELECT coalesce(c.after_at, '-infinity') AS after_at, coalesce(c.after_id, 0) AS after_id
+    FROM lens.page_after(page_after, 'lens.incidents_without_severity') c
+  ),
+  page AS (
+    SELECT u.incident_id, u.created_at
+    FROM lens.unknown_severity_incidents(range_start, range_end, as_of, account) u
+    WHERE (u.created_at, u.incident_id) > ((SELECT b.after_at FROM bound b), (SELECT b.after_id FROM bound b))
+    ORDER BY u.created_at, u.incident_id
+    LIMIT page_size
+  )
+  SELECT i.external_id, i.number, i.title, i.priority_raw, i.created_at, i.html_url,
+         lens.page_cursor(p.created_at, p.incident_id)
+  FROM page p
+  CROSS JOIN LATERAL (SELECT x.* FROM public.incidents x WHERE x.id = p.incident_id OFFSET 0) i
+  ORDER BY p.created_at, p.incident_id;
 END;
 
 -- The period's incidents whose post-mortem the policy requires, none is
@@ -74,26 +95,65 @@ BEGIN ATOMIC
   ORDER BY m.postmortem_deadline, i.external_id;
 END;
 
--- The action items placed in the period (docs/metrics.md §7) without an owner or
--- without a due date.
+-- The action items placed in the period (docs/metrics.md §7, as
+-- lens.placed_action_items places them) without an owner or without a due
+-- date, oldest created first. Paged like lens.incidents_without_severity; a
+-- page is the first page_size rows of two lists: the items without a due
+-- date created in the range, read in order from their partial index on
+-- (created_at, action_item_id), and the items without an owner due in the
+-- range (created whenever), read by due date from the index of those few and
+-- sorted.
 CREATE FUNCTION lens.action_items_without_owner_or_due_date(range_start timestamptz, range_end timestamptz,
                                                            as_of timestamptz, tz text,
-                                                           account text DEFAULT NULL)
+                                                           account text DEFAULT NULL, page_size integer DEFAULT NULL,
+                                                           page_after text DEFAULT NULL)
 RETURNS TABLE (external_id text, title text, owner text, due_date date, created_at timestamptz,
                without_owner boolean, without_due_date boolean, html_url text,
-               incident_external_id text, incident_url text)
+               incident_external_id text, incident_url text,
+               -- Where the next page starts: pass the last row's as page_after.
+               page_cursor text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 -- A few hundred items by key: parallel workers cost more than they save.
 SET max_parallel_workers_per_gather = 0
 SET plan_cache_mode = force_custom_plan
 BEGIN ATOMIC
+  WITH bound AS (
+    SELECT coalesce(c.after_at, '-infinity') AS after_at, coalesce(c.after_id, 0) AS after_id
+    FROM lens.page_after(page_after, 'lens.action_items_without_owner_or_due_date') c
+  ),
+  page AS (
+    SELECT p.action_item_id, p.created_at, p.due_date, p.without_owner
+    FROM lens.local_days(range_start, range_end, tz) d
+    CROSS JOIN LATERAL (
+      -- NULL: read from the index alone, which holds only items without a due date.
+      (SELECT f.action_item_id, f.created_at, NULL::date AS due_date, f.without_owner
+       FROM lens.action_item_fact f
+       WHERE f.due_date IS NULL
+         AND (f.created_at, f.action_item_id) > ((SELECT b.after_at FROM bound b), (SELECT b.after_id FROM bound b))
+         AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+         AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+       ORDER BY f.created_at, f.action_item_id
+       LIMIT page_size)
+      UNION ALL
+      (SELECT f.action_item_id, f.created_at, f.due_date, f.without_owner
+       FROM lens.action_item_fact f
+       WHERE f.without_owner AND f.due_date >= d.first_day AND f.due_date < d.end_day
+         AND (f.created_at, f.action_item_id) > ((SELECT b.after_at FROM bound b), (SELECT b.after_id FROM bound b))
+         AND f.created_at <= as_of
+         AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+       ORDER BY f.created_at, f.action_item_id
+       LIMIT page_size)
+    ) p
+    ORDER BY p.created_at, p.action_item_id
+    LIMIT page_size
+  )
   SELECT a.external_id, a.title, a.owner, a.due_date, a.created_at,
-         p.without_owner, p.due_date IS NULL, a.html_url, i.external_id, i.html_url
-  FROM lens.placed_action_items(range_start, range_end, as_of, tz, account) p
+         p.without_owner, p.due_date IS NULL, a.html_url, i.external_id, i.html_url,
+         lens.page_cursor(p.created_at, p.action_item_id)
+  FROM page p
   CROSS JOIN LATERAL (SELECT x.* FROM public.action_items x WHERE x.id = p.action_item_id OFFSET 0) a
   LEFT JOIN public.incidents i ON i.id = a.incident_id
-  WHERE p.without_owner OR p.due_date IS NULL
-  ORDER BY a.created_at, a.external_id;
+  ORDER BY p.created_at, p.action_item_id;
 END;
 
 -- Records a mapper or the database refused, seen in the `days` days up to
