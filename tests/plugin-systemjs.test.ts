@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.ts';
@@ -185,20 +186,46 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     expect(await page.getByRole('row').locator('td:first-child').first().textContent()).toBe('overdue');
   });
 
-  it('Data quality shows the counts of lens.data_quality and lists linking to the source records', async () => {
-    await open(
-      `${APP}/data-quality`,
-      page.getByRole('region', { name: 'Last successful sync of each account' }).getByRole('table'),
-      'data-quality'
-    );
-    // The fixture history has incidents without severity and action items without due dates in the last 30 days.
-    const withoutSeverity = page.getByRole('region', { name: 'Incidents without severity' });
-    expect(Number(await statValue('Incidents without severity'))).toBeGreaterThan(0);
-    expect(await withoutSeverity.getByRole('heading').textContent()).toBe(
-      `Incidents without severity ${await statValue('Incidents without severity')}`
-    );
-    expect(await withoutSeverity.getByRole('link').first().getAttribute('href')).toMatch(/^https:\/\//);
-    expect(Number(await statValue('Action items without due date'))).toBeGreaterThan(0);
+  it('Data quality shows the counts of lens.data_quality and lists linking to the source records, page by page', async () => {
+    // Thirty more incidents without severity, so that their list has two pages; removed after, for the pages checked next.
+    const owner = new pg.Client({ connectionString: database.url });
+    await owner.connect();
+    try {
+      await owner.query(`
+        INSERT INTO incidents (source_id, external_id, number, title, status, severity, created_at, html_url)
+        SELECT (SELECT id FROM sources WHERE kind = 'pagerduty' ORDER BY id LIMIT 1), 'PDQ' || g, 9000 + g,
+               'Unmapped priority ' || g, 'resolved', 'UNKNOWN', now() - g * interval '5 hours',
+               'https://acme.pagerduty.com/incidents/PDQ' || g
+        FROM generate_series(1, 30) g`);
+      await open(
+        `${APP}/data-quality`,
+        page.getByRole('region', { name: 'Last successful sync of each account' }).getByRole('table'),
+        'data-quality'
+      );
+      // The fixture history has incidents without severity and action items without due dates in the last 30 days.
+      const withoutSeverity = page.getByRole('region', { name: 'Incidents without severity' });
+      const total = Number(await statValue('Incidents without severity'));
+      expect(total).toBeGreaterThan(30);
+      expect(await withoutSeverity.getByRole('heading').textContent()).toBe(`Incidents without severity ${total}`);
+      expect(await withoutSeverity.getByRole('link').first().getAttribute('href')).toMatch(/^https:\/\//);
+      expect(Number(await statValue('Action items without due date'))).toBeGreaterThan(0);
+
+      // The server sends 25 rows at a time; Next asks for the rest, Previous for the first page again.
+      const position = withoutSeverity.getByTestId('list-position');
+      expect(await position.textContent()).toBe(`1–25 of ${total}`);
+      const firstRow = await withoutSeverity.getByRole('link').first().textContent();
+      await withoutSeverity.getByRole('button', { name: 'Next' }).click();
+      await withoutSeverity.getByText(`26–${total} of ${total}`).waitFor();
+      expect(await withoutSeverity.getByRole('link').count()).toBe(total - 25);
+      expect(await withoutSeverity.getByRole('link').first().textContent()).not.toBe(firstRow);
+      expect(await withoutSeverity.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+      await withoutSeverity.getByRole('button', { name: 'Previous' }).click();
+      await withoutSeverity.getByText(`1–25 of ${total}`).waitFor();
+      expect(await withoutSeverity.getByRole('link').first().textContent()).toBe(firstRow);
+    } finally {
+      await owner.query("DELETE FROM incidents WHERE external_id LIKE 'PDQ%'");
+      await owner.end();
+    }
   });
 
   it('SLA policy shows the targets in force', async () => {

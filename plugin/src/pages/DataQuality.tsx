@@ -5,12 +5,13 @@ import { useStyles2, type Column } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { RangePicker } from '../components/RangePicker/RangePicker';
-import { DataQualityList, SourceLink } from '../components/DataQualityList/DataQualityList';
+import { DataQualityList, SourceLink, type ListPage } from '../components/DataQualityList/DataQualityList';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { SeverityBadge } from '../components/SeverityBadge/SeverityBadge';
 import { StatTile } from '../components/StatTile/StatTile';
 import {
   ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL,
+  DATA_QUALITY_PAGE_SIZE,
   DATA_QUALITY_SUMMARY_SQL,
   INCIDENTS_WITHOUT_SEVERITY_SQL,
   LAST_SYNCS_SQL,
@@ -18,7 +19,7 @@ import {
   QUARANTINED_RECORDS_SQL,
   UNLINKED_JIRA_TICKETS_SQL,
 } from '../data/dataQualityQueries';
-import { accountVariable } from '../data/templateVariables';
+import { accountVariable, type SqlVariable } from '../data/templateVariables';
 import { numberOrNull, type CellValue, type Row } from '../data/rows';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatDuration, formatInstant } from '../utils/format';
@@ -32,6 +33,40 @@ interface DataQualityFigures {
   actionItemsWithoutDueDate: number;
   quarantinedLast30Days: number;
   unlinkedTickets: number;
+}
+
+/**
+ * A list the server pages by keyset, one page at a time: where each page
+ * shown so far starts (the page_cursor of the last row of the page before;
+ * '' for the first), back at the first page whenever the range or the
+ * account changes. `total`: the list's size from the page's counts.
+ */
+function usePagedList(
+  datasourceUid: string,
+  sql: string,
+  timeRange: TimeRange,
+  variables: Record<string, SqlVariable>,
+  total: number | undefined
+) {
+  const listKey = JSON.stringify([timeRange.from.valueOf(), timeRange.to.valueOf(), variables]);
+  const [pages, setPages] = useState({ listKey, starts: [''] });
+  const starts = pages.listKey === listKey ? pages.starts : [''];
+  const after = starts[starts.length - 1]!;
+  const pageVariables = useMemo(() => ({ ...variables, page_after: { value: after } }), [variables, after]);
+  const query = useSqlQuery(datasourceUid, sql, timeRange, pageVariables);
+
+  const first = (starts.length - 1) * DATA_QUALITY_PAGE_SIZE + 1;
+  const cursor = query.rows.at(-1)?.page_cursor;
+  const more =
+    total === undefined ? query.rows.length === DATA_QUALITY_PAGE_SIZE : first + query.rows.length - 1 < total;
+  const move = (next: string[]) => setPages({ listKey, starts: next });
+  const page: ListPage = {
+    first,
+    total,
+    onPrevious: starts.length > 1 ? () => move(starts.slice(0, -1)) : undefined,
+    onNext: more && !query.loading && typeof cursor === 'string' ? () => move([...starts, cursor]) : undefined,
+  };
+  return { ...query, page };
 }
 
 const incidentLabel = (row: Row) => `${row.number === null ? '' : `#${row.number} `}${row.title ?? row.external_id}`;
@@ -48,17 +83,25 @@ export function DataQualityPage() {
   const query = (sql: string) => [datasourceUid, sql, timeRange, variables] as const;
 
   const summary = useSqlQuery(...query(DATA_QUALITY_SUMMARY_SQL));
-  const withoutSeverity = useSqlQuery(...query(INCIDENTS_WITHOUT_SEVERITY_SQL));
-  const missingPostmortems = useSqlQuery(...query(MISSING_POSTMORTEMS_SQL));
-  const actionItems = useSqlQuery(...query(ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL));
-  const quarantined = useSqlQuery(...query(QUARANTINED_RECORDS_SQL));
-  const unlinked = useSqlQuery(...query(UNLINKED_JIRA_TICKETS_SQL));
-  const syncs = useSqlQuery(...query(LAST_SYNCS_SQL));
-
   const figures = useMemo(() => {
     const text = summary.rows[0]?.figures;
     return typeof text === 'string' ? (JSON.parse(text) as DataQualityFigures) : undefined;
   }, [summary.rows]);
+  // The counts of the range and account shown, not of the ones before while they load.
+  const totals = summary.loading ? undefined : summary.rows[0];
+
+  const withoutSeverity = usePagedList(
+    ...query(INCIDENTS_WITHOUT_SEVERITY_SQL),
+    figures && totals ? figures.withoutSeverity : undefined
+  );
+  const missingPostmortems = useSqlQuery(...query(MISSING_POSTMORTEMS_SQL));
+  const actionItems = usePagedList(
+    ...query(ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL),
+    numberOrNull(totals?.action_items_listed) ?? undefined
+  );
+  const quarantined = useSqlQuery(...query(QUARANTINED_RECORDS_SQL));
+  const unlinked = useSqlQuery(...query(UNLINKED_JIRA_TICKETS_SQL));
+  const syncs = useSqlQuery(...query(LAST_SYNCS_SQL));
   const instant = (value: CellValue | undefined) => formatInstant(numberOrNull(value), timezone);
 
   const columns = useMemo(

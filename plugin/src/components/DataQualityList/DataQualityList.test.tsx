@@ -1,8 +1,9 @@
 import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import React from 'react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Row } from '../../data/rows';
-import { DataQualityList, SourceLink } from './DataQualityList';
+import { DataQualityList, SourceLink, type ListPage } from './DataQualityList';
 
 const columns = [
   {
@@ -14,7 +15,7 @@ const columns = [
   },
 ];
 
-function list(rows: Row[], error?: string) {
+function list(rows: Row[], error?: string, page?: ListPage) {
   render(
     <DataQualityList
       title="Incidents without severity"
@@ -24,6 +25,7 @@ function list(rows: Row[], error?: string) {
       error={error}
       columns={columns}
       rowId={(row) => String(row.external_id)}
+      page={page}
     />
   );
   return screen.getByRole('region', { name: 'Incidents without severity' });
@@ -54,5 +56,41 @@ describe('DataQualityList', () => {
     const region = list([], 'the datasource answered: function lens.missing_postmortems does not exist');
     expect(within(region).getByText(/does not exist/)).toBeInTheDocument();
     expect(within(region).queryByText('None.')).toBeNull();
+  });
+
+  describe('one page of a list the server pages', () => {
+    const rows = (from: number, count: number) =>
+      Array.from({ length: count }, (_, index) => ({ external_id: `P${from + index}`, html_url: null }));
+
+    it('counts the whole list in its heading, says where the page is in it, and shows every row of the page', () => {
+      const region = list(rows(26, 25), undefined, { first: 26, total: 342, onPrevious: () => {}, onNext: () => {} });
+      expect(within(region).getByRole('heading')).toHaveTextContent('Incidents without severity 342');
+      expect(within(region).getByTestId('list-position')).toHaveTextContent('26–50 of 342');
+      expect(within(region).getByText('P26')).toBeInTheDocument();
+      expect(within(region).getByText('P50')).toBeInTheDocument();
+    });
+
+    it('asks for the page before and the page after', async () => {
+      const onPrevious = vi.fn();
+      const onNext = vi.fn();
+      const region = list(rows(26, 25), undefined, { first: 26, total: 342, onPrevious, onNext });
+      await userEvent.click(within(region).getByRole('button', { name: /Next/ }));
+      await userEvent.click(within(region).getByRole('button', { name: /Previous/ }));
+      expect(onNext).toHaveBeenCalledTimes(1);
+      expect(onPrevious).toHaveBeenCalledTimes(1);
+    });
+
+    it('disables Previous on the first page and Next on the last', () => {
+      const first = list(rows(1, 25), undefined, { first: 1, total: 30, onNext: () => {} });
+      expect(within(first).getByRole('button', { name: /Previous/ })).toBeDisabled();
+      expect(within(first).getByRole('button', { name: /Next/ })).toBeEnabled();
+    });
+
+    it('shows no buttons for a list of one page, and no total before the counts arrive', () => {
+      const region = list(rows(1, 3), undefined, { first: 1 });
+      expect(within(region).getByTestId('list-position')).toHaveTextContent(/^1–3$/);
+      expect(within(region).queryByRole('button')).toBeNull();
+      expect(within(region).getByRole('heading').textContent?.trim()).toBe('Incidents without severity');
+    });
   });
 });

@@ -1,9 +1,21 @@
 import type { GrafanaTheme2 } from '@grafana/data';
 import { css } from '@emotion/css';
-import { InteractiveTable, TextLink, useStyles2, type Column } from '@grafana/ui';
+import { Button, InteractiveTable, TextLink, useStyles2, type Column } from '@grafana/ui';
 import React from 'react';
 import type { CellValue, Row } from '../../data/rows';
 import { QueryStatus } from '../QueryStatus/QueryStatus';
+
+/** Where the rows shown are in a list the server pages. */
+export interface ListPage {
+  /** The position of the page's first row in the list, from 1. */
+  first: number;
+  /** The size of the whole list, from the page's counts; undefined until they arrive. */
+  total?: number;
+  /** Undefined on the first page. */
+  onPrevious?: () => void;
+  /** Undefined on the last page. */
+  onNext?: () => void;
+}
 
 interface Props {
   title: string;
@@ -14,25 +26,57 @@ interface Props {
   error?: string;
   columns: Array<Column<Row>>;
   rowId: (row: Row) => string;
+  /** A list the server pages: the rows are one page of it. Without, they are the whole list. */
+  page?: ListPage;
 }
 
 /** One list of the Data quality page: a titled table, or a line saying the list is empty. */
-export function DataQualityList({ title, description, rows, loading, error, columns, rowId }: Props) {
+export function DataQualityList({ title, description, rows, loading, error, columns, rowId, page }: Props) {
   const styles = useStyles2(getStyles);
+  const size = page ? page.total : loading ? undefined : rows.length;
   return (
     <section className={styles.section} aria-label={title}>
       <h3 className={styles.heading}>
-        {title} <span className={styles.count}>{loading ? '' : rows.length}</span>
+        {title} <span className={styles.count}>{size ?? ''}</span>
       </h3>
       <div className={styles.description}>{description}</div>
       <QueryStatus loading={loading && rows.length === 0} error={error} subject={title.toLowerCase()}>
         {rows.length === 0 ? (
           <div className={styles.empty}>None.</div>
+        ) : page ? (
+          <>
+            <Pager page={page} shown={rows.length} />
+            <InteractiveTable columns={columns} data={rows} getRowId={rowId} />
+          </>
         ) : (
           <InteractiveTable columns={columns} data={rows} getRowId={rowId} pageSize={10} />
         )}
       </QueryStatus>
     </section>
+  );
+}
+
+/** "26–50 of 342", with the buttons to the pages before and after when there are any. */
+function Pager({ page, shown }: { page: ListPage; shown: number }) {
+  const styles = useStyles2(getStyles);
+  const last = page.first + shown - 1;
+  return (
+    <div className={styles.pager}>
+      <span className={styles.count} data-testid="list-position">
+        {page.first}–{last}
+        {page.total === undefined ? '' : ` of ${page.total}`}
+      </span>
+      {(page.onPrevious || page.onNext) && (
+        <>
+          <Button size="sm" variant="secondary" icon="angle-left" disabled={!page.onPrevious} onClick={page.onPrevious}>
+            Previous
+          </Button>
+          <Button size="sm" variant="secondary" icon="angle-right" disabled={!page.onNext} onClick={page.onNext}>
+            Next
+          </Button>
+        </>
+      )}
+    </div>
   );
 }
 
@@ -54,4 +98,5 @@ const getStyles = (theme: GrafanaTheme2) => ({
   count: css({ color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightRegular }),
   description: css({ color: theme.colors.text.secondary, marginBottom: theme.spacing(1) }),
   empty: css({ color: theme.colors.text.secondary }),
+  pager: css({ display: 'flex', gap: theme.spacing(1), alignItems: 'center', marginBottom: theme.spacing(1) }),
 });
