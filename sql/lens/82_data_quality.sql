@@ -23,6 +23,21 @@ BEGIN ATOMIC
     AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
 END;
 
+-- Where a page of a list oldest first starts: after the page_cursor
+-- `page_after` (lens.page_after), or at range_start when there is none or it
+-- lies before; id 0 comes before every row at range_start (ids are positive).
+-- A page's index scan is bounded below by this alone, passed in LATERAL: beside
+-- a second lower bound PostgreSQL may start at the looser one and walk every
+-- row up to the other (five years of rows before a 30-day range).
+CREATE FUNCTION lens.page_start(page_after text, list text, range_start timestamptz,
+                                OUT after_at timestamptz, OUT after_id bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN c.after_at >= range_start THEN c.after_at ELSE range_start END,
+         CASE WHEN c.after_at >= range_start THEN c.after_id ELSE 0 END
+  FROM lens.page_after(page_after, list) c;
+END;
+
 -- Those incidents with their details, oldest first. With page_size, one
 -- page: the rows after `page_after` (the page_cursor of the last row of the
 -- page before; NULL or '' for the first page), read in the list's order from
@@ -37,17 +52,16 @@ RETURNS TABLE (external_id text, number integer, title text, priority_raw text, 
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 BEGIN ATOMIC
-  -- Where the page starts (before every row: the first page), compared as one row so that the index scan starts there.
-  WITH bound AS (
-    SELECT coalesce(c.after_at, '-infinity') AS after_at, coalesce(c.after_id, 0) AS after_id
-    FROM lens.page_after(page_after, 'lens.incidents_without_severity') c
-  ),
-  page AS (
+  WITH page AS (
     SELECT u.incident_id, u.created_at
-    FROM lens.unknown_severity_incidents(range_start, range_end, as_of, account) u
-    WHERE (u.created_at, u.incident_id) > ((SELECT b.after_at FROM bound b), (SELECT b.after_id FROM bound b))
-    ORDER BY u.created_at, u.incident_id
-    LIMIT page_size
+    FROM lens.page_start(page_after, 'lens.incidents_without_severity', range_start) b
+    CROSS JOIN LATERAL (
+      SELECT u.incident_id, u.created_at
+      FROM lens.unknown_severity_incidents(b.after_at, range_end, as_of, account) u
+      WHERE (u.created_at, u.incident_id) > (b.after_at, b.after_id)
+      ORDER BY u.created_at, u.incident_id
+      LIMIT page_size
+    ) u
   )
   SELECT i.external_id, i.number, i.title, i.priority_raw, i.created_at, i.html_url,
          lens.page_cursor(p.created_at, p.incident_id)
@@ -117,32 +131,34 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 SET max_parallel_workers_per_gather = 0
 SET plan_cache_mode = force_custom_plan
 BEGIN ATOMIC
-  WITH bound AS (
-    SELECT coalesce(c.after_at, '-infinity') AS after_at, coalesce(c.after_id, 0) AS after_id
-    FROM lens.page_after(page_after, 'lens.action_items_without_owner_or_due_date') c
-  ),
-  page AS (
+  WITH page AS (
     SELECT p.action_item_id, p.created_at, p.due_date, p.without_owner
-    FROM lens.local_days(range_start, range_end, tz) d
-    CROSS JOIN LATERAL (
-      -- NULL: read from the index alone, which holds only items without a due date.
-      (SELECT f.action_item_id, f.created_at, NULL::date AS due_date, f.without_owner
-       FROM lens.action_item_fact f
-       WHERE f.due_date IS NULL
-         AND (f.created_at, f.action_item_id) > ((SELECT b.after_at FROM bound b), (SELECT b.after_id FROM bound b))
-         AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
-         AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
-       ORDER BY f.created_at, f.action_item_id
-       LIMIT page_size)
+    FROM (
+      (SELECT f.action_item_id, f.created_at, f.due_date, f.without_owner
+       FROM lens.page_start(page_after, 'lens.action_items_without_owner_or_due_date', range_start) b
+       CROSS JOIN LATERAL (
+         -- NULL: read from the index alone, which holds only items without a due date.
+         SELECT f.action_item_id, f.created_at, NULL::date AS due_date, f.without_owner
+         FROM lens.action_item_fact f
+         WHERE f.due_date IS NULL AND (f.created_at, f.action_item_id) > (b.after_at, b.after_id)
+           AND f.created_at >= b.after_at AND f.created_at < range_end AND f.created_at <= as_of
+           AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+         ORDER BY f.created_at, f.action_item_id
+         LIMIT page_size
+       ) f)
       UNION ALL
       (SELECT f.action_item_id, f.created_at, f.due_date, f.without_owner
-       FROM lens.action_item_fact f
-       WHERE f.without_owner AND f.due_date >= d.first_day AND f.due_date < d.end_day
-         AND (f.created_at, f.action_item_id) > ((SELECT b.after_at FROM bound b), (SELECT b.after_id FROM bound b))
-         AND f.created_at <= as_of
-         AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
-       ORDER BY f.created_at, f.action_item_id
-       LIMIT page_size)
+       FROM lens.page_start(page_after, 'lens.action_items_without_owner_or_due_date', '-infinity') b
+       CROSS JOIN lens.local_days(range_start, range_end, tz) d
+       CROSS JOIN LATERAL (
+         SELECT f.action_item_id, f.created_at, f.due_date, f.without_owner
+         FROM lens.action_item_fact f
+         WHERE f.without_owner AND f.due_date >= d.first_day AND f.due_date < d.end_day
+           AND (f.created_at, f.action_item_id) > (b.after_at, b.after_id) AND f.created_at <= as_of
+           AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+         ORDER BY f.created_at, f.action_item_id
+         LIMIT page_size
+       ) f)
     ) p
     ORDER BY p.created_at, p.action_item_id
     LIMIT page_size
