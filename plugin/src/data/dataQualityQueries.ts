@@ -10,13 +10,13 @@ export const DATA_QUALITY_PAGE_SIZE = 25;
 const PAGE = `page_size => ${DATA_QUALITY_PAGE_SIZE}, page_after => '$page_after'`;
 
 /**
- * The report's counts, and the size of the action item list, whose rows
- * without an owner and without a due date the counts count apart.
+ * The report's counts, and the action items without an owner and without a
+ * due date: counted in both of the report's counts, listed once.
  */
 export const DATA_QUALITY_SUMMARY_SQL = `
 SELECT lens.data_quality(${RANGE})::text AS figures,
-  (SELECT count(*) FROM lens.placed_action_items(${RANGE}) p WHERE p.without_owner OR p.due_date IS NULL)
-    AS action_items_listed`;
+  (SELECT count(*) FROM lens.placed_action_items(${RANGE}) p WHERE p.without_owner AND p.due_date IS NULL)
+    AS action_items_without_both`;
 
 export const INCIDENTS_WITHOUT_SEVERITY_SQL = `
 SELECT external_id, number, title, priority_raw, created_at, html_url, page_cursor

@@ -87,18 +87,20 @@ export function DataQualityPage() {
     const text = summary.rows[0]?.figures;
     return typeof text === 'string' ? (JSON.parse(text) as DataQualityFigures) : undefined;
   }, [summary.rows]);
-  // The counts of the range and account shown, not of the ones before while they load.
-  const totals = summary.loading ? undefined : summary.rows[0];
+  // The sizes of the lists of the range and account shown, not of the ones before while they load.
+  const sizes = useMemo(() => {
+    const both = numberOrNull(summary.rows[0]?.action_items_without_both);
+    return summary.loading || !figures || both === null
+      ? undefined
+      : {
+          withoutSeverity: figures.withoutSeverity,
+          actionItems: figures.actionItemsWithoutOwner + figures.actionItemsWithoutDueDate - both,
+        };
+  }, [summary.loading, summary.rows, figures]);
 
-  const withoutSeverity = usePagedList(
-    ...query(INCIDENTS_WITHOUT_SEVERITY_SQL),
-    figures && totals ? figures.withoutSeverity : undefined
-  );
+  const withoutSeverity = usePagedList(...query(INCIDENTS_WITHOUT_SEVERITY_SQL), sizes?.withoutSeverity);
   const missingPostmortems = useSqlQuery(...query(MISSING_POSTMORTEMS_SQL));
-  const actionItems = usePagedList(
-    ...query(ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL),
-    numberOrNull(totals?.action_items_listed) ?? undefined
-  );
+  const actionItems = usePagedList(...query(ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL), sizes?.actionItems);
   const quarantined = useSqlQuery(...query(QUARANTINED_RECORDS_SQL));
   const unlinked = useSqlQuery(...query(UNLINKED_JIRA_TICKETS_SQL));
   const syncs = useSqlQuery(...query(LAST_SYNCS_SQL));
