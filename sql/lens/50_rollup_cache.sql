@@ -137,8 +137,26 @@ BEGIN ATOMIC
     AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of;
 END;
 
--- The figures of any range: the cached months and days it contains, the
--- rest computed now, added up. Counts and exact sums add; percentiles do
+-- The cached rows of `granularity` within `ranges` that hold for as_of: an
+-- index scan per range (OFFSET 0), not a join over every cached period.
+CREATE FUNCTION lens.cached_within(granularity text, ranges tstzmultirange, as_of timestamptz, tz text)
+RETURNS SETOF lens.period_rollup
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT c.*
+  FROM unnest(ranges) AS part(r)
+  CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods(granularity, lower(part.r), upper(part.r), as_of, tz) x
+                      OFFSET 0) c;
+END;
+REVOKE EXECUTE ON FUNCTION lens.cached_within(text, tstzmultirange, timestamptz, text) FROM PUBLIC;
+
+-- What of `ranges` the pieces leave.
+CREATE FUNCTION lens.uncovered(ranges tstzmultirange, pieces tstzrange[]) RETURNS tstzmultirange
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ranges - coalesce((SELECT range_agg(p.r) FROM unnest(pieces) AS p(r)), '{}');
+
+-- The figures of any range: the cached years, months, weeks and days it
+-- contains, the rest computed now, added up. Counts and exact sums add; percentiles do
 -- not. Those of the total are placed by the pieces' bin counts
 -- (sql/019_duration_bins.sql): added up, they give the bin that holds each
 -- rank percentile_cont interpolates between and how many durations lie
@@ -157,54 +175,42 @@ BEGIN ATOMIC
     -- Nothing created after as_of counts: the range up to it.
     SELECT tstzrange(range_start, greatest(range_start, least(range_end, as_of + interval '1 microsecond'))) AS r
   ),
-  -- The cached years first (the collector caches ended ones), then months,
-  -- weeks and days in what is left: five years are about twenty pieces.
-  -- OFFSET 0: an index scan per gap, not a join over every cached period.
+  -- The cached years first (the collector caches ended ones), then the
+  -- months, weeks and days in what is left: five years are about twenty
+  -- pieces. Each `rest_` is what the larger pieces leave.
   years AS MATERIALIZED (
-    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
-    FROM span CROSS JOIN LATERAL lens.cached_periods('year', lower(span.r), upper(span.r), as_of, tz) c
+    SELECT c.* FROM span CROSS JOIN LATERAL lens.cached_within('year', tstzmultirange(span.r), as_of, tz) c
+  ),
+  rest_years AS MATERIALIZED (
+    SELECT lens.uncovered(tstzmultirange(span.r),
+                          ARRAY(SELECT tstzrange(c.period_start, c.period_end) FROM years c)) AS r
+    FROM span
   ),
   months AS MATERIALIZED (
-    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
-    FROM span
-    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
-                              - coalesce((SELECT range_agg(tstzrange(y.period_start, y.period_end)) FROM years y),
-                                         '{}')) AS gap(r)
-    CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods('month', lower(gap.r), upper(gap.r), as_of, tz) x OFFSET 0) c
+    SELECT c.* FROM rest_years u CROSS JOIN LATERAL lens.cached_within('month', u.r, as_of, tz) c
+  ),
+  rest_months AS MATERIALIZED (
+    SELECT lens.uncovered(u.r, ARRAY(SELECT tstzrange(c.period_start, c.period_end) FROM months c)) AS r
+    FROM rest_years u
   ),
   weeks AS MATERIALIZED (
-    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
-    FROM span
-    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
-                              - coalesce((SELECT range_agg(tstzrange(b.period_start, b.period_end))
-                                          FROM (SELECT y.period_start, y.period_end FROM years y
-                                                UNION ALL
-                                                SELECT m.period_start, m.period_end FROM months m) b),
-                                         '{}')) AS gap(r)
-    CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods('week', lower(gap.r), upper(gap.r), as_of, tz) x OFFSET 0) c
+    SELECT c.* FROM rest_months u CROSS JOIN LATERAL lens.cached_within('week', u.r, as_of, tz) c
+  ),
+  rest_weeks AS MATERIALIZED (
+    SELECT lens.uncovered(u.r, ARRAY(SELECT tstzrange(c.period_start, c.period_end) FROM weeks c)) AS r
+    FROM rest_months u
   ),
   days AS MATERIALIZED (
-    SELECT c.period_start, c.period_end, c.figures, c.sums, c.histograms
-    FROM span
-    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
-                              - coalesce((SELECT range_agg(tstzrange(b.period_start, b.period_end))
-                                          FROM (SELECT y.period_start, y.period_end FROM years y
-                                                UNION ALL
-                                                SELECT m.period_start, m.period_end FROM months m
-                                                UNION ALL
-                                                SELECT w.period_start, w.period_end FROM weeks w) b),
-                                         '{}')) AS gap(r)
-    CROSS JOIN LATERAL (SELECT x.* FROM lens.cached_periods('day', lower(gap.r), upper(gap.r), as_of, tz) x OFFSET 0) c
+    SELECT c.* FROM rest_weeks u CROSS JOIN LATERAL lens.cached_within('day', u.r, as_of, tz) c
   ),
   cached AS (SELECT y.* FROM years y UNION ALL SELECT m.* FROM months m UNION ALL SELECT w.* FROM weeks w
              UNION ALL SELECT d.* FROM days d),
   -- What no cached period covers: at most a partial day at either end.
   live AS MATERIALIZED (
     SELECT gap.r
-    FROM span
-    CROSS JOIN LATERAL unnest(tstzmultirange(span.r)
-                              - coalesce((SELECT range_agg(tstzrange(c.period_start, c.period_end)) FROM cached c),
-                                         '{}')) AS gap(r)
+    FROM rest_weeks u
+    CROSS JOIN LATERAL unnest(lens.uncovered(u.r, ARRAY(SELECT tstzrange(c.period_start, c.period_end) FROM days c)))
+      AS gap(r)
   ),
   pieces AS (
     SELECT c.figures, c.sums FROM cached c
