@@ -129,7 +129,7 @@ async function computed(from: string, to: string, asOf: string, zone: string): P
 
 const PERCENTILES = /_(median|p90|p95)_seconds$/;
 
-describe('a range summed from cached months and days', () => {
+describe('a range summed from cached periods', () => {
   it('equals the range computed from its incidents, for random ranges, instants and zones', async () => {
     const first = Date.parse('2026-06-20T00:00:00Z');
     const last = Date.parse('2026-11-20T00:00:00Z');

@@ -4,7 +4,7 @@
 -- lens.fact_changes that overlaps the period, and (3) it was written under
 -- the current epoch. Late data therefore shows at once: the stale row is
 -- ignored and the period computed again. Any other range is summed from the
--- cached months and days it contains (lens.range_figures).
+-- cached years, months, weeks and days it contains (lens.range_figures).
 
 -- Records the instants a change touched, as hour ranges, for the validity
 -- check of cached periods; now and then compacts the change log.

@@ -6,8 +6,8 @@
 -- Incident figures of [range_start, range_end), per bucket and dimension
 -- (total, severity, service, team). Grafana: WHERE dimension = 'total' for
 -- headline figures, granularity 'day' | 'week' | 'month' for time series.
--- A range that is not whole periods is summed from the cached months and
--- days it contains (lens.range_figures). `account`: one account's incidents
+-- A range that is not whole periods is summed from the cached years, months,
+-- weeks and days it contains (lens.range_figures). `account`: one account's incidents
 -- (the caches hold all accounts', so they are not read then). A panel that
 -- shows no median or p90/p95 passes `percentiles => false`: they may then be
 -- NULL, and the durations of a long range are not sorted for nothing.
