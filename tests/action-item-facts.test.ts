@@ -30,6 +30,36 @@ const FACTS = `
   FROM lens.action_item_fact f
   ORDER BY f.action_item_id`;
 
+// lens.action_item_due_month (sql/021_action_item_due_months.sql) counts the
+// settled items of the facts per month of due date: after every change it
+// must equal a recount, and its bound must not be below the latest creation
+// or completion it counts.
+// Done before the due day began in UTC, or two days after: on time or late in every zone.
+const SETTLED = `f.done_status AND (f.completed_at < f.due_date::timestamp AT TIME ZONE 'UTC'
+                                     OR f.completed_at >= (f.due_date + 2)::timestamp AT TIME ZONE 'UTC')`;
+
+const DUE_MONTHS = `
+  SELECT m.due_month::text AS month, m.source_id AS source, m.service_id::integer AS service,
+         m.team_id::integer AS team, m.settled, m.settled_early AS early,
+         m.settled_until >= r.latest AS bounded
+  FROM lens.action_item_due_month m
+  LEFT JOIN (SELECT date_trunc('month', f.due_date::timestamp)::date AS month, f.source_id, f.service_id, f.team_id,
+                    max(greatest(f.created_at, f.completed_at)) AS latest
+             FROM lens.action_item_fact f WHERE ${SETTLED} GROUP BY 1, 2, 3, 4) r
+    ON r.month = m.due_month AND r.source_id = m.source_id AND r.service_id IS NOT DISTINCT FROM m.service_id
+   AND r.team_id IS NOT DISTINCT FROM m.team_id
+  ORDER BY 1, 2, 3, 4`;
+
+const DUE_MONTHS_RECOUNTED = `
+  SELECT date_trunc('month', f.due_date::timestamp)::date::text AS month, f.source_id AS source,
+         f.service_id::integer AS service, f.team_id::integer AS team, count(*)::integer AS settled,
+         count(*) FILTER (WHERE f.completed_at < f.due_date::timestamp AT TIME ZONE 'UTC')::integer AS early,
+         true AS bounded
+  FROM lens.action_item_fact f
+  WHERE ${SETTLED}
+  GROUP BY 1, 2, 3, 4
+  ORDER BY 1, 2, 3, 4`;
+
 interface Fact {
   item: number;
   due: string | null;
@@ -54,6 +84,7 @@ async function one(text: string, values: unknown[] = []): Promise<number> {
 async function facts(): Promise<Map<number, Fact>> {
   const kept = (await client.query<Fact>(FACTS)).rows;
   expect(kept).toEqual((await client.query<Fact>(REFERENCE)).rows);
+  expect((await client.query(DUE_MONTHS)).rows).toEqual((await client.query(DUE_MONTHS_RECOUNTED)).rows);
   return new Map(kept.map((fact) => [fact.item, fact]));
 }
 
@@ -379,5 +410,80 @@ describe('the open items of a range', () => {
     };
     expect(await open('2026-10-20T00:00:00Z')).toEqual(['OPEN-DONE-LATER', 'OPEN-NEVER', 'OPEN-UNDATED-LATER']);
     expect(await open('2026-10-30T00:00:00Z')).toEqual(['OPEN-NEVER']);
+  });
+});
+
+describe('whole months of due dates', () => {
+  // By day no bucket holds a whole month, so every item is read one by one:
+  // the figures of a range summed over its days are the reference for the
+  // figures of the whole range, which count whole months from
+  // lens.action_item_due_month.
+  const figures = async (range: [string, string], asOf: string, tz: string, granularity: string | null) =>
+    (
+      await client.query<{ dimension: string; key: string | null; figures: number[] }>(
+        `SELECT dimension, dimension_key AS key,
+                ARRAY[sum(total), sum(completed), sum(completed_on_time), sum(overdue), sum(no_due_date)]::integer[]
+                  AS figures
+         FROM lens.action_item_metrics(($1::timestamp AT TIME ZONE $4), ($2::timestamp AT TIME ZONE $4), $3, $4, $5)
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+        [range[0], range[1], asOf, tz, granularity]
+      )
+    ).rows;
+
+  async function expectWholeEqualsDays(range: [string, string], asOf: string, tz = 'UTC') {
+    const whole = await figures(range, asOf, tz, null);
+    expect(whole).toEqual(await figures(range, asOf, tz, 'day'));
+    expect(await figures(range, asOf, tz, 'month')).toEqual(whole);
+    return whole.find((row) => row.dimension === 'total')!.figures;
+  }
+
+  it('counts settled items from the month counts and the others one by one, for any as_of', async () => {
+    const item = async (key: string, due: string, created: string, done: string | null, incident = 'A') => {
+      await facts();
+      ids[key] = await one(
+        `INSERT INTO action_items (source_id, external_id, incident_id, title, status, status_category, owner,
+                                   due_date, created_at, completed_at)
+         VALUES ($1, $2, $3, $2, $4, $5, 'Ada', $6, $7, $8)`,
+        [ids['jira'], key, ids[incident], done ? 'Done' : 'To Do', done ? 'done' : 'new', due, created, done]
+      );
+    };
+    // Early, late, near its due day, open and overdue, open and not yet due; two services.
+    await item('M-EARLY', '2026-08-10', '2026-08-01T00:00:00Z', '2026-08-05T00:00:00Z');
+    await item('M-LATE', '2026-08-11', '2026-08-01T00:00:00Z', '2026-08-20T00:00:00Z', 'B');
+    await item('M-NEAR', '2026-08-12', '2026-08-01T00:00:00Z', '2026-08-12T20:00:00Z');
+    await item('M-OPEN', '2026-08-13', '2026-08-01T00:00:00Z', null, 'B');
+    await item('M-SEPT', '2026-09-30', '2026-08-02T00:00:00Z', '2026-09-02T00:00:00Z');
+    await item('M-LATER', '2026-09-15', '2026-09-01T00:00:00Z', '2026-12-01T00:00:00Z');
+    await facts();
+    const range: [string, string] = ['2026-07-15T00:00:00', '2026-10-01T00:00:00'];
+    // As of now every settled item of August and September is counted from the months.
+    expect(await expectWholeEqualsDays(range, '2026-12-10T00:00:00Z')).toEqual([6, 5, 3, 1, 0]);
+    // Before M-LATE was done (so overdue), and before M-LATER was created: both months read one by one.
+    expect(await expectWholeEqualsDays(range, '2026-08-15T00:00:00Z')).toEqual([5, 2, 2, 2, 0]);
+    // Near its due day the zone decides: M-NEAR is late in Kiritimati (its deadline 10:00Z), on time in New York.
+    expect(await expectWholeEqualsDays(range, '2026-12-10T00:00:00Z', 'Pacific/Kiritimati')).toEqual([6, 5, 2, 1, 0]);
+    expect(await expectWholeEqualsDays(range, '2026-12-10T00:00:00Z', 'America/New_York')).toEqual([6, 5, 3, 1, 0]);
+
+    // Edits move an item between months, services and states; the counts follow.
+    await client.query(`UPDATE action_items SET due_date = '2026-09-01' WHERE id = $1`, [ids['M-EARLY']]);
+    await client.query('UPDATE incidents SET service_id = $1 WHERE id = $2', [ids['S2'], ids['A']]);
+    await client.query(`UPDATE action_items SET completed_at = '2026-08-09T00:00:00Z' WHERE id = $1`, [ids['M-LATE']]);
+    await client.query(`UPDATE action_items SET status_category = 'new' WHERE id = $1`, [ids['M-SEPT']]);
+    await facts();
+    expect(await expectWholeEqualsDays(range, '2026-12-10T00:00:00Z')).toEqual([6, 4, 3, 2, 0]);
+    await client.query(`UPDATE action_items SET removed_at = '2026-12-02T00:00:00Z' WHERE id = $1`, [ids['M-LATE']]);
+    await client.query('DELETE FROM action_items WHERE id = $1', [ids['M-EARLY']]);
+    await facts();
+    expect(await expectWholeEqualsDays(range, '2026-12-10T00:00:00Z')).toEqual([4, 2, 1, 2, 0]);
+    await client.query('UPDATE incidents SET service_id = $1 WHERE id = $2', [ids['S1'], ids['A']]);
+    await facts();
+  });
+
+  it('is emptied and refilled with the facts', async () => {
+    await client.query('TRUNCATE lens.action_item_fact');
+    expect((await client.query('SELECT * FROM lens.action_item_due_month')).rows).toEqual([]);
+    await client.query('SELECT lens.refresh_action_item_facts(ARRAY(SELECT id FROM action_items))');
+    expect((await client.query('SELECT * FROM lens.action_item_due_month')).rows.length).toBeGreaterThan(0);
+    await facts();
   });
 });

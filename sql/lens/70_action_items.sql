@@ -181,6 +181,62 @@ CREATE TRIGGER action_item_fact_truncate AFTER TRUNCATE ON public.postmortem_inc
 CREATE TRIGGER action_item_fact_update AFTER UPDATE ON public.incidents
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_source_changed();
 
+-- An item is settled when it is done, before its due day began in UTC or
+-- two days after (lens.action_item_fact.completed_vs_due -1 or 1): on time
+-- or late in every zone, and done as of any instant after its creation and
+-- completion. Subtracts the settled items among `removed` from
+-- lens.action_item_due_month (sql/021_action_item_due_months.sql) and adds
+-- those among `added`; the same test picks the others in
+-- action_item_fact_unsettled_idx and lens.action_item_metrics. Counts are
+-- added to, never recounted, so concurrent writers sum up; one statement
+-- locks its rows in one order.
+CREATE FUNCTION lens.count_settled_action_items(removed lens.action_item_fact[], added lens.action_item_fact[])
+RETURNS void
+LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+  INSERT INTO lens.action_item_due_month AS t (due_month, source_id, service_id, team_id, settled, settled_early,
+                                               settled_until)
+  SELECT date_trunc('month', i.due_date::timestamp)::date, i.source_id, i.service_id, i.team_id, sum(i.sign),
+         coalesce(sum(i.sign) FILTER (WHERE i.completed_vs_due < 0), 0),
+         -- A removal keeps the bound.
+         coalesce(max(greatest(i.created_at, i.completed_at)) FILTER (WHERE i.sign > 0), '-infinity')
+  FROM (SELECT r.*, -1 AS sign FROM unnest(removed) r UNION ALL SELECT a.*, 1 FROM unnest(added) a) i
+  WHERE i.due_date IS NOT NULL AND i.done_status AND coalesce(i.completed_vs_due, 0) <> 0
+  GROUP BY 1, 2, 3, 4
+  ORDER BY 1, 2, 3, 4
+  ON CONFLICT (due_month, source_id, service_id, team_id) DO UPDATE SET
+    settled = t.settled + excluded.settled, settled_early = t.settled_early + excluded.settled_early,
+    settled_until = greatest(t.settled_until, excluded.settled_until)
+  -- An item rewritten in place (its incident, owner, creation before the bound) changes nothing here.
+  WHERE excluded.settled <> 0 OR excluded.settled_early <> 0 OR excluded.settled_until > t.settled_until;
+  DELETE FROM lens.action_item_due_month t WHERE cardinality(removed) > 0 AND t.settled = 0;
+END;
+
+CREATE FUNCTION lens.on_action_item_fact_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM lens.action_item_due_month;
+  ELSIF TG_OP = 'INSERT' THEN
+    PERFORM lens.count_settled_action_items('{}', ARRAY(SELECT ROW(n.*)::lens.action_item_fact FROM new_rows n));
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM lens.count_settled_action_items(ARRAY(SELECT ROW(o.*)::lens.action_item_fact FROM old_rows o), '{}');
+  ELSE
+    PERFORM lens.count_settled_action_items(ARRAY(SELECT ROW(o.*)::lens.action_item_fact FROM old_rows o),
+                                            ARRAY(SELECT ROW(n.*)::lens.action_item_fact FROM new_rows n));
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER action_item_due_month_insert AFTER INSERT ON lens.action_item_fact
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_fact_changed();
+CREATE TRIGGER action_item_due_month_update AFTER UPDATE ON lens.action_item_fact
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_fact_changed();
+CREATE TRIGGER action_item_due_month_delete AFTER DELETE ON lens.action_item_fact
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_fact_changed();
+CREATE TRIGGER action_item_due_month_truncate AFTER TRUNCATE ON lens.action_item_fact
+  FOR EACH STATEMENT EXECUTE FUNCTION lens.on_action_item_fact_changed();
+
 -- The facts of the items not done as of as_of: not done now (a small partial
 -- index), or done only after as_of. Inlined into its callers.
 CREATE FUNCTION lens.open_action_item_facts(as_of timestamptz)
@@ -289,20 +345,66 @@ BEGIN ATOMIC
     SELECT b.bucket_start, b.bucket_end, b.period_label, date_trunc(granularity, b.bucket_start AT TIME ZONE tz) AS period
     FROM lens.buckets(granularity, range_start, range_end, tz) b
   ),
+  -- The due days of the range; with no granularity or by month, the whole
+  -- calendar months among them too (a bucket of a week or a day holds none).
+  days AS MATERIALIZED (
+    SELECT d.first_day, d.end_day,
+           CASE WHEN granularity IS NULL OR granularity = 'month'
+                THEN date_trunc('month', d.first_day::timestamp - interval '1 day') + interval '1 month' END AS months_from,
+           date_trunc('month', d.end_day::timestamp) AS months_to
+    FROM lens.local_days(range_start, range_end, tz) d
+  ),
+  -- A whole month's settled items are counted from lens.action_item_due_month
+  -- when none was created or completed after as_of; otherwise the month is
+  -- read item by item.
+  month AS MATERIALIZED (
+    SELECT m.month::date AS month, (m.month + interval '1 month')::date AS month_end,
+           coalesce((SELECT bool_and(t.settled_until <= as_of) FROM lens.action_item_due_month t
+                     WHERE t.due_month = m.month::date
+                       AND (account IS NULL OR t.source_id = (SELECT lens.account_id(account)))), true) AS counted
+    FROM days CROSS JOIN generate_series(days.months_from, days.months_to - interval '1 month', interval '1 month') m(month)
+  ),
+  -- The days read item by item: before the first whole month, after the
+  -- last, and the months not counted.
+  piece AS (
+    SELECT days.first_day AS first_day, coalesce((SELECT min(m.month) FROM month m), days.end_day) AS end_day FROM days
+    UNION ALL
+    SELECT coalesce((SELECT max(m.month_end) FROM month m), days.end_day), days.end_day FROM days
+    UNION ALL
+    SELECT m.month, m.month_end FROM month m WHERE NOT m.counted
+  ),
+  item AS (
+    SELECT f.due_date, f.created_at, f.completed_at, f.done_status, f.completed_vs_due, f.source_id, f.service_id,
+           f.team_id
+    FROM piece p JOIN lens.action_item_fact f ON f.due_date >= p.first_day AND f.due_date < p.end_day
+    UNION ALL
+    SELECT f.due_date, f.created_at, f.completed_at, f.done_status, f.completed_vs_due, f.source_id, f.service_id,
+           f.team_id
+    FROM month m JOIN lens.action_item_fact f ON f.due_date >= m.month AND f.due_date < m.month_end
+    WHERE m.counted AND NOT (f.done_status AND coalesce(f.completed_vs_due, 0) <> 0)
+  ),
   -- The items due in the range per period, and service or team when a
-  -- dimension needs it: a few hundred rows, counted straight from the fact's
-  -- index (FILTER: grouping by state as well costs more per item).
+  -- dimension needs it: a few hundred rows, counted from the items read and
+  -- the months counted (FILTER: grouping by state as well costs more per item).
   dated AS (
     SELECT date_trunc(granularity, f.due_date::timestamp) AS period, s.service_id, s.team_id, count(*) AS total,
            count(*) FILTER (WHERE v.is_done) AS completed, count(*) FILTER (WHERE v.completed_on_time) AS completed_on_time,
            count(*) FILTER (WHERE v.is_overdue) AS overdue
-    FROM lens.local_days(range_start, range_end, tz) days
-    JOIN lens.action_item_fact f ON f.due_date >= days.first_day AND f.due_date < days.end_day
+    FROM item f
     CROSS JOIN LATERAL lens.action_item_state(lens.due_deadline(f.due_date, tz), f.done_status, f.completed_at, as_of,
                                               f.completed_vs_due) v
     CROSS JOIN LATERAL (SELECT CASE WHEN 'service' = ANY (dimensions) THEN f.service_id END AS service_id,
                                CASE WHEN 'team' = ANY (dimensions) THEN f.team_id END AS team_id) s
     WHERE f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+    GROUP BY 1, s.service_id, s.team_id
+    UNION ALL
+    -- Settled by as_of: done, on time when early, never overdue.
+    SELECT date_trunc(granularity, t.due_month::timestamp), s.service_id, s.team_id, sum(t.settled), sum(t.settled),
+           sum(t.settled_early), 0
+    FROM month m JOIN lens.action_item_due_month t ON t.due_month = m.month
+    CROSS JOIN LATERAL (SELECT CASE WHEN 'service' = ANY (dimensions) THEN t.service_id END AS service_id,
+                               CASE WHEN 'team' = ANY (dimensions) THEN t.team_id END AS team_id) s
+    WHERE m.counted AND (account IS NULL OR t.source_id = (SELECT lens.account_id(account)))
     GROUP BY 1, s.service_id, s.team_id
   ),
   tally AS (
