@@ -286,8 +286,9 @@ describe('on-call figures composed of cached pieces', () => {
     expect(await nights()).toBe(2);
   });
 
-  it('caches a month of its cached days', async () => {
-    // Berlin's March 2026 is [02-28 23:00Z, 03-31 22:00Z); its 10th starts at 03-09 23:00Z.
+  it('caches a month of its cached weeks and days', async () => {
+    // Berlin's March 2026 is [02-28 23:00Z, 03-31 22:00Z); its 10th starts at 03-09 23:00Z, in the ISO
+    // week [03-08 23:00Z, 03-15 23:00Z); the next week is [03-15 23:00Z, 03-22 23:00Z).
     const month = ['2026-02-28T23:00:00Z', '2026-03-31T22:00:00Z'] as const;
     const total = async () =>
       (
@@ -296,25 +297,32 @@ describe('on-call figures composed of cached pieces', () => {
           WHERE r.granularity = 'month' AND r.tz = 'Europe/Berlin' AND r.period_start = ${month[0]}
             AND f.dimension = 'total'`.execute(database.db)
       ).rows[0]?.notifications;
+    const claim = (granularity: string, start: string, more: number) => sql`
+      UPDATE lens.oncall_rollup
+      SET figures = ARRAY(SELECT CASE WHEN f.dimension = 'total'
+                                      THEN ROW(f.dimension, f.dimension_key, f.notifications + ${more}::integer,
+                                               f.unknown_method, f.interruptions, f.business, f.off, f.sleep,
+                                               f.nights_interrupted, f.acknowledged, f.incidents, f.auto_resolved,
+                                               f.transient)::lens.oncall_metrics
+                                      ELSE f END
+                          FROM unnest(figures) f)
+      WHERE granularity = ${granularity} AND tz = 'Europe/Berlin' AND period_start = ${start}::timestamptz`;
     const cached = await total();
     expect(cached).toBeGreaterThan(0);
-    // A day that claims 1000 more notifications, and the month cached again: it is that day's sum.
-    await sql`UPDATE lens.oncall_rollup
-              SET figures = ARRAY(SELECT CASE WHEN f.dimension = 'total'
-                                              THEN ROW(f.dimension, f.dimension_key, f.notifications + 1000, f.unknown_method,
-                                                       f.interruptions, f.business, f.off, f.sleep, f.nights_interrupted,
-                                                       f.acknowledged, f.incidents, f.auto_resolved, f.transient)::lens.oncall_metrics
-                                              ELSE f END
-                                  FROM unnest(figures) f)
-              WHERE granularity = 'day' AND tz = 'Europe/Berlin' AND period_start = '2026-03-09T23:00:00Z'`.execute(
+    // The 10th claims 1000 more notifications and its week is not cached; the next week claims 1 more.
+    await claim('day', '2026-03-09T23:00:00Z', 1000).execute(database.db);
+    await sql`DELETE FROM lens.oncall_rollup
+              WHERE granularity = 'week' AND tz = 'Europe/Berlin' AND period_start = '2026-03-08T23:00:00Z'`.execute(
       database.db
     );
+    await claim('week', '2026-03-15T23:00:00Z', 1).execute(database.db);
+    // Cached again, the month is the sum of those pieces.
     await sql`DELETE FROM lens.oncall_rollup WHERE granularity = 'month' AND tz = 'Europe/Berlin' AND period_start = ${month[0]}`.execute(
       database.db
     );
     await sql`SELECT lens.cache_oncall_period_figures('month', ${month[0]}, ${month[1]}, 'Europe/Berlin')`.execute(
       database.db
     );
-    expect(await total()).toBe(cached! + 1000);
+    expect(await total()).toBe(cached! + 1001);
   });
 });

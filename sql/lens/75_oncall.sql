@@ -266,11 +266,40 @@ END;
 -- sides (granularity midnight, period [t - 24 h, t + 24 h): only changes there
 -- can move them).
 
+-- The whole local days [from_midnight, to_midnight) as pieces: each ISO week
+-- among them whose cached row holds now (with its figures), and the days of
+-- the others (figures NULL: looked up or computed by the caller).
+CREATE FUNCTION lens.oncall_day_pieces(from_midnight timestamptz, to_midnight timestamptz, as_of timestamptz,
+                                       tz text)
+RETURNS TABLE (granularity text, period_start timestamptz, period_end timestamptz, figures lens.oncall_metrics[])
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  WITH day AS (
+    SELECT d.period_start, d.period_end, w.period_start AS week_start, w.period_end AS week_end
+    FROM lens.periods('day', from_midnight, to_midnight, tz) d
+    CROSS JOIN LATERAL lens.period_bounds('week', (d.period_start AT TIME ZONE tz)::date, tz) w
+  ),
+  week AS MATERIALIZED (
+    SELECT w.week_start, w.week_end,
+      (SELECT r.figures FROM lens.oncall_rollup r
+       WHERE r.granularity = 'week' AND r.tz = oncall_day_pieces.tz AND r.period_start = w.week_start
+         AND r.period_end = w.week_end AND r.stable_from <= as_of
+         AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) AS figures
+    FROM (SELECT DISTINCT day.week_start, day.week_end FROM day
+          WHERE day.week_start >= from_midnight AND day.week_end <= to_midnight) w
+  )
+  SELECT 'week', w.week_start, w.week_end, w.figures FROM week w WHERE w.figures IS NOT NULL
+  UNION ALL
+  SELECT 'day', d.period_start, d.period_end, NULL FROM day d
+  WHERE NOT EXISTS (SELECT 1 FROM week w WHERE w.figures IS NOT NULL AND w.week_start = d.week_start);
+END;
+REVOKE EXECUTE ON FUNCTION lens.oncall_day_pieces(timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
+
 -- The figures of [range_start, range_end) of every account, composed of cached
 -- pieces and computed edges. A whole period of `granularity` is its cached
 -- row when current. Otherwise the whole local months in the range (a month not
--- cached: its days), the whole local days beside them and the partial days at
--- either end: counts add
+-- cached: its weeks and days), the whole ISO weeks and local days beside them
+-- and the partial days at either end: counts add
 -- up, and since no night outlasts a day, a night counted by two adjacent
 -- pieces is one shared by their common midnight, subtracted once. A piece or
 -- midnight not cached (not yet settled, or stale) is computed as of as_of. It
@@ -327,14 +356,15 @@ BEGIN
              NULL::lens.oncall_metrics[] AS figures
       WHERE range_start < first_midnight
       UNION ALL
-      SELECT 'day', d.period_start, d.period_end, NULL FROM lens.periods('day', first_midnight, months_start, tz) d
+      SELECT x.* FROM lens.oncall_day_pieces(first_midnight, months_start, as_of, tz) x
       UNION ALL
       SELECT 'month', m.period_start, m.period_end, m.figures FROM month m WHERE m.figures IS NOT NULL
       UNION ALL
-      SELECT 'day', d.period_start, d.period_end, NULL
-      FROM month m CROSS JOIN LATERAL lens.periods('day', m.period_start, m.period_end, tz) d WHERE m.figures IS NULL
+      SELECT x.*
+      FROM month m CROSS JOIN LATERAL lens.oncall_day_pieces(m.period_start, m.period_end, as_of, tz) x
+      WHERE m.figures IS NULL
       UNION ALL
-      SELECT 'day', d.period_start, d.period_end, NULL FROM lens.periods('day', months_end, last_midnight, tz) d
+      SELECT x.* FROM lens.oncall_day_pieces(months_end, last_midnight, as_of, tz) x
       UNION ALL
       SELECT NULL, last_midnight, range_end, NULL WHERE last_midnight < range_end
     ),
