@@ -67,11 +67,11 @@ SELECT o.action_item_id AS id, o.external_id, o.title, o.owner, o.team_name AS t
 FROM lens.open_overdue_action_items(now(), '$timezone', account => $source) o
 UNION ALL
 SELECT f.action_item_id, f.external_id, f.title, f.owner, f.team_name, f.status, f.due_date,
-  f.is_overdue, f.is_done, f.completed_at, f.html_url,
+  -- Not overdue: what include_overdue => false leaves (an item without a due date never is).
+  false, f.is_done, f.completed_at, f.html_url,
   f.incident_external_id, f.incident_url, f.postmortem_external_id, f.postmortem_url, f.deadline
 FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone', account => $source,
                              include_done => $include_done, include_overdue => false) f
-WHERE NOT f.is_overdue
 ORDER BY overdue DESC, deadline NULLS LAST, id`;
 
 /**
