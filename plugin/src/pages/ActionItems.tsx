@@ -37,7 +37,7 @@ export function ActionItemsPage() {
 
   return (
     <PluginPage
-      subTitle={`Post-mortem follow-through. Every overdue item comes first, whatever its due date; then the items due in the range. An item is overdue after the end of its due day in ${timezone}.`}
+      subTitle={`Post-mortem follow-through. Every overdue item comes first, whatever its due date; then the items due in the range and those created in it without a due date. An item is overdue after the end of its due day in ${timezone}.`}
     >
       <div className={styles.controls}>
         <AccountPicker value={account} onChange={setAccount} />
