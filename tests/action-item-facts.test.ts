@@ -80,6 +80,32 @@ async function one(text: string, values: unknown[] = []): Promise<number> {
   return result.rows[0]!.id;
 }
 
+/**
+ * One action item of the Jira account, titled and owned alike, done at
+ * `done` when given; its id is kept in `ids` under its key.
+ */
+async function addItem(
+  key: string,
+  item: { due: string | null; created: string; done?: string | null; incident?: string | null }
+): Promise<void> {
+  const done = item.done ?? null;
+  ids[key] = await one(
+    `INSERT INTO action_items (source_id, external_id, incident_id, title, status, status_category, owner, due_date,
+                               created_at, completed_at)
+     VALUES ($1, $2, $3, $2, $4, $5, 'Ada', $6, $7, $8)`,
+    [
+      ids['jira'],
+      key,
+      item.incident ? ids[item.incident] : null,
+      done ? 'Done' : 'To Do',
+      done ? 'done' : 'new',
+      item.due,
+      item.created,
+      done,
+    ]
+  );
+}
+
 /** The facts, after checking that they equal the reference. */
 async function facts(): Promise<Map<number, Fact>> {
   const kept = (await client.query<Fact>(FACTS)).rows;
@@ -252,13 +278,8 @@ describe('the overdue list of the report', () => {
       ['OD-1', '2026-10-02'],
       ['OD-2', '2026-10-02'],
       ['OD-0', '2026-10-03'],
-    ]) {
-      await client.query(
-        `INSERT INTO action_items (source_id, external_id, incident_id, title, status, status_category, owner, due_date,
-                                   created_at)
-         VALUES ($1, $2, $3, $2, 'To Do', 'new', 'Ada', $4, '2026-10-01T00:00:00Z')`,
-        [ids['jira'], key, ids['C'], due]
-      );
+    ] as const) {
+      await addItem(key, { due, created: '2026-10-01T00:00:00Z', incident: 'C' });
     }
     const all = (
       await client.query<{ external_id: string }>(
@@ -345,13 +366,8 @@ describe('completed on time, in every zone', () => {
       ['OT-2', '2026-10-20T23:30:00Z'],
       ['OT-3', '2026-10-21T05:00:00Z'],
       ['OT-4', '2026-10-22T00:00:00Z'],
-    ]) {
-      await client.query(
-        `INSERT INTO action_items (source_id, external_id, title, status, status_category, owner, due_date, created_at,
-                                   completed_at)
-         VALUES ($1, $2, $2, 'Done', 'done', 'Ada', '2026-10-20', '2026-10-01T00:00:00Z', $3)`,
-        [ids['jira'], key, done]
-      );
+    ] as const) {
+      await addItem(key, { due: '2026-10-20', created: '2026-10-01T00:00:00Z', done });
     }
     const onTime: Record<string, number> = {};
     for (const zone of ['Pacific/Kiritimati', 'Europe/Berlin', 'UTC', 'America/New_York', 'Pacific/Pago_Pago']) {
@@ -388,12 +404,7 @@ describe('the open items of a range', () => {
       ['OPEN-NEVER', '2026-10-13', null],
       ['OPEN-UNDATED-LATER', null, '2026-10-25T00:00:00Z'],
     ] as const) {
-      await client.query(
-        `INSERT INTO action_items (source_id, external_id, title, status, status_category, owner, due_date, created_at,
-                                   completed_at)
-         VALUES ($1, $2, $2, $3, $4, 'Ada', $5, '2026-10-02T00:00:00Z', $6)`,
-        [ids['jira'], key, done ? 'Done' : 'To Do', done ? 'done' : 'new', due, done]
-      );
+      await addItem(key, { due, created: '2026-10-02T00:00:00Z', done });
     }
     const listed = async (asOf: string, filter: string) =>
       (
@@ -440,12 +451,7 @@ describe('whole months of due dates', () => {
   it('counts settled items from the month counts and the others one by one, for any as_of', async () => {
     const item = async (key: string, due: string, created: string, done: string | null, incident = 'A') => {
       await facts();
-      ids[key] = await one(
-        `INSERT INTO action_items (source_id, external_id, incident_id, title, status, status_category, owner,
-                                   due_date, created_at, completed_at)
-         VALUES ($1, $2, $3, $2, $4, $5, 'Ada', $6, $7, $8)`,
-        [ids['jira'], key, ids[incident], done ? 'Done' : 'To Do', done ? 'done' : 'new', due, created, done]
-      );
+      await addItem(key, { due, created, done, incident });
     };
     // Early, late, near its due day, open and overdue, open and not yet due; two services.
     await item('M-EARLY', '2026-08-10', '2026-08-01T00:00:00Z', '2026-08-05T00:00:00Z');
