@@ -105,6 +105,190 @@ BEGIN ATOMIC
   ORDER BY f.created_at DESC, f.incident_id DESC;
 END;
 
+-- The Action items page's list (docs/metrics.md §7) in three parts: every
+-- item overdue as of as_of, whatever its due date (what the alert fires
+-- on); then the others due in the range; then those created in it without a
+-- due date (done ones only with include_done). The first two by deadline,
+-- the last by id; id breaks ties. Its page_cursor is the row's part and its
+-- place in it: `overdue:` or `due:` and the lens.page_cursor of its deadline
+-- and id, or `undated:` and its id.
+CREATE FUNCTION lens.action_item_page_after(page_after text, tz text,
+                                            OUT after_part integer, OUT after_due date, OUT after_id bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+  part text := substring(page_after FROM '^(overdue|due|undated):');
+  place text := substr(page_after, length(part) + 2);
+BEGIN
+  IF coalesce(page_after, '') = '' THEN
+    after_part := 0;
+  ELSIF part = 'undated' AND place ~ '^[0-9]{1,18}$' THEN
+    after_part := 3;
+    after_id := place::bigint;
+  ELSIF part IN ('overdue', 'due') AND place <> '' THEN
+    -- The deadline ends the due day in tz: the day before its local date.
+    SELECT CASE part WHEN 'overdue' THEN 1 ELSE 2 END, (c.after_at AT TIME ZONE tz)::date - 1, c.after_id
+    INTO after_part, after_due, after_id
+    FROM lens.page_after(place, 'lens.action_item_list') c;
+  ELSE
+    RAISE EXCEPTION 'page_after must be the page_cursor of a row of lens.action_item_list: got %',
+      quote_literal(left(page_after, 80))
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+END $$;
+
+-- Where part `part` (1 overdue, 2 due, 3 undated) of a page of
+-- lens.action_item_list starts: after the cursor when it lies in the part
+-- (at first_due or later; the undated part has no first_due), at first_due
+-- when the cursor comes before; no row when the cursor is past the part, so
+-- that it is not read.
+CREATE FUNCTION lens.action_item_page_start(page_after text, tz text, part integer, first_due date,
+                                            OUT after_due date, OUT after_id bigint)
+RETURNS SETOF record
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN c.after_part = part AND c.after_due >= first_due THEN c.after_due ELSE first_due END,
+         CASE WHEN c.after_part = part AND (c.after_due >= first_due OR first_due IS NULL) THEN c.after_id ELSE 0 END
+  FROM lens.action_item_page_after(page_after, tz) c
+  WHERE c.after_part <= part;
+END;
+
+-- With page_size, one page: the rows after `page_after` (the page_cursor of
+-- the last row of the page before; NULL or '' for the first page). Each part
+-- is read in the list's order from an index (sql/022_action_item_list_keyset.sql),
+-- page_size rows at most, so a page of every item costs the same at any
+-- depth; with include_done false, from the open items alone (a few
+-- thousand, sorted). Only the page's rows are joined to their details. Its
+-- size is lens.action_item_list_size.
+CREATE FUNCTION lens.action_item_list(range_start timestamptz, range_end timestamptz, as_of timestamptz, tz text,
+                                      account text DEFAULT NULL, include_done boolean DEFAULT true,
+                                      page_size integer DEFAULT NULL, page_after text DEFAULT NULL)
+RETURNS TABLE (
+  action_item_id bigint, external_id text, title text, owner text, status text, due_date date,
+  deadline timestamptz, created_at timestamptz, completed_at timestamptz, is_done boolean, is_overdue boolean,
+  incident_id bigint, incident_external_id text, postmortem_id bigint, postmortem_external_id text,
+  service_name text, team_name text, html_url text, incident_url text, postmortem_url text,
+  -- Where the next page starts: pass the last row's as page_after.
+  page_cursor text
+)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET max_parallel_workers_per_gather = 0 SET random_page_cost = 1.1
+SET plan_cache_mode = force_custom_plan
+BEGIN ATOMIC
+  -- Each part has an arm for every item and one for the open items: below a
+  -- UNION ALL of both sources PostgreSQL sorts the whole part instead of
+  -- reading the index in order.
+  WITH page AS (
+    SELECT p.part, p.action_item_id, p.due_date, coalesce(p.done_status AND p.completed_at <= as_of, false) AS is_done
+    FROM (
+      (SELECT 1 AS part, o.action_item_id, o.due_date, false AS done_status, NULL::timestamptz AS completed_at
+       FROM lens.action_item_page_start(page_after, tz, 1, '-infinity') b
+       CROSS JOIN LATERAL (
+         SELECT o.action_item_id, o.due_date
+         FROM lens.overdue_action_items(as_of, tz, account) o
+         WHERE o.due_date >= b.after_due AND (o.due_date, o.action_item_id) > (b.after_due, b.after_id)
+         ORDER BY o.due_date, o.action_item_id
+         LIMIT page_size
+       ) o)
+      UNION ALL
+      -- Due in the range and not overdue: done (include_done), or due later.
+      (SELECT 2, f.action_item_id, f.due_date, f.done_status, f.completed_at
+       FROM lens.local_days(range_start, range_end, tz) d
+       CROSS JOIN lens.action_item_page_start(page_after, tz, 2, d.first_day) b
+       CROSS JOIN LATERAL (
+         SELECT f.action_item_id, f.due_date, f.done_status, f.completed_at
+         FROM lens.action_item_fact f
+         WHERE include_done AND f.due_date >= b.after_due AND f.due_date < d.end_day
+           AND (f.due_date, f.action_item_id) > (b.after_due, b.after_id)
+           AND f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+           AND (f.done_status AND f.completed_at <= as_of OR lens.due_deadline(f.due_date, tz) > as_of)
+         ORDER BY f.due_date, f.action_item_id
+         LIMIT page_size
+       ) f)
+      UNION ALL
+      (SELECT 2, f.action_item_id, f.due_date, false, NULL
+       FROM lens.local_days(range_start, range_end, tz) d
+       CROSS JOIN lens.action_item_page_start(page_after, tz, 2, d.first_day) b
+       CROSS JOIN LATERAL (
+         SELECT f.action_item_id, f.due_date
+         FROM lens.open_action_item_facts(as_of) f
+         WHERE NOT include_done AND f.due_date >= b.after_due AND f.due_date < d.end_day
+           AND (f.due_date, f.action_item_id) > (b.after_due, b.after_id)
+           AND f.created_at <= as_of AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+           AND lens.due_deadline(f.due_date, tz) > as_of
+         ORDER BY f.due_date, f.action_item_id
+         LIMIT page_size
+       ) f)
+      UNION ALL
+      -- Created in the range without a due date.
+      (SELECT 3, f.action_item_id, NULL, f.done_status, f.completed_at
+       FROM lens.action_item_page_start(page_after, tz, 3, NULL) b
+       CROSS JOIN LATERAL (
+         SELECT f.action_item_id, f.done_status, f.completed_at
+         FROM lens.action_item_fact f
+         WHERE include_done AND f.due_date IS NULL AND f.action_item_id > b.after_id
+           AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+           AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+         ORDER BY f.action_item_id
+         LIMIT page_size
+       ) f)
+      UNION ALL
+      (SELECT 3, f.action_item_id, NULL, false, NULL
+       FROM lens.action_item_page_start(page_after, tz, 3, NULL) b
+       CROSS JOIN LATERAL (
+         SELECT f.action_item_id
+         FROM lens.open_action_item_facts(as_of) f
+         WHERE NOT include_done AND f.due_date IS NULL AND f.action_item_id > b.after_id
+           AND f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of
+           AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)))
+         ORDER BY f.action_item_id
+         LIMIT page_size
+       ) f)
+    ) p
+    ORDER BY p.part, p.due_date, p.action_item_id
+    LIMIT page_size
+  )
+  SELECT a.id, a.external_id, a.title, a.owner, a.status, p.due_date, deadline.at, a.created_at,
+    CASE WHEN p.is_done THEN a.completed_at END, p.is_done, p.part = 1,
+    i.id, i.external_id, pm.id, pm.external_id, sv.name, tm.name, a.html_url, i.html_url, pm.html_url,
+    CASE p.part WHEN 1 THEN 'overdue:' || lens.page_cursor(deadline.at, p.action_item_id)
+                WHEN 2 THEN 'due:' || lens.page_cursor(deadline.at, p.action_item_id)
+                ELSE 'undated:' || p.action_item_id END
+  FROM page p
+  CROSS JOIN LATERAL (SELECT lens.due_deadline(p.due_date, tz) AS at) deadline
+  CROSS JOIN LATERAL (SELECT x.* FROM public.action_items x WHERE x.id = p.action_item_id OFFSET 0) a
+  JOIN lens.action_item_fact af ON af.action_item_id = p.action_item_id
+  LEFT JOIN public.postmortems pm ON pm.id = a.postmortem_id
+  LEFT JOIN public.incidents i ON i.id = af.incident_id
+  LEFT JOIN public.services sv ON sv.id = i.service_id
+  LEFT JOIN public.teams tm ON tm.id = i.team_id
+  ORDER BY p.part, p.due_date, p.action_item_id;
+END;
+
+-- The size of lens.action_item_list and how many of its items are overdue,
+-- without reading any item's details: every overdue item, and the items the
+-- range places that are not overdue. Every item placed is counted by the
+-- figures (lens.action_item_metrics, mostly from monthly counts), the open
+-- ones alone from their index.
+CREATE FUNCTION lens.action_item_list_size(range_start timestamptz, range_end timestamptz, as_of timestamptz,
+                                           tz text, account text DEFAULT NULL, include_done boolean DEFAULT true)
+RETURNS TABLE (items bigint, overdue bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET max_parallel_workers_per_gather = 0 SET plan_cache_mode = force_custom_plan
+BEGIN ATOMIC
+  SELECT o.overdue + p.placed - p.overdue, o.overdue
+  FROM (SELECT count(*) AS overdue FROM lens.overdue_action_items(as_of, tz, account)) o
+  CROSS JOIN (
+    SELECT m.total::bigint + m.no_due_date AS placed, m.overdue::bigint AS overdue
+    FROM lens.action_item_metrics(range_start, range_end, as_of, tz, NULL, ARRAY['total'], account) m
+    WHERE include_done
+    UNION ALL
+    SELECT c.placed, c.overdue
+    FROM (SELECT count(*) AS placed, count(*) FILTER (WHERE lens.due_deadline(f.due_date, tz) <= as_of) AS overdue
+          FROM lens.placed_action_items(range_start, range_end, as_of, tz, account, include_done => false) f) c
+    WHERE NOT include_done
+  ) p;
+END;
+
 -- The services and teams with incidents in a range and the source statuses
 -- of those incidents: the choices of the incident filters. One index probe
 -- per service, team and status, never a scan of the range. `account`: one
