@@ -5,7 +5,7 @@ import { useStyles2, type Column } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { RangePicker } from '../components/RangePicker/RangePicker';
-import { DataQualityList, SourceLink, type ListPage } from '../components/DataQualityList/DataQualityList';
+import { DataQualityList, SourceLink } from '../components/DataQualityList/DataQualityList';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { SeverityBadge } from '../components/SeverityBadge/SeverityBadge';
 import { StatTile } from '../components/StatTile/StatTile';
@@ -19,8 +19,9 @@ import {
   QUARANTINED_RECORDS_SQL,
   UNLINKED_JIRA_TICKETS_SQL,
 } from '../data/dataQualityQueries';
-import { accountVariable, type SqlVariable } from '../data/templateVariables';
+import { accountVariable } from '../data/templateVariables';
 import { numberOrNull, type CellValue, type Row } from '../data/rows';
+import { usePagedList } from '../data/usePagedList';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { formatDuration, formatInstant } from '../utils/format';
 import { relativeTimeRange } from '../utils/timeRange';
@@ -33,40 +34,6 @@ interface DataQualityFigures {
   actionItemsWithoutDueDate: number;
   quarantinedLast30Days: number;
   unlinkedTickets: number;
-}
-
-/**
- * A list the server pages by keyset, one page at a time: where each page
- * shown so far starts (the page_cursor of the last row of the page before;
- * '' for the first), back at the first page whenever the range or the
- * account changes. `total`: the list's size from the page's counts.
- */
-function usePagedList(
-  datasourceUid: string,
-  sql: string,
-  timeRange: TimeRange,
-  variables: Record<string, SqlVariable>,
-  total: number | undefined
-) {
-  const listKey = JSON.stringify([timeRange.from.valueOf(), timeRange.to.valueOf(), variables]);
-  const [pages, setPages] = useState({ listKey, starts: [''] });
-  const starts = pages.listKey === listKey ? pages.starts : [''];
-  const after = starts[starts.length - 1]!;
-  const pageVariables = useMemo(() => ({ ...variables, page_after: { value: after } }), [variables, after]);
-  const query = useSqlQuery(datasourceUid, sql, timeRange, pageVariables);
-
-  const first = (starts.length - 1) * DATA_QUALITY_PAGE_SIZE + 1;
-  const cursor = query.rows.at(-1)?.page_cursor;
-  const more =
-    total === undefined ? query.rows.length === DATA_QUALITY_PAGE_SIZE : first + query.rows.length - 1 < total;
-  const move = (next: string[]) => setPages({ listKey, starts: next });
-  const page: ListPage = {
-    first,
-    total,
-    onPrevious: starts.length > 1 ? () => move(starts.slice(0, -1)) : undefined,
-    onNext: more && !query.loading && typeof cursor === 'string' ? () => move([...starts, cursor]) : undefined,
-  };
-  return { ...query, page };
 }
 
 const incidentLabel = (row: Row) => `${row.number === null ? '' : `#${row.number} `}${row.title ?? row.external_id}`;
@@ -98,9 +65,17 @@ export function DataQualityPage() {
         };
   }, [summary.loading, summary.rows, figures]);
 
-  const withoutSeverity = usePagedList(...query(INCIDENTS_WITHOUT_SEVERITY_SQL), sizes?.withoutSeverity);
+  const withoutSeverity = usePagedList(
+    ...query(INCIDENTS_WITHOUT_SEVERITY_SQL),
+    DATA_QUALITY_PAGE_SIZE,
+    sizes?.withoutSeverity
+  );
   const missingPostmortems = useSqlQuery(...query(MISSING_POSTMORTEMS_SQL));
-  const actionItems = usePagedList(...query(ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL), sizes?.actionItems);
+  const actionItems = usePagedList(
+    ...query(ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL),
+    DATA_QUALITY_PAGE_SIZE,
+    sizes?.actionItems
+  );
   const quarantined = useSqlQuery(...query(QUARANTINED_RECORDS_SQL));
   const unlinked = useSqlQuery(...query(UNLINKED_JIRA_TICKETS_SQL));
   const syncs = useSqlQuery(...query(LAST_SYNCS_SQL));

@@ -1,21 +1,10 @@
 import type { GrafanaTheme2 } from '@grafana/data';
 import { css } from '@emotion/css';
-import { Button, InteractiveTable, TextLink, useStyles2, type Column } from '@grafana/ui';
+import { InteractiveTable, TextLink, useStyles2, type Column } from '@grafana/ui';
 import React from 'react';
 import type { CellValue, Row } from '../../data/rows';
+import { Pager, type ListPage } from '../Pager/Pager';
 import { QueryStatus } from '../QueryStatus/QueryStatus';
-
-/** Where the rows shown are in a list the server pages. */
-export interface ListPage {
-  /** The position of the page's first row in the list, from 1. */
-  first: number;
-  /** The size of the whole list, from the page's counts; undefined until they arrive. */
-  total?: number;
-  /** Undefined on the first page. */
-  onPrevious?: () => void;
-  /** Undefined on the last page. */
-  onNext?: () => void;
-}
 
 interface Props {
   title: string;
@@ -56,30 +45,6 @@ export function DataQualityList({ title, description, rows, loading, error, colu
   );
 }
 
-/** "26–50 of 342", with the buttons to the pages before and after when there are any. */
-function Pager({ page, shown }: { page: ListPage; shown: number }) {
-  const styles = useStyles2(getStyles);
-  const last = page.first + shown - 1;
-  return (
-    <div className={styles.pager}>
-      <span className={styles.count} data-testid="list-position">
-        {page.first}–{last}
-        {page.total === undefined ? '' : ` of ${page.total}`}
-      </span>
-      {(page.onPrevious || page.onNext) && (
-        <>
-          <Button size="sm" variant="secondary" icon="angle-left" disabled={!page.onPrevious} onClick={page.onPrevious}>
-            Previous
-          </Button>
-          <Button size="sm" variant="secondary" icon="angle-right" disabled={!page.onNext} onClick={page.onNext}>
-            Next
-          </Button>
-        </>
-      )}
-    </div>
-  );
-}
-
 /** A link to the source record (PagerDuty, Jira), or the plain text when the source sent no URL. */
 export function SourceLink({ href, children }: { href: CellValue | undefined; children: React.ReactNode }) {
   if (typeof href !== 'string' || href === '') {
@@ -98,5 +63,4 @@ const getStyles = (theme: GrafanaTheme2) => ({
   count: css({ color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightRegular }),
   description: css({ color: theme.colors.text.secondary, marginBottom: theme.spacing(1) }),
   empty: css({ color: theme.colors.text.secondary }),
-  pager: css({ display: 'flex', gap: theme.spacing(1), alignItems: 'center', marginBottom: theme.spacing(1) }),
 });
