@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { ACTION_ITEMS_SQL } from '../plugin/src/data/queries.ts';
+import { ACTION_ITEMS_PAGE_SIZE, ACTION_ITEMS_SIZE_SQL, ACTION_ITEMS_SQL } from '../plugin/src/data/queries.ts';
 import { accountVariable, interpolateSqlVariables } from '../plugin/src/data/templateVariables.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { expandGrafanaMacros } from './support/grafana-postgres.ts';
@@ -9,7 +9,7 @@ import { readerUrl } from './support/reader-role.ts';
 
 // The Action items page's exact SQL, as the reader role: every open overdue
 // item whatever its due date, then the others due in the range and those
-// created in it without a due date.
+// created in it without a due date, a page at a time, and their count.
 
 let database: TestDatabase;
 let reader: pg.Client;
@@ -46,18 +46,27 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-async function page(includeDone: boolean): Promise<Array<{ external_id: string; overdue: boolean; done: boolean }>> {
+async function run<T>(text: string, includeDone: boolean, pageAfter = ''): Promise<T[]> {
   const variables = {
     timezone: { value: 'UTC' },
     include_done: { value: includeDone ? 'true' : 'false' },
     source: accountVariable(undefined),
+    page_after: { value: pageAfter },
   };
-  const sql = expandGrafanaMacros(interpolateSqlVariables(ACTION_ITEMS_SQL, variables), {
+  const sql = expandGrafanaMacros(interpolateSqlVariables(text, variables), {
     from: now - 30 * DAY,
     to: now + 30 * DAY,
   });
   return (await reader.query(sql)).rows;
 }
+
+interface PageRow {
+  external_id: string;
+  overdue: boolean;
+  done: boolean;
+  page_cursor: string;
+}
+const page = (includeDone: boolean, pageAfter?: string) => run<PageRow>(ACTION_ITEMS_SQL, includeDone, pageAfter);
 
 describe('the Action items page query', () => {
   it('lists overdue items first, then those due in the range and those created in it without a due date', async () => {
@@ -74,5 +83,22 @@ describe('the Action items page query', () => {
     const rows = await page(true);
     expect(rows.filter((row) => row.done).map((row) => row.external_id)).toEqual(['DONE']);
     expect(rows.map((row) => row.external_id)).toContain('UNDATED');
+  });
+
+  it('counts the items and the overdue ones as the page lists them', async () => {
+    for (const includeDone of [false, true]) {
+      const [size] = await run<{ items: number; overdue: number }>(ACTION_ITEMS_SIZE_SQL, includeDone);
+      const rows = await page(includeDone);
+      expect(rows.length).toBeLessThan(ACTION_ITEMS_PAGE_SIZE);
+      expect(size).toEqual({ items: rows.length, overdue: rows.filter((row) => row.overdue).length });
+    }
+  });
+
+  it('starts a page after the page_cursor of a row, and refuses anything else', async () => {
+    const all = await page(true);
+    expect((await page(true, all[1]!.page_cursor)).map((row) => row.external_id)).toEqual(
+      all.slice(2).map((row) => row.external_id)
+    );
+    await expect(page(true, "x' OR true --")).rejects.toMatchObject({ code: '22023' });
   });
 });

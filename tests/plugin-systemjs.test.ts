@@ -181,9 +181,46 @@ describe.each(RUNTIMES)('the built plugin on %s', (runtime) => {
     await screenshot('incidents');
   });
 
-  it('Action items lists overdue items first', async () => {
+  it('Action items lists overdue items first, 100 at a time', async () => {
     await open(`${APP}/action-items`, page.getByTestId('action-items-summary'), 'action-items');
     expect(await page.getByRole('row').locator('td:first-child').first().textContent()).toBe('overdue');
+    // 150 more open items due in ten days, so that the list has two pages at least; removed after.
+    const owner = new pg.Client({ connectionString: database.url });
+    await owner.connect();
+    try {
+      await owner.query(`
+        INSERT INTO action_items (source_id, external_id, title, status, status_category, owner, due_date, created_at,
+                                  html_url)
+        SELECT (SELECT id FROM sources WHERE kind = 'jira' ORDER BY id LIMIT 1), 'OPSX-' || g, 'Follow-up ' || g,
+               'To Do', 'new', 'Ada', current_date + 10, now() - interval '1 day',
+               'https://acme.atlassian.net/browse/OPSX-' || g
+        FROM generate_series(1, 150) g`);
+      await page.reload();
+      const summary = page.getByTestId('action-items-summary');
+      await summary.waitFor();
+      const [, items, overdue] = /^(\d+) items, (\d+) overdue$/.exec((await summary.textContent()) ?? '') ?? [];
+      const total = Number(items);
+      expect(total).toBeGreaterThan(150);
+      expect(Number(overdue)).toBeGreaterThan(0);
+      const position = page.getByTestId('list-position');
+      await page.getByText(`1–100 of ${total}`).waitFor();
+      expect(await page.getByRole('row').count()).toBe(101);
+      const firstRow = await page.getByRole('row').nth(1).textContent();
+
+      // The server sends 100 rows at a time; Next asks for the next ones, Previous for the first page again.
+      await page.getByRole('button', { name: 'Next' }).click();
+      const shown = Math.min(100, total - 100);
+      await page.getByText(`101–${100 + shown} of ${total}`).waitFor();
+      expect(await page.getByRole('row').count()).toBe(shown + 1);
+      expect(await page.getByRole('row').nth(1).textContent()).not.toBe(firstRow);
+      await page.getByRole('button', { name: 'Previous' }).click();
+      await page.getByText(`1–100 of ${total}`).waitFor();
+      expect(await position.textContent()).toBe(`1–100 of ${total}`);
+      expect(await page.getByRole('row').nth(1).textContent()).toBe(firstRow);
+    } finally {
+      await owner.query("DELETE FROM action_items WHERE external_id LIKE 'OPSX-%'");
+      await owner.end();
+    }
   });
 
   it('Data quality shows the counts of lens.data_quality and lists linking to the source records, page by page', async () => {

@@ -20,6 +20,8 @@ import {
   LAST_SYNCS_SQL,
 } from '../../plugin/src/data/dataQualityQueries.ts';
 import {
+  ACTION_ITEMS_PAGE_SIZE,
+  ACTION_ITEMS_SIZE_SQL,
   ACTION_ITEMS_SQL,
   CONNECTION_CHECK_SQL,
   INCIDENT_FILTER_OPTIONS_SQL,
@@ -138,7 +140,7 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
       );
     }
 
-    await benchDataQualityPages(db, asOf);
+    await benchPagedLists(db, asOf);
 
     await benchQueries(db, [...dashboardQueries(), ...pageQueries(asOf), ...alertQueries()], asOf.getTime());
   } finally {
@@ -148,40 +150,52 @@ export async function benchMetrics(incidents = Number(process.env.BENCH_INCIDENT
 }
 
 /**
- * The Data quality page's two long lists over five years, each page as the
- * page asks for it (its SQL text): the first page, and page 501, which starts
- * after the page_cursor of the list's row 500 × the page size.
+ * The lists the app pages by keyset, over five years, each page as its page
+ * asks for it (its SQL text): the first page, and page 501, which starts
+ * after the page_cursor of the list's row 500 × the page size. The Data
+ * quality page's two long lists; the Action items page's list with the done
+ * items too (the open ones alone are some thirty pages).
  */
-async function benchDataQualityPages(db: Kysely<Database>, asOf: Date): Promise<void> {
+async function benchPagedLists(db: Kysely<Database>, asOf: Date): Promise<void> {
   const fiveYears = { from: asOf.getTime() - 1826 * 86_400_000, to: asOf.getTime() };
   const from = new Date(fiveYears.from);
+  const zone = { timezone: { value: 'UTC' }, source: accountVariable(undefined) };
   const lists = [
     [
       'incidents without severity',
       INCIDENTS_WITHOUT_SEVERITY_SQL,
       sql`lens.incidents_without_severity(${from}, ${asOf}, ${asOf})`,
+      DATA_QUALITY_PAGE_SIZE,
+      zone,
     ],
     [
       'action items without owner/due',
       ACTION_ITEMS_WITHOUT_OWNER_OR_DUE_DATE_SQL,
       sql`lens.action_items_without_owner_or_due_date(${from}, ${asOf}, ${asOf}, 'UTC')`,
+      DATA_QUALITY_PAGE_SIZE,
+      zone,
+    ],
+    [
+      'action items, open and done',
+      ACTION_ITEMS_SQL,
+      sql`lens.action_item_list(${from}, ${asOf}, ${asOf}, 'UTC', include_done => true)`,
+      ACTION_ITEMS_PAGE_SIZE,
+      { ...zone, include_done: { value: 'true' } },
     ],
   ] as const;
-  for (const [name, text, list] of lists) {
+  for (const [name, text, list, pageSize, variables] of lists) {
     const deep = await sql<{ cursor: string }>`
-      SELECT page_cursor AS cursor FROM ${list} OFFSET ${500 * DATA_QUALITY_PAGE_SIZE - 1} LIMIT 1`.execute(db);
+      SELECT page_cursor AS cursor FROM ${list} OFFSET ${500 * pageSize - 1} LIMIT 1`.execute(db);
     for (const [label, cursor] of [
       ['first page', ''],
       ['page 501', deep.rows[0]?.cursor ?? ''],
     ] as const) {
-      const variables = {
-        timezone: { value: 'UTC' },
-        source: accountVariable(undefined),
-        page_after: { value: cursor },
-      };
-      const query = expandGrafanaMacros(interpolateSqlVariables(text, variables), fiveYears);
+      const query = expandGrafanaMacros(
+        interpolateSqlVariables(text, { ...variables, page_after: { value: cursor } }),
+        fiveYears
+      );
       await time(
-        `${name} (5 y), ${label} of ${DATA_QUALITY_PAGE_SIZE}`,
+        `${name} (5 y), ${label} of ${pageSize}`,
         10,
         () => sql.raw(query).execute(db),
         '< 50 ms, the same at any depth'
@@ -364,8 +378,8 @@ function pageQueries(asOf: Date): BenchQuery[] {
     [
       'Action items',
       { from: 'now-90d', to: 'now+30d' },
-      { ACTION_ITEMS_SQL },
-      { ...zone, include_done: { value: 'false' } },
+      { ACTION_ITEMS_SIZE_SQL, ACTION_ITEMS_SQL },
+      { ...zone, include_done: { value: 'false' }, page_after: { value: '' } },
     ],
     [
       'Data quality',

@@ -54,25 +54,30 @@ FROM lens.incident_list($__timeFrom(), $__timeTo(), now(), '$timezone',
   services => ARRAY[$service]::text[], teams => ARRAY[$team]::text[], severities => ARRAY[$severity]::text[],
   statuses => ARRAY[$status]::text[], include_merged => false)`;
 
+/** Rows per page of the Action items page. */
+export const ACTION_ITEMS_PAGE_SIZE = 100;
+
+const ACTION_ITEMS_OF_RANGE =
+  "$__timeFrom(), $__timeTo(), now(), '$timezone', account => $source, include_done => $include_done";
+
 /**
- * Every open overdue item whatever its due date (what the alert fires on),
- * then the other items due in the range and those created in it without a
- * due date; overdue first.
+ * One page of lens.action_item_list: every open overdue item whatever its
+ * due date (what the alert fires on), then the other items due in the range
+ * and those created in it without a due date. The server pages by keyset
+ * from $page_after (the previous page's last page_cursor, empty for the
+ * first page).
  */
 export const ACTION_ITEMS_SQL = `
-SELECT o.action_item_id AS id, o.external_id, o.title, o.owner, o.team_name AS team, o.status, o.due_date,
-  true AS overdue, false AS done, NULL::timestamptz AS completed_at, o.html_url,
-  o.incident_external_id AS incident_label, o.incident_url,
-  o.postmortem_external_id AS postmortem_label, o.postmortem_url, o.deadline
-FROM lens.open_overdue_action_items(now(), '$timezone', account => $source) o
-UNION ALL
-SELECT f.action_item_id, f.external_id, f.title, f.owner, f.team_name, f.status, f.due_date,
-  -- Not overdue: what include_overdue => false leaves (an item without a due date never is).
-  false, f.is_done, f.completed_at, f.html_url,
-  f.incident_external_id, f.incident_url, f.postmortem_external_id, f.postmortem_url, f.deadline
-FROM lens.action_item_facts($__timeFrom(), $__timeTo(), now(), '$timezone', account => $source,
-                             include_done => $include_done, include_overdue => false) f
-ORDER BY overdue DESC, deadline NULLS LAST, id`;
+SELECT action_item_id AS id, external_id, title, owner, team_name AS team, status, due_date,
+  is_overdue AS overdue, is_done AS done, completed_at, html_url,
+  incident_external_id AS incident_label, incident_url, postmortem_external_id AS postmortem_label, postmortem_url,
+  deadline, page_cursor
+FROM lens.action_item_list(${ACTION_ITEMS_OF_RANGE},
+  page_size => ${ACTION_ITEMS_PAGE_SIZE}, page_after => '$page_after')`;
+
+/** The size of that list and how many of its items are overdue, counted without reading the items. */
+export const ACTION_ITEMS_SIZE_SQL = `
+SELECT items, overdue FROM lens.action_item_list_size(${ACTION_ITEMS_OF_RANGE})`;
 
 /**
  * The On-call page's queries: every figure comes from lens.oncall_metrics

@@ -6,10 +6,13 @@ import React, { useMemo, useState } from 'react';
 import { AccountPicker, useAccountParam } from '../components/AccountPicker/AccountPicker';
 import { RangePicker } from '../components/RangePicker/RangePicker';
 import { ActionItemsTable } from '../components/ActionItemsTable/ActionItemsTable';
+import { Pager } from '../components/Pager/Pager';
 import { QueryStatus } from '../components/QueryStatus/QueryStatus';
 import { toActionItemRow } from '../data/actionItemRows';
+import { numberOrNull } from '../data/rows';
 import { accountVariable } from '../data/templateVariables';
-import { ACTION_ITEMS_SQL } from '../data/queries';
+import { ACTION_ITEMS_PAGE_SIZE, ACTION_ITEMS_SIZE_SQL, ACTION_ITEMS_SQL } from '../data/queries';
+import { usePagedList } from '../data/usePagedList';
 import { useSqlQuery } from '../data/useSqlQuery';
 import { relativeTimeRange } from '../utils/timeRange';
 import { useAppSettings } from '../utils/utils.plugin';
@@ -31,9 +34,20 @@ export function ActionItemsPage() {
     }),
     [timezone, scope, account]
   );
-  const query = useSqlQuery(datasourceUid, ACTION_ITEMS_SQL, timeRange, variables);
-  const items = useMemo(() => query.rows.map(toActionItemRow), [query.rows]);
-  const overdue = items.filter((item) => item.overdue).length;
+  const size = useSqlQuery(datasourceUid, ACTION_ITEMS_SIZE_SQL, timeRange, variables);
+  // The size of the list shown, not of the one before while it loads.
+  const counts = size.loading
+    ? undefined
+    : { items: numberOrNull(size.rows[0]?.items), overdue: numberOrNull(size.rows[0]?.overdue) };
+  const list = usePagedList(
+    datasourceUid,
+    ACTION_ITEMS_SQL,
+    timeRange,
+    variables,
+    ACTION_ITEMS_PAGE_SIZE,
+    counts?.items ?? undefined
+  );
+  const items = useMemo(() => list.rows.map(toActionItemRow), [list.rows]);
 
   return (
     <PluginPage
@@ -49,15 +63,17 @@ export function ActionItemsPage() {
           value={scope}
           onChange={setScope}
         />
-        {!query.loading && !query.error && (
+        {counts && counts.items !== null && counts.overdue !== null && (
           <span data-testid="action-items-summary" className={styles.summary}>
-            {items.length} items, <strong className={overdue > 0 ? styles.bad : undefined}>{overdue} overdue</strong>
+            {counts.items} items,{' '}
+            <strong className={counts.overdue > 0 ? styles.bad : undefined}>{counts.overdue} overdue</strong>
           </span>
         )}
         <div className={styles.spacer} />
         <RangePicker value={timeRange} timeZone={timezone} onChange={setTimeRange} />
       </div>
-      <QueryStatus loading={query.loading && items.length === 0} error={query.error} subject="action items">
+      <QueryStatus loading={list.loading && items.length === 0} error={list.error ?? size.error} subject="action items">
+        {items.length > 0 && <Pager page={list.page} shown={items.length} />}
         <ActionItemsTable items={items} />
       </QueryStatus>
     </PluginPage>

@@ -78,7 +78,8 @@ export function ActionItemsTable({ items }: Props) {
   if (items.length === 0) {
     return <div className={styles.empty}>No action items.</div>;
   }
-  return <InteractiveTable columns={columns} data={items} getRowId={(item) => item.key} pageSize={50} />;
+  // One page of the list: the server pages it (lens.action_item_list).
+  return <InteractiveTable columns={columns} data={items} getRowId={(item) => item.key} />;
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
