@@ -91,9 +91,29 @@ BEGIN ATOMIC
 END;
 REVOKE EXECUTE ON FUNCTION lens.cached_periods(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 
--- How many durations of each kind of the range's incidents fall in each bin
--- (sql/019_duration_bins.sql), masked at as_of as lens.incident_outcomes
--- masks them: what a cached period keeps to place a percentile's rank.
+-- The durations of the range's incidents (not merged) as of an instant, with
+-- their bins (sql/019_duration_bins.sql), masked as lens.incident_outcomes
+-- masks them, read without the rest of an incident's outcomes: what
+-- percentiles are sorted or placed from.
+CREATE FUNCTION lens.masked_durations(range_start timestamptz, range_end timestamptz, as_of timestamptz)
+RETURNS TABLE (severity text, service_id bigint, team_id bigint, tta_seconds double precision,
+               ttr_seconds double precision, ttd_seconds double precision, tta_bin smallint, ttr_bin smallint,
+               ttd_bin smallint)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT f.severity, f.service_id, f.team_id,
+    CASE WHEN f.acknowledged_at <= as_of THEN lens.seconds_between(f.acknowledged_at, f.created_at) END,
+    CASE WHEN f.resolved_at <= as_of THEN lens.seconds_between(f.resolved_at, f.created_at) END,
+    CASE WHEN f.detected_at <= f.created_at THEN lens.seconds_between(f.created_at, f.detected_at) END,
+    CASE WHEN f.acknowledged_at <= as_of THEN f.tta_bin END,
+    CASE WHEN f.resolved_at <= as_of THEN f.ttr_bin END,
+    f.ttd_bin
+  FROM lens.incident_fact f
+  WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of AND NOT f.merged;
+END;
+
+-- How many durations of each kind of the range fall in each bin: what a
+-- cached period keeps to place a percentile's rank.
 CREATE FUNCTION lens.duration_histograms(range_start timestamptz, range_end timestamptz, as_of timestamptz)
 RETURNS lens.duration_histogram[]
 LANGUAGE sql STABLE
@@ -103,12 +123,9 @@ BEGIN ATOMIC
     SELECT b.metric, array_agg(b.bin ORDER BY b.bin) AS bins, array_agg(b.n ORDER BY b.bin) AS counts
     FROM (
       SELECT d.metric, d.bin, count(*)::integer AS n
-      FROM lens.incident_fact f
-      CROSS JOIN LATERAL (VALUES ('tta', CASE WHEN f.acknowledged_at <= as_of THEN f.tta_bin END),
-                                 ('ttr', CASE WHEN f.resolved_at <= as_of THEN f.ttr_bin END),
-                                 ('ttd', f.ttd_bin)) d(metric, bin)
-      WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of AND NOT f.merged
-        AND d.bin IS NOT NULL
+      FROM lens.masked_durations(range_start, range_end, as_of) m
+      CROSS JOIN LATERAL (VALUES ('tta', m.tta_bin), ('ttr', m.ttr_bin), ('ttd', m.ttd_bin)) d(metric, bin)
+      WHERE d.bin IS NOT NULL
       GROUP BY d.metric, d.bin
     ) b
     GROUP BY b.metric
@@ -295,9 +312,9 @@ BEGIN ATOMIC
     GROUP BY v.metric
   ),
   timed AS MATERIALIZED (
-    SELECT o.severity, o.service_id, o.team_id, o.tta_seconds, o.ttr_seconds, o.ttd_seconds
-    FROM lens.incident_outcomes(range_start, range_end, as_of, tz) o
-    WHERE percentiles AND NOT o.merged
+    SELECT d.severity, d.service_id, d.team_id, d.tta_seconds, d.ttr_seconds, d.ttd_seconds
+    FROM lens.masked_durations(range_start, range_end, as_of) d
+    WHERE percentiles
   ),
   -- One branch per dimension, each grouped by its own column: a branch not asked for is
   -- skipped, and sorting by one column is about half the cost of expanding every row into
