@@ -36,15 +36,19 @@ CREATE FUNCTION lens.root_cause_slug(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
 RETURN nullif(btrim(regexp_replace(lower(btrim(raw, E' \t\r\n')), '[^a-z0-9]+', '-', 'g'), '-'), '');
 
+-- A local time and its offset from UTC as ISO 8601 text.
+CREATE FUNCTION lens.iso_local_text(local_time timestamp, offset_minutes integer) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN to_char(local_time, 'YYYY-MM-DD"T"HH24:MI:SS')
+       || CASE WHEN extract(microseconds FROM local_time)::bigint % 1000000 = 0 THEN ''
+               ELSE '.' || rtrim(to_char(local_time, 'US'), '0') END
+       || CASE WHEN offset_minutes < 0 THEN '-' ELSE '+' END
+       || lpad((abs(offset_minutes) / 60)::text, 2, '0') || ':' || lpad((abs(offset_minutes) % 60)::text, 2, '0');
+
 -- An instant as local ISO 8601 text with its offset, e.g. 2026-10-01T00:00:00+02:00.
 CREATE FUNCTION lens.iso_local(instant timestamptz, tz text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-  SELECT to_char(l.local_time, 'YYYY-MM-DD"T"HH24:MI:SS')
-         || CASE WHEN extract(microseconds FROM l.local_time)::bigint % 1000000 = 0 THEN ''
-                 ELSE '.' || rtrim(to_char(l.local_time, 'US'), '0') END
-         || CASE WHEN l.offset_minutes < 0 THEN '-' ELSE '+' END
-         || lpad((abs(l.offset_minutes) / 60)::text, 2, '0') || ':' || lpad((abs(l.offset_minutes) % 60)::text, 2, '0')
-  FROM (SELECT instant AT TIME ZONE tz AS local_time,
-               (extract(epoch FROM (instant AT TIME ZONE tz) - (instant AT TIME ZONE 'UTC')) / 60)::integer AS offset_minutes) l;
-END;
+-- Expressions, not a query: PostgreSQL inlines them into the caller, where
+-- a query was planned and run on its own at each of a report's hundred calls.
+RETURN lens.iso_local_text(instant AT TIME ZONE tz,
+                           (extract(epoch FROM (instant AT TIME ZONE tz) - (instant AT TIME ZONE 'UTC')) / 60)::integer);
