@@ -4,33 +4,35 @@
 -- plugin's Reports page shows it: the shape exists here only. Each section is
 -- one function over the figures of lens.metrics and its siblings, so a new
 -- section is one function and one line in lens.report.
+-- The sections are STABLE, as jsonb_build_object is: PostgreSQL inlines a
+-- one-expression function only when it is labelled no stricter than its body.
 
 -- Duration figures (docs/metrics.md §3): seconds, not rounded.
 CREATE FUNCTION lens.report_durations(count integer, mean double precision, median double precision,
                                       p90 double precision, p95 double precision) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN jsonb_build_object('count', count, 'meanSeconds', mean, 'medianSeconds', median,
                           'p90Seconds', p90, 'p95Seconds', p95);
 
 CREATE FUNCTION lens.report_mtta(m lens.incident_metrics) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN lens.report_durations(m.mtta_count, m.mtta_mean_seconds, m.mtta_median_seconds, m.mtta_p90_seconds,
                              m.mtta_p95_seconds)
        || jsonb_build_object('unacknowledged', m.unacknowledged);
 
 CREATE FUNCTION lens.report_mttr(m lens.incident_metrics) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN lens.report_durations(m.mttr_count, m.mttr_mean_seconds, m.mttr_median_seconds, m.mttr_p90_seconds,
                              m.mttr_p95_seconds);
 
 CREATE FUNCTION lens.report_mttd(m lens.incident_metrics) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN lens.report_durations(m.mttd_count, m.mttd_mean_seconds, m.mttd_median_seconds, m.mttd_p90_seconds,
                              m.mttd_p95_seconds);
 
 -- SLA outcomes (docs/metrics.md §5) of acknowledgement and resolution.
 CREATE FUNCTION lens.report_sla(m lens.incident_metrics) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN jsonb_build_object(
   'ack', jsonb_build_object('met', m.ack_met, 'breached', m.ack_breached, 'pending', m.ack_pending,
                             'compliance', m.ack_compliance),
@@ -38,19 +40,19 @@ RETURN jsonb_build_object(
                                 'compliance', m.resolve_compliance));
 
 CREATE FUNCTION lens.report_postmortems(m lens.incident_metrics) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN jsonb_build_object('required', m.postmortems_required, 'completed', m.postmortems_completed,
                           'completedOnTime', m.postmortems_completed_on_time, 'overdue', m.postmortems_overdue);
 
 CREATE FUNCTION lens.report_incident_counts(m lens.incident_metrics) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN jsonb_build_object('total', m.incidents, 'open', m.open, 'merged', m.merged, 'unclassified', m.unclassified);
 
 -- Action item figures (docs/metrics.md §7); a period or group without items has zeros.
 CREATE FUNCTION lens.report_action_items(total integer, completed integer, completed_on_time integer, open integer,
                                          overdue integer, completion_rate double precision,
                                          on_time_rate double precision, no_due_date integer) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN jsonb_build_object('total', coalesce(total, 0), 'completed', coalesce(completed, 0),
                           'completedOnTime', coalesce(completed_on_time, 0), 'open', coalesce(open, 0),
                           'overdue', coalesce(overdue, 0), 'completionRate', completion_rate,
@@ -94,7 +96,7 @@ RETURN jsonb_build_object('granularity', granularity, 'start', lens.iso_local(pe
 
 -- Incident counts per severity, every severity present.
 CREATE FUNCTION lens.report_incidents(figures lens.incident_metrics[]) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT lens.report_incident_counts(t)
          || jsonb_build_object('bySeverity', (SELECT jsonb_object_agg(s.dimension_key, s.incidents)
@@ -104,14 +106,14 @@ END;
 
 -- SLA outcomes per severity with a target (UNKNOWN has none).
 CREATE FUNCTION lens.report_sla_by_severity(figures lens.incident_metrics[]) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT jsonb_object_agg(s.dimension_key, lens.report_sla(s))
   FROM unnest(figures) s WHERE s.dimension = 'severity' AND s.dimension_key <> 'UNKNOWN';
 END;
 
 CREATE FUNCTION lens.report_by_severity(figures lens.incident_metrics[]) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT jsonb_object_agg(s.dimension_key, jsonb_build_object('count', s.incidents, 'share', s.share,
                                                               'mtta', lens.report_mtta(s), 'mttr', lens.report_mttr(s)))
@@ -121,7 +123,7 @@ END;
 -- The services or teams of the period, most incidents first, each with its
 -- action items (zeros when it has none).
 CREATE FUNCTION lens.report_by_dimension(dimension text, figures lens.incident_metrics[], items jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT coalesce(jsonb_agg(jsonb_build_object(
       'key', d.dimension_key, 'name', d.dimension_label, 'incidents', d.incidents, 'share', d.share, 'open', d.open,
@@ -167,7 +169,7 @@ END;
 -- moved between a published report and a current one (1e-9 absorbs the
 -- rounding of a rate or mean stored as JSON).
 CREATE FUNCTION lens.report_revisions(published_report jsonb, current_report jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT coalesce(jsonb_agg(jsonb_build_object('figure', h.figure, 'published', published_report #> h.path,
                                                'current', current_report #> h.path) ORDER BY h.n), '[]')
