@@ -185,6 +185,34 @@ describe('period bounds', () => {
       SELECT lens.iso_local('2026-07-01T12:00:00.25Z', 'America/St_Johns') AS text`.execute(database.db);
     expect(result.rows[0]!.text).toBe('2026-07-01T09:30:00.25-02:30');
   });
+
+  it('sums durations exactly, as whole microseconds below a billion seconds and as numeric beyond', async () => {
+    // Spans between instants, as lens.seconds_between gives them: a few
+    // microseconds, a fraction of a second that has no exact double, a month,
+    // 31.7 years (just under 1e9 s), 40 years (beyond) and a negative one.
+    const result = await sql<{ fast: string; numeric: string; scale: number; none: string | null }>`
+      WITH span(later, earlier) AS (VALUES
+        ('2026-01-01T00:00:00.000007Z'::timestamptz, '2026-01-01T00:00:00Z'::timestamptz),
+        ('2026-01-01T00:00:00.1Z', '2026-01-01T00:00:00Z'),
+        ('2026-02-01T00:00:00.999999Z', '2026-01-01T00:00:00.000001Z'),
+        ('2026-09-09T01:46:39.999999Z', '1995-01-01T00:00:00Z'),
+        ('2026-01-01T00:00:00.5Z', '1986-01-01T00:00:00Z'),
+        ('2026-01-01T00:00:00Z', '2026-01-01T00:00:01.25Z')),
+      seconds AS (SELECT lens.seconds_between(later, earlier) AS x FROM span)
+      SELECT lens.seconds_sum(sum(lens.whole_micros(x)), sum(x::numeric) FILTER (WHERE lens.whole_micros(x) IS NULL))::text
+               AS fast,
+             sum(x::numeric)::text AS numeric,
+             scale(lens.seconds_sum(sum(lens.whole_micros(x)), NULL)) AS scale,
+             (SELECT lens.seconds_sum(sum(lens.whole_micros(x)), NULL) FROM seconds WHERE x > 1e12)::text AS none
+      FROM seconds`.execute(database.db);
+    const row = result.rows[0]!;
+    // 0.000007 + 0.1 + 2678400.999998 + 999,999,999.999999 (under 1e9) + 1,262,304,000.5 (beyond) - 1.25
+    expect(row.fast).toBe('2264982400.350004');
+    expect(Number(row.fast)).toBe(Number(row.numeric));
+    // Six decimals whatever the size: a mean divides the same digits, summed at once or in pieces.
+    expect(row.scale).toBe(6);
+    expect(row.none).toBeNull();
+  });
 });
 
 describe('attribution to a period', () => {

@@ -239,16 +239,22 @@ BEGIN ATOMIC
   ),
   -- Durations need every value; only the requested dimensions are sorted,
   -- and nothing without `percentiles` (they are NULL then).
-  -- Means are summed exactly (numeric): a float sum depends on the order the
+  -- Means are summed exactly (lens.seconds_sum): a float sum depends on the order the
   -- plan feeds the rows, so the same period computed live, cached or for
   -- fewer dimensions could differ in the last bit.
   timed AS (
     SELECT d.dimension, d.dimension_key,
-      count(o.tta_seconds) AS mtta_count, sum(o.tta_seconds::numeric) AS mtta_sum,
+      count(o.tta_seconds) AS mtta_count,
+      lens.seconds_sum(sum(lens.whole_micros(o.tta_seconds)),
+                       sum(o.tta_seconds::numeric) FILTER (WHERE lens.whole_micros(o.tta_seconds) IS NULL)) AS mtta_sum,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.tta_seconds) FILTER (WHERE percentiles) AS mtta_p,
-      count(o.ttr_seconds) AS mttr_count, sum(o.ttr_seconds::numeric) AS mttr_sum,
+      count(o.ttr_seconds) AS mttr_count,
+      lens.seconds_sum(sum(lens.whole_micros(o.ttr_seconds)),
+                       sum(o.ttr_seconds::numeric) FILTER (WHERE lens.whole_micros(o.ttr_seconds) IS NULL)) AS mttr_sum,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttr_seconds) FILTER (WHERE percentiles) AS mttr_p,
-      count(o.ttd_seconds) AS mttd_count, sum(o.ttd_seconds::numeric) AS mttd_sum,
+      count(o.ttd_seconds) AS mttd_count,
+      lens.seconds_sum(sum(lens.whole_micros(o.ttd_seconds)),
+                       sum(o.ttd_seconds::numeric) FILTER (WHERE lens.whole_micros(o.ttd_seconds) IS NULL)) AS mttd_sum,
       percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttd_seconds) FILTER (WHERE percentiles) AS mttd_p
     FROM outcome o
     CROSS JOIN LATERAL (
