@@ -326,6 +326,14 @@ BEGIN
       RETURN cached;
     END IF;
   END IF;
+  -- Nothing cached in the range (a first report, a new zone): one computation
+  -- of it all costs a third of computing each day and midnight apart.
+  IF NOT EXISTS (SELECT 1 FROM lens.oncall_rollup r
+                 WHERE r.granularity IN ('day', 'week', 'month') AND r.tz = tz AND r.period_start >= range_start
+                   AND r.period_start < range_end AND r.period_end <= range_end AND r.stable_from <= as_of
+                   AND lens.cache_is_current(r.period_start, r.period_end, r.epoch, r.computed_snapshot)) THEN
+    RETURN (SELECT c.figures FROM lens.compute_oncall(range_start, range_end, as_of, tz) c);
+  END IF;
   -- The whole days are [first_midnight, last_midnight), the whole months [months_start, months_end).
   SELECT CASE WHEN d.period_start = range_start THEN d.period_start ELSE d.period_end END INTO first_midnight
   FROM lens.period_bounds('day', (range_start AT TIME ZONE tz)::date, tz) d;
