@@ -160,12 +160,95 @@ BEGIN
   RETURN m;
 END $$;
 
--- The group a figure row is for: NULL for the total, else the severity or
--- the service or team id.
-CREATE FUNCTION lens.dimension_key(dimension text, severity text, service_id bigint, team_id bigint) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE dimension WHEN 'severity' THEN severity WHEN 'service' THEN service_id::text
-                      WHEN 'team' THEN team_id::text END;
+-- The durations of the range's incidents (not merged) as of an instant, with
+-- their bins (sql/019_duration_bins.sql), masked as lens.incident_outcomes
+-- masks them, read without the rest of an incident's outcomes: what
+-- percentiles are sorted or placed from. `account`: one account's.
+CREATE FUNCTION lens.masked_durations(range_start timestamptz, range_end timestamptz, as_of timestamptz,
+                                      account text DEFAULT NULL)
+RETURNS TABLE (severity text, service_id bigint, team_id bigint, tta_seconds double precision,
+               ttr_seconds double precision, ttd_seconds double precision, tta_bin smallint, ttr_bin smallint,
+               ttd_bin smallint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT f.severity, f.service_id, f.team_id,
+    CASE WHEN f.acknowledged_at <= as_of THEN lens.seconds_between(f.acknowledged_at, f.created_at) END,
+    CASE WHEN f.resolved_at <= as_of THEN lens.seconds_between(f.resolved_at, f.created_at) END,
+    CASE WHEN f.detected_at <= f.created_at THEN lens.seconds_between(f.created_at, f.detected_at) END,
+    CASE WHEN f.acknowledged_at <= as_of THEN f.tta_bin END,
+    CASE WHEN f.resolved_at <= as_of THEN f.ttr_bin END,
+    f.ttd_bin
+  FROM lens.incident_fact f
+  WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of AND NOT f.merged
+    AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
+END;
+
+-- The duration figures (docs/metrics.md §3) of the range's incidents as of an
+-- instant, per requested dimension: how many durations of each kind, with
+-- `percentiles` their median, p90 and p95, and with `sums` their exact sum in
+-- seconds (each NULL without; a caller that adds cached sums skips them).
+-- Sums add whole microseconds (lens.whole_micros) and carry six decimals
+-- whatever their size, so a mean divides the same digits whether its sum was
+-- taken at once or from cached pieces. One branch per dimension, each grouped
+-- by its own column: a branch not asked for is skipped, and sorting by one
+-- column costs half of expanding every row into one per dimension and sorting
+-- by dimension and key.
+CREATE FUNCTION lens.duration_figures(range_start timestamptz, range_end timestamptz, as_of timestamptz,
+                                      dimensions text[], percentiles boolean DEFAULT true, account text DEFAULT NULL,
+                                      sums boolean DEFAULT true)
+RETURNS TABLE (dimension text, dimension_key text,
+               mtta_count integer, mtta_sum numeric, mtta_p double precision[],
+               mttr_count integer, mttr_sum numeric, mttr_p double precision[],
+               mttd_count integer, mttd_sum numeric, mttd_p double precision[])
+LANGUAGE sql STABLE PARALLEL SAFE
+-- Sorting the durations of months stays in memory.
+SET work_mem = '64MB'
+-- Planned for the range of each call: a generic plan walks a month's rows by
+-- index, four times slower than the bitmap scan a custom plan picks.
+SET plan_cache_mode = force_custom_plan
+BEGIN ATOMIC
+  WITH d AS MATERIALIZED (
+    SELECT m.severity, m.service_id, m.team_id, m.tta_seconds AS tta, m.ttr_seconds AS ttr, m.ttd_seconds AS ttd
+    FROM lens.masked_durations(range_start, range_end, as_of, account) m
+  )
+  SELECT 'total', NULL,
+    count(d.tta)::integer, sum(lens.whole_micros(d.tta)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.tta) FILTER (WHERE percentiles),
+    count(d.ttr)::integer, sum(lens.whole_micros(d.ttr)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttr) FILTER (WHERE percentiles),
+    count(d.ttd)::integer, sum(lens.whole_micros(d.ttd)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttd) FILTER (WHERE percentiles)
+  FROM d WHERE 'total' = ANY (dimensions)
+  -- An aggregate without GROUP BY gives a row even when WHERE keeps none.
+  HAVING 'total' = ANY (dimensions)
+  UNION ALL
+  SELECT 'severity', d.severity,
+    count(d.tta)::integer, sum(lens.whole_micros(d.tta)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.tta) FILTER (WHERE percentiles),
+    count(d.ttr)::integer, sum(lens.whole_micros(d.ttr)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttr) FILTER (WHERE percentiles),
+    count(d.ttd)::integer, sum(lens.whole_micros(d.ttd)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttd) FILTER (WHERE percentiles)
+  FROM d WHERE 'severity' = ANY (dimensions) GROUP BY d.severity
+  UNION ALL
+  SELECT 'service', d.service_id::text,
+    count(d.tta)::integer, sum(lens.whole_micros(d.tta)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.tta) FILTER (WHERE percentiles),
+    count(d.ttr)::integer, sum(lens.whole_micros(d.ttr)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttr) FILTER (WHERE percentiles),
+    count(d.ttd)::integer, sum(lens.whole_micros(d.ttd)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttd) FILTER (WHERE percentiles)
+  FROM d WHERE 'service' = ANY (dimensions) GROUP BY d.service_id
+  UNION ALL
+  SELECT 'team', d.team_id::text,
+    count(d.tta)::integer, sum(lens.whole_micros(d.tta)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.tta) FILTER (WHERE percentiles),
+    count(d.ttr)::integer, sum(lens.whole_micros(d.ttr)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttr) FILTER (WHERE percentiles),
+    count(d.ttd)::integer, sum(lens.whole_micros(d.ttd)) FILTER (WHERE sums) * 0.000001,
+      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY d.ttd) FILTER (WHERE percentiles)
+  FROM d WHERE 'team' = ANY (dimensions) GROUP BY d.team_id;
+END;
 
 -- The figures of the incidents created in [range_start, range_end) for the
 -- requested dimensions, in one pass; the interval of as_of over which they
@@ -179,7 +262,7 @@ CREATE FUNCTION lens.compute_figures(range_start timestamptz, range_end timestam
 RETURNS TABLE (stable_from timestamptz, figures lens.incident_metrics[], valid_until timestamptz,
                sums lens.duration_sums[])
 LANGUAGE sql STABLE PARALLEL SAFE
--- Sorting a month of durations stays in memory.
+-- Grouping a year of outcomes stays in memory.
 SET work_mem = '32MB'
 BEGIN ATOMIC
   WITH outcome AS MATERIALIZED (
@@ -237,31 +320,8 @@ BEGIN ATOMIC
     FROM tally t
     GROUP BY GROUPING SETS ((), (t.severity), (t.service_id), (t.team_id))
   ),
-  -- Durations need every value; only the requested dimensions are sorted,
-  -- and nothing without `percentiles` (they are NULL then).
-  -- Means are summed exactly (lens.seconds_sum): a float sum depends on the order the
-  -- plan feeds the rows, so the same period computed live, cached or for
-  -- fewer dimensions could differ in the last bit.
   timed AS (
-    SELECT d.dimension, d.dimension_key,
-      count(o.tta_seconds) AS mtta_count,
-      lens.seconds_sum(sum(lens.whole_micros(o.tta_seconds)),
-                       sum(o.tta_seconds::numeric) FILTER (WHERE lens.whole_micros(o.tta_seconds) IS NULL)) AS mtta_sum,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.tta_seconds) FILTER (WHERE percentiles) AS mtta_p,
-      count(o.ttr_seconds) AS mttr_count,
-      lens.seconds_sum(sum(lens.whole_micros(o.ttr_seconds)),
-                       sum(o.ttr_seconds::numeric) FILTER (WHERE lens.whole_micros(o.ttr_seconds) IS NULL)) AS mttr_sum,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttr_seconds) FILTER (WHERE percentiles) AS mttr_p,
-      count(o.ttd_seconds) AS mttd_count,
-      lens.seconds_sum(sum(lens.whole_micros(o.ttd_seconds)),
-                       sum(o.ttd_seconds::numeric) FILTER (WHERE lens.whole_micros(o.ttd_seconds) IS NULL)) AS mttd_sum,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.ttd_seconds) FILTER (WHERE percentiles) AS mttd_p
-    FROM outcome o
-    CROSS JOIN LATERAL (
-      SELECT wanted.dimension, lens.dimension_key(wanted.dimension, o.severity, o.service_id, o.team_id) AS dimension_key
-      FROM unnest(dimensions) AS wanted(dimension)) d
-    WHERE NOT o.merged
-    GROUP BY d.dimension, d.dimension_key
+    SELECT t.* FROM lens.duration_figures(range_start, range_end, as_of, dimensions, percentiles, account) t
   ),
   grouped AS (
     SELECT c.dimension, c.dimension_key,

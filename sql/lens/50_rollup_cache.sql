@@ -91,27 +91,6 @@ BEGIN ATOMIC
 END;
 REVOKE EXECUTE ON FUNCTION lens.cached_periods(text, timestamptz, timestamptz, timestamptz, text) FROM PUBLIC;
 
--- The durations of the range's incidents (not merged) as of an instant, with
--- their bins (sql/019_duration_bins.sql), masked as lens.incident_outcomes
--- masks them, read without the rest of an incident's outcomes: what
--- percentiles are sorted or placed from.
-CREATE FUNCTION lens.masked_durations(range_start timestamptz, range_end timestamptz, as_of timestamptz)
-RETURNS TABLE (severity text, service_id bigint, team_id bigint, tta_seconds double precision,
-               ttr_seconds double precision, ttd_seconds double precision, tta_bin smallint, ttr_bin smallint,
-               ttd_bin smallint)
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-  SELECT f.severity, f.service_id, f.team_id,
-    CASE WHEN f.acknowledged_at <= as_of THEN lens.seconds_between(f.acknowledged_at, f.created_at) END,
-    CASE WHEN f.resolved_at <= as_of THEN lens.seconds_between(f.resolved_at, f.created_at) END,
-    CASE WHEN f.detected_at <= f.created_at THEN lens.seconds_between(f.created_at, f.detected_at) END,
-    CASE WHEN f.acknowledged_at <= as_of THEN f.tta_bin END,
-    CASE WHEN f.resolved_at <= as_of THEN f.ttr_bin END,
-    f.ttd_bin
-  FROM lens.incident_fact f
-  WHERE f.created_at >= range_start AND f.created_at < range_end AND f.created_at <= as_of AND NOT f.merged;
-END;
-
 -- How many durations of each kind of the range fall in each bin: what a
 -- cached period keeps to place a percentile's rank.
 CREATE FUNCTION lens.duration_histograms(range_start timestamptz, range_end timestamptz, as_of timestamptz)
@@ -185,7 +164,9 @@ CREATE FUNCTION lens.range_figures(range_start timestamptz, range_end timestampt
                                    dimensions text[], percentiles boolean DEFAULT true)
 RETURNS lens.incident_metrics[]
 LANGUAGE sql STABLE
--- Sorting the durations of months stays in memory.
+-- Any SET keeps PostgreSQL from reading this long body, at every plan of a
+-- caller such as lens.metrics, to find it cannot be inlined: about 1.5 ms a
+-- call without one. The bins it sorts stay in memory.
 SET work_mem = '64MB'
 BEGIN ATOMIC
   WITH span AS (
@@ -311,14 +292,7 @@ BEGIN ATOMIC
           GROUP BY r.metric, r.i, r.position) v
     GROUP BY v.metric
   ),
-  timed AS MATERIALIZED (
-    SELECT d.severity, d.service_id, d.team_id, d.tta_seconds, d.ttr_seconds, d.ttd_seconds
-    FROM lens.masked_durations(range_start, range_end, as_of) d
-    WHERE percentiles
-  ),
-  -- One branch per dimension, each grouped by its own column: a branch not asked for is
-  -- skipped, and sorting by one column is about half the cost of expanding every row into
-  -- one per dimension and sorting by dimension and key.
+  -- The percentiles of the total placed by bins, the others sorted.
   ranked AS (
     SELECT 'total' AS dimension, NULL AS dimension_key,
       (SELECT i.p FROM interpolated i WHERE i.metric = 'tta') AS mtta_p,
@@ -326,28 +300,13 @@ BEGIN ATOMIC
       (SELECT i.p FROM interpolated i WHERE i.metric = 'ttd') AS mttd_p
     FROM by_bins WHERE by_bins.chosen
     UNION ALL
-    SELECT 'total', NULL,
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds)
-    FROM timed t WHERE 'total' = ANY (dimensions) AND NOT (SELECT chosen FROM by_bins)
-    -- An aggregate without GROUP BY gives a row even when WHERE keeps none.
-    HAVING NOT (SELECT chosen FROM by_bins)
-    UNION ALL
-    SELECT 'severity', t.severity, percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds)
-    FROM timed t WHERE 'severity' = ANY (dimensions) GROUP BY t.severity
-    UNION ALL
-    SELECT 'service', t.service_id::text, percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds)
-    FROM timed t WHERE 'service' = ANY (dimensions) GROUP BY t.service_id
-    UNION ALL
-    SELECT 'team', t.team_id::text, percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.tta_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttr_seconds),
-      percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY t.ttd_seconds)
-    FROM timed t WHERE 'team' = ANY (dimensions) GROUP BY t.team_id
+    SELECT s.dimension, s.dimension_key, s.mtta_p, s.mttr_p, s.mttd_p
+    FROM lens.duration_figures(range_start, range_end, as_of,
+                               ARRAY(SELECT w.d FROM unnest(dimensions) w(d)
+                                     WHERE w.d <> 'total' OR NOT (SELECT b.chosen FROM by_bins b)),
+                               sums => false) s
+    -- Not called at all when there is nothing to sort.
+    WHERE percentiles AND (dimensions && ARRAY['severity', 'service', 'team'] OR NOT (SELECT b.chosen FROM by_bins b))
   ),
   composed AS (
     SELECT coalesce(array_agg(lens.with_rates(ROW(
