@@ -206,6 +206,9 @@ describe('plugin pages in Chromium against PostgreSQL', () => {
     await waitToSee(page.getByTestId('incidents-count'), 'incidents');
     const before = Number((await page.getByTestId('incidents-count').textContent())?.split(' ')[0]);
     expect(before).toBeGreaterThan(0);
+    // Every query of the page answered first: a row expanded while the list still renders again
+    // can lose its expansion (seen once on a loaded machine).
+    await page.waitForLoadState('networkidle');
     await page.getByRole('row').nth(1).getByRole('button').first().click();
     await waitToSee(page.getByRole('list', { name: 'Incident timeline' }), 'incidents-timeline');
     await screenshot('incidents');
