@@ -685,6 +685,43 @@ describe('action items', () => {
     expect(await openOverdue('2026-10-15T22:00:00Z', 'UTC')).toEqual(['AI-SEPTEMBER']);
   });
 
+  it('lists as overdue exactly the items past lens.due_deadline, where clocks go back at midnight too', async () => {
+    // Havana goes back from 01:00 to 00:00 on 2026-11-01, so the first hour of that day happens
+    // twice; Santiago moves its midnight in April and September. Open items due on each day
+    // around those changes; every half hour the list must equal the definition.
+    await rows.actionItems(
+      ['2026-03-31', '2026-04-03', '2026-04-04', '2026-04-05', '2026-09-04', '2026-09-05', '2026-09-06',
+        '2026-10-29', '2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02'].map((due) => ({
+        id: `AI-DUE-${due}`,
+        incident: 'incident',
+        created: '2026-03-01T00:00:00Z',
+        due,
+      }))
+    );
+    let compared = 0;
+    for (const [tz, from, to] of [
+      ['America/Havana', '2026-10-30T00:00:00Z', '2026-11-03T12:00:00Z'],
+      ['America/Santiago', '2026-04-02T00:00:00Z', '2026-04-07T00:00:00Z'],
+      ['America/Santiago', '2026-09-03T00:00:00Z', '2026-09-08T00:00:00Z'],
+    ] as const) {
+      const result = await sql<{ as_of: string; listed: string[]; defined: string[] }>`
+        SELECT a.as_of::text,
+          ARRAY(SELECT o.external_id FROM lens.open_overdue_action_items(a.as_of, ${tz}) o
+                WHERE o.external_id LIKE 'AI-DUE-%' ORDER BY 1) AS listed,
+          ARRAY(SELECT i.external_id FROM public.action_items i
+                WHERE i.external_id LIKE 'AI-DUE-%' AND lens.due_deadline(i.due_date, ${tz}) <= a.as_of ORDER BY 1)
+            AS defined
+        FROM generate_series(${from}::timestamptz, ${to}::timestamptz, interval '30 minutes') a(as_of)`.execute(
+        database.db
+      );
+      for (const row of result.rows) {
+        expect(row.listed, `${tz} as of ${row.as_of}`).toEqual(row.defined);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(600);
+  });
+
   it('treats a completion after as_of as not done yet', async () => {
     // As of 2026-10-15T21:59:59Z AI-LATE is open and not yet overdue; AI-ON-TIME is done on the second.
     const total = (await itemMetrics('2026-10-15T21:59:59Z', 'Europe/Berlin')).find((row) => row.dimension === 'total');

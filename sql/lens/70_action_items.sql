@@ -454,8 +454,12 @@ LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT f.action_item_id, f.due_date, lens.due_deadline(f.due_date, tz), f.incident_id
   FROM lens.open_action_item_facts(as_of) f
+  -- An item due two local days before as_of's or earlier is past its deadline
+  -- (a local day lasts at least 23 hours): only the last two due days need
+  -- the zone's conversion, not every open item.
   WHERE f.due_date < (as_of AT TIME ZONE tz)::date + 1
-    AND lens.due_deadline(f.due_date, tz) <= as_of AND f.created_at <= as_of
+    AND (f.due_date < (as_of AT TIME ZONE tz)::date - 1 OR lens.due_deadline(f.due_date, tz) <= as_of)
+    AND f.created_at <= as_of
     AND (account IS NULL OR f.source_id = (SELECT lens.account_id(account)));
 END;
 
@@ -485,10 +489,11 @@ BEGIN ATOMIC
            x.html_url, o.incident_id
     FROM lens.overdue_action_items(as_of, tz, account) o
     CROSS JOIN LATERAL (SELECT y.* FROM public.action_items y WHERE y.id = o.action_item_id OFFSET 0) x
+    -- By due date, which orders the deadlines without converting each to the zone.
     WHERE list_limit IS NULL
-       OR o.deadline <= coalesce((SELECT c.deadline FROM lens.overdue_action_items(as_of, tz, account) c
-                                  ORDER BY c.deadline OFFSET greatest(list_limit - 1, 0) LIMIT 1), 'infinity')
-    ORDER BY CASE WHEN list_limit IS NOT NULL THEN o.deadline END, CASE WHEN list_limit IS NOT NULL THEN x.external_id END
+       OR o.due_date <= coalesce((SELECT c.due_date FROM lens.overdue_action_items(as_of, tz, account) c
+                                  ORDER BY c.due_date OFFSET greatest(list_limit - 1, 0) LIMIT 1), 'infinity')
+    ORDER BY CASE WHEN list_limit IS NOT NULL THEN o.due_date END, CASE WHEN list_limit IS NOT NULL THEN x.external_id END
     LIMIT list_limit
   ) a
   LEFT JOIN public.postmortems pm ON pm.id = a.postmortem_id
