@@ -136,14 +136,13 @@ describe('period cache', () => {
 
   it('is filled for every closed day, week, month and year since the first incident, then has nothing to do', async () => {
     // The first incident, 2026-09-03, is in the ISO week from Monday 2026-08-31 and in September.
-    const now = new Date();
-    const days = await sql<{ closed: number; years: number }>`
-      SELECT (now() AT TIME ZONE 'Europe/Berlin')::date - date '2026-09-03' AS closed,
-             extract(year FROM now() AT TIME ZONE 'Europe/Berlin')::integer - 2026 AS years`.execute(database.db);
-    const closedDays = days.rows[0]!.closed;
-    const closedYears = days.rows[0]!.years;
-    const closedWeeks = Math.floor((now.getTime() - Date.parse('2026-08-31T00:00:00+02:00')) / (7 * 86_400_000));
-    const closedMonths = now.getUTCFullYear() * 12 + now.getUTCMonth() - (2026 * 12 + 8);
+    // Counted on Berlin's calendar: around midnight UTC and Berlin disagree on the day, and on the month.
+    const ended = await sql<{ days: number; weeks: number; months: number; years: number }>`
+      SELECT t.today - date '2026-09-03' AS days, (t.today - date '2026-08-31') / 7 AS weeks,
+             (extract(year FROM t.today) * 12 + extract(month FROM t.today))::integer - (2026 * 12 + 9) AS months,
+             extract(year FROM t.today)::integer - 2026 AS years
+      FROM (SELECT (now() AT TIME ZONE 'Europe/Berlin')::date AS today) t`.execute(database.db);
+    const { days: closedDays, weeks: closedWeeks, months: closedMonths, years: closedYears } = ended.rows[0]!;
     const first = await sql<{
       written: number;
     }>`SELECT lens.refresh_closed_periods('Europe/Berlin') AS written`.execute(database.db);
