@@ -276,7 +276,9 @@ describe('duration figures per dimension', () => {
       );
       for (const [dimension, key] of GROUPS) {
         const measures = KINDS.map(
-          (kind) => `count(o.${kind}_seconds)::integer AS m${kind}_count, sum(o.${kind}_seconds::numeric) AS m${kind}_sum,
+          (
+            kind
+          ) => `count(o.${kind}_seconds)::integer AS m${kind}_count, sum(o.${kind}_seconds::numeric) AS m${kind}_sum,
              percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY o.${kind}_seconds) AS m${kind}_p`
         );
         const expected = await sql<Row>`
@@ -298,11 +300,13 @@ describe('duration figures per dimension', () => {
       }
       // No group the definition does not have.
       expect(actual.size, context).toBe(
-        (await sql<{ n: number }>`
+        (
+          await sql<{ n: number }>`
           SELECT (1 + count(DISTINCT o.severity) + count(DISTINCT coalesce(o.service_id, -1))
                     + count(DISTINCT coalesce(o.team_id, -1)))::integer AS n
           FROM lens.incident_outcomes(${from}::timestamptz, ${to}::timestamptz, ${asOf}::timestamptz, 'UTC') o
-          WHERE NOT o.merged`.execute(database.db)).rows[0]!.n
+          WHERE NOT o.merged`.execute(database.db)
+        ).rows[0]!.n
       );
     }
     expect(compared).toBeGreaterThan(100);

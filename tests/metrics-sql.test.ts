@@ -690,8 +690,20 @@ describe('action items', () => {
     // twice; Santiago moves its midnight in April and September. Open items due on each day
     // around those changes; every half hour the list must equal the definition.
     await rows.actionItems(
-      ['2026-03-31', '2026-04-03', '2026-04-04', '2026-04-05', '2026-09-04', '2026-09-05', '2026-09-06',
-        '2026-10-29', '2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02'].map((due) => ({
+      [
+        '2026-03-31',
+        '2026-04-03',
+        '2026-04-04',
+        '2026-04-05',
+        '2026-09-04',
+        '2026-09-05',
+        '2026-09-06',
+        '2026-10-29',
+        '2026-10-30',
+        '2026-10-31',
+        '2026-11-01',
+        '2026-11-02',
+      ].map((due) => ({
         id: `AI-DUE-${due}`,
         incident: 'incident',
         created: '2026-03-01T00:00:00Z',
