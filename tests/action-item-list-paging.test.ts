@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { readerUrl } from './support/reader-role.ts';
+import { pagedListDatabase, type PagedListDatabase } from './support/paged-lists.ts';
 
 // The Action items page's list by keyset (lens.action_item_list,
 // sql/lens/80_grafana.sql): walked page by page it is the unpaged list, in
@@ -18,18 +17,13 @@ const AS_OF = '2026-11-10T00:00:00Z';
 const TZ = 'Europe/Berlin';
 const RANGE = `'${RANGE_START}', '${RANGE_END}', '${AS_OF}', '${TZ}'`;
 
-let database: TestDatabase;
+let database: PagedListDatabase;
 let owner: pg.Client;
 let reader: pg.Client;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  owner = new pg.Client({ connectionString: database.url });
-  await owner.connect();
-  await owner.query(`
-    INSERT INTO sources (name, kind, base_url)
-    VALUES ('pd-a', 'pagerduty', 'https://a.example.test'), ('pd-b', 'pagerduty', 'https://b.example.test'),
-           ('jira', 'jira', 'https://acme.atlassian.net')`);
+  database = await pagedListDatabase();
+  ({ owner, reader } = database);
   await owner.query(`
     INSERT INTO incidents (source_id, external_id, number, title, status, severity, created_at, html_url)
     SELECT s.id, 'P' || g, g, 'Incident ' || g, 'resolved', 'SEV2', timestamptz '2026-08-01T00:00:00Z' + g * interval '1 day',
@@ -55,14 +49,10 @@ beforeAll(async () => {
            CASE WHEN g % 3 = 0 THEN timestamptz '2026-10-01T00:00:00Z' + g * interval '5 hours' END,
            'https://acme.atlassian.net/browse/A-' || g
     FROM generate_series(400, 1, -1) g`);
-  reader = new pg.Client({ connectionString: await readerUrl(database.url) });
-  await reader.connect();
 });
 
 afterAll(async () => {
-  await owner?.end();
-  await reader?.end();
-  await database?.destroy();
+  await database?.close();
 });
 
 interface Row {

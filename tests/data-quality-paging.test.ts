@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { readerUrl } from './support/reader-role.ts';
+import { pagedListDatabase, type PagedListDatabase } from './support/paged-lists.ts';
 
 // The Data quality page's two long lists by keyset (sql/lens/82_data_quality.sql):
 // walked page by page they are the unpaged list, in its order, for any page
@@ -15,18 +14,13 @@ const RANGE_END = '2026-10-31T23:00:00Z';
 const AS_OF = '2026-11-10T00:00:00Z';
 const TZ = 'Europe/Berlin';
 
-let database: TestDatabase;
+let database: PagedListDatabase;
 let owner: pg.Client;
 let reader: pg.Client;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  owner = new pg.Client({ connectionString: database.url });
-  await owner.connect();
-  await owner.query(`
-    INSERT INTO sources (name, kind, base_url)
-    VALUES ('pd-a', 'pagerduty', 'https://a.example.test'), ('pd-b', 'pagerduty', 'https://b.example.test'),
-           ('jira', 'jira', 'https://acme.atlassian.net')`);
+  database = await pagedListDatabase();
+  ({ owner, reader } = database);
   // 240 incidents from 09-28, three to each instant ten hours apart (into November): a
   // quarter in pd-b, four in five without severity, some of those merged. Inserted
   // newest first, so that the ids of equal instants do not follow the instants.
@@ -52,14 +46,10 @@ beforeAll(async () => {
            timestamptz '2026-09-20T00:00:00Z' + (g / 4) * interval '9 hours',
            'https://acme.atlassian.net/browse/A-' || g
     FROM generate_series(300, 1, -1) g`);
-  reader = new pg.Client({ connectionString: await readerUrl(database.url) });
-  await reader.connect();
 });
 
 afterAll(async () => {
-  await owner?.end();
-  await reader?.end();
-  await database?.destroy();
+  await database?.close();
 });
 
 interface Row {
