@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { loadIncidentFixtures } from './support/incident-fixtures.ts';
+import { walkPages } from './support/paged-lists.ts';
 import { readerUrl } from './support/reader-role.ts';
 
 // lens.incident_list by keyset, as the Incidents page and the overview's
@@ -43,23 +44,17 @@ async function list(extra = ''): Promise<Row[]> {
 }
 
 /** Every page of `size` rows, each starting after the last row of the one before. */
-async function pages(size: number, filters = ''): Promise<Row[][]> {
-  const result: Row[][] = [];
-  let after = '';
-  for (;;) {
-    const page = (
-      await reader.query<Row>(
-        `SELECT * FROM lens.incident_list(${RANGE}, page_size => $1, page_after => $2${filters})`,
-        [size, after]
-      )
-    ).rows;
-    if (page.length === 0) {
-      return result;
-    }
-    expect(page.length).toBeLessThanOrEqual(size);
-    result.push(page);
-    after = page.at(-1)!.page_cursor;
-  }
+function pages(size: number, filters = ''): Promise<Row[][]> {
+  return walkPages(
+    size,
+    async (after) =>
+      (
+        await reader.query<Row>(
+          `SELECT * FROM lens.incident_list(${RANGE}, page_size => $1, page_after => $2${filters})`,
+          [size, after]
+        )
+      ).rows
+  );
 }
 
 describe('lens.incident_list pages', () => {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { expect } from 'vitest';
 import { createTestDatabase } from './database.ts';
 import { readerUrl } from './reader-role.ts';
 
@@ -34,4 +35,28 @@ export async function pagedListDatabase(): Promise<PagedListDatabase> {
       await database.destroy();
     },
   };
+}
+
+/**
+ * Every page of `size` rows of a list paged by keyset, each asked for after
+ * the last row's `page_cursor` of the one before ('' for the first), until
+ * an empty page.
+ */
+export async function walkPages<Row extends { page_cursor: string }>(
+  size: number,
+  page: (after: string) => Promise<Row[]>
+): Promise<Row[][]> {
+  const result: Row[][] = [];
+  let after = '';
+  for (;;) {
+    const rows = await page(after);
+    if (rows.length === 0) {
+      return result;
+    }
+    expect(rows.length).toBeLessThanOrEqual(size);
+    // A cursor that does not move on would page forever.
+    expect(result.length).toBeLessThan(1000);
+    result.push(rows);
+    after = rows.at(-1)!.page_cursor;
+  }
 }
