@@ -26,7 +26,8 @@ RETURN date_part('epoch', later - earlier);
 -- sum depends on the order the plan feeds the rows, and converting each
 -- value to numeric is eight times slower. Exact under a billion seconds (32
 -- years), where a double still holds every microsecond of a span between two
--- instants; beyond, the double's own precision. NULL for none or infinity.
+-- instants; beyond, the double's own precision. NULL for none, infinity or
+-- more than bigint microseconds hold (9e12 s).
 CREATE FUNCTION lens.whole_micros(seconds double precision) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN abs(seconds) < 9e12::double precision THEN round(seconds * 1e6::double precision)::bigint END;
