@@ -314,6 +314,55 @@ describe('duration figures per dimension', () => {
 });
 
 describe('a cached day', () => {
+  it('holds past a deadline whose outcome was settled before it: only open outcomes end it', async () => {
+    // As of 00:30 on 16 November, three incidents of the 15th:
+    // a SEV4 acknowledged at once (its 24-hour target ends at 01:00, too late to matter), still open;
+    // a SEV2 resolved and written up that day (its post-mortem is due on 22 November, done already);
+    // a SEV2 resolved in time (its resolve target ends at 02:00), its post-mortem not written.
+    await rows.incidents([
+      { id: 'acked', created: '2026-11-15T01:00:00Z', ack: '2026-11-15T01:01:00Z', severity: 'SEV4' },
+      {
+        id: 'reviewed',
+        created: '2026-11-15T10:00:00Z',
+        ack: '2026-11-15T10:05:00Z',
+        resolved: '2026-11-15T11:00:00Z',
+        severity: 'SEV2',
+      },
+      {
+        id: 'unreviewed',
+        created: '2026-11-15T22:00:00Z',
+        ack: '2026-11-15T22:10:00Z',
+        resolved: '2026-11-15T23:00:00Z',
+        severity: 'SEV2',
+      },
+    ]);
+    await rows.postmortems([
+      { id: 'pm-reviewed', incident: 'reviewed', created: '2026-11-15T12:00:00Z', completed: '2026-11-15T20:00:00Z' },
+    ]);
+    const [from, to, asOf] = ['2026-11-15T00:00:00Z', '2026-11-16T00:00:00Z', '2026-11-16T00:30:00Z'];
+    const outcomes = await sql<{ external_id: string; next_change_at: Date | null }>`
+      SELECT i.external_id, o.next_change_at
+      FROM lens.incident_outcomes(${from}::timestamptz, ${to}::timestamptz, ${asOf}::timestamptz, 'UTC') o
+      JOIN incidents i ON i.id = o.incident_id ORDER BY o.created_at`.execute(database.db);
+    expect(outcomes.rows.map((row) => [row.external_id, row.next_change_at?.toISOString() ?? null])).toEqual([
+      // Its resolve target, not its acknowledgement target.
+      ['acked', '2026-11-22T01:00:00.000Z'],
+      // Nothing left to happen.
+      ['reviewed', null],
+      // Its post-mortem's deadline, not its resolve target.
+      ['unreviewed', '2026-11-22T23:00:00.000Z'],
+    ]);
+    const day = await sql<{ valid_until: Date }>`
+      SELECT c.valid_until FROM lens.compute_figures(${from}::timestamptz, ${to}::timestamptz, ${asOf}::timestamptz, 'UTC') c`.execute(
+      database.db
+    );
+    expect(day.rows[0]!.valid_until.toISOString()).toBe('2026-11-22T01:00:00.000Z');
+    // The interval is the figures': the same until its last instant, other at its end.
+    const figures = await computed(from, to, asOf, 'UTC');
+    expect(await computed(from, to, '2026-11-22T00:59:59.999Z', 'UTC')).toEqual(figures);
+    expect(await computed(from, to, '2026-11-22T01:00:00Z', 'UTC')).not.toEqual(figures);
+  });
+
   it('holds only until the next deadline of its incidents, then is computed again', async () => {
     // Yesterday's SEV4, acknowledged but open: its 7-day resolve target ends next week, after now.
     const now = Date.now();

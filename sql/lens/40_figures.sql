@@ -96,9 +96,12 @@ BEGIN ATOMIC
             CASE WHEN r.raw_resolved_at > as_of THEN r.raw_resolved_at END,
             CASE WHEN r.escalated_at > as_of THEN r.escalated_at END,
             CASE WHEN r.raw_postmortem_completed_at > as_of THEN r.raw_postmortem_completed_at END,
-            CASE WHEN r.ack_deadline > as_of THEN r.ack_deadline END,
-            CASE WHEN r.resolve_deadline > as_of THEN r.resolve_deadline END,
-            CASE WHEN r.raw_resolved_at + r.postmortem_due > as_of THEN r.raw_resolved_at + r.postmortem_due END) END
+            -- A deadline changes an outcome only while it is still open: once
+            -- acknowledged, resolved or written up by as_of, it is settled.
+            CASE WHEN r.ack_deadline > as_of AND r.first_response_at IS NULL THEN r.ack_deadline END,
+            CASE WHEN r.resolve_deadline > as_of AND r.resolved_at IS NULL THEN r.resolve_deadline END,
+            CASE WHEN r.raw_resolved_at + r.postmortem_due > as_of AND r.postmortem_completed_at IS NULL
+                 THEN r.raw_resolved_at + r.postmortem_due END) END
   FROM (
     SELECT seen.*,
       least(seen.acknowledged_at, seen.resolved_at) AS first_response_at,
