@@ -11,12 +11,12 @@ export function createProgress(
   stream: NodeJS.WriteStream = process.stderr
 ): ProgressSink & { done(): void } {
   const interactive = stream.isTTY === true;
-  let lastDraw = 0;
+  let lastDraw = -Infinity;
   let lastStage = '';
   let drawn = false;
   return {
     update(stage, done, total) {
-      const now = Date.now();
+      const now = performance.now();
       const stageChanged = stage !== lastStage;
       if (!stageChanged && now - lastDraw < (interactive ? 100 : 5000)) {
         return;

@@ -236,8 +236,8 @@ async function stopOrphan(pid: number, databaseDir: string): Promise<void> {
     } catch {
       return;
     }
-    const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline) {
+    const deadline = performance.now() + waitMs;
+    while (performance.now() < deadline) {
       if (!isAlive(pid)) {
         return;
       }

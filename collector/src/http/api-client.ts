@@ -78,7 +78,8 @@ export class ApiClient {
     Pick<ApiClientOptions, 'signal' | 'onResponse'>;
   private queue: Promise<unknown> = Promise.resolve();
   private tokens: number;
-  private lastRefill = Date.now();
+  /** Pacing runs on the monotonic clock: a step of the wall clock (NTP, a VM resumed) must not stall a sync. */
+  private lastRefill = performance.now();
   /**
    * When each request of the current window ended, oldest first: no earlier
    * than the server counted it, so a slot the window frees here is free there.
@@ -127,7 +128,7 @@ export class ApiClient {
     const perMs = requestsPerMinute / 60_000;
     const windowLimit = Math.max(1, Math.floor(perMs * rateWindowMs));
     for (;;) {
-      const now = Date.now();
+      const now = performance.now();
       this.tokens = Math.min(burstRequests, this.tokens + (now - this.lastRefill) * perMs);
       this.lastRefill = now;
       while (this.windowEnds.length > 0 && this.windowEnds[0]! <= now - rateWindowMs) {
@@ -170,7 +171,7 @@ export class ApiClient {
 
   private async send<T>(method: string, path: string, query: Query, body: unknown): Promise<T> {
     const { dialect, logger } = this.options;
-    const started = Date.now();
+    const started = performance.now();
     for (let attempt = 0; ; attempt += 1) {
       if (this.options.signal?.aborted) {
         throw new InterruptedError();
@@ -182,7 +183,7 @@ export class ApiClient {
         if (!(error instanceof RetryableError)) {
           throw error;
         }
-        const elapsed = Date.now() - started;
+        const elapsed = performance.now() - started;
         if (attempt >= this.options.maxRetries || elapsed >= this.options.maxRetryMs) {
           throw new ApiError(
             `${dialect.sourceName} ${method} ${path} failed after ${attempt + 1} attempts: ${error.message}`,
@@ -225,7 +226,7 @@ export class ApiClient {
       }
       throw new RetryableError(networkReason(error));
     } finally {
-      this.windowEnds.push(Date.now());
+      this.windowEnds.push(performance.now());
     }
     this.options.onResponse?.({ status: response.status, path });
 

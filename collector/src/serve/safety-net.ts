@@ -33,7 +33,7 @@ export function installSafetyNet(options: SafetyNetOptions): () => void {
 
   const escaped = (kind: 'uncaughtException' | 'unhandledRejection', error: unknown) => {
     logger.error({ err: error, kind }, `an error escaped every handler; still serving: ${errorMessage(error)}`);
-    const now = Date.now();
+    const now = performance.now();
     escapes = escapes.filter((at) => at > now - windowMs);
     escapes.push(now);
     if (escapes.length < maxEscapes || fatal) {

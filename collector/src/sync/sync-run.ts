@@ -28,7 +28,7 @@ export async function recordSyncRun(
   logger: Logger,
   work: (runId: number, counts: SyncCounts) => Promise<void>
 ): Promise<SyncSummary> {
-  const started = Date.now();
+  const started = performance.now();
   const runId = await startSyncRun(db, spec.sourceId, spec.mode, spec.windowStart);
   const counts: SyncCounts = { requests: 0, recordsUpserted: 0, eventsUpserted: 0, quarantined: 0 };
   logger.info(
@@ -59,7 +59,7 @@ export async function recordSyncRun(
     mode: spec.mode,
     windowStart: spec.windowStart,
     windowEnd: spec.windowEnd,
-    durationMs: Date.now() - started,
+    durationMs: Math.round(performance.now() - started),
     writeMs: Math.round(spec.writeMs()),
     ...counts,
   };

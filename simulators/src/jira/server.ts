@@ -395,7 +395,7 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     const fail = (error: JiraError, headers: Record<string, string> = {}) =>
       answer(error.status, { errorMessages: error.errorMessages, errors: error.errors }, headers);
 
-    const waitMs = takeRateBudget(Date.now());
+    const waitMs = takeRateBudget(performance.now());
     if (waitMs !== undefined) {
       rateLimited++;
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));

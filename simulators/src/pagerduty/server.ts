@@ -251,7 +251,7 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions): Promise
     byPath.set(url.pathname, (byPath.get(url.pathname) ?? 0) + 1);
     const credentials = /^Token token=(.+)$/.exec(request.headers.authorization ?? '');
     const presented = credentials?.[1] ?? '';
-    const rate = limiter.take(presented, Date.now());
+    const rate = limiter.take(presented, performance.now());
     const headers: Record<string, string | number> = {
       'ratelimit-limit': rate.limit,
       'ratelimit-remaining': rate.remaining,
