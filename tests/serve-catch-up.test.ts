@@ -140,6 +140,8 @@ describe('serve catches up a report job that missed its tick', () => {
     await utimes(path.join(directory, '2026-11-28.json'), stale, stale);
     await mkdir(path.join(dataDir, 'reports', 'week'), { recursive: true });
     await writeFile(path.join(dataDir, 'reports', 'week', '2026-W48.json'), '{}');
+    // Written after the weekly job's last tick, by this process's clock (the file system's may differ).
+    await utimes(path.join(dataDir, 'reports', 'week', '2026-W48.json'), new Date(), new Date());
 
     const runs: string[] = [];
     const log = await startWith(runs);
