@@ -12,7 +12,7 @@ import { UsageError } from '../collector/src/errors.ts';
 import { interpolateSqlVariables, type SqlVariable } from '../plugin/src/data/templateVariables.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { expandGrafanaMacros, queryToFrame } from './support/grafana-postgres.ts';
-import { readerUrl } from './support/reader-role.ts';
+import { endPool, readerUrl } from './support/reader-role.ts';
 import { syncSimulatedPagerDuty } from './support/simulated-history.ts';
 
 /**
@@ -126,7 +126,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await reader?.end();
+  if (reader) {
+    await endPool(reader);
+  }
   await database?.destroy();
 });
 

@@ -8,7 +8,7 @@ import { interpolateSqlVariables, type SqlVariable } from '../plugin/src/data/te
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { expandGrafanaMacros, queryToFrame } from './support/grafana-postgres.ts';
 import { loadIncidentFixtures } from './support/incident-fixtures.ts';
-import { readerUrl } from './support/reader-role.ts';
+import { endPool, readerUrl } from './support/reader-role.ts';
 
 // Every provisioning file, checked for the shape Grafana reads, and every SQL
 // text in it run against a real, migrated database as incident_lens_reader.
@@ -141,7 +141,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await reader?.end();
+  if (reader) {
+    await endPool(reader);
+  }
   await database?.destroy();
 });
 

@@ -21,3 +21,26 @@ export async function readerUrl(databaseUrl: string): Promise<string> {
   url.password = READER_PASSWORD;
   return url.toString();
 }
+
+/**
+ * Ends a pool and waits until each of its connections has closed. pg.Pool's
+ * end() resolves as soon as it has asked them to: a test database dropped
+ * right after terminates those still open, and the pool raises that error
+ * with nobody listening, failing the run although every test passed.
+ */
+export async function endPool(pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) {
+      resolve();
+    }
+    pool.on('remove', () => {
+      open -= 1;
+      if (open === 0) {
+        resolve();
+      }
+    });
+  });
+  await pool.end();
+  await closed;
+}
