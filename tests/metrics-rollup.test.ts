@@ -287,6 +287,43 @@ describe('period cache', () => {
     expect((await septemberTotal()).mtta_count).toBe(3);
   });
 
+  it('does not trust a period cached while a change to it was in progress, once that change commits', async () => {
+    await sql`DELETE FROM lens.period_rollup`.execute(database.db);
+    const writer = new pg.Client({ connectionString: database.url });
+    const reader = new pg.Client({ connectionString: database.url });
+    await writer.connect();
+    await reader.connect();
+    try {
+      // The late ack is written, not yet committed, when the reader takes its snapshot...
+      await writer.query('BEGIN');
+      await writer.query(`UPDATE incidents SET acknowledged_at = '2026-09-20T10:05:00Z' WHERE external_id = 'c'`);
+      // A later transaction commits first: the snapshot's xmax passes the writer's, which it lists as in progress.
+      await sql`SELECT pg_current_xact_id()`.execute(database.db);
+      await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await reader.query('SELECT 1');
+      // ...so the reader caches September without it.
+      const stale = await reader.query(
+        `SELECT lens.cache_period_figures('month', $1, $2, 'UTC') AS written,
+                (SELECT mtta_count FROM lens.period_metrics('month', '2026-09-01', $3, 'UTC') WHERE dimension = 'total')`,
+        [SEPTEMBER[0], SEPTEMBER[1], AS_OF]
+      );
+      expect(stale.rows[0]).toEqual({ written: true, mtta_count: 2 });
+      const snapshot = await reader.query<{ listed: boolean }>(
+        `SELECT $1::xid8 = ANY (ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot()))) AS listed`,
+        [(await writer.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid')).rows[0]!.xid]
+      );
+      expect(snapshot.rows[0]!.listed).toBe(true);
+      await reader.query('COMMIT');
+      await writer.query('COMMIT');
+    } finally {
+      await reader.end();
+      await writer.end();
+    }
+    expect((await sql`SELECT 1 FROM lens.period_rollup`.execute(database.db)).rows).toHaveLength(1);
+    // The change was in progress for that snapshot: committed, everyone sees it.
+    expect((await septemberTotal()).mtta_count).toBe(3);
+  });
+
   it('answers in a read-only transaction without caching', async () => {
     const reader = new pg.Client({ connectionString: database.url });
     await reader.connect();
